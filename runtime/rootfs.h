@@ -1,0 +1,41 @@
+/* The container's file system view, built by its init process inside its
+ * new mount namespace: the rootfs bind, the mounts of config.json, the
+ * devices and /dev symlinks, then pivot_root (or a move and chroot where
+ * the root cannot be pivoted), masked and read-only paths, a read-only root
+ * and sysctls.  Every destination is resolved inside the rootfs, so a
+ * symlink in an image cannot send a mount to the host. */
+#ifndef BERTH_RUNTIME_ROOTFS_H
+#define BERTH_RUNTIME_ROOTFS_H
+
+#include <stdbool.h>
+
+#include "lib/berr.h"
+#include "runtime/spec.h"
+
+struct runtime_rootfs_opts {
+	const char *rootfs; /* absolute host path of the root file system */
+	const char *bundle; /* absolute path of the bundle; relative mount sources are in it */
+	bool in_user_ns;    /* a new user namespace: devices are bind mounted, not made */
+	bool new_cgroup_ns; /* cgroup mounts show the namespace root */
+	bool no_pivot;	    /* `--no-pivot`: move the root and chroot instead */
+};
+
+/* Before pivot: propagation of "/", the rootfs bind mount, every mount of
+ * the spec, /dev (devices, symlinks, /dev/pts/ptmx, /dev/console target).
+ * Runs in the container's init, in its mount namespace, before the
+ * createContainer hooks. */
+int runtime_rootfs_prepare(const struct runtime_spec *spec, const struct runtime_rootfs_opts *opts,
+			   struct berr **err);
+
+/* pivot_root into opts->rootfs and detach the old root; falls back to
+ * MS_MOVE + chroot when pivot_root fails with EINVAL (a ramfs root) or when
+ * opts->no_pivot.  Leaves the cwd at "/". */
+int runtime_rootfs_pivot(const struct runtime_spec *spec, const struct runtime_rootfs_opts *opts,
+			 struct berr **err);
+
+/* After pivot: sysctls, masked paths, read-only paths, the read-only root,
+ * and the rootfsPropagation of the spec. */
+int runtime_rootfs_finalize(const struct runtime_spec *spec,
+			    const struct runtime_rootfs_opts *opts, struct berr **err);
+
+#endif

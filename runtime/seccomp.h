@@ -1,0 +1,43 @@
+/* seccomp filters from the OCI seccomp schema, through libseccomp.  The
+ * filter is built (and every name, action, architecture and operator
+ * checked) before the container process exists, and loaded by that process
+ * as the last step before execve. */
+#ifndef BERTH_RUNTIME_SECCOMP_H
+#define BERTH_RUNTIME_SECCOMP_H
+
+#include <jansson.h>
+
+#include "lib/berr.h"
+#include "runtime/spec.h"
+
+struct runtime_seccomp_filter;
+
+/* Builds the filter SPEC describes.  *out owns it.  Sets BERR_INVALID naming
+ * the bad action, architecture, flag or operator.  A syscall name unknown
+ * to libseccomp on this architecture is skipped (as runc does), not an
+ * error. */
+int runtime_seccomp_prepare(const struct runtime_seccomp *spec,
+			    struct runtime_seccomp_filter **out, struct berr **err);
+
+/* Loads FILTER into the calling process (its threads too with TSYNC).  When
+ * the profile asks for a user-notification listener, *listener_fd receives
+ * the new notification fd (O_CLOEXEC), else -1. */
+int runtime_seccomp_load(struct runtime_seccomp_filter *filter, int *listener_fd,
+			 struct berr **err);
+
+/* Whether the filter has SCMP_ACT_NOTIFY rules, so a listener must be
+ * handed to spec->listener_path. */
+bool runtime_seccomp_wants_listener(const struct runtime_seccomp_filter *filter);
+
+/* Sends LISTENER_FD with STATE_JSON (the container process state of the
+ * runtime spec) over the connected unix socket SOCK. */
+int runtime_seccomp_send_listener(int sock, int listener_fd, const char *state_json,
+				  struct berr **err);
+
+void runtime_seccomp_filter_free(struct runtime_seccomp_filter *filter);
+
+/* The "linux.seccomp" object of `berth-runc features`: actions, operators,
+ * archs and flags this build knows.  New reference. */
+json_t *runtime_seccomp_features(void);
+
+#endif
