@@ -27,8 +27,8 @@ struct berr {
  * `return berr_set(...)`.  An error already in *err is replaced. */
 int berr_set(struct berr **err, enum berr_kind kind, int sys_errno, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-int berr_setv(struct berr **err, enum berr_kind kind, int sys_errno, const char *fmt,
-	      va_list ap) __attribute__((format(printf, 4, 0)));
+int berr_setv(struct berr **err, enum berr_kind kind, int sys_errno, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 /* Adds "context: " in front of the message of *err; returns -1.  Creates an
  * internal error when there is none yet, so a missing berr_set() still

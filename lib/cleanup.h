@@ -15,11 +15,11 @@
 #define _cleanup_(fn) __attribute__((cleanup(fn)))
 
 /* Defines NAME_cleanup(TYPE *p) that calls FREE_FN(*p) when *p is set. */
-#define DEFINE_CLEANUP(type, free_fn)                     \
-	static inline void free_fn##_cleanup(type *p)     \
-	{                                                 \
-		if (*p)                                   \
-			free_fn(*p);                      \
+#define DEFINE_CLEANUP(type, free_fn)                 \
+	static inline void free_fn##_cleanup(type *p) \
+	{                                             \
+		if (*p)                               \
+			free_fn(*p);                  \
 	}
 
 static inline void cleanup_freep(void *p)

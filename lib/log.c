@@ -26,8 +26,7 @@ static const char *const level_names[] = {
 	[BLOG_DEBUG] = "debug",
 };
 
-int blog_open(const char *path, enum blog_format format, enum blog_level level,
-	      struct berr **err)
+int blog_open(const char *path, enum blog_format format, enum blog_level level, struct berr **err)
 {
 	int fd = -1;
 

@@ -19,8 +19,7 @@ enum blog_format {
 
 /* Sends log lines to PATH (appended, created 0600) or to stderr when PATH is
  * NULL.  Sets BERR_INVALID when the file cannot be opened. */
-int blog_open(const char *path, enum blog_format format, enum blog_level level,
-	      struct berr **err);
+int blog_open(const char *path, enum blog_format format, enum blog_level level, struct berr **err);
 void blog_set_level(enum blog_level level);
 enum blog_level blog_get_level(void);
 /* Parses "error", "warn", "info", "debug"; returns -1 for anything else. */

@@ -61,8 +61,7 @@ int runtime_cgroup_freeze(struct runtime_cgroup *cg, bool frozen, struct berr **
 bool runtime_cgroup_is_frozen(struct runtime_cgroup *cg);
 
 /* The pids in the cgroup; *pids is owned by the caller (NULL when none). */
-int runtime_cgroup_get_pids(struct runtime_cgroup *cg, pid_t **pids, size_t *n,
-			    struct berr **err);
+int runtime_cgroup_get_pids(struct runtime_cgroup *cg, pid_t **pids, size_t *n, struct berr **err);
 
 /* Number of OOM kills the memory controller has counted, 0 when unknown. */
 unsigned long runtime_cgroup_oom_kills(struct runtime_cgroup *cg);

@@ -1,1 +1,629 @@
-/* placeholder */
+/* The container operations of the OCI runtime: create (through the stage
+ * and the init), start, state, kill, delete, pause, resume, pids, list and
+ * update.  Every step of create that makes something records it in the
+ * create context, whose one cleanup path undoes it all on failure. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "runtime/cgroup.h"
+#include "runtime/hooks.h"
+#include "runtime/internal.h"
+#include "runtime/seccomp.h"
+#include "runtime/terminal.h"
+
+/* How long delete waits for killed processes to go. */
+#define KILL_WAIT_MS 5000
+
+static void format_now(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
+}
+
+static char *owner_name(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	if (pw != NULL)
+		return strdup(pw->pw_name);
+	return str_printf("%u", (unsigned)getuid());
+}
+
+/* Everything create makes, in the order it makes it. */
+struct create_ctx {
+	struct runtime_record *rec;
+	char *config_text;
+	size_t config_len;
+	struct runtime_seccomp_filter *seccomp;
+	int ns_fds[RUNTIME_NS_COUNT];
+	bool dir_made;
+	struct runtime_cgroup *cgroup;
+	int fifo_fd;
+	int console_fd;
+	int sync_fd;
+	pid_t stage_pid;
+	pid_t init_pid;
+};
+
+static void create_ctx_undo(struct create_ctx *c)
+{
+	struct berr *err = NULL;
+
+	if (c->init_pid > 0) {
+		kill(c->init_pid, SIGKILL);
+		waitpid(c->init_pid, NULL, 0);
+	}
+	if (c->stage_pid > 0) {
+		kill(c->stage_pid, SIGKILL);
+		waitpid(c->stage_pid, NULL, 0);
+	}
+	if (c->cgroup != NULL && runtime_cgroup_destroy(c->cgroup, &err) < 0) {
+		blog_warn("cleanup: %s", err->msg);
+		berr_clear(&err);
+	}
+	if (c->dir_made && fs_remove_tree(c->rec->dir, &err) < 0) {
+		blog_warn("cleanup: %s", err->msg);
+		berr_clear(&err);
+	}
+}
+
+static void create_ctx_release(struct create_ctx *c)
+{
+	runtime_ns_close_all(c->ns_fds);
+	if (c->fifo_fd >= 0)
+		close(c->fifo_fd);
+	if (c->console_fd >= 0)
+		close(c->console_fd);
+	if (c->sync_fd >= 0)
+		close(c->sync_fd);
+	runtime_cgroup_free(c->cgroup);
+	runtime_seccomp_filter_free(c->seccomp);
+	runtime_record_free(c->rec);
+	free(c->config_text);
+}
+
+/* Reads and checks everything before anything is made. */
+static int create_load(struct create_ctx *c, const struct runtime_config *cfg,
+		       const struct runtime_create_opts *opts, struct berr **err)
+{
+	struct runtime_record *rec;
+	_cleanup_free_ char *bundle = NULL;
+	_cleanup_free_ char *config_path = NULL;
+	_cleanup_free_ char *rootfs = NULL;
+	char created[64];
+	struct stat st;
+
+	if (runtime_id_validate(opts->id, err) < 0)
+		return -1;
+	bundle = realpath(opts->bundle ? opts->bundle : ".", NULL);
+	if (bundle == NULL)
+		return berr_set(err, BERR_NOT_FOUND, errno, "bundle %s",
+				opts->bundle ? opts->bundle : ".");
+	config_path = str_printf("%s/config.json", bundle);
+	if (config_path == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
+	rec = c->rec = calloc(1, sizeof(*c->rec));
+	if (rec == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
+	if (fs_read_file(config_path, RUNTIME_SPEC_MAX_SIZE, &c->config_text, &c->config_len, err) <
+	    0)
+		return -1;
+	if (runtime_spec_parse(c->config_text, c->config_len, &rec->spec, err) < 0)
+		return berr_prefix(err, "%s", config_path);
+	if (rec->spec->process == NULL)
+		return berr_set(err, BERR_INVALID, 0,
+				"%s: process is required to create a container", config_path);
+	if (!rec->spec->namespaces[RUNTIME_NS_MOUNT].enabled)
+		return berr_set(err, BERR_INVALID, 0,
+				"%s: a mount namespace is required (linux.namespaces)",
+				config_path);
+	if (rec->spec->process->terminal && opts->console_socket == NULL)
+		return berr_set(err, BERR_INVALID, 0,
+				"process.terminal is set: a --console-socket is required");
+	rootfs = rec->spec->root_path[0] == '/' ? strdup(rec->spec->root_path)
+						: str_printf("%s/%s", bundle, rec->spec->root_path);
+	if (rootfs == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
+	rec->rootfs = realpath(rootfs, NULL);
+	if (rec->rootfs == NULL || stat(rec->rootfs, &st) < 0)
+		return berr_set(err, BERR_NOT_FOUND, errno, "rootfs %s", rootfs);
+	if (!S_ISDIR(st.st_mode))
+		return berr_set(err, BERR_INVALID, 0, "rootfs %s is not a directory", rootfs);
+	format_now(created, sizeof(created));
+	rec->id = strdup(opts->id);
+	rec->bundle = steal_ptr(&bundle);
+	rec->created = strdup(created);
+	rec->owner = owner_name();
+	rec->cgroup_root = strdup(runtime_config_cgroup_root(cfg));
+	rec->dir = str_printf("%s/%s", runtime_config_root(cfg), opts->id);
+	if (!rec->id || !rec->created || !rec->owner || !rec->cgroup_root || !rec->dir)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
+	rec->cgroup_path = runtime_cgroup_resolve_path(rec->spec->cgroups_path, opts->id, err);
+	if (rec->cgroup_path == NULL)
+		return -1;
+	if (rec->spec->seccomp != NULL &&
+	    runtime_seccomp_prepare(rec->spec->seccomp, &c->seccomp, err) < 0)
+		return -1;
+	return runtime_ns_open_paths(rec->spec, c->ns_fds, err);
+}
+
+/* The state directory with the config copy and the exec fifo. */
+static int create_state_dir(struct create_ctx *c, const struct runtime_config *cfg,
+			    struct berr **err)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (fs_mkdir_p(runtime_config_root(cfg), 0700, err) < 0)
+		return -1;
+	if (mkdir(c->rec->dir, 0711) < 0) {
+		if (errno == EEXIST)
+			return berr_set(err, BERR_CONFLICT, 0, "container with id \"%s\" exists",
+					c->rec->id);
+		return berr_set(err, BERR_INTERNAL, errno, "create %s", c->rec->dir);
+	}
+	c->dir_made = true;
+	path = str_printf("%s/%s", c->rec->dir, RUNTIME_CONFIG_FILE);
+	if (path == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
+	if (fs_write_file_atomic(path, c->config_text, c->config_len, 0600, err) < 0)
+		return -1;
+	free(path);
+	path = str_printf("%s/%s", c->rec->dir, RUNTIME_EXEC_FIFO);
+	if (path == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
+	if (mkfifo(path, 0600) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "mkfifo %s", path);
+	/* Read-write, so opening does not block; the init reads the byte
+	 * that start writes. */
+	c->fifo_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (c->fifo_fd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "open %s", path);
+	return 0;
+}
+
+static int create_cgroup(struct create_ctx *c, struct berr **err)
+{
+	if (runtime_cgroup_detect(c->rec->cgroup_root, &c->rec->cgroup_mode, err) < 0)
+		return -1;
+	return runtime_cgroup_create(c->rec->cgroup_root, c->rec->cgroup_mode, c->rec->cgroup_path,
+				     &c->rec->spec->resources, &c->cgroup, err);
+}
+
+/* Forks the stage; in the child, never returns: the stage exits, and the
+ * init it forks runs runtime_init_main. */
+static int create_spawn(struct create_ctx *c, const struct runtime_create_opts *opts,
+			struct berr **err)
+{
+	struct runtime_spec *spec = c->rec->spec;
+	int sp[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "socketpair");
+	pid = fork();
+	if (pid < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return berr_set(err, BERR_INTERNAL, errno, "fork");
+	}
+	if (pid == 0) {
+		struct berr *cerr = NULL;
+		struct runtime_stage stage = {
+			.sync_fd = sp[1],
+			.new_flags = runtime_ns_new_flags(spec),
+		};
+		struct runtime_init_args args = {
+			.spec = spec,
+			.opts = opts,
+			.seccomp = c->seccomp,
+			.rootfs = c->rec->rootfs,
+			.bundle = c->rec->bundle,
+			.id = c->rec->id,
+			.sync_fd = sp[1],
+			.fifo_fd = c->fifo_fd,
+			.console_fd = c->console_fd,
+			.new_user_ns = (stage.new_flags & CLONE_NEWUSER) != 0,
+		};
+
+		close(sp[0]);
+		/* Nothing in the container may open this process's files
+		 * through /proc (its exe is the runtime's binary), and it
+		 * must not outlive a runtime that gives up. */
+		prctl(PR_SET_DUMPABLE, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		memcpy(stage.ns_fds, c->ns_fds, sizeof(stage.ns_fds));
+		if (runtime_stage_run(&stage, &cerr) < 0) {
+			runtime_sync_send_error(sp[1], cerr);
+			_exit(1);
+		}
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		runtime_init_main(&args);
+	}
+	close(sp[1]);
+	c->sync_fd = sp[0];
+	c->stage_pid = pid;
+	return 0;
+}
+
+/* The runtime's side of the conversation with the stage and the init. */
+static int create_drive(struct create_ctx *c, struct berr **err)
+{
+	struct runtime_record *rec = c->rec;
+	const struct runtime_spec *spec = rec->spec;
+	_cleanup_free_ char *state = NULL;
+	int32_t init_pid = 0;
+	int status;
+
+	if (runtime_cgroup_add_pid(c->cgroup, c->stage_pid, err) < 0)
+		return -1;
+	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, 0, NULL) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "start the container process");
+	if (runtime_ns_new_flags(spec) & CLONE_NEWUSER) {
+		if (runtime_sync_expect(c->sync_fd, RUNTIME_SYNC_USERMAP, NULL,
+					"the user namespace", err) < 0)
+			return -1;
+		if (runtime_ns_write_id_maps(c->stage_pid, spec, err) < 0)
+			return -1;
+		if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, 0, NULL) < 0)
+			return berr_set(err, BERR_INTERNAL, errno, "user namespace");
+	}
+	if (runtime_sync_expect(c->sync_fd, RUNTIME_SYNC_PID, &init_pid, "the container process",
+				err) < 0)
+		return -1;
+	c->init_pid = init_pid;
+	if (waitpid(c->stage_pid, &status, 0) == c->stage_pid)
+		c->stage_pid = 0;
+	rec->pid = init_pid;
+	rec->pid_start = runtime_pid_start_time(init_pid);
+	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, init_pid, NULL) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "start the container process");
+	if (runtime_sync_expect(c->sync_fd, RUNTIME_SYNC_HOOKS, NULL, "the container's mounts",
+				err) < 0)
+		return -1;
+	state = runtime_record_hook_state(rec, RUNTIME_STATUS_CREATING);
+	if (state == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "hook state");
+	if (runtime_hooks_run(&spec->hooks[RUNTIME_HOOK_PRESTART], state, err) < 0)
+		return berr_prefix(err, "prestart hook");
+	if (runtime_hooks_run(&spec->hooks[RUNTIME_HOOK_CREATE_RUNTIME], state, err) < 0)
+		return berr_prefix(err, "createRuntime hook");
+	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, 0, NULL) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "createRuntime hooks");
+	return runtime_sync_expect(c->sync_fd, RUNTIME_SYNC_CREATED, NULL, "the container", err);
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct berr **err)
+{
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%d", (int)pid);
+
+	return fs_write_file_atomic(path, text, (size_t)n, 0644, err);
+}
+
+int runtime_container_create(const struct runtime_config *cfg,
+			     const struct runtime_create_opts *opts, pid_t *pid_out,
+			     struct berr **err)
+{
+	struct create_ctx c = { .fifo_fd = -1, .console_fd = -1, .sync_fd = -1 };
+	int ret = -1;
+
+	for (int i = 0; i < RUNTIME_NS_COUNT; i++)
+		c.ns_fds[i] = -1;
+	if (create_load(&c, cfg, opts, err) < 0)
+		goto out;
+	if (create_state_dir(&c, cfg, err) < 0)
+		goto undo;
+	if (create_cgroup(&c, err) < 0)
+		goto undo;
+	if (opts->console_socket != NULL && c.rec->spec->process->terminal) {
+		c.console_fd = runtime_terminal_connect(opts->console_socket, err);
+		if (c.console_fd < 0)
+			goto undo;
+	}
+	if (create_spawn(&c, opts, err) < 0 || create_drive(&c, err) < 0)
+		goto undo;
+	if (runtime_record_save(c.rec, err) < 0)
+		goto undo;
+	if (opts->pid_file && write_pid_file(opts->pid_file, c.rec->pid, err) < 0)
+		goto undo;
+	if (pid_out)
+		*pid_out = c.rec->pid;
+	ret = 0;
+	goto out;
+undo:
+	create_ctx_undo(&c);
+out:
+	if (ret < 0)
+		berr_prefix(err, "create container %s", opts->id ? opts->id : "");
+	create_ctx_release(&c);
+	return ret;
+}
+
+/* Loads the record and its cgroup and the live status. */
+static int load_live(const struct runtime_config *cfg, const char *id, struct runtime_record **rec,
+		     struct runtime_cgroup **cg, enum runtime_status *status, struct berr **err)
+{
+	if (runtime_record_load(cfg, id, rec, err) < 0)
+		return -1;
+	if (runtime_record_cgroup(*rec, cg, err) < 0) {
+		runtime_record_free(*rec);
+		*rec = NULL;
+		return -1;
+	}
+	*status = runtime_record_status(*rec, *cg);
+	return 0;
+}
+
+DEFINE_CLEANUP(struct runtime_cgroup *, runtime_cgroup_free)
+
+int runtime_container_start(const struct runtime_config *cfg, const char *id, struct berr **err)
+{
+	_cleanup_(runtime_record_free_cleanup) struct runtime_record *rec = NULL;
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *cg = NULL;
+	_cleanup_free_ char *fifo = NULL;
+	_cleanup_free_ char *state = NULL;
+	_cleanup_close_ int fd = -1;
+	enum runtime_status status;
+
+	if (load_live(cfg, id, &rec, &cg, &status, err) < 0)
+		return -1;
+	if (status == RUNTIME_STATUS_STOPPED)
+		return berr_set(err, BERR_CONFLICT, 0, "cannot start a container that has stopped");
+	if (status != RUNTIME_STATUS_CREATED)
+		return berr_set(err, BERR_CONFLICT, 0, "cannot start an already running container");
+	fifo = str_printf("%s/%s", rec->dir, RUNTIME_EXEC_FIFO);
+	if (fifo == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "start");
+	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return berr_set(err, BERR_CONFLICT, errno, "start container %s", id);
+	if (write(fd, "0", 1) != 1)
+		return berr_set(err, BERR_INTERNAL, errno, "start container %s", id);
+	unlink(fifo);
+	state = runtime_record_hook_state(rec, RUNTIME_STATUS_RUNNING);
+	if (state != NULL)
+		runtime_hooks_run_all(&rec->spec->hooks[RUNTIME_HOOK_POSTSTART], state);
+	return 0;
+}
+
+int runtime_container_state(const struct runtime_config *cfg, const char *id,
+			    struct runtime_state **out, struct berr **err)
+{
+	_cleanup_(runtime_record_free_cleanup) struct runtime_record *rec = NULL;
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *cg = NULL;
+	enum runtime_status status;
+
+	if (load_live(cfg, id, &rec, &cg, &status, err) < 0)
+		return -1;
+	if (runtime_record_state(rec, status, out, err) < 0)
+		return -1;
+	(*out)->oom_killed = runtime_cgroup_oom_kills(cg) > 0;
+	return 0;
+}
+
+static int kill_cgroup(struct runtime_cgroup *cg, int sig, struct berr **err)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+
+	if (runtime_cgroup_get_pids(cg, &pids, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (kill(pids[i], sig) < 0 && errno != ESRCH)
+			return berr_set(err, BERR_INTERNAL, errno, "kill %d", (int)pids[i]);
+	return 0;
+}
+
+int runtime_container_kill(const struct runtime_config *cfg, const char *id, int sig, bool all,
+			   struct berr **err)
+{
+	_cleanup_(runtime_record_free_cleanup) struct runtime_record *rec = NULL;
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *cg = NULL;
+	enum runtime_status status;
+
+	if (load_live(cfg, id, &rec, &cg, &status, err) < 0)
+		return -1;
+	if (all)
+		return kill_cgroup(cg, sig, err);
+	if (status == RUNTIME_STATUS_STOPPED)
+		return berr_set(err, BERR_CONFLICT, 0, "container not running");
+	if (kill(rec->pid, sig) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "kill container %s", id);
+	return 0;
+}
+
+/* Kills every process of the container and waits until they are gone. */
+static int kill_and_wait(struct runtime_record *rec, struct runtime_cgroup *cg, struct berr **err)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+
+	if (runtime_pid_alive(rec->pid, rec->pid_start))
+		kill(rec->pid, SIGKILL);
+	if (kill_cgroup(cg, SIGKILL, err) < 0)
+		return -1;
+	/* Frozen tasks only die once thawed. */
+	if (runtime_cgroup_is_frozen(cg))
+		runtime_cgroup_freeze(cg, false, NULL);
+	for (int waited = 0; waited < KILL_WAIT_MS; waited += 10) {
+		free(pids);
+		pids = NULL;
+		if (runtime_cgroup_get_pids(cg, &pids, &n, err) < 0)
+			return -1;
+		/* Zombies stay in cgroup.procs until reaped by their parent;
+		 * the init's parent may be anyone, so check it apart. */
+		if (!runtime_pid_alive(rec->pid, rec->pid_start)) {
+			bool others = false;
+
+			for (size_t i = 0; i < n; i++)
+				if (pids[i] != rec->pid && runtime_pid_start_time(pids[i]) != 0)
+					others = true;
+			if (!others)
+				return 0;
+		}
+		if (n > 0)
+			kill_cgroup(cg, SIGKILL, NULL);
+		usleep(10000);
+	}
+	return berr_set(err, BERR_INTERNAL, 0, "processes of container %s did not exit", rec->id);
+}
+
+int runtime_container_delete(const struct runtime_config *cfg, const char *id, bool force,
+			     struct berr **err)
+{
+	_cleanup_(runtime_record_free_cleanup) struct runtime_record *rec = NULL;
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *cg = NULL;
+	_cleanup_free_ char *state = NULL;
+	enum runtime_status status;
+	struct berr *local = NULL;
+
+	if (load_live(cfg, id, &rec, &cg, &status, &local) < 0) {
+		_cleanup_free_ char *dir = NULL;
+
+		/* A create that died before writing state.json leaves only
+		 * the directory: --force removes that too. */
+		if (!force || local->kind != BERR_NOT_FOUND) {
+			berr_move(err, &local);
+			return -1;
+		}
+		berr_free(local);
+		dir = str_printf("%s/%s", runtime_config_root(cfg), id);
+		return dir ? fs_remove_tree(dir, err) : 0;
+	}
+	if ((status == RUNTIME_STATUS_RUNNING || status == RUNTIME_STATUS_PAUSED) && !force)
+		return berr_set(err, BERR_CONFLICT, 0,
+				"cannot delete container %s that is not stopped: %s", id,
+				runtime_status_name(status));
+	if (kill_and_wait(rec, cg, err) < 0)
+		return -1;
+	state = runtime_record_hook_state(rec, RUNTIME_STATUS_STOPPED);
+	if (state != NULL)
+		runtime_hooks_run_all(&rec->spec->hooks[RUNTIME_HOOK_POSTSTOP], state);
+	if (runtime_cgroup_destroy(cg, err) < 0)
+		return berr_prefix(err, "delete container %s", id);
+	return fs_remove_tree(rec->dir, err);
+}
+
+static int set_frozen(const struct runtime_config *cfg, const char *id, bool frozen,
+		      struct berr **err)
+{
+	_cleanup_(runtime_record_free_cleanup) struct runtime_record *rec = NULL;
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *cg = NULL;
+	enum runtime_status status;
+
+	if (load_live(cfg, id, &rec, &cg, &status, err) < 0)
+		return -1;
+	if (frozen && status != RUNTIME_STATUS_RUNNING)
+		return berr_set(err, BERR_CONFLICT, 0, "container not running");
+	if (!frozen && status != RUNTIME_STATUS_PAUSED)
+		return berr_set(err, BERR_CONFLICT, 0, "container not paused");
+	return runtime_cgroup_freeze(cg, frozen, err);
+}
+
+int runtime_container_pause(const struct runtime_config *cfg, const char *id, struct berr **err)
+{
+	return set_frozen(cfg, id, true, err);
+}
+
+int runtime_container_resume(const struct runtime_config *cfg, const char *id, struct berr **err)
+{
+	return set_frozen(cfg, id, false, err);
+}
+
+int runtime_container_pids(const struct runtime_config *cfg, const char *id, pid_t **pids,
+			   size_t *n, struct berr **err)
+{
+	_cleanup_(runtime_record_free_cleanup) struct runtime_record *rec = NULL;
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *cg = NULL;
+	enum runtime_status status;
+
+	if (load_live(cfg, id, &rec, &cg, &status, err) < 0)
+		return -1;
+	return runtime_cgroup_get_pids(cg, pids, n, err);
+}
+
+int runtime_container_update(const struct runtime_config *cfg, const char *id,
+			     const struct runtime_resources *res, struct berr **err)
+{
+	_cleanup_(runtime_record_free_cleanup) struct runtime_record *rec = NULL;
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *cg = NULL;
+	enum runtime_status status;
+
+	if (load_live(cfg, id, &rec, &cg, &status, err) < 0)
+		return -1;
+	if (status == RUNTIME_STATUS_STOPPED)
+		return berr_set(err, BERR_CONFLICT, 0, "container not running");
+	return runtime_cgroup_update(cg, res, err);
+}
+
+static int compare_states(const void *a, const void *b)
+{
+	const struct runtime_state *const *x = a, *const *y = b;
+
+	return strcmp((*x)->id, (*y)->id);
+}
+
+int runtime_container_list(const struct runtime_config *cfg, struct runtime_state ***out, size_t *n,
+			   struct berr **err)
+{
+	_cleanup_closedir_ DIR *dir = opendir(runtime_config_root(cfg));
+	struct runtime_state **states = NULL;
+	size_t count = 0;
+	struct dirent *de;
+
+	if (dir == NULL) {
+		if (errno != ENOENT)
+			return berr_set(err, BERR_INTERNAL, errno, "open %s",
+					runtime_config_root(cfg));
+		*out = NULL;
+		*n = 0;
+		return 0;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		struct runtime_state *st = NULL;
+		struct runtime_state **grown;
+
+		if (de->d_name[0] == '.')
+			continue;
+		/* A container deleted meanwhile, or half made, is not listed. */
+		if (runtime_container_state(cfg, de->d_name, &st, NULL) < 0)
+			continue;
+		grown = realloc(states, (count + 1) * sizeof(*states));
+		if (grown == NULL) {
+			runtime_state_free(st);
+			for (size_t i = 0; i < count; i++)
+				runtime_state_free(states[i]);
+			free(states);
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "list");
+		}
+		states = grown;
+		states[count++] = st;
+	}
+	if (count > 1)
+		qsort(states, count, sizeof(*states), compare_states);
+	*out = states;
+	*n = count;
+	return 0;
+}

@@ -35,7 +35,7 @@ int runtime_rootfs_pivot(const struct runtime_spec *spec, const struct runtime_r
 
 /* After pivot: sysctls, masked paths, read-only paths, the read-only root,
  * and the rootfsPropagation of the spec. */
-int runtime_rootfs_finalize(const struct runtime_spec *spec,
-			    const struct runtime_rootfs_opts *opts, struct berr **err);
+int runtime_rootfs_finalize(const struct runtime_spec *spec, const struct runtime_rootfs_opts *opts,
+			    struct berr **err);
 
 #endif

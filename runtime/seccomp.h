@@ -16,8 +16,8 @@ struct runtime_seccomp_filter;
  * the bad action, architecture, flag or operator.  A syscall name unknown
  * to libseccomp on this architecture is skipped (as runc does), not an
  * error. */
-int runtime_seccomp_prepare(const struct runtime_seccomp *spec,
-			    struct runtime_seccomp_filter **out, struct berr **err);
+int runtime_seccomp_prepare(const struct runtime_seccomp *spec, struct runtime_seccomp_filter **out,
+			    struct berr **err);
 
 /* Loads FILTER into the calling process (its threads too with TSYNC).  When
  * the profile asks for a user-notification listener, *listener_fd receives

@@ -29,8 +29,8 @@ enum runtime_ns_type {
 };
 
 struct runtime_namespace {
-	bool enabled;  /* listed in linux.namespaces */
-	char *path;    /* join this namespace; NULL creates a new one */
+	bool enabled; /* listed in linux.namespaces */
+	char *path;   /* join this namespace; NULL creates a new one */
 };
 
 struct runtime_id_mapping {
@@ -80,10 +80,10 @@ struct runtime_process {
 /* Mount flags and the propagation taken from the options list. */
 struct runtime_mount {
 	char *destination;
-	char *type;   /* NULL for bind mounts given only by options */
+	char *type; /* NULL for bind mounts given only by options */
 	char *source;
-	char **options; /* NULL-terminated, as written */
-	unsigned long flags;	 /* MS_* to set */
+	char **options;		   /* NULL-terminated, as written */
+	unsigned long flags;	   /* MS_* to set */
 	unsigned long clear_flags; /* MS_* that the options turn off (rw, suid...) */
 	unsigned long propagation; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE(|MS_REC) or 0 */
 	bool bind;		   /* bind or rbind */
@@ -105,7 +105,7 @@ struct runtime_device {
 /* linux.resources.devices[] */
 struct runtime_device_rule {
 	bool allow;
-	char type; /* 'a', 'c' or 'b' */
+	char type;	      /* 'a', 'c' or 'b' */
 	int64_t major, minor; /* -1 for any */
 	char access[4];	      /* some of "rwm" */
 };
@@ -232,7 +232,7 @@ struct runtime_spec {
 	char **masked_paths;		 /* NULL-terminated */
 	char **readonly_paths;		 /* NULL-terminated */
 	char *mount_label;
-	char *personality_domain;	 /* "LINUX" or "LINUX32", or NULL */
+	char *personality_domain; /* "LINUX" or "LINUX32", or NULL */
 };
 
 /* Parses and validates a config.json document of LEN bytes.  On success *out

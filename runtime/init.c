@@ -1,0 +1,195 @@
+/* The container's init: the process that the stage forked into the new
+ * namespaces.  It builds the root file system, reports "created", waits on
+ * the exec fifo until `start`, and then becomes the user's process.  The
+ * same finishing steps serve processes started by exec. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "runtime/hooks.h"
+#include "runtime/internal.h"
+#include "runtime/process.h"
+#include "runtime/rootfs.h"
+#include "runtime/seccomp.h"
+#include "runtime/terminal.h"
+
+bool runtime_setgroups_allowed(void)
+{
+	char buf[16] = "";
+	_cleanup_close_ int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return true;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		return true;
+	return strncmp(buf, "deny", 4) != 0;
+}
+
+/* Handlers and the mask are inherited through exec: the user's process must
+ * start with neither the runtime's blocked signals nor its ignored ones. */
+static void reset_signals(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t all;
+
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		sigaction(sig, &sa, NULL);
+	}
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+int runtime_process_finish(const struct runtime_process *proc,
+			   struct runtime_seccomp_filter *seccomp, int console_fd,
+			   bool setgroups_allowed, int preserve_fds, struct berr **err)
+{
+	int listener = -1;
+
+	if (console_fd >= 0) {
+		if (runtime_terminal_setup(console_fd, proc->console_width, proc->console_height,
+					   err) < 0)
+			return -1;
+		close(console_fd);
+	}
+	if (runtime_process_apply_limits(proc, err) < 0)
+		return -1;
+	reset_signals();
+	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which
+	 * the identity change may drop: load it first.  With it, load as late
+	 * as possible so the filter does not see the runtime's own calls. */
+	if (seccomp != NULL && !proc->no_new_privileges &&
+	    runtime_seccomp_load(seccomp, &listener, err) < 0)
+		return -1;
+	if (runtime_process_apply_identity(proc, setgroups_allowed, err) < 0)
+		return -1;
+	if (runtime_process_enter_cwd(proc, err) < 0)
+		return -1;
+	if (runtime_process_close_fds(preserve_fds, err) < 0)
+		return -1;
+	if (seccomp != NULL && proc->no_new_privileges &&
+	    runtime_seccomp_load(seccomp, &listener, err) < 0)
+		return -1;
+	if (listener >= 0)
+		close(listener);
+	return runtime_process_exec(proc, err);
+}
+
+/* Exit status for a process that could not become the user's process,
+ * as a shell would report it. */
+static int failure_status(const struct berr *err)
+{
+	if (err == NULL)
+		return 1;
+	if (err->kind == BERR_NOT_FOUND)
+		return 127;
+	if (err->kind == BERR_FORBIDDEN)
+		return 126;
+	return 1;
+}
+
+static int set_names(const struct runtime_spec *spec, struct berr **err)
+{
+	if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+		return berr_set(err, BERR_INVALID, errno, "set hostname \"%s\"", spec->hostname);
+	if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+		return berr_set(err, BERR_INVALID, errno, "set domainname \"%s\"",
+				spec->domainname);
+	return 0;
+}
+
+/* Everything up to "created"; errors go back to the runtime. */
+static int init_create(const struct runtime_init_args *a, int32_t *host_pid_out, struct berr **err)
+{
+	const struct runtime_spec *spec = a->spec;
+	struct runtime_rootfs_opts ropts = {
+		.rootfs = a->rootfs,
+		.bundle = a->bundle,
+		.in_user_ns = a->new_user_ns || spec->namespaces[RUNTIME_NS_USER].enabled,
+		.new_cgroup_ns = spec->namespaces[RUNTIME_NS_CGROUP].enabled,
+		.no_pivot = a->opts->no_pivot,
+	};
+	_cleanup_free_ char *state = NULL;
+	int32_t host_pid = 0;
+
+	if (runtime_sync_expect(a->sync_fd, RUNTIME_SYNC_GO, &host_pid, "the runtime", err) < 0)
+		return -1;
+	*host_pid_out = host_pid;
+	if (set_names(spec, err) < 0)
+		return -1;
+	if (runtime_rootfs_prepare(spec, &ropts, err) < 0)
+		return -1;
+	/* prestart and createRuntime hooks run in the runtime's namespaces. */
+	if (runtime_sync_send(a->sync_fd, RUNTIME_SYNC_HOOKS, 0, NULL) < 0 ||
+	    runtime_sync_expect(a->sync_fd, RUNTIME_SYNC_GO, NULL, "the createRuntime hooks", err) <
+		    0)
+		return -1;
+	state = runtime_hook_state_json(spec, a->id, RUNTIME_STATUS_CREATING, host_pid, a->bundle);
+	if (state == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "hook state");
+	if (runtime_hooks_run(&spec->hooks[RUNTIME_HOOK_CREATE_CONTAINER], state, err) < 0)
+		return berr_prefix(err, "createContainer hook");
+	if (runtime_rootfs_pivot(spec, &ropts, err) < 0)
+		return -1;
+	if (runtime_rootfs_finalize(spec, &ropts, err) < 0)
+		return -1;
+	if (a->console_fd >= 0) {
+		if (runtime_terminal_setup(a->console_fd, spec->process->console_width,
+					   spec->process->console_height, err) < 0)
+			return -1;
+		close(a->console_fd);
+	}
+	return 0;
+}
+
+void runtime_init_main(const struct runtime_init_args *a)
+{
+	const struct runtime_spec *spec = a->spec;
+	struct berr *err = NULL;
+	_cleanup_free_ char *state = NULL;
+	int32_t host_pid = 0;
+	char byte;
+	ssize_t n;
+
+	if (init_create(a, &host_pid, &err) < 0) {
+		runtime_sync_send_error(a->sync_fd, err);
+		_exit(1);
+	}
+	if (runtime_sync_send(a->sync_fd, RUNTIME_SYNC_CREATED, 0, NULL) < 0)
+		_exit(1);
+	close(a->sync_fd);
+	/* The runtime may exit now: the init must not die with it. */
+	prctl(PR_SET_PDEATHSIG, 0);
+
+	do
+		n = read(a->fifo_fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(1);
+	close(a->fifo_fd);
+
+	state = runtime_hook_state_json(spec, a->id, RUNTIME_STATUS_CREATED, host_pid, a->bundle);
+	if (runtime_hooks_run(&spec->hooks[RUNTIME_HOOK_START_CONTAINER], state ? state : "{}",
+			      &err) < 0) {
+		berr_prefix(&err, "startContainer hook");
+		goto fail;
+	}
+	runtime_process_finish(spec->process, a->seccomp, -1, runtime_setgroups_allowed(),
+			       a->opts->preserve_fds, &err);
+fail:
+	blog_error("%s", err ? err->msg : "container process failed");
+	if (blog_fd() >= 0) {
+		/* The log went to the runtime's file; the user sees stderr. */
+		dprintf(STDERR_FILENO, "berth-runc: %s\n", err ? err->msg : "failed");
+	}
+	_exit(failure_status(err));
+}

@@ -1,0 +1,150 @@
+/* Containers from OCI bundles: the operations of the OCI runtime (create,
+ * start, state, kill, delete, exec, pause, resume, list, ps), callable
+ * in-process by the daemon and behind runc's command line by berth-runc.
+ * A container's state lives in a directory under the state root
+ * (<root>/<id>), its processes in its namespaces and cgroup; nothing of it
+ * stays in the calling process, so the caller may exit after create. */
+#ifndef BERTH_RUNTIME_RUNTIME_H
+#define BERTH_RUNTIME_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "lib/berr.h"
+#include "runtime/spec.h"
+
+#define RUNTIME_DEFAULT_ROOT	    "/run/berth-runc"
+#define RUNTIME_DEFAULT_CGROUP_ROOT "/sys/fs/cgroup"
+#define RUNTIME_ID_MAX		    1024
+
+/* Global options; NULL members take the defaults above. */
+struct runtime_config {
+	const char *state_root;
+	const char *cgroup_root;
+};
+
+/* The state root and cgroup root CFG names, or the defaults. */
+const char *runtime_config_root(const struct runtime_config *cfg);
+const char *runtime_config_cgroup_root(const struct runtime_config *cfg);
+
+struct runtime_create_opts {
+	const char *id;
+	const char *bundle;	    /* directory holding config.json */
+	const char *pid_file;	    /* NULL: none */
+	const char *console_socket; /* required when process.terminal */
+	bool no_pivot;
+	int preserve_fds; /* fds 3 .. 3+N-1 pass into the container */
+};
+
+enum runtime_status {
+	RUNTIME_STATUS_CREATING,
+	RUNTIME_STATUS_CREATED,
+	RUNTIME_STATUS_RUNNING,
+	RUNTIME_STATUS_PAUSED,
+	RUNTIME_STATUS_STOPPED,
+};
+
+/* What `state` reports. */
+struct runtime_state {
+	char *id;
+	char *oci_version;
+	enum runtime_status status;
+	pid_t pid; /* 0 when stopped */
+	char *bundle;
+	char *rootfs;
+	char *created; /* RFC 3339 with nanoseconds */
+	char *owner;
+	json_t *annotations; /* object, owned */
+	bool oom_killed;
+};
+
+/* Validates ID as runc does: letters, digits, "_", "+", "-", "."; not "."
+ * or ".."; at most RUNTIME_ID_MAX bytes.  Sets BERR_INVALID. */
+int runtime_id_validate(const char *id, struct berr **err);
+
+/* Creates the container: namespaces, cgroup, root file system, and an init
+ * that waits for start.  *pid_out (may be NULL) gets the init's host pid.
+ * On failure nothing is left: no state directory, cgroup, mount or process.
+ * BERR_INVALID: bad id or config; BERR_NOT_FOUND: missing bundle, config or
+ * rootfs; BERR_CONFLICT: the id is in use. */
+int runtime_container_create(const struct runtime_config *cfg,
+			     const struct runtime_create_opts *opts, pid_t *pid_out,
+			     struct berr **err);
+
+/* Lets a created container run its process; runs the poststart hooks.
+ * BERR_NOT_FOUND: no such container; BERR_CONFLICT: not in created state. */
+int runtime_container_start(const struct runtime_config *cfg, const char *id, struct berr **err);
+
+/* Loads the state; *out is owned by the caller.  BERR_NOT_FOUND. */
+int runtime_container_state(const struct runtime_config *cfg, const char *id,
+			    struct runtime_state **out, struct berr **err);
+
+/* Sends SIG to the init, or with ALL to every process of the container.
+ * BERR_CONFLICT when the container is stopped. */
+int runtime_container_kill(const struct runtime_config *cfg, const char *id, int sig, bool all,
+			   struct berr **err);
+
+/* Removes a stopped (or created) container; FORCE kills a running one
+ * first.  Runs the poststop hooks, removes the cgroup and the state. */
+int runtime_container_delete(const struct runtime_config *cfg, const char *id, bool force,
+			     struct berr **err);
+
+int runtime_container_pause(const struct runtime_config *cfg, const char *id, struct berr **err);
+int runtime_container_resume(const struct runtime_config *cfg, const char *id, struct berr **err);
+
+/* The host pids of every process of the container (from its cgroup). */
+int runtime_container_pids(const struct runtime_config *cfg, const char *id, pid_t **pids,
+			   size_t *n, struct berr **err);
+
+/* Every container under the state root, sorted by id.  *out owns an array
+ * of N states. */
+int runtime_container_list(const struct runtime_config *cfg, struct runtime_state ***out, size_t *n,
+			   struct berr **err);
+
+/* Applies new resources to a running container's cgroup. */
+int runtime_container_update(const struct runtime_config *cfg, const char *id,
+			     const struct runtime_resources *res, struct berr **err);
+
+struct runtime_exec_opts {
+	const struct runtime_process *process; /* full process; see runtime_exec_process_from */
+	const char *pid_file;
+	const char *console_socket;
+	int preserve_fds;
+};
+
+/* Starts PROCESS inside the running (or created) container ID, in all its
+ * namespaces and its cgroup, with its seccomp filter and the process's own
+ * identity and capabilities.  *pid_out gets the host pid; the process is a
+ * child of the caller, which reaps it.  BERR_CONFLICT when the container is
+ * stopped or paused. */
+int runtime_container_exec(const struct runtime_config *cfg, const char *id,
+			   const struct runtime_exec_opts *opts, pid_t *pid_out, struct berr **err);
+
+/* A process for exec built from the container's own process (env, cwd,
+ * user, capabilities, rlimits, noNewPrivileges) with ARGS instead of its
+ * args.  *out is owned by the caller. */
+int runtime_exec_process_from(const struct runtime_config *cfg, const char *id, char *const *args,
+			      struct runtime_process **out, struct berr **err);
+
+const char *runtime_status_name(enum runtime_status status);
+
+/* The OCI state object (for hooks and `state`); new reference. */
+json_t *runtime_state_to_json(const struct runtime_state *st);
+
+void runtime_state_free(struct runtime_state *st);
+
+/* The features document of the runtime spec; new reference. */
+json_t *runtime_features(void);
+
+/* Re-executes the running program from a sealed in-memory copy of itself
+ * unless it already runs from one, so that a process in a container can
+ * never write to the binary on the host through /proc/<pid>/exe (the
+ * CVE-2019-5736 class).  Returns only on failure, or 0 when already
+ * sealed. */
+int runtime_reexec_sealed(char **argv, struct berr **err);
+
+#endif
