@@ -1,1 +1,564 @@
-/* placeholder */
+/* seccomp filters for containers: the OCI "linux.seccomp" object turned into
+ * a libseccomp filter.  runtime_seccomp_prepare() checks every name and builds
+ * the whole filter while the runtime can still report errors cleanly; the
+ * container process only loads it, as its last step before execve. */
+#include "runtime/seccomp.h"
+
+#include <errno.h>
+#include <linux/filter.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "lib/cleanup.h"
+#include "lib/log.h"
+#include "runtime/seccomp_sys.h"
+
+#define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The kernel passes six syscall arguments; the spec numbers them 0 to 5. */
+#define SECCOMP_MAX_ARGS 6
+
+/* The errno or trace value travels in the 16 bits of SECCOMP_RET_DATA. */
+#define SECCOMP_RET_VALUE_MAX 0xffffu
+
+/* Above this many syscalls libseccomp's binary tree beats its linear list
+ * (Docker's default profile has over 300). */
+#define SECCOMP_TREE_THRESHOLD 8
+
+struct runtime_seccomp_filter {
+	scmp_filter_ctx ctx;
+	bool wants_listener; /* a SCMP_ACT_NOTIFY rule made it into the filter */
+};
+
+DEFINE_CLEANUP(struct runtime_seccomp_filter *, runtime_seccomp_filter_free)
+
+struct seccomp_action_name {
+	const char *name;
+	uint32_t action;
+	bool takes_value; /* ERRNO and TRACE carry errnoRet in their low bits */
+};
+
+static const struct seccomp_action_name seccomp_actions[] = {
+	{ "SCMP_ACT_KILL", SCMP_ACT_KILL_THREAD, false },
+	{ "SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, false },
+	{ "SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, false },
+	{ "SCMP_ACT_TRAP", SCMP_ACT_TRAP, false },
+	{ "SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), true },
+	{ "SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), true },
+	{ "SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false },
+	{ "SCMP_ACT_LOG", SCMP_ACT_LOG, false },
+	{ "SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY, false },
+};
+
+/* Indexed by enum runtime_seccomp_op. */
+static const struct {
+	const char *name;
+	enum scmp_compare op;
+} seccomp_ops[] = {
+	[RUNTIME_SECCOMP_OP_NE] = { "SCMP_CMP_NE", SCMP_CMP_NE },
+	[RUNTIME_SECCOMP_OP_LT] = { "SCMP_CMP_LT", SCMP_CMP_LT },
+	[RUNTIME_SECCOMP_OP_LE] = { "SCMP_CMP_LE", SCMP_CMP_LE },
+	[RUNTIME_SECCOMP_OP_EQ] = { "SCMP_CMP_EQ", SCMP_CMP_EQ },
+	[RUNTIME_SECCOMP_OP_GE] = { "SCMP_CMP_GE", SCMP_CMP_GE },
+	[RUNTIME_SECCOMP_OP_GT] = { "SCMP_CMP_GT", SCMP_CMP_GT },
+	[RUNTIME_SECCOMP_OP_MASKED_EQ] = { "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
+};
+
+static const struct {
+	const char *name;
+	uint32_t arch;
+} seccomp_archs[] = {
+	{ "SCMP_ARCH_X86", SCMP_ARCH_X86 },
+	{ "SCMP_ARCH_X86_64", SCMP_ARCH_X86_64 },
+	{ "SCMP_ARCH_X32", SCMP_ARCH_X32 },
+	{ "SCMP_ARCH_ARM", SCMP_ARCH_ARM },
+	{ "SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64 },
+	{ "SCMP_ARCH_MIPS", SCMP_ARCH_MIPS },
+	{ "SCMP_ARCH_MIPS64", SCMP_ARCH_MIPS64 },
+	{ "SCMP_ARCH_MIPS64N32", SCMP_ARCH_MIPS64N32 },
+	{ "SCMP_ARCH_MIPSEL", SCMP_ARCH_MIPSEL },
+	{ "SCMP_ARCH_MIPSEL64", SCMP_ARCH_MIPSEL64 },
+	{ "SCMP_ARCH_MIPSEL64N32", SCMP_ARCH_MIPSEL64N32 },
+	{ "SCMP_ARCH_PPC", SCMP_ARCH_PPC },
+	{ "SCMP_ARCH_PPC64", SCMP_ARCH_PPC64 },
+	{ "SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE },
+	{ "SCMP_ARCH_S390", SCMP_ARCH_S390 },
+	{ "SCMP_ARCH_S390X", SCMP_ARCH_S390X },
+#ifdef SCMP_ARCH_PARISC
+	{ "SCMP_ARCH_PARISC", SCMP_ARCH_PARISC },
+	{ "SCMP_ARCH_PARISC64", SCMP_ARCH_PARISC64 },
+#endif
+#ifdef SCMP_ARCH_RISCV64
+	{ "SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64 },
+#endif
+#ifdef SCMP_ARCH_LOONGARCH64
+	{ "SCMP_ARCH_LOONGARCH64", SCMP_ARCH_LOONGARCH64 },
+#endif
+#ifdef SCMP_ARCH_M68K
+	{ "SCMP_ARCH_M68K", SCMP_ARCH_M68K },
+#endif
+#ifdef SCMP_ARCH_SH
+	{ "SCMP_ARCH_SH", SCMP_ARCH_SH },
+	{ "SCMP_ARCH_SHEB", SCMP_ARCH_SHEB },
+#endif
+};
+
+/* API is the libseccomp API level (seccomp_api_get) at which libseccomp and
+ * the running kernel both support the flag. */
+static const struct {
+	const char *name;
+	enum scmp_filter_attr attr;
+	unsigned int api;
+} seccomp_flags[] = {
+	{ "SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC, 2 },
+	{ "SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG, 3 },
+	{ "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB, 4 },
+#if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 6)
+	{ "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SCMP_FLTATR_CTL_WAITKILL, 7 },
+#endif
+};
+
+/* Syscalls the container process makes between loading the filter and
+ * execve, to report to the runtime: if the filter sent them to a listener
+ * that nobody holds yet, the container would hang (runc refuses "write" for
+ * the same reason). */
+static const char *const seccomp_notify_forbidden[] = { "write", "sendmsg" };
+
+static int action_parse(const char *name, bool has_value, uint32_t value, uint32_t *out,
+			struct berr **err)
+{
+	if (name == NULL)
+		return berr_set(err, BERR_INVALID, 0, "missing action");
+	for (size_t i = 0; i < N_ELEMENTS(seccomp_actions); i++) {
+		if (strcmp(seccomp_actions[i].name, name) != 0)
+			continue;
+		if (!seccomp_actions[i].takes_value) {
+			*out = seccomp_actions[i].action;
+			return 0;
+		}
+		/* Without errnoRet, ERRNO and TRACE mean EPERM, as in runc. */
+		if (!has_value)
+			value = EPERM;
+		if (value > SECCOMP_RET_VALUE_MAX)
+			return berr_set(err, BERR_INVALID, 0, "%s: errnoRet %u is above %u", name,
+					value, SECCOMP_RET_VALUE_MAX);
+		*out = seccomp_actions[i].action | value;
+		return 0;
+	}
+	return berr_set(err, BERR_INVALID, 0, "unknown action \"%s\"", name);
+}
+
+static int add_archs(scmp_filter_ctx ctx, char **names, struct berr **err)
+{
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+		size_t k = 0;
+		int rc;
+
+		while (k < N_ELEMENTS(seccomp_archs) &&
+		       strcmp(seccomp_archs[k].name, names[i]) != 0)
+			k++;
+		if (k == N_ELEMENTS(seccomp_archs))
+			return berr_set(
+				err, BERR_INVALID, 0,
+				"linux.seccomp.architectures[%zu]: unknown architecture \"%s\"", i,
+				names[i]);
+		/* The native architecture is in every new filter already. */
+		rc = seccomp_arch_add(ctx, seccomp_archs[k].arch);
+		if (rc < 0 && rc != -EEXIST)
+			/* EDOM: libseccomp cannot mix byte orders in one filter. */
+			return berr_set(err, rc == -ENOMEM ? BERR_INTERNAL : BERR_INVALID, -rc,
+					"linux.seccomp.architectures[%zu]: cannot add \"%s\"", i,
+					names[i]);
+	}
+	return 0;
+}
+
+static int set_flags(scmp_filter_ctx ctx, char **names, struct berr **err)
+{
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+		size_t k = 0;
+		int rc;
+
+		while (k < N_ELEMENTS(seccomp_flags) &&
+		       strcmp(seccomp_flags[k].name, names[i]) != 0)
+			k++;
+		if (k == N_ELEMENTS(seccomp_flags))
+			return berr_set(err, BERR_INVALID, 0,
+					"linux.seccomp.flags[%zu]: unknown flag \"%s\"", i,
+					names[i]);
+		rc = seccomp_attr_set(ctx, seccomp_flags[k].attr, 1);
+		if (rc < 0)
+			return berr_set(err, BERR_INVALID, -rc,
+					"linux.seccomp.flags[%zu]: \"%s\" is not supported here", i,
+					names[i]);
+	}
+	return 0;
+}
+
+static int arg_check(const struct runtime_seccomp_arg *arg, struct berr **err)
+{
+	if (arg->index >= SECCOMP_MAX_ARGS)
+		return berr_set(err, BERR_INVALID, 0, "index %u is above %d", arg->index,
+				SECCOMP_MAX_ARGS - 1);
+	if ((unsigned int)arg->op >= N_ELEMENTS(seccomp_ops))
+		return berr_set(err, BERR_INVALID, 0, "unknown operator %d", (int)arg->op);
+	return 0;
+}
+
+/* The libseccomp comparison of ARG, which arg_check() accepted. */
+static struct scmp_arg_cmp arg_cmp(const struct runtime_seccomp_arg *arg)
+{
+	/* For MASKED_EQ, value is the mask and valueTwo the expected result:
+	 * libseccomp's datum_a and datum_b. */
+	return (struct scmp_arg_cmp){
+		.arg = arg->index,
+		.op = seccomp_ops[arg->op].op,
+		.datum_a = arg->value,
+		.datum_b = arg->op == RUNTIME_SECCOMP_OP_MASKED_EQ ? arg->value_two : 0,
+	};
+}
+
+static bool notify_forbidden(const char *name)
+{
+	for (size_t i = 0; i < N_ELEMENTS(seccomp_notify_forbidden); i++)
+		if (strcmp(seccomp_notify_forbidden[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Adds the rules for syscall NR.  libseccomp ANDs the conditions of one rule
+ * and cannot AND two conditions on the same argument; when an index repeats,
+ * each condition becomes a rule of its own, so they act as OR (runc's
+ * reading of such profiles). */
+static int add_syscall(scmp_filter_ctx ctx, int nr, uint32_t action,
+		       const struct runtime_seccomp_rule *rule, bool index_repeats)
+{
+	struct scmp_arg_cmp conds[SECCOMP_MAX_ARGS];
+	int rc;
+
+	if (!index_repeats) {
+		/* One condition per index at most, so they fit. */
+		for (size_t j = 0; j < rule->n_args; j++)
+			conds[j] = arg_cmp(&rule->args[j]);
+		return seccomp_rule_add_array(ctx, action, nr, (unsigned int)rule->n_args, conds);
+	}
+	for (size_t j = 0; j < rule->n_args; j++) {
+		conds[0] = arg_cmp(&rule->args[j]);
+		rc = seccomp_rule_add_array(ctx, action, nr, 1, conds);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int add_rule(struct runtime_seccomp_filter *filter, const struct runtime_seccomp *spec,
+		    size_t idx, uint32_t default_action, struct berr **err)
+{
+	const struct runtime_seccomp_rule *rule = &spec->rules[idx];
+	unsigned int per_index[SECCOMP_MAX_ARGS] = { 0 };
+	bool index_repeats = false;
+	uint32_t action;
+
+	if (action_parse(rule->action, rule->has_errno_ret, rule->errno_ret, &action, err) < 0)
+		return berr_prefix(err, "linux.seccomp.syscalls[%zu].action", idx);
+	for (size_t j = 0; j < rule->n_args; j++) {
+		if (arg_check(&rule->args[j], err) < 0)
+			return berr_prefix(err, "linux.seccomp.syscalls[%zu].args[%zu]", idx, j);
+		if (++per_index[rule->args[j].index] > 1)
+			index_repeats = true;
+	}
+	if (action == SCMP_ACT_NOTIFY) {
+		if (spec->listener_path == NULL || spec->listener_path[0] == '\0')
+			return berr_set(err, BERR_INVALID, 0,
+					"linux.seccomp.syscalls[%zu]: SCMP_ACT_NOTIFY needs "
+					"linux.seccomp.listenerPath",
+					idx);
+		for (size_t i = 0; rule->names != NULL && rule->names[i] != NULL; i++)
+			if (notify_forbidden(rule->names[i]))
+				return berr_set(
+					err, BERR_INVALID, 0,
+					"linux.seccomp.syscalls[%zu]: SCMP_ACT_NOTIFY cannot "
+					"be used for \"%s\"",
+					idx, rule->names[i]);
+	}
+	/* libseccomp refuses a rule that repeats the default action; it would
+	 * change nothing anyway. */
+	if (action == default_action)
+		return 0;
+
+	for (size_t i = 0; rule->names != NULL && rule->names[i] != NULL; i++) {
+		const char *name = rule->names[i];
+		int nr = seccomp_syscall_resolve_name(name);
+		int rc;
+
+		/* Profiles list syscalls of newer kernels and other
+		 * architectures; runc skips the ones it cannot resolve. */
+		if (nr == __NR_SCMP_ERROR) {
+			blog_debug("seccomp: unknown syscall \"%s\" skipped", name);
+			continue;
+		}
+		rc = add_syscall(filter->ctx, nr, action, rule, index_repeats);
+		if (rc < 0)
+			return berr_set(err, rc == -ENOMEM ? BERR_INTERNAL : BERR_INVALID, -rc,
+					"linux.seccomp.syscalls[%zu]: add rule for \"%s\"", idx,
+					name);
+		if (action == SCMP_ACT_NOTIFY)
+			filter->wants_listener = true;
+	}
+	return 0;
+}
+
+static size_t count_syscalls(const struct runtime_seccomp *spec)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < spec->n_rules; i++)
+		for (size_t k = 0; spec->rules[i].names != NULL && spec->rules[i].names[k]; k++)
+			n++;
+	return n;
+}
+
+static int set_base_attrs(scmp_filter_ctx ctx, const struct runtime_seccomp *spec,
+			  struct berr **err)
+{
+	int rc;
+
+	/* no_new_privs is process.noNewPrivileges' business, not the
+	 * filter's: libseccomp would set it on load by default. */
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (rc < 0)
+		return berr_set(err, BERR_INTERNAL, -rc,
+				"seccomp: clear the no_new_privs attribute");
+	/* Report the kernel's own errno from seccomp_load(). */
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
+	if (rc < 0)
+		return berr_set(err, BERR_INTERNAL, -rc, "seccomp: ask for raw return codes");
+	if (count_syscalls(spec) > SECCOMP_TREE_THRESHOLD) {
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+		if (rc < 0)
+			blog_debug("seccomp: binary tree optimization unavailable: %s",
+				   strerror(-rc));
+	}
+	return 0;
+}
+
+/* Generates the BPF program once, so a filter that libseccomp cannot
+ * render or that the kernel would refuse for its size fails here and not in
+ * the container process. */
+static int check_program(scmp_filter_ctx ctx, struct berr **err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	uint64_t insns;
+	int rc;
+
+	fd = memfd_create("berth-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "seccomp: memfd_create");
+	rc = seccomp_export_bpf(ctx, fd);
+	if (rc < 0)
+		return berr_set(err, rc == -ENOMEM ? BERR_INTERNAL : BERR_INVALID, -rc,
+				"seccomp: generate the filter");
+	if (fstat(fd, &st) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "seccomp: stat the filter");
+	insns = (uint64_t)st.st_size / sizeof(struct sock_filter);
+	if (insns > BPF_MAXINSNS)
+		return berr_set(
+			err, BERR_INVALID, 0,
+			"linux.seccomp: the filter needs %llu instructions, the kernel takes "
+			"at most %d",
+			(unsigned long long)insns, BPF_MAXINSNS);
+	return 0;
+}
+
+/* Builds the filter SPEC describes.  *out owns it (free with
+ * runtime_seccomp_filter_free).  Sets BERR_INVALID naming the JSON path of
+ * a bad action, errnoRet, architecture, flag, operator or argument index,
+ * and of a rule libseccomp refuses; BERR_INTERNAL when memory runs out. */
+int runtime_seccomp_prepare(const struct runtime_seccomp *spec, struct runtime_seccomp_filter **out,
+			    struct berr **err)
+{
+	_cleanup_(runtime_seccomp_filter_free_cleanup) struct runtime_seccomp_filter *filter = NULL;
+	uint32_t default_action;
+
+	if (action_parse(spec->default_action, spec->has_default_errno_ret, spec->default_errno_ret,
+			 &default_action, err) < 0)
+		return berr_prefix(err, "linux.seccomp.defaultAction");
+	/* The container process still talks to the runtime after loading. */
+	if (default_action == SCMP_ACT_NOTIFY)
+		return berr_set(err, BERR_INVALID, 0,
+				"linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the "
+				"default action");
+
+	filter = calloc(1, sizeof(*filter));
+	if (filter == NULL)
+		return berr_set(err, BERR_INTERNAL, errno, "seccomp: allocate filter");
+	filter->ctx = seccomp_init(default_action);
+	if (filter->ctx == NULL)
+		return berr_set(err, BERR_INVALID, 0,
+				"linux.seccomp.defaultAction: %s is not supported here",
+				spec->default_action);
+	if (set_base_attrs(filter->ctx, spec, err) < 0)
+		return -1;
+	if (add_archs(filter->ctx, spec->architectures, err) < 0)
+		return -1;
+	if (set_flags(filter->ctx, spec->flags, err) < 0)
+		return -1;
+	for (size_t i = 0; i < spec->n_rules; i++)
+		if (add_rule(filter, spec, i, default_action, err) < 0)
+			return -1;
+	if (check_program(filter->ctx, err) < 0)
+		return -1;
+	*out = steal_ptr(&filter);
+	return 0;
+}
+
+/* Loads FILTER into the calling process.  LISTENER_FD may be NULL only when
+ * the filter wants no listener.  Sets BERR_FORBIDDEN when the process has
+ * neither no_new_privs nor CAP_SYS_ADMIN, BERR_INTERNAL otherwise. */
+int runtime_seccomp_load(struct runtime_seccomp_filter *filter, int *listener_fd, struct berr **err)
+{
+	int fd = -1;
+	int rc;
+
+	if (filter->wants_listener && listener_fd == NULL)
+		return berr_set(err, BERR_INTERNAL, EINVAL,
+				"seccomp: the filter has a listener and nobody takes it");
+	rc = seccomp_load(filter->ctx);
+	if (rc == -EACCES)
+		return berr_set(err, BERR_FORBIDDEN, -rc,
+				"load seccomp filter (needs noNewPrivileges or CAP_SYS_ADMIN)");
+	if (rc < 0)
+		return berr_set(err, BERR_INTERNAL, -rc, "load seccomp filter");
+	if (filter->wants_listener) {
+		/* The kernel made it O_CLOEXEC (seccomp_set_mode_filter). */
+		fd = seccomp_notify_fd(filter->ctx);
+		if (fd < 0)
+			return berr_set(err, BERR_INTERNAL, -fd, "seccomp: get the listener fd");
+	}
+	if (listener_fd != NULL)
+		*listener_fd = fd;
+	return 0;
+}
+
+bool runtime_seccomp_wants_listener(const struct runtime_seccomp_filter *filter)
+{
+	return filter->wants_listener;
+}
+
+/* LISTENER_FD stays the caller's: the receiver gets a copy.  Sets
+ * BERR_INVALID for an empty STATE_JSON (a stream socket would drop the fd
+ * with no byte to carry it) and BERR_UNAVAILABLE when the peer is gone. */
+int runtime_seccomp_send_listener(int sock, int listener_fd, const char *state_json,
+				  struct berr **err)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	size_t len = state_json != NULL ? strlen(state_json) : 0;
+	struct iovec iov = { .iov_base = (void *)state_json, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg;
+	size_t sent;
+	ssize_t n;
+
+	if (len == 0)
+		return berr_set(err, BERR_INVALID, 0, "seccomp listener: empty state");
+	memset(&control, 0, sizeof(control));
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &listener_fd, sizeof(int));
+
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return berr_set(err, BERR_UNAVAILABLE, errno, "send seccomp listener");
+	/* The fd went with the first bytes; a stream socket may want more
+	 * writes for the rest of the state. */
+	for (sent = (size_t)n; sent < len; sent += (size_t)n) {
+		n = send(sock, state_json + sent, len - sent, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n < 0)
+			return berr_set(err, BERR_UNAVAILABLE, errno,
+					"send seccomp listener state");
+	}
+	return 0;
+}
+
+void runtime_seccomp_filter_free(struct runtime_seccomp_filter *filter)
+{
+	if (filter == NULL)
+		return;
+	if (filter->ctx != NULL)
+		seccomp_release(filter->ctx);
+	free(filter);
+}
+
+/* A new array stored in OBJ under KEY; borrowed, OBJ owns it. */
+static json_t *new_list(json_t *obj, const char *key)
+{
+	/* json_object_set_new() takes the array, and refuses NULL. */
+	json_t *array = json_array();
+
+	if (json_object_set_new(obj, key, array) < 0)
+		return NULL;
+	return array;
+}
+
+static int push_name(json_t *array, const char *name)
+{
+	return json_array_append_new(array, json_string(name));
+}
+
+/* The "linux.seccomp" object of the runtime-spec features document.
+ * supportedFlags are the known flags that this kernel and libseccomp
+ * accept.  New reference; NULL when memory runs out. */
+json_t *runtime_seccomp_features(void)
+{
+	_cleanup_(json_decrefp) json_t *obj = json_object();
+	json_t *actions, *ops, *archs, *known, *supported;
+	unsigned int api = seccomp_api_get();
+
+	if (obj == NULL || json_object_set_new(obj, "enabled", json_true()) < 0)
+		return NULL;
+	actions = new_list(obj, "actions");
+	ops = new_list(obj, "operators");
+	archs = new_list(obj, "archs");
+	known = new_list(obj, "knownFlags");
+	supported = new_list(obj, "supportedFlags");
+	if (!actions || !ops || !archs || !known || !supported)
+		return NULL;
+
+	for (size_t i = 0; i < N_ELEMENTS(seccomp_actions); i++)
+		if (push_name(actions, seccomp_actions[i].name) < 0)
+			return NULL;
+	for (size_t i = 0; i < N_ELEMENTS(seccomp_ops); i++)
+		if (push_name(ops, seccomp_ops[i].name) < 0)
+			return NULL;
+	for (size_t i = 0; i < N_ELEMENTS(seccomp_archs); i++)
+		if (push_name(archs, seccomp_archs[i].name) < 0)
+			return NULL;
+	for (size_t i = 0; i < N_ELEMENTS(seccomp_flags); i++) {
+		if (push_name(known, seccomp_flags[i].name) < 0)
+			return NULL;
+		if (api >= seccomp_flags[i].api && push_name(supported, seccomp_flags[i].name) < 0)
+			return NULL;
+	}
+	return steal_ptr(&obj);
+}
