@@ -1,0 +1,7 @@
+"""The benchmarks, by the name `bench/run NAME` selects them with.  A new
+benchmark is a module here with a Benchmark subclass, added to BENCHMARKS.
+"""
+
+from .runtime import RuntimeRun
+
+BENCHMARKS = {cls.name: cls for cls in (RuntimeRun,)}

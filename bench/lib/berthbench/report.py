@@ -1,0 +1,90 @@
+"""Turns measured benchmarks into the two files of a run: a Markdown page
+with one table per benchmark (median, spread, ratios to each peer) and a JSON
+document with every sample, for scripts and for comparing runs.
+"""
+
+import json
+import os
+
+from .core import OK, ratios
+
+
+def _ms(v):
+    return f"{v:.1f}" if v >= 10 else f"{v:.2f}"
+
+
+def _ratio(v):
+    return f"{v:.2f}×"
+
+
+def benchmark_json(bench, subjects):
+    return {
+        "name": bench.name,
+        "summary": bench.summary,
+        "subjects": [s.to_json() for s in subjects],
+        "ratios": {
+            k: {b: round(r, 4) for b, r in v.items()} for k, v in ratios(subjects).items()
+        },
+    }
+
+
+def table(subjects):
+    """Markdown table of one benchmark's subjects."""
+    rat = ratios(subjects)
+    bases = [s.name for s in subjects if s.role in ("peer", "floor") and s.name in rat]
+    head = ["subject", "median ms", "IQR ms", "min ms", "max ms", "runs"]
+    head += [f"vs {b}" for b in bases]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for s in subjects:
+        st = s.stats()
+        if s.status == OK and st:
+            row = [
+                f"**{s.name}**" if s.role == "berth" else s.name,
+                _ms(st["median_ms"]),
+                _ms(st["iqr_ms"]),
+                _ms(st["min_ms"]),
+                _ms(st["max_ms"]),
+                str(st["runs"]),
+            ]
+            row += ["—" if b == s.name else _ratio(rat[s.name][b]) for b in bases]
+        else:
+            reason = s.error.replace("|", "\\|")
+            row = [s.name, f"{s.status}: {reason}"] + [""] * (len(head) - 2)
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def markdown(doc, results):
+    """The whole Markdown page of a run."""
+    m = doc["machine"]
+    out = [
+        f"# berth benchmarks, {doc['date']}",
+        "",
+        f"- machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB",
+        f"- system: {m['distribution']}, kernel {m['kernel']}, cgroups {m['cgroups']}",
+        f"- settings: {doc['runs']} timed runs after {doc['warmup']} warm-up "
+        f"{'round' if doc['warmup'] == 1 else 'rounds'}, subjects interleaved"
+        + (" (quick)" if doc["quick"] else ""),
+        "- versions: " + "; ".join(f"{k} `{v}`" for k, v in doc["versions"].items()),
+        f"- berth commit: `{doc['berth_commit']}`",
+    ]
+    for bench, subjects in results:
+        out += ["", f"## {bench.name}", "", bench.summary, "", table(subjects), ""]
+        for s in subjects:
+            out.append(f"- `{s.name}`: `{s.command}`")
+    out.append("")
+    return "\n".join(out)
+
+
+def write(outdir, stem, doc, md):
+    """Writes STEM.json and STEM.md into outdir (each through a .tmp file
+    renamed into place); returns their paths."""
+    os.makedirs(outdir, exist_ok=True)
+    paths = []
+    for ext, text in (("json", json.dumps(doc, indent=2) + "\n"), ("md", md)):
+        path = os.path.join(outdir, f"{stem}.{ext}")
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+        paths.append(path)
+    return paths
