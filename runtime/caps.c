@@ -258,12 +258,15 @@ int runtime_caps_set(const struct runtime_caps *caps, struct berr **err)
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)cap, 0, 0) == 0)
 			continue;
 		name = runtime_cap_name(cap);
-		/* The kernel keeps ambient a subset of permitted and inheritable. */
-		if (errno == EPERM)
-			return berr_set(
-				err, BERR_FORBIDDEN, errno,
-				"raise ambient %s: it must also be permitted and inheritable",
-				name ? name : "capability");
+		/* The kernel keeps ambient a subset of permitted and inheritable;
+		 * configs that list more are common (runc's own default), and
+		 * runc only warns about them. */
+		if (errno == EPERM) {
+			blog_debug("cannot raise ambient %s: it must also be permitted and "
+				   "inheritable",
+				   name ? name : "capability");
+			continue;
+		}
 		return berr_set(err, BERR_INTERNAL, errno, "raise ambient %s",
 				name ? name : "capability");
 	}

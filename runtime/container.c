@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -203,12 +204,62 @@ static int create_state_dir(struct create_ctx *c, const struct runtime_config *c
 	return 0;
 }
 
+/* The devices every container may use, allowed after the config's own
+ * rules as runc does: mknod of anything (what exists is decided by the
+ * rules), the standard character devices, pseudo-terminals and tun. */
+static const struct runtime_device_rule default_device_rules[] = {
+	{ .allow = true, .type = 'c', .major = -1, .minor = -1, .access = "m" },
+	{ .allow = true, .type = 'b', .major = -1, .minor = -1, .access = "m" },
+	{ .allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rwm" },    /* null */
+	{ .allow = true, .type = 'c', .major = 1, .minor = 5, .access = "rwm" },    /* zero */
+	{ .allow = true, .type = 'c', .major = 1, .minor = 7, .access = "rwm" },    /* full */
+	{ .allow = true, .type = 'c', .major = 1, .minor = 8, .access = "rwm" },    /* random */
+	{ .allow = true, .type = 'c', .major = 1, .minor = 9, .access = "rwm" },    /* urandom */
+	{ .allow = true, .type = 'c', .major = 5, .minor = 0, .access = "rwm" },    /* tty */
+	{ .allow = true, .type = 'c', .major = 5, .minor = 1, .access = "rwm" },    /* console */
+	{ .allow = true, .type = 'c', .major = 5, .minor = 2, .access = "rwm" },    /* ptmx */
+	{ .allow = true, .type = 'c', .major = 136, .minor = -1, .access = "rwm" }, /* pts */
+	{ .allow = true, .type = 'c', .major = 10, .minor = 200, .access = "rwm" }, /* tun */
+};
+
+/* The device rules the cgroup gets: deny everything, then the config's
+ * rules and the defaults.  The nodes of linux.devices are not allowed by
+ * themselves (runc neither): the config's rules decide.  *out is owned by
+ * the caller. */
+static int device_rules(const struct runtime_spec *spec, struct runtime_device_rule **out,
+			size_t *n, struct berr **err)
+{
+	size_t n_defaults = sizeof(default_device_rules) / sizeof(default_device_rules[0]);
+	size_t total = 1 + spec->resources.n_devices + n_defaults;
+	struct runtime_device_rule *rules = calloc(total, sizeof(*rules));
+	size_t k = 0;
+
+	if (rules == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "device rules");
+	rules[k++] = (struct runtime_device_rule){
+		.allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm"
+	};
+	for (size_t i = 0; i < spec->resources.n_devices; i++)
+		rules[k++] = spec->resources.devices[i];
+	for (size_t i = 0; i < n_defaults; i++)
+		rules[k++] = default_device_rules[i];
+	*out = rules;
+	*n = k;
+	return 0;
+}
+
 static int create_cgroup(struct create_ctx *c, struct berr **err)
 {
+	struct runtime_resources res = c->rec->spec->resources;
+	_cleanup_free_ struct runtime_device_rule *rules = NULL;
+
 	if (runtime_cgroup_detect(c->rec->cgroup_root, &c->rec->cgroup_mode, err) < 0)
 		return -1;
+	if (device_rules(c->rec->spec, &rules, &res.n_devices, err) < 0)
+		return -1;
+	res.devices = rules;
 	return runtime_cgroup_create(c->rec->cgroup_root, c->rec->cgroup_mode, c->rec->cgroup_path,
-				     &c->rec->spec->resources, &c->cgroup, err);
+				     &res, &c->cgroup, err);
 }
 
 /* Forks the stage; in the child, never returns: the stage exits, and the
@@ -385,6 +436,7 @@ int runtime_container_start(const struct runtime_config *cfg, const char *id, st
 	_cleanup_free_ char *fifo = NULL;
 	_cleanup_free_ char *state = NULL;
 	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int done_fd = -1;
 	enum runtime_status status;
 
 	if (load_live(cfg, id, &rec, &cg, &status, err) < 0)
@@ -396,12 +448,25 @@ int runtime_container_start(const struct runtime_config *cfg, const char *id, st
 	fifo = str_printf("%s/%s", rec->dir, RUNTIME_EXEC_FIFO);
 	if (fifo == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "start");
+	/* The read end, opened before our write end, reports a hang-up once
+	 * every writer is gone: ours, and the init's, which closes on its
+	 * execve.  So poststart hooks run after the process started. */
+	done_fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (done_fd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "start container %s", id);
 	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return berr_set(err, BERR_CONFLICT, errno, "start container %s", id);
 	if (write(fd, "0", 1) != 1)
 		return berr_set(err, BERR_INTERNAL, errno, "start container %s", id);
+	close(steal_fd(&fd));
 	unlink(fifo);
+	for (;;) {
+		struct pollfd p = { .fd = done_fd, .events = 0 };
+
+		if (poll(&p, 1, -1) >= 0 || errno != EINTR)
+			break;
+	}
 	state = runtime_record_hook_state(rec, RUNTIME_STATUS_RUNNING);
 	if (state != NULL)
 		runtime_hooks_run_all(&rec->spec->hooks[RUNTIME_HOOK_POSTSTART], state);

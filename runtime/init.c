@@ -175,7 +175,8 @@ void runtime_init_main(const struct runtime_init_args *a)
 	while (n < 0 && errno == EINTR);
 	if (n != 1)
 		_exit(1);
-	close(a->fifo_fd);
+	/* The fifo stays open (close-on-exec): start waits for it to close,
+	 * to run poststart hooks only once the process runs. */
 
 	state = runtime_hook_state_json(spec, a->id, RUNTIME_STATUS_CREATED, host_pid, a->bundle);
 	if (runtime_hooks_run(&spec->hooks[RUNTIME_HOOK_START_CONTAINER], state ? state : "{}",
@@ -186,10 +187,10 @@ void runtime_init_main(const struct runtime_init_args *a)
 	runtime_process_finish(spec->process, a->seccomp, -1, runtime_setgroups_allowed(),
 			       a->opts->preserve_fds, &err);
 fail:
-	blog_error("%s", err ? err->msg : "container process failed");
-	if (blog_fd() >= 0) {
-		/* The log went to the runtime's file; the user sees stderr. */
-		dprintf(STDERR_FILENO, "berth-runc: %s\n", err ? err->msg : "failed");
-	}
+	/* The runtime's log file, when there is one, and the container's
+	 * stderr, which is what its user sees. */
+	if (blog_fd() >= 0)
+		blog_error("%s", err ? err->msg : "container process failed");
+	dprintf(STDERR_FILENO, "berth-runc: %s\n", err ? err->msg : "container process failed");
 	_exit(failure_status(err));
 }

@@ -53,9 +53,11 @@ int cli_report(struct berr *err)
 {
 	const char *msg = err ? err->msg : "unknown error";
 
-	blog_error("%s", msg);
+	/* The log, when there is one, is what containerd and conmon show;
+	 * stderr is what a person at a terminal reads. */
 	if (blog_fd() >= 0)
-		fprintf(stderr, "berth-runc: %s\n", msg);
+		blog_error("%s", msg);
+	fprintf(stderr, "berth-runc: %s\n", msg);
 	berr_free(err);
 	return 1;
 }
