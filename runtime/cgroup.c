@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -798,4 +799,68 @@ void runtime_cgroup_free(struct runtime_cgroup *cg)
 	free(cg->root);
 	free(cg->rel_path);
 	free(cg);
+}
+
+struct runtime_cgroup_warmup {
+	pthread_t thread;
+	char *procs; /* cgroup.procs of the caller's own cgroup */
+};
+
+static void *warmup_run(void *arg)
+{
+	struct runtime_cgroup_warmup *w = arg;
+
+	/* "0" is the writing thread's own process: it stays where it is. */
+	fs_write_string(w->procs, "0", NULL);
+	return NULL;
+}
+
+/* The caller's cgroup.procs in one hierarchy: the pids one on v1 (any
+ * would do: the grace period is shared), the unified one on v2. */
+static char *own_procs_path(const char *root, enum runtime_cgroup_mode mode)
+{
+	_cleanup_free_ char *text = NULL;
+	char *line, *save = NULL;
+
+	if (fs_read_file("/proc/self/cgroup", 64 * 1024, &text, NULL, NULL) < 0)
+		return NULL;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *controllers = strchr(line, ':');
+		char *path = controllers ? strchr(controllers + 1, ':') : NULL;
+
+		if (path == NULL)
+			continue;
+		*path++ = '\0';
+		controllers++;
+		if (mode == RUNTIME_CGROUP_V2 && *controllers == '\0')
+			return str_printf("%s%s/cgroup.procs", root, path);
+		if (mode == RUNTIME_CGROUP_V1 && strcmp(controllers, "pids") == 0)
+			return str_printf("%s/pids%s/cgroup.procs", root, path);
+	}
+	return NULL;
+}
+
+struct runtime_cgroup_warmup *runtime_cgroup_warmup_start(const char *root,
+							  enum runtime_cgroup_mode mode)
+{
+	struct runtime_cgroup_warmup *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return NULL;
+	w->procs = own_procs_path(root, mode);
+	if (w->procs == NULL || pthread_create(&w->thread, NULL, warmup_run, w) != 0) {
+		free(w->procs);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void runtime_cgroup_warmup_finish(struct runtime_cgroup_warmup *w)
+{
+	if (w == NULL)
+		return;
+	pthread_join(w->thread, NULL);
+	free(w->procs);
+	free(w);
 }

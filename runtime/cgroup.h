@@ -76,4 +76,17 @@ const char *runtime_cgroup_dir(struct runtime_cgroup *cg, const char *controller
 
 void runtime_cgroup_free(struct runtime_cgroup *cg);
 
+struct runtime_cgroup_warmup;
+
+/* The first move of a process between cgroups waits for an RCU grace
+ * period in the kernel (milliseconds on a v1 host); moves that follow soon
+ * after do not.  This starts, on a thread, a no-op move of the calling
+ * process into the cgroup it is already in, so that the wait overlaps with
+ * the caller's own work before it moves the container's first process.
+ * Returns NULL when it cannot help; never fails. */
+struct runtime_cgroup_warmup *runtime_cgroup_warmup_start(const char *root,
+							  enum runtime_cgroup_mode mode);
+/* Waits for the thread and frees W (NULL is fine). */
+void runtime_cgroup_warmup_finish(struct runtime_cgroup_warmup *w);
+
 #endif

@@ -13,11 +13,15 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "lib/fsutil.h"
 #include "runtime/runtime.h"
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
 #endif
+
+/* From <linux/capability.h>, without its other definitions. */
+#define CAP_SYS_PTRACE_NR 19
 
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
@@ -71,4 +75,19 @@ int runtime_reexec_sealed(char **argv, struct berr **err)
 		return -1;
 	fexecve(memfd, argv, environ);
 	return berr_set(err, BERR_INTERNAL, errno, "re-execute the sealed runtime binary");
+}
+
+bool runtime_bundle_needs_sealed_binary(const char *bundle)
+{
+	struct runtime_spec *spec = NULL;
+	bool needs = true;
+
+	if (runtime_spec_load(bundle ? bundle : ".", &spec, NULL) < 0)
+		return true;
+	if (spec->namespaces[RUNTIME_NS_USER].enabled)
+		needs = false;
+	else if (spec->process != NULL && spec->process->caps.present)
+		needs = (spec->process->caps.bounding & (UINT64_C(1) << CAP_SYS_PTRACE_NR)) != 0;
+	runtime_spec_free(spec);
+	return needs;
 }

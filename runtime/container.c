@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,13 +42,13 @@ static void format_now(char *buf, size_t size)
 	snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
 }
 
+/* runc names the owner by user name; a lookup through NSS would cost
+ * more than the rest of create, and the runtime runs as root. */
 static char *owner_name(void)
 {
-	struct passwd *pw = getpwuid(getuid());
+	uid_t uid = getuid();
 
-	if (pw != NULL)
-		return strdup(pw->pw_name);
-	return str_printf("%u", (unsigned)getuid());
+	return uid == 0 ? strdup("root") : str_printf("%u", (unsigned)uid);
 }
 
 /* Everything create makes, in the order it makes it. */
@@ -253,8 +252,6 @@ static int create_cgroup(struct create_ctx *c, struct berr **err)
 	struct runtime_resources res = c->rec->spec->resources;
 	_cleanup_free_ struct runtime_device_rule *rules = NULL;
 
-	if (runtime_cgroup_detect(c->rec->cgroup_root, &c->rec->cgroup_mode, err) < 0)
-		return -1;
 	if (device_rules(c->rec->spec, &rules, &res.n_devices, err) < 0)
 		return -1;
 	res.devices = rules;
@@ -344,12 +341,13 @@ static int create_drive(struct create_ctx *c, struct berr **err)
 				err) < 0)
 		return -1;
 	c->init_pid = init_pid;
-	if (waitpid(c->stage_pid, &status, 0) == c->stage_pid)
-		c->stage_pid = 0;
 	rec->pid = init_pid;
 	rec->pid_start = runtime_pid_start_time(init_pid);
 	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, init_pid, NULL) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "start the container process");
+	/* The stage is done; reap it while the init works. */
+	if (waitpid(c->stage_pid, &status, 0) == c->stage_pid)
+		c->stage_pid = 0;
 	if (runtime_sync_expect(c->sync_fd, RUNTIME_SYNC_HOOKS, NULL, "the container's mounts",
 				err) < 0)
 		return -1;
@@ -378,23 +376,35 @@ int runtime_container_create(const struct runtime_config *cfg,
 			     struct berr **err)
 {
 	struct create_ctx c = { .fifo_fd = -1, .console_fd = -1, .sync_fd = -1 };
+	struct runtime_cgroup_warmup *warmup = NULL;
+	enum runtime_cgroup_mode mode;
 	int ret = -1;
 
 	for (int i = 0; i < RUNTIME_NS_COUNT; i++)
 		c.ns_fds[i] = -1;
+	blog_debug("create %s: loading the bundle", opts->id);
+	if (runtime_cgroup_detect(runtime_config_cgroup_root(cfg), &mode, err) < 0)
+		goto out;
+	warmup = runtime_cgroup_warmup_start(runtime_config_cgroup_root(cfg), mode);
 	if (create_load(&c, cfg, opts, err) < 0)
 		goto out;
+	c.rec->cgroup_mode = mode;
 	if (create_state_dir(&c, cfg, err) < 0)
 		goto undo;
+	blog_debug("create %s: making the cgroup", opts->id);
 	if (create_cgroup(&c, err) < 0)
 		goto undo;
+	blog_debug("create %s: starting the container process", opts->id);
 	if (opts->console_socket != NULL && c.rec->spec->process->terminal) {
 		c.console_fd = runtime_terminal_connect(opts->console_socket, err);
 		if (c.console_fd < 0)
 			goto undo;
 	}
+	/* No thread may run while the runtime forks. */
+	runtime_cgroup_warmup_finish(steal_ptr(&warmup));
 	if (create_spawn(&c, opts, err) < 0 || create_drive(&c, err) < 0)
 		goto undo;
+	blog_debug("create %s: created, init pid %d", opts->id, (int)c.rec->pid);
 	if (runtime_record_save(c.rec, err) < 0)
 		goto undo;
 	if (opts->pid_file && write_pid_file(opts->pid_file, c.rec->pid, err) < 0)
@@ -408,6 +418,7 @@ undo:
 out:
 	if (ret < 0)
 		berr_prefix(err, "create container %s", opts->id ? opts->id : "");
+	runtime_cgroup_warmup_finish(warmup);
 	create_ctx_release(&c);
 	return ret;
 }

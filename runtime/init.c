@@ -126,6 +126,7 @@ static int init_create(const struct runtime_init_args *a, int32_t *host_pid_out,
 	*host_pid_out = host_pid;
 	if (set_names(spec, err) < 0)
 		return -1;
+	blog_debug("init: preparing the root file system");
 	if (runtime_rootfs_prepare(spec, &ropts, err) < 0)
 		return -1;
 	/* prestart and createRuntime hooks run in the runtime's namespaces. */
@@ -138,8 +139,10 @@ static int init_create(const struct runtime_init_args *a, int32_t *host_pid_out,
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "hook state");
 	if (runtime_hooks_run(&spec->hooks[RUNTIME_HOOK_CREATE_CONTAINER], state, err) < 0)
 		return berr_prefix(err, "createContainer hook");
+	blog_debug("init: pivoting");
 	if (runtime_rootfs_pivot(spec, &ropts, err) < 0)
 		return -1;
+	blog_debug("init: finalizing the root file system");
 	if (runtime_rootfs_finalize(spec, &ropts, err) < 0)
 		return -1;
 	if (a->console_fd >= 0) {

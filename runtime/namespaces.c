@@ -15,6 +15,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
+#include "lib/log.h"
 #include "runtime/internal.h"
 
 void runtime_ns_close_all(int fds[RUNTIME_NS_COUNT])
@@ -180,11 +181,13 @@ int runtime_stage_run(const struct runtime_stage *stage, struct berr **err)
 		if (stage->ns_fds[type] >= 0 && runtime_ns_join(stage->ns_fds[type], type, err) < 0)
 			return -1;
 	}
+	blog_debug("stage: creating namespaces 0x%x", new_flags);
 	if (new_flags != 0 && unshare(new_flags) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "create namespaces (flags 0x%x)",
 				new_flags);
 	/* A fork-like clone: the final process becomes a child of the
 	 * runtime, not of this stage, so the runtime can wait for it. */
+	blog_debug("stage: forking the container process");
 	child = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (child < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "clone the container process");

@@ -147,4 +147,12 @@ json_t *runtime_features(void);
  * sealed. */
 int runtime_reexec_sealed(char **argv, struct berr **err);
 
+/* Whether a container made from BUNDLE needs the runtime to run from the
+ * sealed copy.  The runtime's processes that a container can see are not
+ * dumpable, so /proc/<pid>/exe of them opens only with CAP_SYS_PTRACE in
+ * the host's user namespace: a container without its own user namespace
+ * whose bounding set holds CAP_SYS_PTRACE.  Any doubt (a config that
+ * does not load) answers true. */
+bool runtime_bundle_needs_sealed_binary(const char *bundle);
+
 #endif

@@ -13,6 +13,7 @@
 struct cli {
 	struct runtime_config cfg;
 	const char *prog;
+	char **argv; /* the whole command line, to re-execute it */
 };
 
 /* Each returns the process exit status; errors are printed by

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -121,12 +122,26 @@ static int parse_create(const char *command, int argc, char **argv, struct creat
 	return f->opts.id ? 0 : 1;
 }
 
+/* Makes this process safe to be seen from the container it creates: not
+ * dumpable, and running from a sealed copy of the binary when the
+ * container could get past that (see runtime_bundle_needs_sealed_binary). */
+static int seal_for_bundle(struct cli *cli, const char *bundle)
+{
+	struct berr *err = NULL;
+
+	prctl(PR_SET_DUMPABLE, 0);
+	if (runtime_bundle_needs_sealed_binary(bundle) &&
+	    runtime_reexec_sealed(cli->argv, &err) < 0)
+		return cli_report(err);
+	return 0;
+}
+
 int cmd_create(struct cli *cli, int argc, char **argv)
 {
 	struct create_flags f = { 0 };
 	struct berr *err = NULL;
 
-	if (parse_create("create", argc, argv, &f) != 0)
+	if (parse_create("create", argc, argv, &f) != 0 || seal_for_bundle(cli, f.opts.bundle) != 0)
 		return 1;
 	if (runtime_container_create(&cli->cfg, &f.opts, NULL, &err) < 0)
 		return cli_report(err);
@@ -143,7 +158,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	pid_t pid = 0;
 	int status;
 
-	if (parse_create("run", argc, argv, &f) != 0)
+	if (parse_create("run", argc, argv, &f) != 0 || seal_for_bundle(cli, f.opts.bundle) != 0)
 		return 1;
 	if (!f.detach) {
 		/* The container's process is our child: wait for it. */
@@ -172,7 +187,9 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	}
 	if (f.detach)
 		return 0;
+	blog_debug("run %s: started, waiting", f.opts.id);
 	status = cli_wait_forwarding(pid, master);
+	blog_debug("run %s: exited with %d, deleting", f.opts.id, status);
 	if (runtime_container_delete(&cli->cfg, f.opts.id, true, &err) < 0)
 		cli_report(err);
 	return status;

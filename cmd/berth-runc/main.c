@@ -13,14 +13,14 @@
 struct command {
 	const char *name;
 	int (*fn)(struct cli *cli, int argc, char **argv);
-	bool enters_container; /* runs from a sealed copy of the binary */
+	bool enters_container; /* always runs from a sealed copy of the binary */
 	const char *summary;
 };
 
 static const struct command commands[] = {
-	{ "create", cmd_create, true, "create a container" },
+	{ "create", cmd_create, false, "create a container" },
 	{ "start", cmd_start, false, "start the process of a created container" },
-	{ "run", cmd_run, true, "create and start a container" },
+	{ "run", cmd_run, false, "create and start a container" },
 	{ "state", cmd_state, false, "print the state of a container" },
 	{ "kill", cmd_kill, false, "send a signal to a container's init or all its processes" },
 	{ "delete", cmd_delete, false, "delete a container and what it holds" },
@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli cli = { .prog = "berth-runc" };
+	struct cli cli = { .prog = "berth-runc", .argv = argv };
 	const char *log_path = NULL;
 	enum blog_format format = BLOG_FORMAT_TEXT;
 	enum blog_level level = BLOG_WARN;
@@ -149,6 +149,7 @@ int main(int argc, char **argv)
 
 		if (strcmp(argv[optind], cmd->name) != 0)
 			continue;
+		blog_debug("%s", cmd->name);
 		if (cmd->enters_container && runtime_reexec_sealed(argv, &err) < 0)
 			return cli_report(err);
 		argv += optind;
