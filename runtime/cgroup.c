@@ -29,8 +29,6 @@
 /* /proc/self/mountinfo can be long on hosts with many containers. */
 #define CGROUP_MOUNTINFO_MAX (16 * 1024 * 1024)
 
-DEFINE_CLEANUP(struct runtime_cgroup *, runtime_cgroup_free)
-
 static void sleep_ms(unsigned int ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "lib/berr.h"
+#include "lib/cleanup.h"
 #include "runtime/spec.h"
 
 enum runtime_cgroup_mode {
@@ -75,6 +76,7 @@ int runtime_cgroup_destroy(struct runtime_cgroup *cg, struct berr **err);
 const char *runtime_cgroup_dir(struct runtime_cgroup *cg, const char *controller);
 
 void runtime_cgroup_free(struct runtime_cgroup *cg);
+DEFINE_CLEANUP(struct runtime_cgroup *, runtime_cgroup_free)
 
 struct runtime_cgroup_warmup;
 

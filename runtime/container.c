@@ -438,8 +438,6 @@ static int load_live(const struct runtime_config *cfg, const char *id, struct ru
 	return 0;
 }
 
-DEFINE_CLEANUP(struct runtime_cgroup *, runtime_cgroup_free)
-
 int runtime_container_start(const struct runtime_config *cfg, const char *id, struct berr **err)
 {
 	_cleanup_(runtime_record_free_cleanup) struct runtime_record *rec = NULL;

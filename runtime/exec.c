@@ -19,9 +19,6 @@
 #include "runtime/seccomp.h"
 #include "runtime/terminal.h"
 
-DEFINE_CLEANUP(struct runtime_cgroup *, runtime_cgroup_free)
-DEFINE_CLEANUP(struct runtime_seccomp_filter *, runtime_seccomp_filter_free)
-
 static char **strv_copy(char *const *v)
 {
 	size_t n = 0;

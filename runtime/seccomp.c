@@ -13,9 +13,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <seccomp.h>
+
 #include "lib/cleanup.h"
 #include "lib/log.h"
-#include "runtime/seccomp_sys.h"
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -33,8 +34,6 @@ struct runtime_seccomp_filter {
 	scmp_filter_ctx ctx;
 	bool wants_listener; /* a SCMP_ACT_NOTIFY rule made it into the filter */
 };
-
-DEFINE_CLEANUP(struct runtime_seccomp_filter *, runtime_seccomp_filter_free)
 
 struct seccomp_action_name {
 	const char *name;

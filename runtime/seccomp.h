@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "lib/berr.h"
+#include "lib/cleanup.h"
 #include "runtime/spec.h"
 
 struct runtime_seccomp_filter;
@@ -35,6 +36,7 @@ int runtime_seccomp_send_listener(int sock, int listener_fd, const char *state_j
 				  struct berr **err);
 
 void runtime_seccomp_filter_free(struct runtime_seccomp_filter *filter);
+DEFINE_CLEANUP(struct runtime_seccomp_filter *, runtime_seccomp_filter_free)
 
 /* The "linux.seccomp" object of `berth-runc features`: actions, operators,
  * archs and flags this build knows.  New reference. */

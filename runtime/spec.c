@@ -26,9 +26,6 @@
 #define DEV_MAJOR_MAX 0xfff
 #define DEV_MINOR_MAX 0xfffff
 
-DEFINE_CLEANUP(struct runtime_spec *, runtime_spec_free)
-DEFINE_CLEANUP(struct runtime_process *, runtime_process_free)
-
 static int oom(struct berr **err)
 {
 	return berr_set(err, BERR_INTERNAL, ENOMEM, "parse config");

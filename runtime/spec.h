@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "lib/berr.h"
+#include "lib/cleanup.h"
 
 /* config.json is read from the bundle, which a user controls. */
 #define RUNTIME_SPEC_MAX_SIZE (4 * 1024 * 1024)
@@ -249,6 +250,8 @@ int runtime_process_parse(const char *json, size_t len, struct runtime_process *
 
 void runtime_spec_free(struct runtime_spec *spec);
 void runtime_process_free(struct runtime_process *process);
+DEFINE_CLEANUP(struct runtime_spec *, runtime_spec_free)
+DEFINE_CLEANUP(struct runtime_process *, runtime_process_free)
 
 /* "pid", "network", ... and back; -1 when unknown. */
 const char *runtime_ns_type_name(enum runtime_ns_type type);

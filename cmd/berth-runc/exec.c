@@ -15,8 +15,6 @@
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 
-DEFINE_CLEANUP(struct runtime_process *, runtime_process_free)
-
 static int append_env(struct runtime_process *proc, const char *entry, struct berr **err)
 {
 	size_t n = 0, keylen = strcspn(entry, "=");

@@ -32,8 +32,6 @@
 
 #define REAL_ROOT "/sys/fs/cgroup"
 
-DEFINE_CLEANUP(struct runtime_cgroup *, runtime_cgroup_free)
-
 struct fixture {
 	char dir[64];
 };

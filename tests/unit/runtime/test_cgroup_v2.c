@@ -34,8 +34,6 @@
 
 #define REAL_V2_ROOT "/sys/fs/cgroup/unified"
 
-DEFINE_CLEANUP(struct runtime_cgroup *, runtime_cgroup_free)
-
 struct fixture {
 	char dir[64];
 };

@@ -20,8 +20,6 @@
 
 #define CAP_BIT(n) (UINT64_C(1) << (n))
 
-DEFINE_CLEANUP(struct runtime_spec *, runtime_spec_free)
-DEFINE_CLEANUP(struct runtime_process *, runtime_process_free)
 #define _cleanup_spec_ _cleanup_(runtime_spec_free_cleanup)
 
 /* The default config as a document a test can change before parsing. */
