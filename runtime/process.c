@@ -27,32 +27,12 @@
 /* What execvp and Docker use when the environment has no PATH. */
 #define PROCESS_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* clang-format off */
-static const char *const rlimit_names[] = {
-	[RLIMIT_CPU] = "RLIMIT_CPU",
-	[RLIMIT_FSIZE] = "RLIMIT_FSIZE",
-	[RLIMIT_DATA] = "RLIMIT_DATA",
-	[RLIMIT_STACK] = "RLIMIT_STACK",
-	[RLIMIT_CORE] = "RLIMIT_CORE",
-	[RLIMIT_RSS] = "RLIMIT_RSS",
-	[RLIMIT_NPROC] = "RLIMIT_NPROC",
-	[RLIMIT_NOFILE] = "RLIMIT_NOFILE",
-	[RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",
-	[RLIMIT_AS] = "RLIMIT_AS",
-	[RLIMIT_LOCKS] = "RLIMIT_LOCKS",
-	[RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
-	[RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE",
-	[RLIMIT_NICE] = "RLIMIT_NICE",
-	[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",
-	[RLIMIT_RTTIME] = "RLIMIT_RTTIME",
-};
-/* clang-format on */
-
 static const char *rlimit_name(int resource, char *buf, size_t size)
 {
-	if (resource >= 0 && (size_t)resource < sizeof(rlimit_names) / sizeof(rlimit_names[0]) &&
-	    rlimit_names[resource] != NULL)
-		return rlimit_names[resource];
+	const char *name = runtime_rlimit_name(resource);
+
+	if (name != NULL)
+		return name;
 	snprintf(buf, size, "rlimit %d", resource);
 	return buf;
 }

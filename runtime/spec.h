@@ -265,6 +265,8 @@ const char *runtime_cap_name(int cap);
 
 /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE; -1 when unknown. */
 int runtime_rlimit_parse(const char *name);
+/* RLIMIT_NOFILE -> "RLIMIT_NOFILE"; NULL when unknown. */
+const char *runtime_rlimit_name(int resource);
 
 /* The default spec that `berth-runc spec` writes, as a JSON text that the
  * caller frees. */

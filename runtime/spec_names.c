@@ -138,6 +138,14 @@ const char *runtime_cap_name(int cap)
 	return cap_names[cap];
 }
 
+const char *runtime_rlimit_name(int resource)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(rlimits); i++)
+		if (rlimits[i].resource == resource)
+			return rlimits[i].name;
+	return NULL;
+}
+
 int runtime_rlimit_parse(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(rlimits); i++)
