@@ -69,6 +69,7 @@ int runtime_exec_process_from(const struct runtime_config *cfg, const char *id, 
 __attribute__((noreturn)) static void exec_child(const struct runtime_exec_opts *opts,
 						 struct runtime_stage *stage,
 						 struct runtime_seccomp_filter *seccomp,
+						 const struct runtime_seccomp_handoff *handoff,
 						 int console_fd)
 {
 	struct berr *err = NULL;
@@ -81,8 +82,8 @@ __attribute__((noreturn)) static void exec_child(const struct runtime_exec_opts 
 	if (runtime_sync_expect(stage->sync_fd, RUNTIME_SYNC_GO, NULL, "the runtime", &err) < 0)
 		_exit(1);
 	prctl(PR_SET_PDEATHSIG, 0);
-	runtime_process_finish(opts->process, seccomp, console_fd, runtime_setgroups_allowed(),
-			       opts->preserve_fds, &err);
+	runtime_process_finish(opts->process, seccomp, handoff, console_fd,
+			       runtime_setgroups_allowed(), opts->preserve_fds, &err);
 fail:
 	/* The sync socket is close-on-exec: reaching here means no exec. */
 	runtime_sync_send_error(stage->sync_fd, err);
@@ -100,6 +101,9 @@ int runtime_container_exec(const struct runtime_config *cfg, const char *id,
 		NULL;
 	_cleanup_close_ int console_fd = -1;
 	_cleanup_close_ int sync_fd = -1;
+	_cleanup_(runtime_seccomp_handoff_release) struct runtime_seccomp_handoff handoff = {
+		.sock = -1
+	};
 	struct runtime_stage stage = { .sync_fd = -1 };
 	enum runtime_status status;
 	pid_t stage_pid, child = 0;
@@ -127,6 +131,11 @@ int runtime_container_exec(const struct runtime_config *cfg, const char *id,
 	if (rec->spec->seccomp != NULL &&
 	    runtime_seccomp_prepare(rec->spec->seccomp, &seccomp, err) < 0)
 		return -1;
+	/* The state names the container's init: the new process has no pid
+	 * until the stage forks it, inside the container's namespaces. */
+	if (runtime_seccomp_handoff_prepare(&handoff, rec->spec, rec->id, RUNTIME_STATUS_RUNNING,
+					    rec->pid, rec->bundle, err) < 0)
+		return -1;
 	if (runtime_ns_open_of_pid(rec->pid, stage.ns_fds, err) < 0)
 		return -1;
 	/* The namespaces belong to the init we checked: if it died in
@@ -149,7 +158,7 @@ int runtime_container_exec(const struct runtime_config *cfg, const char *id,
 	}
 	if (stage_pid == 0) {
 		close(sp[0]);
-		exec_child(opts, &stage, seccomp, console_fd);
+		exec_child(opts, &stage, seccomp, &handoff, console_fd);
 	}
 	close(sp[1]);
 	sync_fd = sp[0];

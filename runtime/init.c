@@ -49,8 +49,52 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
+int runtime_seccomp_handoff_prepare(struct runtime_seccomp_handoff *handoff,
+				    const struct runtime_spec *spec, const char *id,
+				    enum runtime_status status, pid_t pid, const char *bundle,
+				    struct berr **err)
+{
+	handoff->sock = -1;
+	handoff->state = NULL;
+	if (spec->seccomp == NULL || spec->seccomp->listener_path == NULL)
+		return 0;
+	handoff->state = runtime_listener_state_json(spec, id, status, pid, bundle);
+	if (handoff->state == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "seccomp listener state");
+	/* A stream socket to a path, the same as a console socket. */
+	handoff->sock = runtime_terminal_connect(spec->seccomp->listener_path, err);
+	if (handoff->sock < 0) {
+		free(steal_ptr(&handoff->state));
+		return berr_prefix(err, "seccomp listenerPath");
+	}
+	return 0;
+}
+
+void runtime_seccomp_handoff_release(struct runtime_seccomp_handoff *handoff)
+{
+	if (handoff->sock >= 0)
+		close(handoff->sock);
+	handoff->sock = -1;
+	free(steal_ptr(&handoff->state));
+}
+
+/* Sends the notification fd of the filter just loaded to its listener. */
+static int hand_off_listener(int listener, const struct runtime_seccomp_handoff *handoff,
+			     struct berr **err)
+{
+	int ret = 0;
+
+	if (listener < 0)
+		return 0;
+	if (handoff != NULL && handoff->sock >= 0)
+		ret = runtime_seccomp_send_listener(handoff->sock, listener, handoff->state, err);
+	close(listener);
+	return ret;
+}
+
 int runtime_process_finish(const struct runtime_process *proc,
-			   struct runtime_seccomp_filter *seccomp, int console_fd,
+			   struct runtime_seccomp_filter *seccomp,
+			   const struct runtime_seccomp_handoff *handoff, int console_fd,
 			   bool setgroups_allowed, int preserve_fds, struct berr **err)
 {
 	int listener = -1;
@@ -68,7 +112,8 @@ int runtime_process_finish(const struct runtime_process *proc,
 	 * the identity change may drop: load it first.  With it, load as late
 	 * as possible so the filter does not see the runtime's own calls. */
 	if (seccomp != NULL && !proc->no_new_privileges &&
-	    runtime_seccomp_load(seccomp, &listener, err) < 0)
+	    (runtime_seccomp_load(seccomp, &listener, err) < 0 ||
+	     hand_off_listener(listener, handoff, err) < 0))
 		return -1;
 	if (runtime_process_apply_identity(proc, setgroups_allowed, err) < 0)
 		return -1;
@@ -77,10 +122,9 @@ int runtime_process_finish(const struct runtime_process *proc,
 	if (runtime_process_close_fds(preserve_fds, err) < 0)
 		return -1;
 	if (seccomp != NULL && proc->no_new_privileges &&
-	    runtime_seccomp_load(seccomp, &listener, err) < 0)
+	    (runtime_seccomp_load(seccomp, &listener, err) < 0 ||
+	     hand_off_listener(listener, handoff, err) < 0))
 		return -1;
-	if (listener >= 0)
-		close(listener);
 	return runtime_process_exec(proc, err);
 }
 
@@ -108,7 +152,8 @@ static int set_names(const struct runtime_spec *spec, struct berr **err)
 }
 
 /* Everything up to "created"; errors go back to the runtime. */
-static int init_create(const struct runtime_init_args *a, int32_t *host_pid_out, struct berr **err)
+static int init_create(const struct runtime_init_args *a, int32_t *host_pid_out,
+		       struct runtime_seccomp_handoff *handoff, struct berr **err)
 {
 	const struct runtime_spec *spec = a->spec;
 	struct runtime_rootfs_opts ropts = {
@@ -139,6 +184,10 @@ static int init_create(const struct runtime_init_args *a, int32_t *host_pid_out,
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "hook state");
 	if (runtime_hooks_run(&spec->hooks[RUNTIME_HOOK_CREATE_CONTAINER], state, err) < 0)
 		return berr_prefix(err, "createContainer hook");
+	/* The listener's path is on the host: connect while it is visible. */
+	if (runtime_seccomp_handoff_prepare(handoff, spec, a->id, RUNTIME_STATUS_CREATED, host_pid,
+					    a->bundle, err) < 0)
+		return -1;
 	blog_debug("init: pivoting");
 	if (runtime_rootfs_pivot(spec, &ropts, err) < 0)
 		return -1;
@@ -159,11 +208,12 @@ void runtime_init_main(const struct runtime_init_args *a)
 	const struct runtime_spec *spec = a->spec;
 	struct berr *err = NULL;
 	_cleanup_free_ char *state = NULL;
+	struct runtime_seccomp_handoff handoff = { .sock = -1 };
 	int32_t host_pid = 0;
 	char byte;
 	ssize_t n;
 
-	if (init_create(a, &host_pid, &err) < 0) {
+	if (init_create(a, &host_pid, &handoff, &err) < 0) {
 		runtime_sync_send_error(a->sync_fd, err);
 		_exit(1);
 	}
@@ -187,7 +237,7 @@ void runtime_init_main(const struct runtime_init_args *a)
 		berr_prefix(&err, "startContainer hook");
 		goto fail;
 	}
-	runtime_process_finish(spec->process, a->seccomp, -1, runtime_setgroups_allowed(),
+	runtime_process_finish(spec->process, a->seccomp, &handoff, -1, runtime_setgroups_allowed(),
 			       a->opts->preserve_fds, &err);
 fail:
 	/* The runtime's log file, when there is one, and the container's

@@ -59,6 +59,10 @@ int runtime_record_state(const struct runtime_record *rec, enum runtime_status s
 char *runtime_record_hook_state(const struct runtime_record *rec, enum runtime_status status);
 char *runtime_hook_state_json(const struct runtime_spec *spec, const char *id,
 			      enum runtime_status status, pid_t pid, const char *bundle);
+/* The container process state sent with a seccomp notification fd to
+ * linux.seccomp.listenerPath; the caller frees it. */
+char *runtime_listener_state_json(const struct runtime_spec *spec, const char *id,
+				  enum runtime_status status, pid_t pid, const char *bundle);
 
 /* Start time of PID (field 22 of /proc/PID/stat), 0 when gone. */
 unsigned long long runtime_pid_start_time(pid_t pid);
@@ -135,11 +139,28 @@ struct runtime_init_args {
 };
 __attribute__((noreturn)) void runtime_init_main(const struct runtime_init_args *args);
 
+/* Where the notification fd of a seccomp filter goes once it is loaded:
+ * a socket connected to linux.seccomp.listenerPath (while the host's paths
+ * were still reachable) and the state to send with it. */
+struct runtime_seccomp_handoff {
+	int sock;
+	char *state;
+};
+
+/* Connects HANDOFF to the listener of SPEC's seccomp profile, if it has
+ * one (sock stays -1 otherwise), with the state of process PID. */
+int runtime_seccomp_handoff_prepare(struct runtime_seccomp_handoff *handoff,
+				    const struct runtime_spec *spec, const char *id,
+				    enum runtime_status status, pid_t pid, const char *bundle,
+				    struct berr **err);
+void runtime_seccomp_handoff_release(struct runtime_seccomp_handoff *handoff);
+
 /* Applies everything of PROC after the namespaces (limits, terminal,
  * identity, seccomp, cwd, fds) and execs it; used by the init after start
- * and by exec.  Returns only on failure. */
+ * and by exec.  HANDOFF may be NULL.  Returns only on failure. */
 int runtime_process_finish(const struct runtime_process *proc,
-			   struct runtime_seccomp_filter *seccomp, int console_fd,
+			   struct runtime_seccomp_filter *seccomp,
+			   const struct runtime_seccomp_handoff *handoff, int console_fd,
 			   bool setgroups_allowed, int preserve_fds, struct berr **err);
 
 /* Whether /proc/self/setgroups allows setgroups (not "deny"). */

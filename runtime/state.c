@@ -288,22 +288,44 @@ int runtime_record_state(const struct runtime_record *rec, enum runtime_status s
 	return 0;
 }
 
-char *runtime_hook_state_json(const struct runtime_spec *spec, const char *id,
-			      enum runtime_status status, pid_t pid, const char *bundle)
+static json_t *state_object(const struct runtime_spec *spec, const char *id,
+			    enum runtime_status status, pid_t pid, const char *bundle)
 {
-	json_t *obj;
+	return json_pack("{s:s, s:s, s:s, s:I, s:s, s:o}", "ociVersion",
+			 spec && spec->oci_version ? spec->oci_version : "1.0.2", "id", id,
+			 "status", runtime_status_name(status), "pid",
+			 (json_int_t)(status == RUNTIME_STATUS_STOPPED ? 0 : pid), "bundle", bundle,
+			 "annotations", annotations_json(spec));
+}
+
+static char *dump_and_free(json_t *obj)
+{
 	char *text;
 
-	obj = json_pack("{s:s, s:s, s:s, s:I, s:s, s:o}", "ociVersion",
-			spec && spec->oci_version ? spec->oci_version : "1.0.2", "id", id, "status",
-			runtime_status_name(status), "pid",
-			(json_int_t)(status == RUNTIME_STATUS_STOPPED ? 0 : pid), "bundle", bundle,
-			"annotations", annotations_json(spec));
 	if (obj == NULL)
 		return NULL;
 	text = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
 	return text;
+}
+
+char *runtime_hook_state_json(const struct runtime_spec *spec, const char *id,
+			      enum runtime_status status, pid_t pid, const char *bundle)
+{
+	return dump_and_free(state_object(spec, id, status, pid, bundle));
+}
+
+char *runtime_listener_state_json(const struct runtime_spec *spec, const char *id,
+				  enum runtime_status status, pid_t pid, const char *bundle)
+{
+	const char *metadata = spec->seccomp && spec->seccomp->listener_metadata
+				       ? spec->seccomp->listener_metadata
+				       : "";
+
+	return dump_and_free(json_pack("{s:s, s:[s], s:I, s:s, s:o}", "ociVersion",
+				       spec->oci_version ? spec->oci_version : "1.0.2", "fds",
+				       "seccompFd", "pid", (json_int_t)pid, "metadata", metadata,
+				       "state", state_object(spec, id, status, pid, bundle)));
 }
 
 char *runtime_record_hook_state(const struct runtime_record *rec, enum runtime_status status)

@@ -116,3 +116,65 @@ def test_seccomp_filter_status_inside(runtime, make_bundle):
     res = runtime.run(b)
     assert res.rc == 0, str(res)
     assert res.out.split() == ["Seccomp:", "2"]
+
+
+# struct seccomp_notif is 80 bytes, struct seccomp_notif_resp 24 (linux/seccomp.h).
+SECCOMP_IOCTL_NOTIF_RECV = 0xC0502100
+SECCOMP_IOCTL_NOTIF_SEND = 0xC0182101
+
+
+def test_seccomp_notify_listener_gets_fd_and_answers(runtime, make_bundle, tmp_path):
+    """SCMP_ACT_NOTIFY: the listener at listenerPath receives the notification
+    fd with the container process state, and its answer is what the
+    container's syscall returns."""
+    import fcntl
+    import json
+    import socket
+    import struct
+    import threading
+
+    path = str(tmp_path / "listener.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    server.settimeout(20)
+    got = {}
+
+    def supervise():
+        conn, _ = server.accept()
+        with conn:
+            msg, fds, _, _ = socket.recv_fds(conn, 65536, 1)
+            got["state"] = json.loads(msg)
+            notify_fd = fds[0]
+            try:
+                buf = bytearray(80)
+                fcntl.ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_RECV, buf)
+                notif_id, _pid, _flags, nr = struct.unpack_from("=QIIi", buf)
+                got["nr"] = nr
+                resp = bytearray(struct.pack("=QqiI", notif_id, 0, -errno.EXDEV, 0))
+                fcntl.ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_SEND, resp)
+            finally:
+                os.close(notify_fd)
+
+    thread = threading.Thread(target=supervise, daemon=True)
+    thread.start()
+    b = make_bundle(["sh", "-c", "mkdir /tmp/watched; echo rc=$?; touch /tmp/f && echo ok"])
+    b.add_mount("/tmp", "tmpfs", "tmpfs", ["size=1m"])
+    b.linux["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "listenerPath": path,
+        "listenerMetadata": "berth-test",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}],
+    }
+    b.write()
+    res = runtime.run(b)
+    thread.join(10)
+    server.close()
+    assert res.out.splitlines() == ["rc=1", "ok"], str(res)
+    assert EXDEV_MSG in res.err
+    state = got["state"]
+    assert state["fds"] == ["seccompFd"]
+    assert state["metadata"] == "berth-test"
+    assert state["state"]["id"] == b.id
+    assert state["pid"] > 1
+    assert got["nr"] in (83, 258)  # mkdir, mkdirat on x86_64
