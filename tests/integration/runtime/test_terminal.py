@@ -48,3 +48,39 @@ def test_terminal_is_controlling_and_console_exists(runtime, make_bundle, consol
     pty.read_until(r"console-ok")
     pty.write("exit\n")
     runtime.wait_status(b.id, "stopped")
+
+
+def test_run_foreground_relays_local_terminal(runtime, make_bundle):
+    """`run` of a terminal process without --console-socket relays the
+    caller's own terminal: input reaches the shell, the window size is
+    passed on, and the exit status comes back."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import subprocess
+    import termios
+    import time
+
+    b = make_bundle(["sh"], terminal=True)
+    runtime.track(b.id, b)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+    proc = subprocess.Popen(runtime.argv("run", "--bundle", b.path, b.id), stdin=slave,
+                            stdout=slave, stderr=slave, start_new_session=True)
+    os.close(slave)
+    os.write(master, b"echo size=$(stty size); exit 7\n")
+    out = b""
+    deadline = time.monotonic() + 20
+    while proc.poll() is None and time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                out += os.read(master, 4096)
+            except OSError:
+                break
+    rc = proc.wait(timeout=10)
+    os.close(master)
+    assert rc == 7, out
+    assert b"size=33 101" in out
