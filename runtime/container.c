@@ -21,6 +21,7 @@
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/unixsock.h"
 #include "runtime/cgroup.h"
 #include "runtime/hooks.h"
 #include "runtime/internal.h"
@@ -396,9 +397,11 @@ int runtime_container_create(const struct runtime_config *cfg,
 		goto undo;
 	blog_debug("create %s: starting the container process", opts->id);
 	if (opts->console_socket != NULL && c.rec->spec->process->terminal) {
-		c.console_fd = runtime_terminal_connect(opts->console_socket, err);
-		if (c.console_fd < 0)
+		c.console_fd = unixsock_connect(opts->console_socket, err);
+		if (c.console_fd < 0) {
+			berr_prefix(err, "console socket");
 			goto undo;
+		}
 	}
 	/* No thread may run while the runtime forks. */
 	runtime_cgroup_warmup_finish(steal_ptr(&warmup));

@@ -15,6 +15,7 @@
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/unixsock.h"
 #include "runtime/internal.h"
 #include "runtime/seccomp.h"
 #include "runtime/terminal.h"
@@ -124,9 +125,9 @@ int runtime_container_exec(const struct runtime_config *cfg, const char *id,
 		if (opts->console_socket == NULL)
 			return berr_set(err, BERR_INVALID, 0,
 					"exec --tty needs a --console-socket");
-		console_fd = runtime_terminal_connect(opts->console_socket, err);
+		console_fd = unixsock_connect(opts->console_socket, err);
 		if (console_fd < 0)
-			return -1;
+			return berr_prefix(err, "console socket");
 	}
 	if (rec->spec->seccomp != NULL &&
 	    runtime_seccomp_prepare(rec->spec->seccomp, &seccomp, err) < 0)

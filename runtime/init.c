@@ -14,6 +14,7 @@
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/unixsock.h"
 #include "runtime/hooks.h"
 #include "runtime/internal.h"
 #include "runtime/process.h"
@@ -61,8 +62,7 @@ int runtime_seccomp_handoff_prepare(struct runtime_seccomp_handoff *handoff,
 	handoff->state = runtime_listener_state_json(spec, id, status, pid, bundle);
 	if (handoff->state == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "seccomp listener state");
-	/* A stream socket to a path, the same as a console socket. */
-	handoff->sock = runtime_terminal_connect(spec->seccomp->listener_path, err);
+	handoff->sock = unixsock_connect(spec->seccomp->listener_path, err);
 	if (handoff->sock < 0) {
 		free(steal_ptr(&handoff->state));
 		return berr_prefix(err, "seccomp listenerPath");

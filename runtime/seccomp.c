@@ -17,6 +17,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "lib/unixsock.h"
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -455,48 +456,10 @@ bool runtime_seccomp_wants_listener(const struct runtime_seccomp_filter *filter)
 int runtime_seccomp_send_listener(int sock, int listener_fd, const char *state_json,
 				  struct berr **err)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	size_t len = state_json != NULL ? strlen(state_json) : 0;
-	struct iovec iov = { .iov_base = (void *)state_json, .iov_len = len };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg;
-	size_t sent;
-	ssize_t n;
-
-	if (len == 0)
+	if (state_json == NULL || state_json[0] == '\0')
 		return berr_set(err, BERR_INVALID, 0, "seccomp listener: empty state");
-	memset(&control, 0, sizeof(control));
-	cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &listener_fd, sizeof(int));
-
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return berr_set(err, BERR_UNAVAILABLE, errno, "send seccomp listener");
-	/* The fd went with the first bytes; a stream socket may want more
-	 * writes for the rest of the state. */
-	for (sent = (size_t)n; sent < len; sent += (size_t)n) {
-		n = send(sock, state_json + sent, len - sent, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
-		if (n < 0)
-			return berr_set(err, BERR_UNAVAILABLE, errno,
-					"send seccomp listener state");
-	}
+	if (unixsock_send_fd(sock, listener_fd, state_json, strlen(state_json), err) < 0)
+		return berr_prefix(err, "send seccomp listener");
 	return 0;
 }
 

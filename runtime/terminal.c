@@ -19,127 +19,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/log.h"
-
-/* The longest name a message may carry: a /dev/pts path is far shorter. */
-#define TERMINAL_NAME_MAX 4096
-
-/* PATH is borrowed; the caller owns the returned fd. */
-int runtime_terminal_connect(const char *path, struct berr **err)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -1;
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(addr.sun_path))
-		return berr_set(err, BERR_INVALID, 0,
-				"console socket path \"%s\" must be 1 to %zu bytes long", path,
-				sizeof(addr.sun_path) - 1);
-	memcpy(addr.sun_path, path, len + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return berr_set(err, BERR_INTERNAL, errno, "socket");
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return berr_set(err, BERR_INVALID, errno, "connect to console socket %s", path);
-	return steal_fd(&fd);
-}
-
-/* FD stays owned by the caller.  Sets BERR_UNAVAILABLE when the peer is
- * gone. */
-int runtime_terminal_send_fd(int sock, int fd, const char *name, struct berr **err)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	/* The name goes without its NUL, as runc sends it; with no name, one
-	 * NUL byte, as a stream socket carries ancillary data only along with
-	 * at least one byte. */
-	bool has_name = name != NULL && name[0] != '\0';
-	struct iovec iov = {
-		.iov_base = (void *)(has_name ? name : ""),
-		.iov_len = has_name ? strlen(name) : 1,
-	};
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg;
-	ssize_t n;
-
-	memset(&control, 0, sizeof(control));
-	cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return berr_set(err, BERR_UNAVAILABLE, errno, "send fd over socket");
-	if ((size_t)n != iov.iov_len)
-		return berr_set(err, BERR_UNAVAILABLE, 0, "send fd over socket: short write");
-	return 0;
-}
-
-/* The caller owns the returned fd (O_CLOEXEC).  Sets BERR_UNAVAILABLE when
- * the peer closed or failed, BERR_INVALID when the message carried no fd. */
-int runtime_terminal_recv_fd(int sock, struct berr **err)
-{
-	union {
-		/* Room for a few fds: extra ones a peer sends are closed. */
-		char buf[CMSG_SPACE(sizeof(int) * 8)];
-		struct cmsghdr align;
-	} control;
-	_cleanup_free_ char *name = malloc(TERMINAL_NAME_MAX);
-	struct iovec iov = { .iov_base = name, .iov_len = TERMINAL_NAME_MAX };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	int received = -1;
-	ssize_t n;
-
-	if (name == NULL)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "receive fd");
-	memset(&control, 0, sizeof(control));
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return berr_set(err, BERR_UNAVAILABLE, errno, "receive fd from socket");
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-		size_t count;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < count; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (received < 0)
-				received = fd;
-			else
-				close(fd);
-		}
-	}
-	if (received < 0) {
-		if (n == 0)
-			return berr_set(err, BERR_UNAVAILABLE, 0,
-					"receive fd: the peer closed the socket");
-		return berr_set(err, BERR_INVALID, 0, "receive fd: the message carries none");
-	}
-	if (msg.msg_flags & MSG_CTRUNC) {
-		close(received);
-		return berr_set(err, BERR_INVALID, 0, "receive fd: control data truncated");
-	}
-	return received;
-}
+#include "lib/unixsock.h"
 
 /* runc and crun also put the pty behind /dev/console, which some inits
  * (systemd, getty) write to.  The rootfs must provide the mount point;
@@ -185,7 +65,7 @@ int runtime_terminal_setup(int sock, unsigned short width, unsigned short height
 			return berr_set(err, BERR_INTERNAL, errno, "set terminal size %ux%u",
 					(unsigned)width, (unsigned)height);
 	}
-	if (runtime_terminal_send_fd(sock, master, pts, err) < 0)
+	if (unixsock_send_fd(sock, master, pts, strlen(pts), err) < 0)
 		return berr_prefix(err, "console socket");
 	close(steal_fd(&master));
 

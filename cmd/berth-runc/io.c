@@ -19,7 +19,7 @@
 #include "cmd/berth-runc/cli.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
-#include "runtime/terminal.h"
+#include "lib/unixsock.h"
 
 static const int forwarded[] = {
 	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGPIPE,
@@ -207,5 +207,5 @@ int cli_console_receive(int listen_fd, struct berr **err)
 	flags = fcntl(conn, F_GETFL);
 	if (flags >= 0)
 		fcntl(conn, F_SETFL, flags & ~O_NONBLOCK);
-	return runtime_terminal_recv_fd(conn, err);
+	return unixsock_recv_fd(conn, err);
 }

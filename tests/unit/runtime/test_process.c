@@ -28,6 +28,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
+#include "lib/unixsock.h"
 #include "runtime/caps_internal.h"
 #include "runtime/process.h"
 #include "runtime/terminal.h"
@@ -626,7 +627,7 @@ static void test_terminal_setup(void **state)
 		_exit(127);
 	}
 	close(sv[1]);
-	master = runtime_terminal_recv_fd(sv[0], &err);
+	master = unixsock_recv_fd(sv[0], &err);
 	if (master < 0)
 		fail_msg("recv_fd: %s", err->msg);
 	close(sv[0]);
@@ -660,75 +661,6 @@ static void test_terminal_setup(void **state)
 		assert_non_null(strstr(out, "console 88\r\n"));
 }
 
-static void test_terminal_connect_errors(void **state)
-{
-	char long_path[200];
-	struct berr *err = NULL;
-
-	(void)state;
-	memset(long_path, 'a', sizeof(long_path) - 1);
-	long_path[0] = '/';
-	long_path[sizeof(long_path) - 1] = '\0';
-	assert_int_equal(runtime_terminal_connect(long_path, &err), -1);
-	assert_int_equal(err->kind, BERR_INVALID);
-	assert_non_null(strstr(err->msg, "console socket path"));
-	berr_clear(&err);
-
-	assert_int_equal(runtime_terminal_connect("/nonexistent/berth.sock", &err), -1);
-	assert_int_equal(err->kind, BERR_INVALID);
-	assert_int_equal(err->sys_errno, ENOENT);
-	berr_clear(&err);
-}
-
-/* connect to a real listening socket, then an fd round trip: the received
- * fd is close-on-exec and reaches the same pipe. */
-static void test_terminal_connect_and_pass_fd(void **state)
-{
-	_cleanup_free_ char *path = str_printf("%s/console.sock", (char *)*state);
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int listener, client, server, got, pipefd[2];
-	struct berr *err = NULL;
-	char c = 0;
-
-	memcpy(addr.sun_path, path, strlen(path) + 1);
-	listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(listener >= 0);
-	assert_int_equal(bind(listener, (struct sockaddr *)&addr, sizeof(addr)), 0);
-	assert_int_equal(listen(listener, 1), 0);
-
-	client = runtime_terminal_connect(path, &err);
-	assert_true(client >= 0);
-	assert_true(fcntl(client, F_GETFD) & FD_CLOEXEC);
-	server = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(server >= 0);
-
-	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
-	assert_int_equal(runtime_terminal_send_fd(client, pipefd[1], "/dev/pts/9", &err), 0);
-	got = runtime_terminal_recv_fd(server, &err);
-	assert_true(got >= 0);
-	assert_true(got != pipefd[1]);
-	assert_true(fcntl(got, F_GETFD) & FD_CLOEXEC);
-	assert_int_equal(write(got, "x", 1), 1);
-	assert_int_equal(read(pipefd[0], &c, 1), 1);
-	assert_int_equal(c, 'x');
-	close(got);
-
-	/* A message without an fd, then a closed peer. */
-	assert_int_equal(write(client, "plain", 5), 5);
-	assert_int_equal(runtime_terminal_recv_fd(server, &err), -1);
-	assert_int_equal(err->kind, BERR_INVALID);
-	berr_clear(&err);
-	close(client);
-	assert_int_equal(runtime_terminal_recv_fd(server, &err), -1);
-	assert_int_equal(err->kind, BERR_UNAVAILABLE);
-	berr_clear(&err);
-
-	close(server);
-	close(listener);
-	close(pipefd[0]);
-	close(pipefd[1]);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -748,9 +680,6 @@ int main(void)
 		cmocka_unit_test(test_exec_permission_denied),
 		cmocka_unit_test(test_exec_empty_args),
 		cmocka_unit_test(test_terminal_setup),
-		cmocka_unit_test(test_terminal_connect_errors),
-		cmocka_unit_test_setup_teardown(test_terminal_connect_and_pass_fd, tmpdir_setup,
-						tmpdir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
