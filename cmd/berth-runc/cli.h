@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "lib/berr.h"
 #include "runtime/runtime.h"
 
@@ -38,6 +40,9 @@ int cli_report(struct berr *err);
 /* Prints a usage error for COMMAND; returns 1. */
 int cli_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Prints OBJ (a new reference, taken) as JSON with jansson's FLAGS. */
+int cli_print_json(json_t *obj, size_t flags);
 
 /* "KILL", "SIGKILL", "9", "RTMIN+2" -> the signal number, -1 if unknown. */
 int cli_parse_signal(const char *name);

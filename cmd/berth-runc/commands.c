@@ -39,13 +39,13 @@ static bool wants_help(int argc, char **argv)
 	return false;
 }
 
-static int print_json(json_t *obj)
+int cli_print_json(json_t *obj, size_t flags)
 {
 	char *text;
 
 	if (obj == NULL)
 		return cli_report(NULL);
-	text = json_dumps(obj, JSON_INDENT(2));
+	text = json_dumps(obj, flags);
 	json_decref(obj);
 	if (text == NULL)
 		return 1;
@@ -232,7 +232,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		return cli_report(err);
 	obj = runtime_state_to_json(st);
 	runtime_state_free(st);
-	return print_json(obj);
+	return cli_print_json(obj, JSON_INDENT(2));
 }
 
 int cmd_kill(struct cli *cli, int argc, char **argv)
@@ -365,14 +365,10 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 			puts(states[i]->id);
 	} else if (strcmp(format, "json") == 0) {
 		json_t *arr = json_array();
-		char *text;
 
 		for (size_t i = 0; arr && i < n; i++)
 			json_array_append_new(arr, runtime_state_to_json(states[i]));
-		text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-		json_decref(arr);
-		puts(text ? text : "[]");
-		free(text);
+		cli_print_json(arr, JSON_COMPACT);
 	} else {
 		printf("%-12s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE",
 		       "CREATED", "OWNER");
@@ -393,7 +389,7 @@ int cmd_features(struct cli *cli, int argc, char **argv)
 		puts("usage: berth-runc features");
 		return 0;
 	}
-	return print_json(runtime_features());
+	return cli_print_json(runtime_features(), JSON_INDENT(2));
 }
 
 int cmd_spec(struct cli *cli, int argc, char **argv)

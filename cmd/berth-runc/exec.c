@@ -297,15 +297,10 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		return cli_report(err);
 	if (strcmp(format, "json") == 0) {
 		json_t *arr = json_array();
-		char *text;
 
 		for (size_t i = 0; arr && i < n; i++)
 			json_array_append_new(arr, json_integer(pids[i]));
-		text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-		json_decref(arr);
-		puts(text ? text : "[]");
-		free(text);
-		return 0;
+		return cli_print_json(arr, JSON_COMPACT);
 	}
 	if (strcmp(format, "table") != 0)
 		return cli_usage_error("ps", "invalid format \"%s\"", format);
