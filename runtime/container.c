@@ -327,8 +327,6 @@ static int create_drive(struct create_ctx *c, struct berr **err)
 
 	if (runtime_cgroup_add_pid(c->cgroup, c->stage_pid, err) < 0)
 		return -1;
-	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, 0, NULL) < 0)
-		return berr_set(err, BERR_INTERNAL, errno, "start the container process");
 	if (runtime_ns_new_flags(spec) & CLONE_NEWUSER) {
 		if (runtime_sync_expect(c->sync_fd, RUNTIME_SYNC_USERMAP, NULL,
 					"the user namespace", err) < 0)
@@ -338,6 +336,8 @@ static int create_drive(struct create_ctx *c, struct berr **err)
 		if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, 0, NULL) < 0)
 			return berr_set(err, BERR_INTERNAL, errno, "user namespace");
 	}
+	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, 0, NULL) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "start the container process");
 	if (runtime_sync_expect(c->sync_fd, RUNTIME_SYNC_PID, &init_pid, "the container process",
 				err) < 0)
 		return -1;
@@ -392,10 +392,6 @@ int runtime_container_create(const struct runtime_config *cfg,
 	c.rec->cgroup_mode = mode;
 	if (create_state_dir(&c, cfg, err) < 0)
 		goto undo;
-	blog_debug("create %s: making the cgroup", opts->id);
-	if (create_cgroup(&c, err) < 0)
-		goto undo;
-	blog_debug("create %s: starting the container process", opts->id);
 	if (opts->console_socket != NULL && c.rec->spec->process->terminal) {
 		c.console_fd = unixsock_connect(opts->console_socket, err);
 		if (c.console_fd < 0) {
@@ -403,9 +399,17 @@ int runtime_container_create(const struct runtime_config *cfg,
 			goto undo;
 		}
 	}
-	/* No thread may run while the runtime forks. */
+	/* The stage makes its namespaces while the cgroup is made; it waits
+	 * for the cgroup before it forks the init. */
+	blog_debug("create %s: starting the container process", opts->id);
+	if (create_spawn(&c, opts, err) < 0)
+		goto undo;
+	blog_debug("create %s: making the cgroup", opts->id);
+	if (create_cgroup(&c, err) < 0)
+		goto undo;
 	runtime_cgroup_warmup_finish(steal_ptr(&warmup));
-	if (create_spawn(&c, opts, err) < 0 || create_drive(&c, err) < 0)
+	blog_debug("create %s: moving the stage into the cgroup", opts->id);
+	if (create_drive(&c, err) < 0)
 		goto undo;
 	blog_debug("create %s: created, init pid %d", opts->id, (int)c.rec->pid);
 	if (runtime_record_save(c.rec, err) < 0)

@@ -112,10 +112,12 @@ int runtime_ns_write_id_maps(pid_t pid, const struct runtime_spec *spec, struct 
 /* CLONE_NEW* flags of the namespaces SPEC creates (enabled, no path). */
 int runtime_ns_new_flags(const struct runtime_spec *spec);
 
-/* The stage process: joins and unshares namespaces in order, then forks the
- * final process as a sibling (a child of the caller).  Used by create and
- * exec.  Called in a forked single-threaded child; never returns in the
- * stage; returns 0 in the final process, which continues the caller's code. */
+/* The stage process: joins and unshares namespaces in order, then waits
+ * for the caller's GO (sent once the stage is in the container's cgroup;
+ * before it, a USERMAP request when it makes a user namespace), makes the
+ * cgroup namespace, and forks the final process as a sibling (a child of
+ * the caller).  Used by create and exec.  Called in a forked single-threaded child; never returns
+ * in the stage; returns 0 in the final process, which continues the caller's code. */
 struct runtime_stage {
 	int sync_fd;
 	int ns_fds[RUNTIME_NS_COUNT]; /* namespaces to join, -1 for none */

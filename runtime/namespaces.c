@@ -156,18 +156,18 @@ int runtime_stage_run(const struct runtime_stage *stage, struct berr **err)
 	int new_flags = stage->new_flags;
 	long child;
 
-	if (runtime_sync_expect(stage->sync_fd, RUNTIME_SYNC_GO, NULL, "the runtime", err) < 0)
-		return -1;
 	if (stage->ns_fds[RUNTIME_NS_USER] >= 0 &&
 	    runtime_ns_join(stage->ns_fds[RUNTIME_NS_USER], RUNTIME_NS_USER, err) < 0)
 		return -1;
 	if (new_flags & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			return berr_set(err, BERR_INTERNAL, errno, "create user namespace");
-		if (runtime_sync_send(stage->sync_fd, RUNTIME_SYNC_USERMAP, 0, NULL) < 0 ||
-		    runtime_sync_expect(stage->sync_fd, RUNTIME_SYNC_GO, NULL, "the id maps", err) <
-			    0)
-			return berr_set(err, BERR_INTERNAL, errno, "user namespace maps");
+		if (runtime_sync_send(stage->sync_fd, RUNTIME_SYNC_USERMAP, 0, NULL) < 0)
+			return berr_set(err, BERR_INTERNAL, errno,
+					"ask for the user namespace maps");
+		if (runtime_sync_expect(stage->sync_fd, RUNTIME_SYNC_GO, NULL, "the id maps", err) <
+		    0)
+			return -1;
 		/* Become root of the new namespace, so what follows is done
 		 * with its full capabilities and files are owned by its root. */
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -181,10 +181,16 @@ int runtime_stage_run(const struct runtime_stage *stage, struct berr **err)
 		if (stage->ns_fds[type] >= 0 && runtime_ns_join(stage->ns_fds[type], type, err) < 0)
 			return -1;
 	}
+	/* All but the cgroup namespace, while the runtime makes the cgroup:
+	 * that one must start from the cgroup the runtime moves us into. */
 	blog_debug("stage: creating namespaces 0x%x", new_flags);
-	if (new_flags != 0 && unshare(new_flags) < 0)
+	if ((new_flags & ~CLONE_NEWCGROUP) != 0 && unshare(new_flags & ~CLONE_NEWCGROUP) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "create namespaces (flags 0x%x)",
-				new_flags);
+				new_flags & ~CLONE_NEWCGROUP);
+	if (runtime_sync_expect(stage->sync_fd, RUNTIME_SYNC_GO, NULL, "the cgroup", err) < 0)
+		return -1;
+	if ((new_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "create the cgroup namespace");
 	/* A fork-like clone: the final process becomes a child of the
 	 * runtime, not of this stage, so the runtime can wait for it. */
 	blog_debug("stage: forking the container process");
