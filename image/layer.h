@@ -1,0 +1,45 @@
+/* Layer unpacking: a layer archive (tar, tar.gz or tar.zst) becomes a
+ * directory that overlayfs can use as a lower dir, with Docker/OCI
+ * whiteouts turned into overlay whiteouts.  Entries that would reach out of
+ * the layer are refused, and a refused or broken archive leaves nothing. */
+#ifndef BERTH_IMAGE_LAYER_H
+#define BERTH_IMAGE_LAYER_H
+
+#include <stdint.h>
+
+#include "lib/berr.h"
+#include "lib/digest.h"
+
+/* Entries accepted in one layer, so a hostile archive cannot make the
+ * unpacker remember without bound. */
+#define IMAGE_LAYER_MAX_ENTRIES (1024 * 1024)
+
+/* What an unpack learnt about the uncompressed tar stream. */
+struct image_layer_info {
+	char diff_id[DIGEST_STRING_SIZE]; /* sha256 of the uncompressed tar */
+	uint64_t size;			  /* its length in bytes */
+};
+
+/* Unpacks the archive read from FD (borrowed, read to its end) into DEST,
+ * which must not exist yet: the work happens in DEST.tmp-XXXXXX next to it
+ * and is renamed to DEST at the end, so on failure nothing is left.
+ * Ownership, modes, times, xattrs and device nodes are kept (the caller is
+ * root).  Entries named "dir/.wh.name" become whiteouts (0:0 character
+ * devices) and "dir/.wh..wh..opq" makes dir opaque (trusted.overlay.opaque).
+ * On success *info (may be NULL) holds the DiffID and size of the tar.
+ * Sets BERR_INVALID for a malformed or truncated archive and for an entry
+ * that is absolute, holds "..", goes through a symlink or links outside the
+ * layer (the message names the entry), BERR_CONFLICT when DEST exists,
+ * BERR_INTERNAL otherwise. */
+int image_layer_unpack(int fd, const char *dest, struct image_layer_info *info, struct berr **err);
+
+/* Writes an uncompressed tar of the directory DIR to FD (borrowed), as
+ * Docker writes a layer: names relative without "./", numeric owners, no
+ * atime or ctime, mtimes in whole seconds, xattrs kept, hardlinks linked
+ * to their first name, entries in name order, overlay whiteouts (0:0
+ * character devices, trusted.overlay.opaque) turned back into ".wh."
+ * entries.  What was written before a failure stays in FD.  Sets
+ * BERR_NOT_FOUND when DIR is missing, BERR_INTERNAL otherwise. */
+int image_layer_pack(const char *dir, int fd, struct berr **err);
+
+#endif
