@@ -1,1 +1,327 @@
-/* placeholder */
+/* Opening berth.db: the schema and its migrations, the connection settings
+ * (WAL, foreign keys, busy timeout, full sync), transactions, and the small
+ * helpers every statement of the store goes through. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/fsutil.h"
+#include "store/internal.h"
+
+/* How long a statement waits for another handle's write lock. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+int store_db_error(struct store *st, int rc, const char *what, struct berr **err)
+{
+	enum berr_kind kind = BERR_INTERNAL;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		kind = BERR_UNAVAILABLE;
+		break;
+	case SQLITE_CONSTRAINT:
+		kind = BERR_CONFLICT;
+		break;
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		kind = BERR_INVALID;
+		break;
+	default:
+		break;
+	}
+	return berr_set(err, kind, 0, "%s: %s", what, st->db ? sqlite3_errmsg(st->db) : "");
+}
+
+int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out, struct berr **err)
+{
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, out, NULL);
+
+	if (rc != SQLITE_OK)
+		return store_db_error(st, rc, "prepare statement", err);
+	return 0;
+}
+
+int store_bind_text(struct store *st, sqlite3_stmt *stmt, int idx, const char *value,
+		    struct berr **err)
+{
+	int rc = value ? sqlite3_bind_text(stmt, idx, value, -1, SQLITE_TRANSIENT)
+		       : sqlite3_bind_null(stmt, idx);
+
+	if (rc != SQLITE_OK)
+		return store_db_error(st, rc, "bind parameter", err);
+	return 0;
+}
+
+int store_bind_int64(struct store *st, sqlite3_stmt *stmt, int idx, int64_t value,
+		     struct berr **err)
+{
+	int rc = sqlite3_bind_int64(stmt, idx, value);
+
+	if (rc != SQLITE_OK)
+		return store_db_error(st, rc, "bind parameter", err);
+	return 0;
+}
+
+int store_step_done(struct store *st, sqlite3_stmt *stmt, const char *what, struct berr **err)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc != SQLITE_DONE)
+		return store_db_error(st, rc, what, err);
+	return 0;
+}
+
+int store_exec(struct store *st, const char *sql, struct berr **err)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return store_db_error(st, rc, sql, err);
+	return 0;
+}
+
+char *store_column_dup(sqlite3_stmt *stmt, int idx, int *failed)
+{
+	const unsigned char *text = sqlite3_column_text(stmt, idx);
+	char *copy;
+
+	if (!text)
+		return NULL;
+	copy = strdup((const char *)text);
+	if (!copy)
+		*failed = 1;
+	return copy;
+}
+
+int store_tx_begin(struct store *st, struct store_tx *tx, int write, struct berr **err)
+{
+	const char *sql;
+
+	tx->st = st;
+	tx->open = 0;
+	tx->nested = !sqlite3_get_autocommit(st->db);
+	/* IMMEDIATE takes the write lock up front: a deferred transaction that
+	 * read first and writes later fails with SQLITE_BUSY_SNAPSHOT, without
+	 * waiting, when another handle committed in between. */
+	if (tx->nested)
+		sql = "SAVEPOINT store_op";
+	else
+		sql = write ? "BEGIN IMMEDIATE" : "BEGIN";
+	if (store_exec(st, sql, err) < 0)
+		return berr_prefix(err, "begin transaction");
+	tx->open = 1;
+	return 0;
+}
+
+int store_tx_commit(struct store_tx *tx, struct berr **err)
+{
+	if (store_exec(tx->st, tx->nested ? "RELEASE store_op" : "COMMIT", err) < 0) {
+		store_tx_abort(tx);
+		return berr_prefix(err, "commit");
+	}
+	tx->open = 0;
+	return 0;
+}
+
+void store_tx_abort(struct store_tx *tx)
+{
+	if (!tx->open)
+		return;
+	tx->open = 0;
+	if (tx->nested)
+		sqlite3_exec(tx->st->db, "ROLLBACK TO store_op; RELEASE store_op", NULL, NULL,
+			     NULL);
+	else if (!sqlite3_get_autocommit(tx->st->db))
+		sqlite3_exec(tx->st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_begin(struct store *st, struct berr **err)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		return berr_set(err, BERR_CONFLICT, 0, "begin: a transaction is already open");
+	if (store_exec(st, "BEGIN IMMEDIATE", err) < 0)
+		return berr_prefix(err, "begin transaction");
+	return 0;
+}
+
+int store_commit(struct store *st, struct berr **err)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return berr_set(err, BERR_INVALID, 0, "commit: no transaction is open");
+	if (store_exec(st, "COMMIT", err) < 0) {
+		store_rollback(st);
+		return berr_prefix(err, "commit");
+	}
+	return 0;
+}
+
+void store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Version 1: images, their layers, references and users.  A layer row lives
+ * as long as some image_layers row names it; refcount counts those rows.
+ * ("references" is an SQL keyword, hence image_references.) */
+static const char schema_v1[] = "CREATE TABLE layers ("
+				" chain_id TEXT PRIMARY KEY NOT NULL,"
+				" diff_id TEXT NOT NULL,"
+				" blob_digest TEXT,"
+				" size INTEGER NOT NULL CHECK (size >= 0),"
+				" path TEXT NOT NULL,"
+				" refcount INTEGER NOT NULL CHECK (refcount >= 0));"
+				"CREATE TABLE images ("
+				" id TEXT PRIMARY KEY NOT NULL,"
+				" config TEXT NOT NULL,"
+				" created INTEGER NOT NULL,"
+				" size INTEGER NOT NULL CHECK (size >= 0),"
+				" last_used INTEGER);"
+				"CREATE TABLE image_layers ("
+				" image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+				" position INTEGER NOT NULL CHECK (position >= 0),"
+				" chain_id TEXT NOT NULL REFERENCES layers(chain_id),"
+				" PRIMARY KEY (image_id, position),"
+				" UNIQUE (image_id, chain_id));"
+				"CREATE INDEX image_layers_chain ON image_layers(chain_id);"
+				"CREATE TABLE image_references ("
+				" name TEXT PRIMARY KEY NOT NULL,"
+				" repo TEXT NOT NULL,"
+				" tag TEXT,"
+				" digest TEXT,"
+				" image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+				" CHECK ((tag IS NULL) <> (digest IS NULL)));"
+				"CREATE INDEX image_references_image ON image_references(image_id);"
+				"CREATE TABLE image_users ("
+				" image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+				" user_id TEXT NOT NULL,"
+				" PRIMARY KEY (image_id, user_id));"
+				"CREATE INDEX image_users_user ON image_users(user_id);";
+
+static int migrate_to_v1(struct store *st, struct berr **err)
+{
+	return store_exec(st, schema_v1, err);
+}
+
+/* migrations[i] brings a database from version i to version i + 1. */
+static int (*const migrations[STORE_SCHEMA_VERSION])(struct store *, struct berr **) = {
+	migrate_to_v1,
+};
+
+static int schema_version(struct store *st, int *out, struct berr **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (store_prepare(st, "PRAGMA user_version", &stmt, err) < 0)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW)
+		return store_db_error(st, rc, "read schema version", err);
+	*out = sqlite3_column_int(stmt, 0);
+	return 0;
+}
+
+/* Each step runs in its own transaction, and rereads the version inside it:
+ * another handle opening the same database may have migrated meanwhile. */
+static int migrate(struct store *st, struct berr **err)
+{
+	for (;;) {
+		struct store_tx tx _cleanup_tx_ = { 0 };
+		char sql[64];
+		int version = 0;
+
+		if (store_tx_begin(st, &tx, 1, err) < 0)
+			return -1;
+		if (schema_version(st, &version, err) < 0)
+			return -1;
+		if (version > STORE_SCHEMA_VERSION)
+			return berr_set(err, BERR_INVALID, 0,
+					"schema version %d is newer than this berth knows (%d)",
+					version, STORE_SCHEMA_VERSION);
+		if (version < 0)
+			return berr_set(err, BERR_INVALID, 0, "bad schema version %d", version);
+		if (version == STORE_SCHEMA_VERSION)
+			return store_tx_commit(&tx, err);
+		if (migrations[version](st, err) < 0)
+			return berr_prefix(err, "migrate schema to version %d", version + 1);
+		/* PRAGMA takes no parameters; the value is our own integer. */
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
+		if (store_exec(st, sql, err) < 0 || store_tx_commit(&tx, err) < 0)
+			return berr_prefix(err, "migrate schema to version %d", version + 1);
+	}
+}
+
+static int set_journal_wal(struct store *st, struct berr **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	const unsigned char *mode;
+	int rc;
+
+	if (store_prepare(st, "PRAGMA journal_mode = WAL", &stmt, err) < 0)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW)
+		return store_db_error(st, rc, "set WAL mode", err);
+	mode = sqlite3_column_text(stmt, 0);
+	if (!mode || strcmp((const char *)mode, "wal") != 0)
+		return berr_set(err, BERR_INTERNAL, 0, "set WAL mode: journal mode stays %s",
+				mode ? (const char *)mode : "unknown");
+	return 0;
+}
+
+static int configure(struct store *st, struct berr **err)
+{
+	int rc;
+
+	rc = sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	if (rc != SQLITE_OK)
+		return store_db_error(st, rc, "set busy timeout", err);
+	if (set_journal_wal(st, err) < 0)
+		return -1;
+	/* FULL syncs the WAL on every commit: callers delete layer directories
+	 * right after the commit that forgot them, so that commit must not be
+	 * lost to a power cut. */
+	if (store_exec(st, "PRAGMA foreign_keys = ON", err) < 0 ||
+	    store_exec(st, "PRAGMA synchronous = FULL", err) < 0)
+		return -1;
+	return 0;
+}
+
+int store_open(const char *data_root, struct store **out, struct berr **err)
+{
+	_cleanup_(store_close_cleanup) struct store *st = NULL;
+	int rc;
+
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "open store");
+	st->path = str_printf("%s/%s", data_root, STORE_DB_NAME);
+	if (!st->path)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "open store");
+	/* SQLite opens its files with O_CLOEXEC. */
+	rc = sqlite3_open_v2(st->path, &st->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX |
+				     SQLITE_OPEN_EXRESCODE,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		store_db_error(st, rc, "open", err);
+		return berr_prefix(err, "store %s", st->path);
+	}
+	if (configure(st, err) < 0 || migrate(st, err) < 0)
+		return berr_prefix(err, "store %s", st->path);
+	*out = steal_ptr(&st);
+	return 0;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->db)
+		sqlite3_close_v2(st->db);
+	free(st->path);
+	free(st);
+}

@@ -1,0 +1,62 @@
+/* What the files of the store module share: the handle, statement helpers
+ * that turn SQLite failures into berr errors naming the operation, and the
+ * scoped transactions every public call runs in. */
+#ifndef BERTH_STORE_INTERNAL_H
+#define BERTH_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct store {
+	sqlite3 *db;
+	char *path;
+};
+
+DEFINE_CLEANUP(sqlite3_stmt *, sqlite3_finalize)
+#define _cleanup_stmt_ _cleanup_(sqlite3_finalize_cleanup)
+
+/* Sets *err from SQLite result RC and the handle's message, naming WHAT;
+ * returns -1.  BUSY/LOCKED become BERR_UNAVAILABLE, CONSTRAINT BERR_CONFLICT. */
+int store_db_error(struct store *st, int rc, const char *what, struct berr **err);
+
+/* Prepares SQL (constant text: user data only ever goes through binds). */
+int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out, struct berr **err);
+int store_bind_text(struct store *st, sqlite3_stmt *stmt, int idx, const char *value,
+		    struct berr **err);
+int store_bind_int64(struct store *st, sqlite3_stmt *stmt, int idx, int64_t value,
+		     struct berr **err);
+/* Steps a statement that returns no row. */
+int store_step_done(struct store *st, sqlite3_stmt *stmt, const char *what, struct berr **err);
+/* Runs constant SQL without parameters or rows. */
+int store_exec(struct store *st, const char *sql, struct berr **err);
+/* A copy of column IDX as text; NULL for SQL NULL (then *failed stays 0) or
+ * when out of memory (then *failed is set to 1). */
+char *store_column_dup(sqlite3_stmt *stmt, int idx, int *failed);
+
+/* Sets BERR_INVALID, naming WHAT, unless DIGEST is a valid sha256 digest. */
+int store_check_digest(const char *what, const char *digest, struct berr **err);
+/* Sets BERR_NOT_FOUND when image ID is not stored. */
+int store_image_must_exist(struct store *st, const char *id, struct berr **err);
+/* The image id reference NAME points at, in *out (the caller's); sets
+ * BERR_NOT_FOUND. */
+int store_ref_target(struct store *st, const char *name, char **out, struct berr **err);
+
+/* A scoped transaction: a top-level one (BEGIN IMMEDIATE when WRITE, a
+ * deferred BEGIN for reads) when none is open,
+ * a savepoint inside the caller's otherwise.  store_tx_end() commits when
+ * OK is nonzero and undoes this scope's work otherwise. */
+struct store_tx {
+	struct store *st;
+	int nested;
+	int open;
+};
+
+int store_tx_begin(struct store *st, struct store_tx *tx, int write, struct berr **err);
+int store_tx_commit(struct store_tx *tx, struct berr **err);
+/* Undoes the scope when it is still open; for _cleanup_. */
+void store_tx_abort(struct store_tx *tx);
+#define _cleanup_tx_ _cleanup_(store_tx_abort)
+
+#endif

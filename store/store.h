@@ -1,0 +1,156 @@
+/* berth's metadata store: images, their layers, references and users, kept in
+ * SQLite at <data-root>/berth.db.  Every change runs in a transaction, so a
+ * crash leaves either the previous or the next state, and layers shared by
+ * several images are stored once with a reference count. */
+#ifndef BERTH_STORE_STORE_H
+#define BERTH_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/berr.h"
+#include "lib/cleanup.h"
+
+/* The schema version this berth writes (PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION 1
+
+/* The database file inside the data root. */
+#define STORE_DB_NAME "berth.db"
+
+struct store;
+
+/* A layer as stored: an unpacked directory shared by every image whose
+ * chain holds it. */
+struct store_layer {
+	char *chain_id;	   /* "sha256:..": the layer together with its parents */
+	char *diff_id;	   /* digest of the uncompressed tar */
+	char *blob_digest; /* digest of the compressed blob; NULL when unknown */
+	char *path;	   /* the unpacked directory (an overlay lower dir) */
+	int64_t size;	   /* bytes once unpacked */
+	int64_t refcount;  /* images using it; filled by lookups, ignored on add */
+};
+
+/* A name that points at an image: NAME is the full normalised reference
+ * ("docker.io/library/alpine:3.19" or "...@sha256:.."), REPO its repository
+ * ("docker.io/library/alpine"), and exactly one of TAG and DIGEST is set. */
+struct store_ref {
+	char *name;
+	char *repo;
+	char *tag;
+	char *digest;
+};
+
+/* An image as stored; every field is owned by the struct. */
+struct store_image {
+	char *id;     /* the config digest */
+	char *config; /* the config JSON text */
+	int64_t created;
+	int64_t size;
+	int64_t last_used; /* 0 when never used */
+	char **layers;	   /* chain ids, bottom layer first */
+	size_t n_layers;
+	struct store_ref *refs; /* sorted by name */
+	size_t n_refs;
+};
+
+/* What store_image_add() records; everything is borrowed. */
+struct store_image_spec {
+	const char *id;
+	const char *config;
+	int64_t created;
+	int64_t size;
+	const struct store_layer *layers; /* bottom layer first */
+	size_t n_layers;
+};
+
+/* Opens (creating when missing) DATA_ROOT/berth.db, brings its schema up to
+ * STORE_SCHEMA_VERSION and turns on WAL, foreign keys and a busy timeout.
+ * DATA_ROOT must exist.  Several handles, in one process or several, may be
+ * open at once.  On success *out owns the handle (store_close()).  Sets
+ * BERR_INVALID for a database that is not berth's or has a newer schema,
+ * BERR_UNAVAILABLE when it stays locked, BERR_INTERNAL otherwise. */
+int store_open(const char *data_root, struct store **out, struct berr **err);
+void store_close(struct store *st);
+DEFINE_CLEANUP(struct store *, store_close)
+
+/* A transaction the caller spans over several calls.  Calls made inside it
+ * join it (a failing call undoes only its own part); store_commit() makes it
+ * all durable (and rolls it back when it cannot), store_rollback() drops it.  BEGIN takes the write
+ * lock at once so that a later write cannot fail on a stale snapshot.  Sets BERR_UNAVAILABLE when
+ * the database stays locked, BERR_CONFLICT when a transaction is already open, BERR_INTERNAL
+ * otherwise. */
+int store_begin(struct store *st, struct berr **err);
+int store_commit(struct store *st, struct berr **err);
+/* Never fails from the caller's point of view: a transaction that cannot be
+ * rolled back is rolled back by SQLite when the handle closes. */
+void store_rollback(struct store *st);
+
+/* Records image SPEC and its layers in one transaction: a layer already
+ * stored (same chain id) gains one reference instead of a second row, and
+ * keeps its recorded path.  Sets
+ * BERR_INVALID for a malformed id, digest or missing field, BERR_CONFLICT when
+ * the image already exists or a constraint fails; nothing is recorded then. */
+int store_image_add(struct store *st, const struct store_image_spec *spec, struct berr **err);
+
+/* Loads the image with the full id ID into *out (owned by the caller,
+ * store_image_free()).  Sets BERR_NOT_FOUND or BERR_INVALID. */
+int store_image_lookup(struct store *st, const char *id, struct store_image **out,
+		       struct berr **err);
+/* Loads the one image whose id starts with PREFIX: hex digits, with or
+ * without "sha256:".  Sets BERR_CONFLICT when several images match,
+ * BERR_NOT_FOUND when none does, BERR_INVALID for a malformed prefix. */
+int store_image_lookup_prefix(struct store *st, const char *prefix, struct store_image **out,
+			      struct berr **err);
+/* Loads the image the normalised reference NAME points at.  Sets
+ * BERR_NOT_FOUND. */
+int store_image_lookup_ref(struct store *st, const char *name, struct store_image **out,
+			   struct berr **err);
+/* Loads every image, newest first, into a new array *out of *n images
+ * (store_image_list_free()). */
+int store_image_list(struct store *st, struct store_image ***out, size_t *n, struct berr **err);
+
+/* Deletes image ID with its references and users.  Refuses with
+ * BERR_CONFLICT when a container uses it, unless FORCE.  Every layer whose
+ * reference count drops to 0 is removed from the store and returned in a new
+ * array *freed of *n_freed layers (store_layer_list_free()): its directory and
+ * blob are the caller's to remove once the deletion is committed (when this
+ * call returns, or after store_commit() inside the caller's transaction).  Sets
+ * BERR_NOT_FOUND, BERR_CONFLICT, BERR_INVALID. */
+int store_image_delete(struct store *st, const char *id, bool force, struct store_layer **freed,
+		       size_t *n_freed, struct berr **err);
+
+/* Sets the last-used time of image ID to WHEN (unix seconds).  Sets
+ * BERR_NOT_FOUND. */
+int store_image_touch(struct store *st, const char *id, int64_t when, struct berr **err);
+
+/* Records that USER_ID (a container id) uses image IMAGE_ID; recording it
+ * twice is harmless.  Sets BERR_NOT_FOUND when the image does not exist. */
+int store_image_user_add(struct store *st, const char *image_id, const char *user_id,
+			 struct berr **err);
+/* Forgets USER_ID's use of every image; no use at all is not an error. */
+int store_image_user_remove(struct store *st, const char *user_id, struct berr **err);
+
+/* Points REF at image IMAGE_ID.  When REF pointed at another image it moves,
+ * and *old_id (when OLD_ID is not NULL) receives that image's id, owned by the
+ * caller, so the caller can report the untag; otherwise *old_id is NULL.
+ * Sets BERR_INVALID for a malformed reference, BERR_NOT_FOUND when the image
+ * does not exist. */
+int store_ref_add(struct store *st, const struct store_ref *ref, const char *image_id,
+		  char **old_id, struct berr **err);
+/* Removes reference NAME; *image_id (when IMAGE_ID is not NULL) receives the
+ * id it pointed at, owned by the caller.  Sets BERR_NOT_FOUND. */
+int store_ref_remove(struct store *st, const char *name, char **image_id, struct berr **err);
+
+/* Loads layer CHAIN_ID into *out (store_layer_free()).  Sets BERR_NOT_FOUND. */
+int store_layer_lookup(struct store *st, const char *chain_id, struct store_layer **out,
+		       struct berr **err);
+
+void store_image_free(struct store_image *img);
+void store_image_list_free(struct store_image **imgs, size_t n);
+void store_layer_free(struct store_layer *layer);
+void store_layer_list_free(struct store_layer *layers, size_t n);
+DEFINE_CLEANUP(struct store_image *, store_image_free)
+DEFINE_CLEANUP(struct store_layer *, store_layer_free)
+
+#endif
