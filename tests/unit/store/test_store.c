@@ -3,6 +3,7 @@
  * images in use, transactions that leave nothing behind, and two handles. */
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -592,6 +593,48 @@ static void test_two_handles(void **state)
 	store_close(other);
 }
 
+struct opener {
+	const char *dir;
+	int rc;
+};
+
+static void *open_close(void *arg)
+{
+	struct opener *o = arg;
+	struct store *st = NULL;
+	struct berr *err = NULL;
+
+	o->rc = store_open(o->dir, &st, &err);
+	if (o->rc < 0)
+		fprintf(stderr, "open: %s\n", err->msg);
+	berr_clear(&err);
+	store_close(st);
+	return NULL;
+}
+
+/* Handles that open a new database at once all see one schema, created
+ * once: each migration step rereads the version under the write lock. */
+static void test_concurrent_first_open(void **state)
+{
+	char dir[] = "/tmp/berth-store-race-XXXXXX";
+	struct opener openers[6];
+	pthread_t threads[6];
+
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < 6; i++) {
+		openers[i] = (struct opener){ .dir = dir, .rc = 1 };
+		assert_int_equal(pthread_create(&threads[i], NULL, open_close, &openers[i]), 0);
+	}
+	for (size_t i = 0; i < 6; i++) {
+		assert_int_equal(pthread_join(threads[i], NULL), 0);
+		assert_int_equal(openers[i].rc, 0);
+	}
+	assert_int_equal(query_int(dir, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(query_int(dir, "SELECT count(*) FROM sqlite_master WHERE name = 'images'"),
+			 1);
+	fs_remove_tree(dir, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -605,6 +648,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_add_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_touch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
+		cmocka_unit_test(test_concurrent_first_open),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
