@@ -54,6 +54,9 @@ int cli_print_json(json_t *obj, size_t flags)
 	return 0;
 }
 
+/* parse_create's answer when it printed the usage. */
+#define PARSE_HELP (-1)
+
 /* Flags shared by create and run. */
 struct create_flags {
 	struct runtime_create_opts opts;
@@ -113,7 +116,7 @@ static int parse_create(const char *command, int argc, char **argv, struct creat
 			printf("usage: berth-runc %s [--bundle DIR] [--pid-file FILE] "
 			       "[--console-socket SOCK] [--no-pivot] [--preserve-fds N]%s ID\n",
 			       command, strcmp(command, "run") == 0 ? " [--detach]" : "");
-			exit(0);
+			return PARSE_HELP;
 		default:
 			return cli_usage_error(command, "unknown flag");
 		}
@@ -140,8 +143,11 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 {
 	struct create_flags f = { 0 };
 	struct berr *err = NULL;
+	int parsed = parse_create("create", argc, argv, &f);
 
-	if (parse_create("create", argc, argv, &f) != 0 || seal_for_bundle(cli, f.opts.bundle) != 0)
+	if (parsed != 0)
+		return parsed == PARSE_HELP ? 0 : 1;
+	if (seal_for_bundle(cli, f.opts.bundle) != 0)
 		return 1;
 	if (runtime_container_create(&cli->cfg, &f.opts, NULL, &err) < 0)
 		return cli_report(err);
@@ -157,8 +163,11 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	_cleanup_close_ int master = -1;
 	pid_t pid = 0;
 	int status;
+	int parsed = parse_create("run", argc, argv, &f);
 
-	if (parse_create("run", argc, argv, &f) != 0 || seal_for_bundle(cli, f.opts.bundle) != 0)
+	if (parsed != 0)
+		return parsed == PARSE_HELP ? 0 : 1;
+	if (seal_for_bundle(cli, f.opts.bundle) != 0)
 		return 1;
 	if (!f.detach) {
 		/* The container's process is our child: wait for it. */
