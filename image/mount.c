@@ -1,1 +1,506 @@
-/* placeholder */
+/* Overlay mounts of image layers and the per-container directories under
+ * them.  The new mount API with "lowerdir+" takes one layer per call, so no
+ * option string limits the depth of an image; kernels without it get
+ * mount(2), with the layer names shortened when a page is too small. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "image/mount.h"
+#include "lib/fsutil.h"
+
+/* Room for the kernel's messages about one failed fsconfig call; one
+ * message may name a path of PATH_MAX bytes. */
+#define KERNEL_MSG_MAX (PATH_MAX + 512)
+
+static bool use_lowerdir_plus = true;
+
+void image_mount_set_lowerdir_plus(bool enabled)
+{
+	use_lowerdir_plus = enabled;
+}
+
+static enum berr_kind kind_of_errno(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case ENOTDIR:
+		return BERR_NOT_FOUND;
+	case EINVAL:
+	case ENAMETOOLONG:
+		return BERR_INVALID;
+	case EBUSY:
+		return BERR_CONFLICT;
+	case EPERM:
+	case EACCES:
+		return BERR_FORBIDDEN;
+	default:
+		return BERR_INTERNAL;
+	}
+}
+
+/* Reads the messages the kernel queued on the fs context FSFD (each read
+ * gives one line: "e ..." error, "w ..." warning, "i ..." info) into BUF,
+ * joined by "; ".  BUF is empty when there were none. */
+static void fs_context_messages(int fsfd, char *buf, size_t size)
+{
+	/* A message longer than the buffer would be dropped (EMSGSIZE). */
+	char line[KERNEL_MSG_MAX];
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < 16; i++) {
+		ssize_t r = read(fsfd, line, sizeof(line) - 1);
+		const char *text = line;
+		int n;
+
+		if (r <= 0)
+			break;
+		line[r] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		if (r > 2 && line[1] == ' ')
+			text = line + 2;
+		n = snprintf(buf + used, size - used, "%s%s", used > 0 ? "; " : "", text);
+		if (n < 0 || (size_t)n >= size - used)
+			break; /* what fitted stays */
+		used += (size_t)n;
+	}
+}
+
+/* Sets the error of a failed call on an fs context: its errno SAVED, what
+ * was asked, and the kernel's messages MSG (may be empty). */
+static int fs_context_error(int saved, const char *target, const char *what, const char *value,
+			    const char *msg, struct berr **err)
+{
+	return berr_set(err, kind_of_errno(saved), saved, "mount overlay on %s: %s%s%s%s%s%s",
+			target, what, value ? " " : "", value ? value : "",
+			msg[0] ? " (kernel: " : "", msg, msg[0] ? ")" : "");
+}
+
+/* The same, reading the messages from the fs context FSFD. */
+static int fs_context_fail(int fsfd, const char *target, const char *what, const char *value,
+			   struct berr **err)
+{
+	int saved = errno;
+	char msg[KERNEL_MSG_MAX];
+
+	fs_context_messages(fsfd, msg, sizeof(msg));
+	return fs_context_error(saved, target, what, value, msg, err);
+}
+
+static int check_args(const char *const *lower_dirs, size_t n, const char *upper, const char *work,
+		      const char *target, struct berr **err)
+{
+	struct stat st;
+
+	if (target == NULL || target[0] != '/')
+		return berr_set(err, BERR_INVALID, 0,
+				"mount overlay: target \"%s\" is not absolute",
+				target ? target : "");
+	if (lower_dirs == NULL || n == 0)
+		return berr_set(err, BERR_INVALID, 0, "mount overlay on %s: no lower dir", target);
+	if (n > IMAGE_MOUNT_MAX_LAYERS)
+		return berr_set(err, BERR_INVALID, 0,
+				"mount overlay on %s: %zu layers, the kernel stacks at most %d",
+				target, n, IMAGE_MOUNT_MAX_LAYERS);
+	if ((upper == NULL) != (work == NULL))
+		return berr_set(err, BERR_INVALID, 0,
+				"mount overlay on %s: upper and work dirs go together", target);
+	if (upper != NULL && (upper[0] != '/' || work[0] != '/'))
+		return berr_set(err, BERR_INVALID, 0,
+				"mount overlay on %s: upper and work dirs must be absolute",
+				target);
+	for (size_t i = 0; i < n; i++) {
+		const char *dir = lower_dirs[i];
+
+		if (dir == NULL || dir[0] != '/')
+			return berr_set(err, BERR_INVALID, 0,
+					"mount overlay on %s: lower dir \"%s\" is not absolute",
+					target, dir ? dir : "");
+		if (stat(dir, &st) < 0)
+			return berr_set(err, kind_of_errno(errno), errno,
+					"mount overlay on %s: lower dir %s", target, dir);
+		if (!S_ISDIR(st.st_mode))
+			return berr_set(err, BERR_INVALID, ENOTDIR,
+					"mount overlay on %s: lower dir %s", target, dir);
+	}
+	return 0;
+}
+
+/* Mounts with fsopen() and one "lowerdir+" per layer.  Returns 0, -1 with
+ * *err set, or 1 when this kernel has no "lowerdir+" (or no fsopen). */
+static int mount_new_api(const char *const *lower_dirs, size_t n, const char *upper,
+			 const char *work, const char *target, struct berr **err)
+{
+	_cleanup_close_ int fsfd = -1;
+	_cleanup_close_ int mfd = -1;
+
+	fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fsfd < 0) {
+		if (errno == ENOSYS)
+			return 1;
+		return berr_set(err, kind_of_errno(errno), errno, "mount overlay on %s: fsopen",
+				target);
+	}
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "overlay", 0) < 0)
+		return fs_context_fail(fsfd, target, "source", NULL, err);
+	/* The first layer given is the top one, as in "lowerdir=top:...". */
+	for (size_t i = n; i-- > 0;) {
+		if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", lower_dirs[i], 0) == 0)
+			continue;
+		if (i == n - 1 && errno == EINVAL) {
+			char msg[KERNEL_MSG_MAX];
+
+			/* Before Linux 6.8: "overlay: Unknown parameter 'lowerdir+'". */
+			fs_context_messages(fsfd, msg, sizeof(msg));
+			if (strstr(msg, "nknown parameter") != NULL)
+				return 1;
+			return fs_context_error(EINVAL, target, "lower dir", lower_dirs[i], msg,
+						err);
+		}
+		return fs_context_fail(fsfd, target, "lower dir", lower_dirs[i], err);
+	}
+	if (upper != NULL) {
+		if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0)
+			return fs_context_fail(fsfd, target, "upper dir", upper, err);
+		if (fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)
+			return fs_context_fail(fsfd, target, "work dir", work, err);
+	}
+	/* Layers are shared by many mounts; an index would tie them to one. */
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "index", "off", 0) < 0)
+		return fs_context_fail(fsfd, target, "index=off", NULL, err);
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return fs_context_fail(fsfd, target, "create", NULL, err);
+	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, upper == NULL ? MOUNT_ATTR_RDONLY : 0);
+	if (mfd < 0)
+		return fs_context_fail(fsfd, target, "fsmount", NULL, err);
+	/* Until here nothing is attached: closing MFD drops the mount. */
+	if (move_mount(mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return berr_set(err, kind_of_errno(errno), errno, "mount overlay on %s", target);
+	return 0;
+}
+
+/* Appends S to BUF (LEN used of SIZE); false when it does not fit. */
+static bool append(char *buf, size_t size, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= size - *len)
+		return false;
+	memcpy(buf + *len, s, n + 1);
+	*len += n;
+	return true;
+}
+
+/* Builds "lowerdir=top:..:bottom[,upperdir=..,workdir=..],index=off" into
+ * BUF, each lower dir with SKIP bytes cut from its front.  False when it
+ * does not fit. */
+static bool build_options(char *buf, size_t size, const char *const *lower_dirs, size_t n,
+			  size_t skip, const char *upper, const char *work)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (!append(buf, size, &len, "lowerdir="))
+		return false;
+	for (size_t i = n; i-- > 0;) {
+		const char *name = lower_dirs[i] + skip;
+
+		if (i != n - 1 && !append(buf, size, &len, ":"))
+			return false;
+		if (!append(buf, size, &len, name[0] ? name : "."))
+			return false;
+	}
+	if (upper != NULL &&
+	    (!append(buf, size, &len, ",upperdir=") || !append(buf, size, &len, upper) ||
+	     !append(buf, size, &len, ",workdir=") || !append(buf, size, &len, work)))
+		return false;
+	return append(buf, size, &len, ",index=off");
+}
+
+/* The length of the longest directory that holds every lower dir ("/a/b"
+ * for "/a/b/x" and "/a/b/y"); 0 stands for "/". */
+static size_t common_parent_len(const char *const *lower_dirs, size_t n)
+{
+	const char *first = lower_dirs[0];
+	const char *slash = strrchr(first, '/');
+	size_t len = (size_t)(slash - first);
+
+	for (size_t i = 1; i < n; i++) {
+		while (len > 0 &&
+		       (strncmp(lower_dirs[i], first, len) != 0 || lower_dirs[i][len] != '/')) {
+			while (len > 0 && first[--len] != '/')
+				;
+		}
+	}
+	return len;
+}
+
+/* mount(2) from a child that works in DIR, so relative lower dirs resolve
+ * there; a child keeps the caller's own working directory (shared by all
+ * its threads) untouched.  The child only makes system calls. */
+static int mount_from_dir(const char *dir, const char *target, unsigned long flags,
+			  const char *options, struct berr **err)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "mount overlay on %s: fork", target);
+	if (pid == 0) {
+		if (chdir(dir) < 0 || mount("overlay", target, "overlay", flags, options) < 0)
+			_exit(errno & 0xff);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return berr_set(err, BERR_INTERNAL, errno, "mount overlay on %s: wait",
+					target);
+	}
+	if (!WIFEXITED(status))
+		return berr_set(err, BERR_INTERNAL, 0,
+				"mount overlay on %s: the mounting child was killed", target);
+	if (WEXITSTATUS(status) != 0)
+		return berr_set(err, kind_of_errno(WEXITSTATUS(status)), WEXITSTATUS(status),
+				"mount overlay on %s (lower dirs relative to %s)", target, dir);
+	return 0;
+}
+
+/* The mount(2) way: all options in one page. */
+static int mount_legacy(const char *const *lower_dirs, size_t n, const char *upper,
+			const char *work, const char *target, struct berr **err)
+{
+	_cleanup_free_ char *options = NULL;
+	_cleanup_free_ char *parent = NULL;
+	unsigned long flags = upper == NULL ? MS_RDONLY : 0;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t size = page > 0 ? (size_t)page : 4096;
+	size_t skip;
+
+	/* The option string has no quoting for these. */
+	for (size_t i = 0; i <= n + 1; i++) {
+		const char *p = i < n ? lower_dirs[i] : i == n ? upper : work;
+
+		if (p != NULL && strpbrk(p, ",:\\") != NULL)
+			return berr_set(err, BERR_INVALID, 0,
+					"mount overlay on %s: \"%s\" holds ',', ':' or '\\', "
+					"which mount(2) options cannot carry",
+					target, p);
+	}
+	options = malloc(size);
+	if (options == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "mount overlay on %s", target);
+	if (build_options(options, size, lower_dirs, n, 0, upper, work)) {
+		if (mount("overlay", target, "overlay", flags, options) < 0)
+			return berr_set(err, kind_of_errno(errno), errno, "mount overlay on %s",
+					target);
+		return 0;
+	}
+	/* Too long for one page: name the layers from their common parent,
+	 * as Docker's overlay2 does with its short "l/" links. */
+	skip = common_parent_len(lower_dirs, n);
+	if (!build_options(options, size, lower_dirs, n, skip + 1, upper, work))
+		return berr_set(err, BERR_INVALID, E2BIG,
+				"mount overlay on %s: %zu lower dirs do not fit in the %zu bytes "
+				"of mount(2) options, even relative to their common parent",
+				target, n, size);
+	parent = skip == 0 ? strdup("/") : strndup(lower_dirs[0], skip);
+	if (parent == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "mount overlay on %s", target);
+	return mount_from_dir(parent, target, flags, options, err);
+}
+
+/* One read-only layer: a read-only bind mount, as overlay wants two lower
+ * dirs when it has no upper dir. */
+static int mount_single_readonly(const char *lower, const char *target, struct berr **err)
+{
+	if (mount(lower, target, NULL, MS_BIND, NULL) < 0)
+		return berr_set(err, kind_of_errno(errno), errno, "bind %s on %s", lower, target);
+	if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
+		int saved = errno;
+
+		umount2(target, MNT_DETACH);
+		return berr_set(err, kind_of_errno(saved), saved, "make %s read-only", target);
+	}
+	return 0;
+}
+
+int image_mount_overlay(const char *const *lower_dirs, size_t n, const char *upper,
+			const char *work, const char *target, struct berr **err)
+{
+	int r;
+
+	if (check_args(lower_dirs, n, upper, work, target, err) < 0)
+		return -1;
+	if (upper == NULL && n == 1)
+		return mount_single_readonly(lower_dirs[0], target, err);
+	if (use_lowerdir_plus) {
+		r = mount_new_api(lower_dirs, n, upper, work, target, err);
+		if (r <= 0)
+			return r;
+	}
+	return mount_legacy(lower_dirs, n, upper, work, target, err);
+}
+
+int image_unmount(const char *target, struct berr **err)
+{
+	if (umount2(target, UMOUNT_NOFOLLOW) == 0)
+		return 0;
+	if (errno == EINVAL)
+		return berr_set(err, BERR_NOT_FOUND, errno, "unmount %s: nothing is mounted there",
+				target);
+	return berr_set(err, kind_of_errno(errno), errno, "unmount %s", target);
+}
+
+void image_container_dirs_free(struct image_container_dirs *dirs)
+{
+	if (dirs == NULL)
+		return;
+	free(dirs->dir);
+	free(dirs->upper);
+	free(dirs->work);
+	free(dirs->merged);
+	free(dirs);
+}
+
+static int container_id_validate(const char *id, struct berr **err)
+{
+	size_t len = id ? strlen(id) : 0;
+
+	if (len == 0)
+		return berr_set(err, BERR_INVALID, 0, "container id cannot be empty");
+	if (len > IMAGE_CONTAINER_ID_MAX)
+		return berr_set(err, BERR_INVALID, 0, "container id is longer than %d bytes",
+				IMAGE_CONTAINER_ID_MAX);
+	if (id[0] == '.' || id[0] == '-')
+		return berr_set(err, BERR_INVALID, 0, "invalid container id \"%s\"", id);
+	for (const char *p = id; *p; p++) {
+		char c = *p;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
+			return berr_set(err, BERR_INVALID, 0, "invalid container id \"%s\"", id);
+	}
+	return 0;
+}
+
+/* mkdirat with exactly MODE, whatever the umask. */
+static int mkdir_mode_at(int dirfd, const char *name, mode_t mode, struct berr **err)
+{
+	if (mkdirat(dirfd, name, mode) < 0)
+		return berr_set(err, errno == EEXIST ? BERR_CONFLICT : BERR_INTERNAL, errno,
+				"mkdir %s", name);
+	if (fchmodat(dirfd, name, mode, 0) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "chmod %s", name);
+	return 0;
+}
+
+static int container_subdirs_make(int rootfd, const char *id, struct berr **err)
+{
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} subdirs[] = { { "upper", 0755 }, { "work", 0700 }, { "merged", 0755 } };
+	_cleanup_close_ int dfd = -1;
+
+	if (fchmodat(rootfd, id, 0700, 0) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "chmod %s", id);
+	dfd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "open %s", id);
+	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
+		if (mkdir_mode_at(dfd, subdirs[i].name, subdirs[i].mode, err) < 0)
+			return berr_prefix(err, "%s", id);
+	return 0;
+}
+
+int image_container_dirs_create(const char *containers_root, const char *id,
+				struct image_container_dirs **out, struct berr **err)
+{
+	_cleanup_(image_container_dirs_free_cleanup) struct image_container_dirs *dirs = NULL;
+	_cleanup_close_ int rootfd = -1;
+
+	if (container_id_validate(id, err) < 0)
+		return -1;
+	if (fs_mkdir_p(containers_root, 0700, err) < 0)
+		return berr_prefix(err, "containers root %s", containers_root);
+	rootfd = open(containers_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "open %s", containers_root);
+	dirs = calloc(1, sizeof(*dirs));
+	if (dirs == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", id);
+	dirs->dir = str_printf("%s/%s", containers_root, id);
+	dirs->upper = str_printf("%s/%s/upper", containers_root, id);
+	dirs->work = str_printf("%s/%s/work", containers_root, id);
+	dirs->merged = str_printf("%s/%s/merged", containers_root, id);
+	if (!dirs->dir || !dirs->upper || !dirs->work || !dirs->merged)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", id);
+	if (mkdirat(rootfd, id, 0700) < 0) {
+		if (errno == EEXIST)
+			return berr_set(err, BERR_CONFLICT, errno, "container %s: %s exists", id,
+					dirs->dir);
+		return berr_set(err, BERR_INTERNAL, errno, "mkdir %s", dirs->dir);
+	}
+	if (container_subdirs_make(rootfd, id, err) < 0) {
+		fs_remove_tree(dirs->dir, NULL);
+		return berr_prefix(err, "container dirs in %s", containers_root);
+	}
+	*out = steal_ptr(&dirs);
+	return 0;
+}
+
+/* Detaches every mount stacked on NAME in DIRFD.  The merged dir is reached
+ * through an fd opened without following symlinks, so a symlink planted
+ * there cannot point the unmount elsewhere. */
+static int detach_mounts_at(int dirfd, const char *name, struct berr **err)
+{
+	for (int i = 0; i < 64; i++) {
+		_cleanup_close_ int fd = -1;
+		char path[32];
+
+		fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return 0; /* gone, or not a directory: nothing mounted */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (umount2(path, MNT_DETACH) < 0) {
+			if (errno == EINVAL)
+				return 0; /* not a mount point */
+			return berr_set(err, kind_of_errno(errno), errno, "unmount %s", name);
+		}
+	}
+	return berr_set(err, BERR_INTERNAL, 0, "unmount %s: too many stacked mounts", name);
+}
+
+int image_container_dirs_remove(const char *containers_root, const char *id, struct berr **err)
+{
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_close_ int rootfd = -1;
+	_cleanup_close_ int dfd = -1;
+
+	if (container_id_validate(id, err) < 0)
+		return -1;
+	rootfd = open(containers_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return berr_set(err, BERR_INTERNAL, errno, "open %s", containers_root);
+	}
+	dfd = openat(rootfd, id, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd >= 0 && detach_mounts_at(dfd, "merged", err) < 0)
+		return berr_prefix(err, "container %s", id);
+	dir = str_printf("%s/%s", containers_root, id);
+	if (dir == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", id);
+	if (fs_remove_tree(dir, err) < 0)
+		return berr_prefix(err, "remove container %s", id);
+	return 0;
+}

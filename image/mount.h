@@ -1,0 +1,70 @@
+/* Container root file systems: an overlay mount of an image's unpacked
+ * layers under a per-container upper and work directory, and the
+ * directories each container gets for it.  Images of hundreds of layers
+ * mount too, past the one-page limit of mount(2) options. */
+#ifndef BERTH_IMAGE_MOUNT_H
+#define BERTH_IMAGE_MOUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/berr.h"
+#include "lib/cleanup.h"
+
+/* The kernel's own bound on the layers of one overlay (OVL_MAX_STACK). */
+#define IMAGE_MOUNT_MAX_LAYERS 500
+
+/* Longest container id accepted for a directory name. */
+#define IMAGE_CONTAINER_ID_MAX 128
+
+/* Mounts an overlay at TARGET made of LOWER_DIRS (N of them, the lowest
+ * layer first, so the last one wins) with UPPER and WORK on top; all paths
+ * are borrowed and must be absolute.  UPPER and WORK are both NULL for a
+ * read-only mount, where one lower dir is bind-mounted read-only.  The
+ * kernel's "lowerdir+" (new mount API, Linux 6.8) is used when it exists;
+ * older kernels get mount(2), with the layer names made relative to their
+ * common parent when the absolute ones do not fit in a page.  On failure
+ * nothing is mounted.  Sets BERR_NOT_FOUND for a missing lower dir or
+ * target (the message names it), BERR_INVALID for bad arguments, more than
+ * IMAGE_MOUNT_MAX_LAYERS layers or options that cannot fit, BERR_CONFLICT
+ * for EBUSY, BERR_FORBIDDEN for EPERM, BERR_INTERNAL otherwise; the message
+ * names TARGET and carries the kernel's own explanation when it gave one. */
+int image_mount_overlay(const char *const *lower_dirs, size_t n, const char *upper,
+			const char *work, const char *target, struct berr **err);
+
+/* Unmounts TARGET (not following a final symlink).  Sets BERR_NOT_FOUND
+ * when nothing is mounted there or TARGET is missing, BERR_CONFLICT when
+ * the mount is busy, BERR_INTERNAL otherwise. */
+int image_unmount(const char *target, struct berr **err);
+
+/* false forces the mount(2) way even where "lowerdir+" exists, so both ways
+ * can be tested on one kernel. */
+void image_mount_set_lowerdir_plus(bool enabled);
+
+/* The directories of one container; every string is owned. */
+struct image_container_dirs {
+	char *dir;    /* <containers_root>/<id>, mode 0700 */
+	char *upper;  /* the overlay's upper dir: what the container wrote */
+	char *work;   /* the overlay's work dir */
+	char *merged; /* where the root file system is mounted */
+};
+
+void image_container_dirs_free(struct image_container_dirs *dirs);
+DEFINE_CLEANUP(struct image_container_dirs *, image_container_dirs_free)
+
+/* Makes <CONTAINERS_ROOT>/<ID>/{upper,work,merged} (CONTAINERS_ROOT too
+ * when missing); *out then owns their paths.  ID holds letters, digits,
+ * "_", "-" and "." (not first), at most IMAGE_CONTAINER_ID_MAX bytes.  On
+ * failure nothing new is left.  Sets BERR_INVALID for a bad id,
+ * BERR_CONFLICT when the container's directory exists, BERR_INTERNAL
+ * otherwise. */
+int image_container_dirs_create(const char *containers_root, const char *id,
+				struct image_container_dirs **out, struct berr **err);
+
+/* Detaches whatever is mounted on the container's merged dir (MNT_DETACH)
+ * and removes <CONTAINERS_ROOT>/<ID> without following symlinks; a
+ * container already gone is fine.  Sets BERR_INVALID for a bad id,
+ * BERR_INTERNAL otherwise. */
+int image_container_dirs_remove(const char *containers_root, const char *id, struct berr **err);
+
+#endif
