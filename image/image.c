@@ -1,1 +1,472 @@
-/* placeholder */
+/* The image store facade: opens the blob store, the layer directories and
+ * the metadata database of one data root, cleans what killed operations
+ * left, and implements lookup, list, tag, rmi and inspect with Docker's
+ * rules on top of store/ and image/reference. */
+#include "image/image.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "image/reference.h"
+#include "image/image_internal.h"
+#include "lib/fsutil.h"
+#include "lib/json.h"
+#include "lib/log.h"
+
+void image_store_free(struct image_store *st)
+{
+	if (!st)
+		return;
+	store_close(st->db);
+	image_blob_store_free(st->blobs);
+	free(st->layers_dir);
+	free(st->root);
+	free(st);
+}
+
+const char *image_store_root(const struct image_store *st)
+{
+	return st->root;
+}
+
+struct store *image_store_db(struct image_store *st)
+{
+	return st->db;
+}
+
+struct image_blob_store *image_store_blobs(struct image_store *st)
+{
+	return st->blobs;
+}
+
+void image_chain_id(const char *parent, const char *diff_id, char out[DIGEST_STRING_SIZE])
+{
+	char text[2 * DIGEST_STRING_SIZE + 1];
+	int n;
+
+	if (!parent) {
+		snprintf(out, DIGEST_STRING_SIZE, "%s", diff_id);
+		return;
+	}
+	n = snprintf(text, sizeof(text), "%s %s", parent, diff_id);
+	digest_bytes(text, (size_t)n, out);
+}
+
+/* Whether NAME is 64 lowercase hex digits, a layer directory's name. */
+static bool is_hex64(const char *name)
+{
+	size_t n = strspn(name, "0123456789abcdef");
+
+	return n == 64 && name[n] == '\0';
+}
+
+/* Removes layers/<x>.tmp-* and the layer directories the database does not
+ * know: what an unpack or import killed half way left. */
+static int clean_layers(struct image_store *st, struct berr **err)
+{
+	_cleanup_closedir_ DIR *d = opendir(st->layers_dir);
+	struct dirent *de;
+
+	if (!d)
+		return berr_set(err, BERR_INTERNAL, errno, "open %s", st->layers_dir);
+	while ((errno = 0, de = readdir(d))) {
+		_cleanup_free_ char *path = NULL;
+		bool stale = false;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (strstr(de->d_name, ".tmp-") || !is_hex64(de->d_name)) {
+			stale = true;
+		} else {
+			_cleanup_(store_layer_free_cleanup) struct store_layer *layer = NULL;
+			_cleanup_berr_ struct berr *lerr = NULL;
+			char chain[DIGEST_STRING_SIZE];
+
+			snprintf(chain, sizeof(chain), "sha256:%.64s", de->d_name);
+			if (store_layer_lookup(st->db, chain, &layer, &lerr) < 0) {
+				if (lerr->kind != BERR_NOT_FOUND) {
+					berr_move(err, &lerr);
+					return berr_prefix(err, "clean layers");
+				}
+				stale = true;
+			}
+		}
+		if (!stale)
+			continue;
+		path = str_printf("%s/%s", st->layers_dir, de->d_name);
+		if (!path)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "clean layers");
+		blog_msg(BLOG_INFO, "removing leftover layer directory %s", path);
+		if (fs_remove_tree(path, err) < 0)
+			return berr_prefix(err, "clean layers");
+	}
+	if (errno)
+		return berr_set(err, BERR_INTERNAL, errno, "read %s", st->layers_dir);
+	return 0;
+}
+
+int image_store_open(const char *root, struct image_store **out, struct berr **err)
+{
+	_cleanup_(image_store_free_cleanup) struct image_store *st = calloc(1, sizeof(*st));
+
+	if (!root)
+		root = IMAGE_STORE_DEFAULT_ROOT;
+	if (!st || !(st->root = strdup(root)) || !(st->layers_dir = str_printf("%s/layers", root)))
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "open image store");
+	if (fs_mkdir_p(st->layers_dir, 0700, err) < 0 ||
+	    image_blob_store_open(root, &st->blobs, err) < 0 ||
+	    image_blob_store_clean_tmp(st->blobs, err) < 0 || store_open(root, &st->db, err) < 0 ||
+	    clean_layers(st, err) < 0)
+		return berr_prefix(err, "open image store %s", root);
+	*out = steal_ptr(&st);
+	return 0;
+}
+
+/* Finds NAME; *ref_name receives the normalised reference when NAME was
+ * found as one, NULL when found by id. */
+static int resolve(struct image_store *st, const char *name, struct store_image **out,
+		   char **ref_name, struct berr **err)
+{
+	_cleanup_(image_reference_free_cleanup) struct image_reference *ref = NULL;
+	_cleanup_berr_ struct berr *perr = NULL;
+	_cleanup_berr_ struct berr *lerr = NULL;
+	_cleanup_free_ char *full = NULL;
+
+	*ref_name = NULL;
+	if (image_reference_is_id(name)) {
+		_cleanup_free_ char *id = str_has_prefix(name, "sha256:")
+						  ? strdup(name)
+						  : str_printf("sha256:%s", name);
+
+		if (!id)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "look up image");
+		if (store_image_lookup(st->db, id, out, &lerr) == 0)
+			return 0;
+		if (lerr->kind != BERR_NOT_FOUND) {
+			berr_move(err, &lerr);
+			return -1;
+		}
+		return berr_set(err, BERR_NOT_FOUND, 0, "No such image: %s", name);
+	}
+	if (image_reference_parse(name, &ref, &perr) == 0) {
+		full = image_reference_format(ref, err);
+		if (!full)
+			return -1;
+		if (store_image_lookup_ref(st->db, full, out, &lerr) == 0) {
+			*ref_name = steal_ptr(&full);
+			return 0;
+		}
+		if (lerr->kind != BERR_NOT_FOUND) {
+			berr_move(err, &lerr);
+			return -1;
+		}
+		berr_clear(&lerr);
+	}
+	if (image_reference_is_id_prefix(name)) {
+		if (store_image_lookup_prefix(st->db, name, out, &lerr) == 0)
+			return 0;
+		if (lerr->kind != BERR_NOT_FOUND) {
+			berr_move(err, &lerr);
+			return -1;
+		}
+	}
+	return berr_set(err, BERR_NOT_FOUND, 0, "No such image: %s", name);
+}
+
+int image_store_lookup(struct image_store *st, const char *name, struct store_image **out,
+		       struct berr **err)
+{
+	_cleanup_free_ char *ref_name = NULL;
+
+	return resolve(st, name, out, &ref_name, err);
+}
+
+int image_store_list(struct image_store *st, struct store_image ***out, size_t *n,
+		     struct berr **err)
+{
+	return store_image_list(st->db, out, n, err);
+}
+
+int image_store_tag(struct image_store *st, const char *target, const char *new_ref, char **old_id,
+		    struct berr **err)
+{
+	_cleanup_(store_image_free_cleanup) struct store_image *img = NULL;
+	_cleanup_(image_reference_free_cleanup) struct image_reference *ref = NULL;
+	_cleanup_free_ char *name = NULL;
+	_cleanup_free_ char *repo = NULL;
+	struct store_ref sref;
+
+	if (image_reference_parse(new_ref, &ref, err) < 0)
+		return berr_prefix(err, "tag %s", new_ref);
+	if (ref->digest)
+		return berr_set(err, BERR_INVALID, 0,
+				"refusing to create a tag with a digest reference");
+	if (image_store_lookup(st, target, &img, err) < 0)
+		return -1;
+	name = image_reference_format(ref, err);
+	repo = name ? image_reference_repository(ref, err) : NULL;
+	if (!repo)
+		return -1;
+	sref = (struct store_ref){ .name = name, .repo = repo, .tag = ref->tag };
+	if (store_ref_add(st->db, &sref, img->id, old_id, err) < 0)
+		return berr_prefix(err, "tag %s", new_ref);
+	return 0;
+}
+
+void image_remove_result_clear(struct image_remove_result *res)
+{
+	strv_free(res->untagged);
+	free(res->deleted);
+	res->untagged = NULL;
+	res->deleted = NULL;
+}
+
+/* Appends *S to *V, taking it; -1 on no memory (*S is kept then). */
+static int strv_append_owned(char ***v, char **s)
+{
+	size_t n = strv_length(*v);
+	char **nv = realloc(*v, (n + 2) * sizeof(*nv));
+
+	if (!nv)
+		return -1;
+	nv[n] = steal_ptr(s);
+	nv[n + 1] = NULL;
+	*v = nv;
+	return 0;
+}
+
+/* The familiar form of the normalised reference NAME; NULL on no memory. */
+static char *familiar(const char *name)
+{
+	_cleanup_(image_reference_free_cleanup) struct image_reference *ref = NULL;
+
+	if (image_reference_parse(name, &ref, NULL) < 0)
+		return strdup(name);
+	return image_reference_format_familiar(ref, NULL);
+}
+
+/* Rewrites the store's in-use refusal with Docker's message. */
+static int in_use_error(const char *what, struct berr **err)
+{
+	const char *by = strstr((*err)->msg, "by container ");
+	_cleanup_free_ char *user = NULL;
+
+	if (!by)
+		return -1;
+	by += strlen("by container ");
+	user = strndup(by, strcspn(by, " "));
+	if (!user)
+		return -1;
+	return berr_set(err, BERR_CONFLICT, 0,
+			"conflict: unable to delete %s (cannot be forced) - image is being used by "
+			"running container %s",
+			what, user);
+}
+
+/* Removes the directories and blobs of layers freed by a committed
+ * deletion; a failure is only logged, the database no longer knows them
+ * and the next open removes a directory left behind. */
+static void drop_freed(struct image_store *st, struct store_layer *freed, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_berr_ struct berr *e = NULL;
+
+		if (fs_remove_tree(freed[i].path, &e) < 0)
+			blog_msg(BLOG_WARN, "remove layer %s: %s", freed[i].path, e->msg);
+		berr_clear(&e);
+		if (freed[i].blob_digest &&
+		    image_blob_delete(st->blobs, freed[i].blob_digest, &e) < 0 &&
+		    e->kind != BERR_NOT_FOUND)
+			blog_msg(BLOG_WARN, "remove blob %s: %s", freed[i].blob_digest, e->msg);
+	}
+}
+
+int image_store_remove(struct image_store *st, const char *name, bool force,
+		       struct image_remove_result *res, struct berr **err)
+{
+	_cleanup_(store_image_free_cleanup) struct store_image *img = NULL;
+	_cleanup_free_ char *ref_name = NULL;
+	_cleanup_strv_ char **untagged = strv_dup(NULL);
+	_cleanup_free_ char *deleted = NULL;
+	struct store_layer *freed = NULL;
+	size_t n_freed = 0;
+
+	if (!untagged)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "remove image");
+	if (resolve(st, name, &img, &ref_name, err) < 0)
+		return -1;
+	if (ref_name && img->n_refs > 1) {
+		/* One tag among several: only the tag goes. */
+		_cleanup_free_ char *f = familiar(ref_name);
+
+		if (!f || strv_append_owned(&untagged, &f) < 0)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "remove image");
+		if (store_ref_remove(st->db, ref_name, NULL, err) < 0)
+			return berr_prefix(err, "untag %s", name);
+		goto done;
+	}
+	if (!ref_name && img->n_refs > 1 && !force)
+		return berr_set(err, BERR_CONFLICT, 0,
+				"conflict: unable to delete %.12s (must be forced) - image is "
+				"referenced in multiple repositories",
+				img->id + strlen("sha256:"));
+	for (size_t i = 0; i < img->n_refs; i++) {
+		_cleanup_free_ char *f = familiar(img->refs[i].name);
+
+		if (!f || strv_append_owned(&untagged, &f) < 0)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "remove image");
+	}
+	if (store_image_delete(st->db, img->id, force, &freed, &n_freed, err) < 0) {
+		if ((*err)->kind == BERR_CONFLICT)
+			in_use_error(ref_name ? name : img->id + strlen("sha256:"), err);
+		return -1;
+	}
+	drop_freed(st, freed, n_freed);
+	store_layer_list_free(freed, n_freed);
+	if (image_blob_exists(st->blobs, img->id))
+		image_blob_delete(st->blobs, img->id, NULL);
+	deleted = strdup(img->id);
+	if (!deleted)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "remove image");
+done:
+	if (res) {
+		res->untagged = steal_ptr(&untagged);
+		res->deleted = steal_ptr(&deleted);
+	}
+	return 0;
+}
+
+int image_store_layer_dirs(struct image_store *st, const struct store_image *img, char ***out,
+			   struct berr **err)
+{
+	_cleanup_strv_ char **dirs = calloc(img->n_layers + 1, sizeof(*dirs));
+
+	if (!dirs)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "layer directories");
+	for (size_t i = 0; i < img->n_layers; i++) {
+		_cleanup_(store_layer_free_cleanup) struct store_layer *layer = NULL;
+
+		if (store_layer_lookup(st->db, img->layers[i], &layer, err) < 0)
+			return berr_prefix(err, "image %s", img->id);
+		dirs[i] = steal_ptr(&layer->path);
+	}
+	*out = steal_ptr(&dirs);
+	return 0;
+}
+
+int image_store_config(const struct store_image *img, struct image_config **out, struct berr **err)
+{
+	if (image_config_parse(img->config, strlen(img->config), out, err) < 0)
+		return berr_prefix(err, "image %s", img->id);
+	return 0;
+}
+
+/* RepoTags or RepoDigests of IMG: familiar names of the references with a
+ * tag (DIGESTS false) or with a digest. */
+static json_t *repo_names(const struct store_image *img, bool digests)
+{
+	_cleanup_json_ json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < img->n_refs; i++) {
+		const struct store_ref *r = &img->refs[i];
+		_cleanup_free_ char *f = NULL;
+
+		if (digests ? !r->digest : !r->tag)
+			continue;
+		f = familiar(r->name);
+		if (!f || json_array_append_new(arr, json_string(f)) < 0)
+			return NULL;
+	}
+	return steal_ptr(&arr);
+}
+
+static json_t *strv_to_json(char *const *v)
+{
+	_cleanup_json_ json_t *arr = json_array();
+
+	for (size_t i = 0; arr && v && v[i]; i++)
+		if (json_array_append_new(arr, json_string(v[i])) < 0)
+			return NULL;
+	return steal_ptr(&arr);
+}
+
+/* "a:b:c" of DIRS from the top layer down, as overlay's lowerdir lists them. */
+static char *join_top_first(char **dirs)
+{
+	size_t n = strv_length(dirs), len = 1;
+	char *s;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(dirs[i]) + 1;
+	s = calloc(1, len);
+	for (size_t i = n; s && i > 0; i--) {
+		if (i != n)
+			strcat(s, ":");
+		strcat(s, dirs[i - 1]);
+	}
+	return s;
+}
+
+int image_inspect_json(struct image_store *st, const struct store_image *img, json_t **out,
+		       struct berr **err)
+{
+	_cleanup_(image_config_free_cleanup) struct image_config *cfg = NULL;
+	_cleanup_strv_ char **dirs = NULL;
+	_cleanup_free_ char *lower = NULL;
+	_cleanup_json_ json_t *o = NULL;
+	struct image_run_config empty = { 0 };
+	json_t *rc, *crc, *gd, *data, *rootfs, *meta;
+	const char *top;
+
+	if (image_store_config(img, &cfg, err) < 0 ||
+	    image_store_layer_dirs(st, img, &dirs, err) < 0)
+		return -1;
+	rc = image_run_config_to_json(&cfg->config, err);
+	crc = rc ? image_run_config_to_json(&empty, err) : NULL;
+	if (!crc) {
+		json_decref(rc);
+		return -1;
+	}
+	lower = join_top_first(dirs);
+	top = img->n_layers ? dirs[img->n_layers - 1] : "";
+	o = json_object();
+	gd = json_object();
+	data = json_object();
+	rootfs = json_object();
+	meta = json_object();
+	if (!lower || !o || json_object_set_new(o, "Id", json_string(img->id)) < 0 ||
+	    json_object_set_new(o, "RepoTags", repo_names(img, false)) < 0 ||
+	    json_object_set_new(o, "RepoDigests", repo_names(img, true)) < 0 ||
+	    json_object_set_new(o, "Parent", json_string("")) < 0 ||
+	    json_object_set_new(o, "Comment", json_string(cfg->comment ? cfg->comment : "")) < 0 ||
+	    json_object_set_new(o, "Created", json_string(cfg->created ? cfg->created : "")) < 0 ||
+	    json_object_set_new(o, "Container", json_string("")) < 0 ||
+	    json_object_set_new(o, "ContainerConfig", crc) < 0 ||
+	    json_object_set_new(o, "DockerVersion", json_string("")) < 0 ||
+	    json_object_set_new(o, "Author", json_string(cfg->author ? cfg->author : "")) < 0 ||
+	    json_object_set_new(o, "Config", rc) < 0 ||
+	    json_object_set_new(o, "Architecture", json_string(cfg->architecture)) < 0 ||
+	    json_object_set_new(o, "Os", json_string(cfg->os)) < 0 ||
+	    json_object_set_new(o, "Size", json_integer(img->size)) < 0 ||
+	    json_object_set_new(o, "VirtualSize", json_integer(img->size)) < 0 ||
+	    json_object_set_new(o, "GraphDriver", gd) < 0 ||
+	    json_object_set_new(gd, "Name", json_string("overlay2")) < 0 ||
+	    json_object_set_new(gd, "Data", data) < 0 ||
+	    json_object_set_new(data, "LowerDir", json_string(lower)) < 0 ||
+	    json_object_set_new(data, "UpperDir", json_string(top)) < 0 ||
+	    json_object_set_new(data, "MergedDir", json_string("")) < 0 ||
+	    json_object_set_new(data, "WorkDir", json_string("")) < 0 ||
+	    json_object_set_new(o, "RootFS", rootfs) < 0 ||
+	    json_object_set_new(rootfs, "Type", json_string("layers")) < 0 ||
+	    json_object_set_new(rootfs, "Layers", strv_to_json(cfg->diff_ids)) < 0 ||
+	    json_object_set_new(o, "Metadata", meta) < 0 ||
+	    /* Docker's zero time: berth does not record when a tag was set. */
+	    json_object_set_new(meta, "LastTagTime", json_string("0001-01-01T00:00:00Z")) < 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "inspect image %s", img->id);
+	*out = steal_ptr(&o);
+	return 0;
+}

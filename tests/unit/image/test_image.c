@@ -1,0 +1,346 @@
+/* Unit tests for image/image (run as root, in a temporary data root): the
+ * chain id rule, lookups by name, id and prefix with Docker's errors, tag
+ * moves, and rmi's rules: untag versus delete, forced delete of an image
+ * with several references, refusal while a container uses it, and freed
+ * layers losing their directory and blob. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "image/image.h"
+#include "lib/digest.h"
+#include "lib/fsutil.h"
+#include "lib/json.h"
+
+#define TAR_MAX (64 * 1024)
+
+struct fixture {
+	char root[64];
+	struct image_store *st;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->root, sizeof(f->root), "/tmp/berth-image-XXXXXX");
+	assert_non_null(mkdtemp(f->root));
+	assert_int_equal(image_store_open(f->root, &f->st, NULL), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	image_store_free(f->st);
+	assert_int_equal(fs_remove_tree(f->root, NULL), 0);
+	free(f);
+	return 0;
+}
+
+/* Imports a one-file layer holding CONTENT under reference REF (may be NULL). */
+static void import(struct image_store *st, const char *content, const char *ref,
+		   char id[DIGEST_STRING_SIZE])
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *ae = archive_entry_new();
+	char *buf = malloc(TAR_MAX);
+	struct berr *err = NULL;
+	size_t used = 0;
+	int fd;
+
+	assert_non_null(buf);
+	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_memory(a, buf, TAR_MAX, &used), ARCHIVE_OK);
+	archive_entry_set_pathname(ae, "file");
+	archive_entry_set_filetype(ae, AE_IFREG);
+	archive_entry_set_perm(ae, 0644);
+	archive_entry_set_size(ae, (la_int64_t)strlen(content));
+	assert_int_equal(archive_write_header(a, ae), ARCHIVE_OK);
+	assert_int_equal(archive_write_data(a, content, strlen(content)),
+			 (la_ssize_t)strlen(content));
+	archive_entry_free(ae);
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+	fd = memfd_create("tar", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(fs_write_all(fd, buf, used), 0);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	if (image_import(st, fd, NULL, 0, ref, NULL, id, &err) < 0)
+		fail_msg("import: %s", err->msg);
+	close(fd);
+	free(buf);
+}
+
+static void assert_lookup(struct image_store *st, const char *name, const char *id)
+{
+	_cleanup_(store_image_free_cleanup) struct store_image *img = NULL;
+	struct berr *err = NULL;
+
+	if (image_store_lookup(st, name, &img, &err) < 0)
+		fail_msg("lookup %s: %s", name, err->msg);
+	assert_string_equal(img->id, id);
+}
+
+static void assert_lookup_fails(struct image_store *st, const char *name, enum berr_kind kind,
+				const char *msg_part)
+{
+	struct store_image *img = NULL;
+	struct berr *err = NULL;
+
+	assert_int_equal(image_store_lookup(st, name, &img, &err), -1);
+	assert_null(img);
+	assert_int_equal(err->kind, kind);
+	if (!strstr(err->msg, msg_part))
+		fail_msg("message \"%s\" lacks \"%s\"", err->msg, msg_part);
+	berr_free(err);
+}
+
+static size_t image_count(struct image_store *st)
+{
+	struct store_image **imgs = NULL;
+	size_t n = 0;
+
+	assert_int_equal(image_store_list(st, &imgs, &n, NULL), 0);
+	store_image_list_free(imgs, n);
+	return n;
+}
+
+/* The one layer directory of image NAME. */
+static char *layer_dir(struct image_store *st, const char *name)
+{
+	_cleanup_(store_image_free_cleanup) struct store_image *img = NULL;
+	_cleanup_strv_ char **dirs = NULL;
+
+	assert_int_equal(image_store_lookup(st, name, &img, NULL), 0);
+	assert_int_equal(image_store_layer_dirs(st, img, &dirs, NULL), 0);
+	assert_int_equal(strv_length(dirs), 1);
+	return strdup(dirs[0]);
+}
+
+static void test_chain_id(void **state)
+{
+	const char *a = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	const char *b = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	char out[DIGEST_STRING_SIZE], want[DIGEST_STRING_SIZE];
+	_cleanup_free_ char *text = str_printf("%s %s", a, b);
+
+	(void)state;
+	image_chain_id(NULL, a, out);
+	assert_string_equal(out, a);
+	image_chain_id(a, b, out);
+	digest_bytes(text, strlen(text), want);
+	assert_string_equal(out, want);
+	assert_string_not_equal(out, b);
+}
+
+static void test_lookup_rules(void **state)
+{
+	struct fixture *f = *state;
+	char ids[20][DIGEST_STRING_SIZE];
+	char prefix[2] = { 0 };
+	size_t n = 0;
+	bool shared = false;
+
+	import(f->st, "one", "localhost:5000/app:1", ids[n++]);
+	assert_lookup(f->st, "localhost:5000/app:1", ids[0]);
+	assert_lookup_fails(f->st, "localhost:5000/app", BERR_NOT_FOUND,
+			    "No such image: localhost:5000/app");
+	assert_lookup_fails(f->st, "nope:1", BERR_NOT_FOUND, "No such image: nope:1");
+	assert_lookup_fails(
+		f->st, "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+		BERR_NOT_FOUND, "No such image");
+	/* Import until two ids share their first digit: a one-digit prefix is
+	 * then ambiguous (17 images always suffice). */
+	while (!shared && n < 17) {
+		char content[16];
+
+		snprintf(content, sizeof(content), "c%zu", n);
+		import(f->st, content, NULL, ids[n]);
+		for (size_t i = 0; i < n && !shared; i++)
+			if (ids[i][7] == ids[n][7]) {
+				shared = true;
+				prefix[0] = ids[n][7];
+			}
+		n++;
+	}
+	assert_true(shared);
+	assert_int_equal(image_count(f->st), n);
+	assert_lookup_fails(f->st, prefix, BERR_CONFLICT, "");
+	for (size_t i = 0; i < n; i++)
+		assert_lookup(f->st, ids[i] + strlen("sha256:"), ids[i]);
+}
+
+static void test_tag(void **state)
+{
+	struct fixture *f = *state;
+	char a[DIGEST_STRING_SIZE], b[DIGEST_STRING_SIZE];
+	char *old = (char *)"unset";
+	struct berr *err = NULL;
+
+	import(f->st, "a", "busybox", a);
+	import(f->st, "b", "other", b);
+	assert_int_equal(image_store_tag(f->st, "busybox", "myrepo/app:v1", &old, NULL), 0);
+	assert_null(old);
+	assert_lookup(f->st, "myrepo/app:v1", a);
+	assert_lookup(f->st, "docker.io/myrepo/app:v1", a);
+	/* Moving the tag reports the image it left. */
+	assert_int_equal(image_store_tag(f->st, b, "myrepo/app:v1", &old, NULL), 0);
+	assert_non_null(old);
+	assert_string_equal(old, a);
+	free(old);
+	assert_lookup(f->st, "myrepo/app:v1", b);
+	/* "busybox" as a new tag means busybox:latest. */
+	assert_int_equal(image_store_tag(f->st, "other", "busybox", &old, NULL), 0);
+	assert_string_equal(old, a);
+	free(old);
+	assert_lookup(f->st, "busybox:latest", b);
+
+	assert_int_equal(image_store_tag(f->st, "other", "Bad:Name", NULL, &err), -1);
+	assert_int_equal(err->kind, BERR_INVALID);
+	assert_non_null(strstr(err->msg, "invalid reference format"));
+	berr_clear(&err);
+	assert_int_equal(
+		image_store_tag(
+			f->st, "other",
+			"x@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+			NULL, &err),
+		-1);
+	assert_int_equal(err->kind, BERR_INVALID);
+	berr_clear(&err);
+	assert_int_equal(image_store_tag(f->st, "missing", "x:1", NULL, &err), -1);
+	assert_int_equal(err->kind, BERR_NOT_FOUND);
+	assert_non_null(strstr(err->msg, "No such image: missing"));
+	berr_clear(&err);
+}
+
+static void test_rmi_untag_then_delete(void **state)
+{
+	struct fixture *f = *state;
+	char a[DIGEST_STRING_SIZE];
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_free_ char *blobs = str_printf("%s/blobs/sha256", f->root);
+	struct image_remove_result res = { 0 };
+	struct berr *err = NULL;
+	char want[128];
+
+	import(f->st, "a", "busybox", a);
+	assert_int_equal(image_store_tag(f->st, "busybox", "a:1", NULL, NULL), 0);
+	assert_int_equal(image_store_tag(f->st, "busybox", "a:2", NULL, NULL), 0);
+	dir = layer_dir(f->st, "busybox");
+	assert_true(fs_exists(dir));
+
+	/* One tag among several: only the tag goes. */
+	assert_int_equal(image_store_remove(f->st, "a:1", false, &res, NULL), 0);
+	assert_null(res.deleted);
+	assert_int_equal(strv_length(res.untagged), 1);
+	assert_string_equal(res.untagged[0], "a:1");
+	image_remove_result_clear(&res);
+	assert_lookup_fails(f->st, "a:1", BERR_NOT_FOUND, "No such image: a:1");
+	assert_lookup(f->st, "a:2", a);
+
+	/* By id with two references: must be forced. */
+	assert_int_equal(image_store_remove(f->st, a, false, &res, &err), -1);
+	assert_int_equal(err->kind, BERR_CONFLICT);
+	snprintf(want, sizeof(want),
+		 "conflict: unable to delete %.12s (must be forced) - image is referenced in "
+		 "multiple repositories",
+		 a + strlen("sha256:"));
+	assert_string_equal(err->msg, want);
+	berr_clear(&err);
+	assert_lookup(f->st, "busybox", a);
+	assert_true(fs_exists(dir));
+
+	assert_int_equal(image_store_remove(f->st, a + strlen("sha256:"), true, &res, NULL), 0);
+	assert_non_null(res.deleted);
+	assert_string_equal(res.deleted, a);
+	assert_int_equal(strv_length(res.untagged), 2);
+	assert_true(strv_contains(res.untagged, "busybox:latest"));
+	assert_true(strv_contains(res.untagged, "a:2"));
+	image_remove_result_clear(&res);
+	assert_int_equal(image_count(f->st), 0);
+	assert_false(fs_exists(dir));
+	/* The layer blob and the config blob went with it. */
+	{
+		_cleanup_closedir_ DIR *d = opendir(blobs);
+		struct dirent *de;
+
+		assert_non_null(d);
+		while ((de = readdir(d)))
+			assert_int_equal(de->d_name[0], '.');
+	}
+	assert_int_equal(image_store_remove(f->st, "busybox", false, NULL, &err), -1);
+	assert_int_equal(err->kind, BERR_NOT_FOUND);
+	berr_clear(&err);
+}
+
+static void test_rmi_last_tag_deletes(void **state)
+{
+	struct fixture *f = *state;
+	char a[DIGEST_STRING_SIZE];
+	_cleanup_free_ char *dir = NULL;
+	struct image_remove_result res = { 0 };
+
+	import(f->st, "solo", "solo:1", a);
+	dir = layer_dir(f->st, "solo:1");
+	assert_int_equal(image_store_remove(f->st, "solo:1", false, &res, NULL), 0);
+	assert_non_null(res.deleted);
+	assert_string_equal(res.untagged[0], "solo:1");
+	image_remove_result_clear(&res);
+	assert_false(fs_exists(dir));
+	assert_int_equal(image_count(f->st), 0);
+}
+
+static void test_rmi_in_use(void **state)
+{
+	struct fixture *f = *state;
+	char a[DIGEST_STRING_SIZE];
+	_cleanup_free_ char *dir = NULL;
+	struct berr *err = NULL;
+
+	import(f->st, "used", "used:1", a);
+	dir = layer_dir(f->st, "used:1");
+	assert_int_equal(store_image_user_add(image_store_db(f->st), a, "ctr123", NULL), 0);
+	assert_int_equal(image_store_remove(f->st, "used:1", false, NULL, &err), -1);
+	assert_int_equal(err->kind, BERR_CONFLICT);
+	assert_string_equal(err->msg, "conflict: unable to delete used:1 (cannot be forced) - "
+				      "image is being used by running container ctr123");
+	berr_clear(&err);
+	assert_lookup(f->st, "used:1", a);
+	assert_true(fs_exists(dir));
+	assert_int_equal(image_store_remove(f->st, "used:1", true, NULL, NULL), 0);
+	assert_int_equal(image_count(f->st), 0);
+	assert_false(fs_exists(dir));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_chain_id),
+		cmocka_unit_test_setup_teardown(test_lookup_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rmi_untag_then_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rmi_last_tag_deletes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rmi_in_use, setup, teardown),
+	};
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_image needs root\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
