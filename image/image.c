@@ -249,6 +249,32 @@ static char *familiar(const char *name)
 	return image_reference_format_familiar(ref, NULL);
 }
 
+/* Docker's rule for deleting by id without force: at most one tag, and
+ * every digest reference in the tag's repository (or, without a tag, all
+ * in one repository). */
+static bool single_repository(const struct store_image *img)
+{
+	const char *repo = NULL;
+	size_t tags = 0;
+
+	for (size_t i = 0; i < img->n_refs; i++)
+		if (img->refs[i].tag) {
+			tags++;
+			repo = img->refs[i].repo;
+		}
+	if (tags > 1)
+		return false;
+	for (size_t i = 0; i < img->n_refs; i++) {
+		if (img->refs[i].tag)
+			continue;
+		if (!repo)
+			repo = img->refs[i].repo;
+		else if (strcmp(repo, img->refs[i].repo) != 0)
+			return false;
+	}
+	return true;
+}
+
 /* Rewrites the store's in-use refusal with Docker's message. */
 static int in_use_error(const char *what, struct berr **err)
 {
@@ -309,7 +335,7 @@ int image_store_remove(struct image_store *st, const char *name, bool force,
 			return berr_prefix(err, "untag %s", name);
 		goto done;
 	}
-	if (!ref_name && img->n_refs > 1 && !force)
+	if (!ref_name && !single_repository(img) && !force)
 		return berr_set(err, BERR_CONFLICT, 0,
 				"conflict: unable to delete %.12s (must be forced) - image is "
 				"referenced in multiple repositories",
@@ -417,56 +443,37 @@ int image_inspect_json(struct image_store *st, const struct store_image *img, js
 	_cleanup_(image_config_free_cleanup) struct image_config *cfg = NULL;
 	_cleanup_strv_ char **dirs = NULL;
 	_cleanup_free_ char *lower = NULL;
-	_cleanup_json_ json_t *o = NULL;
 	struct image_run_config empty = { 0 };
-	json_t *rc, *crc, *gd, *data, *rootfs, *meta;
-	const char *top;
+	json_error_t jerr;
+	json_t *o;
 
 	if (image_store_config(img, &cfg, err) < 0 ||
 	    image_store_layer_dirs(st, img, &dirs, err) < 0)
 		return -1;
-	rc = image_run_config_to_json(&cfg->config, err);
-	crc = rc ? image_run_config_to_json(&empty, err) : NULL;
-	if (!crc) {
-		json_decref(rc);
-		return -1;
-	}
 	lower = join_top_first(dirs);
-	top = img->n_layers ? dirs[img->n_layers - 1] : "";
-	o = json_object();
-	gd = json_object();
-	data = json_object();
-	rootfs = json_object();
-	meta = json_object();
-	if (!lower || !o || json_object_set_new(o, "Id", json_string(img->id)) < 0 ||
-	    json_object_set_new(o, "RepoTags", repo_names(img, false)) < 0 ||
-	    json_object_set_new(o, "RepoDigests", repo_names(img, true)) < 0 ||
-	    json_object_set_new(o, "Parent", json_string("")) < 0 ||
-	    json_object_set_new(o, "Comment", json_string(cfg->comment ? cfg->comment : "")) < 0 ||
-	    json_object_set_new(o, "Created", json_string(cfg->created ? cfg->created : "")) < 0 ||
-	    json_object_set_new(o, "Container", json_string("")) < 0 ||
-	    json_object_set_new(o, "ContainerConfig", crc) < 0 ||
-	    json_object_set_new(o, "DockerVersion", json_string("")) < 0 ||
-	    json_object_set_new(o, "Author", json_string(cfg->author ? cfg->author : "")) < 0 ||
-	    json_object_set_new(o, "Config", rc) < 0 ||
-	    json_object_set_new(o, "Architecture", json_string(cfg->architecture)) < 0 ||
-	    json_object_set_new(o, "Os", json_string(cfg->os)) < 0 ||
-	    json_object_set_new(o, "Size", json_integer(img->size)) < 0 ||
-	    json_object_set_new(o, "VirtualSize", json_integer(img->size)) < 0 ||
-	    json_object_set_new(o, "GraphDriver", gd) < 0 ||
-	    json_object_set_new(gd, "Name", json_string("overlay2")) < 0 ||
-	    json_object_set_new(gd, "Data", data) < 0 ||
-	    json_object_set_new(data, "LowerDir", json_string(lower)) < 0 ||
-	    json_object_set_new(data, "UpperDir", json_string(top)) < 0 ||
-	    json_object_set_new(data, "MergedDir", json_string("")) < 0 ||
-	    json_object_set_new(data, "WorkDir", json_string("")) < 0 ||
-	    json_object_set_new(o, "RootFS", rootfs) < 0 ||
-	    json_object_set_new(rootfs, "Type", json_string("layers")) < 0 ||
-	    json_object_set_new(rootfs, "Layers", strv_to_json(cfg->diff_ids)) < 0 ||
-	    json_object_set_new(o, "Metadata", meta) < 0 ||
-	    /* Docker's zero time: berth does not record when a tag was set. */
-	    json_object_set_new(meta, "LastTagTime", json_string("0001-01-01T00:00:00Z")) < 0)
+	if (!lower)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "inspect image %s", img->id);
-	*out = steal_ptr(&o);
+	/* "o" steals each value, also when packing fails, so nothing leaks;
+	 * a NULL value (no memory) makes the pack fail. */
+	o = json_pack_ex(
+		&jerr, 0,
+		"{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:s, s:s, s:I, s:I,"
+		" s:{s:s, s:{s:s, s:s, s:s, s:s}}, s:{s:s, s:o}, s:{s:s}}",
+		"Id", img->id, "RepoTags", repo_names(img, false), "RepoDigests",
+		repo_names(img, true), "Parent", "", "Comment", cfg->comment ? cfg->comment : "",
+		"Created", cfg->created ? cfg->created : "", "Container", "", "ContainerConfig",
+		image_run_config_to_json(&empty, NULL), "DockerVersion", "", "Author",
+		cfg->author ? cfg->author : "", "Config",
+		image_run_config_to_json(&cfg->config, NULL), "Architecture", cfg->architecture,
+		"Os", cfg->os, "Size", (json_int_t)img->size, "VirtualSize", (json_int_t)img->size,
+		"GraphDriver", "Name", "overlay2", "Data", "LowerDir", lower, "UpperDir",
+		img->n_layers ? dirs[img->n_layers - 1] : "", "MergedDir", "", "WorkDir", "",
+		"RootFS", "Type", "layers", "Layers", strv_to_json(cfg->diff_ids), "Metadata",
+		/* Docker's zero time: berth does not record when a tag was set. */
+		"LastTagTime", "0001-01-01T00:00:00Z");
+	if (!o)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "inspect image %s: %s", img->id,
+				jerr.text);
+	*out = o;
 	return 0;
 }

@@ -305,6 +305,40 @@ static void test_rmi_last_tag_deletes(void **state)
 	assert_int_equal(image_count(f->st), 0);
 }
 
+static void test_rmi_by_id_one_repository(void **state)
+{
+	struct fixture *f = *state;
+	char a[DIGEST_STRING_SIZE], name[160];
+	const char *digest =
+		"sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+	struct store_ref ref = { .name = name, .repo = (char *)"docker.io/library/busybox" };
+	struct image_remove_result res = { 0 };
+	struct berr *err = NULL;
+
+	/* A tag and a digest of the same repository: one repository, so the id
+	 * alone deletes it. */
+	import(f->st, "pulled", "busybox", a);
+	snprintf(name, sizeof(name), "docker.io/library/busybox@%s", digest);
+	ref.digest = (char *)digest;
+	assert_int_equal(store_ref_add(image_store_db(f->st), &ref, a, NULL, NULL), 0);
+	assert_lookup(f->st, name, a);
+	assert_int_equal(image_store_remove(f->st, a, false, &res, NULL), 0);
+	assert_string_equal(res.deleted, a);
+	assert_int_equal(strv_length(res.untagged), 2);
+	assert_true(strv_contains(res.untagged, "busybox:latest"));
+	image_remove_result_clear(&res);
+
+	/* A digest of another repository: two repositories. */
+	import(f->st, "pulled", "busybox", a);
+	snprintf(name, sizeof(name), "docker.io/library/other@%s", digest);
+	ref.repo = (char *)"docker.io/library/other";
+	assert_int_equal(store_ref_add(image_store_db(f->st), &ref, a, NULL, NULL), 0);
+	assert_int_equal(image_store_remove(f->st, a, false, &res, &err), -1);
+	assert_int_equal(err->kind, BERR_CONFLICT);
+	berr_clear(&err);
+	assert_int_equal(image_count(f->st), 1);
+}
+
 static void test_rmi_in_use(void **state)
 {
 	struct fixture *f = *state;
@@ -335,6 +369,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rmi_untag_then_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rmi_last_tag_deletes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rmi_by_id_one_repository, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rmi_in_use, setup, teardown),
 	};
 
