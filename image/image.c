@@ -423,16 +423,19 @@ static json_t *strv_to_json(char *const *v)
 /* "a:b:c" of DIRS from the top layer down, as overlay's lowerdir lists them. */
 static char *join_top_first(char **dirs)
 {
-	size_t n = strv_length(dirs), len = 1;
+	size_t n = strv_length(dirs), len = 1, at = 0;
 	char *s;
 
 	for (size_t i = 0; i < n; i++)
 		len += strlen(dirs[i]) + 1;
 	s = calloc(1, len);
 	for (size_t i = n; s && i > 0; i--) {
+		size_t l = strlen(dirs[i - 1]);
+
 		if (i != n)
-			strcat(s, ":");
-		strcat(s, dirs[i - 1]);
+			s[at++] = ':';
+		memcpy(s + at, dirs[i - 1], l);
+		at += l;
 	}
 	return s;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -339,6 +340,69 @@ static void test_rmi_by_id_one_repository(void **state)
 	assert_int_equal(image_count(f->st), 1);
 }
 
+static void test_two_layers(void **state)
+{
+	struct fixture *f = *state;
+	const char *d0 = "sha256:0aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	const char *d1 = "sha256:1bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	_cleanup_(image_config_free_cleanup) struct image_config *cfg = image_config_new(NULL);
+	_cleanup_(store_image_free_cleanup) struct store_image *img = NULL;
+	_cleanup_strv_ char **dirs = NULL;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *bottom = NULL;
+	_cleanup_free_ char *top = NULL;
+	_cleanup_free_ char *lower = NULL;
+	_cleanup_json_ json_t *j = NULL;
+	char c1[DIGEST_STRING_SIZE], id[DIGEST_STRING_SIZE];
+	struct store_layer layers[2];
+	struct store_image_spec spec;
+	json_t *data, *diffs;
+	size_t len;
+
+	assert_non_null(cfg);
+	assert_int_equal(image_config_add_diff_id(cfg, d0, NULL), 0);
+	assert_int_equal(image_config_add_diff_id(cfg, d1, NULL), 0);
+	assert_int_equal(image_config_format(cfg, &text, &len, NULL), 0);
+	digest_bytes(text, len, id);
+	image_chain_id(d0, d1, c1);
+	bottom = str_printf("%s/layers/%s", f->root, d0 + strlen("sha256:"));
+	top = str_printf("%s/layers/%s", f->root, c1 + strlen("sha256:"));
+	assert_int_equal(mkdir(bottom, 0755), 0);
+	assert_int_equal(mkdir(top, 0755), 0);
+	layers[0] = (struct store_layer){
+		.chain_id = (char *)d0, .diff_id = (char *)d0, .path = bottom, .size = 1
+	};
+	layers[1] = (struct store_layer){
+		.chain_id = c1, .diff_id = (char *)d1, .path = top, .size = 1
+	};
+	spec = (struct store_image_spec){
+		.id = id, .config = text, .created = 1, .size = 2, .layers = layers, .n_layers = 2
+	};
+	assert_int_equal(store_image_add(image_store_db(f->st), &spec, NULL), 0);
+
+	assert_int_equal(image_store_lookup(f->st, id, &img, NULL), 0);
+	assert_int_equal(image_store_layer_dirs(f->st, img, &dirs, NULL), 0);
+	assert_int_equal(strv_length(dirs), 2);
+	assert_string_equal(dirs[0], bottom);
+	assert_string_equal(dirs[1], top);
+	assert_int_equal(image_inspect_json(f->st, img, &j, NULL), 0);
+	assert_int_equal(json_array_size(json_object_get(j, "RepoTags")), 0);
+	data = json_object_get(json_object_get(j, "GraphDriver"), "Data");
+	lower = str_printf("%s:%s", top, bottom);
+	assert_string_equal(json_string_value(json_object_get(data, "LowerDir")), lower);
+	assert_string_equal(json_string_value(json_object_get(data, "UpperDir")), top);
+	diffs = json_object_get(json_object_get(j, "RootFS"), "Layers");
+	assert_int_equal(json_array_size(diffs), 2);
+	assert_string_equal(json_string_value(json_array_get(diffs, 0)), d0);
+	assert_string_equal(json_string_value(json_array_get(diffs, 1)), d1);
+	assert_int_equal(json_integer_value(json_object_get(j, "Size")), 2);
+
+	/* Both layers are freed with the image, and their directories go. */
+	assert_int_equal(image_store_remove(f->st, id, false, NULL, NULL), 0);
+	assert_false(fs_exists(bottom));
+	assert_false(fs_exists(top));
+}
+
 static void test_rmi_in_use(void **state)
 {
 	struct fixture *f = *state;
@@ -370,6 +434,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rmi_untag_then_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rmi_last_tag_deletes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rmi_by_id_one_repository, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_layers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rmi_in_use, setup, teardown),
 	};
 
