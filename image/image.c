@@ -275,24 +275,6 @@ static bool single_repository(const struct store_image *img)
 	return true;
 }
 
-/* Rewrites the store's in-use refusal with Docker's message. */
-static int in_use_error(const char *what, struct berr **err)
-{
-	const char *by = strstr((*err)->msg, "by container ");
-	_cleanup_free_ char *user = NULL;
-
-	if (!by)
-		return -1;
-	by += strlen("by container ");
-	user = strndup(by, strcspn(by, " "));
-	if (!user)
-		return -1;
-	return berr_set(err, BERR_CONFLICT, 0,
-			"conflict: unable to delete %s (cannot be forced) - image is being used by "
-			"running container %s",
-			what, user);
-}
-
 /* Removes the directories and blobs of layers freed by a committed
  * deletion; a failure is only logged, the database no longer knows them
  * and the next open removes a directory left behind. */
@@ -346,11 +328,20 @@ int image_store_remove(struct image_store *st, const char *name, bool force,
 		if (!f || strv_append_owned(&untagged, &f) < 0)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "remove image");
 	}
-	if (store_image_delete(st->db, img->id, force, &freed, &n_freed, err) < 0) {
-		if ((*err)->kind == BERR_CONFLICT)
-			in_use_error(ref_name ? name : img->id + strlen("sha256:"), err);
-		return -1;
+	if (!force) {
+		_cleanup_strv_ char **users = NULL;
+
+		if (store_image_users(st->db, img->id, &users, err) < 0)
+			return -1;
+		if (users[0] != NULL)
+			return berr_set(
+				err, BERR_CONFLICT, 0,
+				"conflict: unable to delete %s (cannot be forced) - image is "
+				"being used by running container %s",
+				ref_name ? name : img->id + strlen("sha256:"), users[0]);
 	}
+	if (store_image_delete(st->db, img->id, force, &freed, &n_freed, err) < 0)
+		return -1;
 	drop_freed(st, freed, n_freed);
 	store_layer_list_free(freed, n_freed);
 	if (image_blob_exists(st->blobs, img->id))

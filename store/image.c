@@ -7,6 +7,7 @@
 
 #include "lib/digest.h"
 #include "lib/fsutil.h"
+#include "lib/json.h"
 #include "store/internal.h"
 
 /* Grows *arr (of elements of SIZE) so it holds at least N + 1. */
@@ -490,6 +491,37 @@ static int take_unused_layers(struct store *st, struct store_layer **out, size_t
 fail:
 	store_layer_list_free(layers, count);
 	return -1;
+}
+
+int store_image_users(struct store *st, const char *image_id, char ***users, struct berr **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_strv_ char **list = strv_dup(NULL);
+	size_t n = 0;
+	int rc;
+
+	if (list == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "image users");
+	if (store_prepare(st,
+			  "SELECT user_id FROM image_users WHERE image_id = ?1 ORDER BY user_id",
+			  &stmt, err) < 0 ||
+	    store_bind_text(st, stmt, 1, image_id, err) < 0)
+		return berr_prefix(err, "users of image %s", image_id);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		char **grown = realloc(list, (n + 2) * sizeof(*list));
+
+		if (grown == NULL)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "image users");
+		list = grown;
+		list[n] = strdup((const char *)sqlite3_column_text(stmt, 0));
+		list[n + 1] = NULL;
+		if (list[n++] == NULL)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "image users");
+	}
+	if (rc != SQLITE_DONE)
+		return store_db_error(st, rc, "look up image users", err);
+	*users = steal_ptr(&list);
+	return 0;
 }
 
 /* Refuses with BERR_CONFLICT when a container uses image ID. */

@@ -128,6 +128,9 @@ int store_image_touch(struct store *st, const char *id, int64_t when, struct ber
  * twice is harmless.  Sets BERR_NOT_FOUND when the image does not exist. */
 int store_image_user_add(struct store *st, const char *image_id, const char *user_id,
 			 struct berr **err);
+/* The ids of the containers that use image IMAGE_ID, sorted; *users is a
+ * NULL-terminated vector the caller frees with strv_free (empty when none). */
+int store_image_users(struct store *st, const char *image_id, char ***users, struct berr **err);
 /* Forgets USER_ID's use of every image; no use at all is not an error. */
 int store_image_user_remove(struct store *st, const char *user_id, struct berr **err);
 
