@@ -115,7 +115,7 @@ int fs_write_string(const char *path, const char *data, struct berr **err)
 	return fs_write_string_at(AT_FDCWD, path, data, err);
 }
 
-int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+static int write_replace(const char *path, const void *data, size_t len, mode_t mode, bool sync,
 			 struct berr **err)
 {
 	_cleanup_free_ char *tmp = str_printf("%s.tmp-%d", path, (int)getpid());
@@ -126,7 +126,7 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "create %s", tmp);
-	if (fs_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fs_write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
 		int saved = errno;
 
 		unlink(tmp);
@@ -139,6 +139,18 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 		return berr_set(err, BERR_INTERNAL, saved, "rename %s to %s", tmp, path);
 	}
 	return 0;
+}
+
+int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			 struct berr **err)
+{
+	return write_replace(path, data, len, mode, true, err);
+}
+
+int fs_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+			  struct berr **err)
+{
+	return write_replace(path, data, len, mode, false, err);
 }
 
 int fs_mkdir_p(const char *path, mode_t mode, struct berr **err)

@@ -32,6 +32,13 @@ int fs_write_string_at(int dirfd, const char *name, const char *data, struct ber
 int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			 struct berr **err);
 
+/* The same without the fsync: readers still see the old or the new
+ * content, but a power loss may lose the write.  For state that does not
+ * outlive the machine anyway (a runtime's state under /run), where an
+ * fsync on a disk-backed /run would cost more than the rest of the work. */
+int fs_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+			  struct berr **err);
+
 /* mkdir -p; existing directories are fine. */
 int fs_mkdir_p(const char *path, mode_t mode, struct berr **err);
 

@@ -188,7 +188,7 @@ static int create_state_dir(struct create_ctx *c, const struct runtime_config *c
 	path = str_printf("%s/%s", c->rec->dir, RUNTIME_CONFIG_FILE);
 	if (path == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
-	if (fs_write_file_atomic(path, c->config_text, c->config_len, 0600, err) < 0)
+	if (fs_write_file_replace(path, c->config_text, c->config_len, 0600, err) < 0)
 		return -1;
 	free(path);
 	path = str_printf("%s/%s", c->rec->dir, RUNTIME_EXEC_FIFO);
@@ -369,7 +369,7 @@ static int write_pid_file(const char *path, pid_t pid, struct berr **err)
 	char text[32];
 	int n = snprintf(text, sizeof(text), "%d", (int)pid);
 
-	return fs_write_file_atomic(path, text, (size_t)n, 0644, err);
+	return fs_write_file_replace(path, text, (size_t)n, 0644, err);
 }
 
 int runtime_container_create(const struct runtime_config *cfg,
@@ -415,6 +415,10 @@ int runtime_container_create(const struct runtime_config *cfg,
 	if (runtime_record_save(c.rec, err) < 0)
 		goto undo;
 	if (opts->pid_file && write_pid_file(opts->pid_file, c.rec->pid, err) < 0)
+		goto undo;
+	/* Recorded: the init may outlive us now, and says when it will. */
+	if (runtime_sync_send(c.sync_fd, RUNTIME_SYNC_GO, 0, NULL) < 0 ||
+	    runtime_sync_expect(c.sync_fd, RUNTIME_SYNC_CREATED, NULL, "the container", err) < 0)
 		goto undo;
 	if (pid_out)
 		*pid_out = c.rec->pid;

@@ -183,7 +183,7 @@ int runtime_container_exec(const struct runtime_config *cfg, const char *id,
 			char text[32];
 			int n = snprintf(text, sizeof(text), "%d", (int)child);
 
-			if (fs_write_file_atomic(opts->pid_file, text, (size_t)n, 0644, err) < 0)
+			if (fs_write_file_replace(opts->pid_file, text, (size_t)n, 0644, err) < 0)
 				goto fail;
 		}
 		if (pid_out)

@@ -217,11 +217,17 @@ void runtime_init_main(const struct runtime_init_args *a)
 		runtime_sync_send_error(a->sync_fd, err);
 		_exit(1);
 	}
+	/* Until the runtime has recorded the container, the init dies with it
+	 * (nothing else would ever start or delete it); once recorded, the
+	 * runtime may exit, and waits for our word that we no longer die
+	 * with it. */
+	if (runtime_sync_send(a->sync_fd, RUNTIME_SYNC_CREATED, 0, NULL) < 0 ||
+	    runtime_sync_expect(a->sync_fd, RUNTIME_SYNC_GO, NULL, "the runtime", NULL) < 0)
+		_exit(1);
+	prctl(PR_SET_PDEATHSIG, 0);
 	if (runtime_sync_send(a->sync_fd, RUNTIME_SYNC_CREATED, 0, NULL) < 0)
 		_exit(1);
 	close(a->sync_fd);
-	/* The runtime may exit now: the init must not die with it. */
-	prctl(PR_SET_PDEATHSIG, 0);
 
 	do
 		n = read(a->fifo_fd, &byte, 1);

@@ -76,7 +76,8 @@ enum runtime_sync_type {
 	RUNTIME_SYNC_USERMAP, /* child -> parent: write my uid/gid maps */
 	RUNTIME_SYNC_PID,     /* stage -> parent: value is the init's pid */
 	RUNTIME_SYNC_HOOKS,   /* init -> parent: run prestart/createRuntime */
-	RUNTIME_SYNC_CREATED, /* init -> parent: ready, waiting for start */
+	RUNTIME_SYNC_CREATED, /* init -> parent: ready, waiting for start (and, after the
+				 parent's GO, no longer dying with the parent) */
 	RUNTIME_SYNC_ERROR,   /* child -> parent: value is the kind, text the message */
 };
 

@@ -211,7 +211,7 @@ int runtime_record_save(const struct runtime_record *rec, struct berr **err)
 	json_decref(root);
 	if (text == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "save state of %s", rec->id);
-	return fs_write_file_atomic(path, text, strlen(text), 0600, err);
+	return fs_write_file_replace(path, text, strlen(text), 0600, err);
 }
 
 int runtime_record_cgroup(const struct runtime_record *rec, struct runtime_cgroup **out,

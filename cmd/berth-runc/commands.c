@@ -201,6 +201,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	blog_debug("run %s: exited with %d, deleting", f.opts.id, status);
 	if (runtime_container_delete(&cli->cfg, f.opts.id, true, &err) < 0)
 		cli_report(err);
+	blog_debug("run %s: deleted", f.opts.id);
 	return status;
 }
 
