@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/fsutil.h"
 #include "store/internal.h"
@@ -290,6 +291,9 @@ static int configure(struct store *st, struct berr **err)
 	return 0;
 }
 
+/* How often open tries again while another opener holds the new file. */
+#define STORE_OPEN_RETRIES 100
+
 int store_open(const char *data_root, struct store **out, struct berr **err)
 {
 	_cleanup_(store_close_cleanup) struct store *st = NULL;
@@ -310,8 +314,21 @@ int store_open(const char *data_root, struct store **out, struct berr **err)
 		store_db_error(st, rc, "open", err);
 		return berr_prefix(err, "store %s", st->path);
 	}
-	if (configure(st, err) < 0 || migrate(st, err) < 0)
-		return berr_prefix(err, "store %s", st->path);
+	/* Switching a new database to WAL needs an exclusive lock that
+	 * SQLite's busy handler does not wait for: another process opening
+	 * the same new database at that moment makes it fail at once. */
+	for (int attempt = 0;; attempt++) {
+		struct berr *local = NULL;
+
+		if (configure(st, &local) == 0 && migrate(st, &local) == 0)
+			break;
+		if (local->kind != BERR_UNAVAILABLE || attempt == STORE_OPEN_RETRIES) {
+			berr_move(err, &local);
+			return berr_prefix(err, "store %s", st->path);
+		}
+		berr_free(local);
+		usleep(10000);
+	}
 	*out = steal_ptr(&st);
 	return 0;
 }
