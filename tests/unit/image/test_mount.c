@@ -25,28 +25,9 @@
 
 #include "image/mount.h"
 #include "lib/fsutil.h"
+#include "tests/unit/child_testutil.h"
 
 #define N_DEEP 150
-
-/* In a child, a failed check prints where and exits 1. */
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "%s:%d: check failed: %s (errno: %s)\n", __FILE__, \
-				__LINE__, #cond, strerror(errno));                         \
-			_exit(1);                                                          \
-		}                                                                          \
-	} while (0)
-
-/* CALL returns -1 and sets ERR on failure. */
-#define CHECK_OK(call, err)                                                                  \
-	do {                                                                                 \
-		if ((call) < 0) {                                                            \
-			fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #call, \
-				(err) != NULL ? (err)->msg : "(no error)");                  \
-			_exit(1);                                                            \
-		}                                                                            \
-	} while (0)
 
 struct fixture {
 	char dir[64];
@@ -112,7 +93,7 @@ static char *path_in(struct fixture *f, const char *name)
 {
 	char *p = str_printf("%s/%s", f->dir, name);
 
-	CHECK(p != NULL);
+	CHILD_CHECK(p != NULL);
 	return p;
 }
 
@@ -121,10 +102,10 @@ static void write_file(const char *dir, const char *name, const char *data)
 	_cleanup_free_ char *path = str_printf("%s/%s", dir, name);
 	_cleanup_close_ int fd = -1;
 
-	CHECK(path != NULL);
+	CHILD_CHECK(path != NULL);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	CHECK(fd >= 0);
-	CHECK(fs_write_all(fd, data, strlen(data)) == 0);
+	CHILD_CHECK(fd >= 0);
+	CHILD_CHECK(fs_write_all(fd, data, strlen(data)) == 0);
 }
 
 /* The content of DIR/NAME, or NULL when it cannot be read. */
@@ -134,7 +115,7 @@ static char *read_file(const char *dir, const char *name)
 	char *data = NULL;
 	size_t len = 0;
 
-	CHECK(path != NULL);
+	CHILD_CHECK(path != NULL);
 	if (fs_read_file(path, 4096, &data, &len, NULL) < 0)
 		return NULL;
 	return data;
@@ -166,9 +147,9 @@ static bool is_mount_point(const char *path)
 	_cleanup_free_ char *parent = str_printf("%s/..", path);
 	struct statx a, b;
 
-	CHECK(parent != NULL);
-	CHECK(statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &a) == 0);
-	CHECK(statx(AT_FDCWD, parent, 0, STATX_MNT_ID, &b) == 0);
+	CHILD_CHECK(parent != NULL);
+	CHILD_CHECK(statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &a) == 0);
+	CHILD_CHECK(statx(AT_FDCWD, parent, 0, STATX_MNT_ID, &b) == 0);
 	return a.stx_mnt_id != b.stx_mnt_id;
 }
 
@@ -176,7 +157,7 @@ static char *make_dir(struct fixture *f, const char *name)
 {
 	char *p = path_in(f, name);
 
-	CHECK(mkdir(p, 0755) == 0);
+	CHILD_CHECK(mkdir(p, 0755) == 0);
 	return p;
 }
 
@@ -197,24 +178,24 @@ static int overlay_three_layers(struct fixture *f)
 	write_file(l1, "b", "1");
 	write_file(l1, "c", "1");
 	write_file(l2, "c", "2");
-	CHECK_OK(image_mount_overlay(lowers, 3, upper, work, merged, &err), err);
-	CHECK(is_mount_point(merged));
-	CHECK(file_is(merged, "a", "0"));
-	CHECK(file_is(merged, "b", "1"));
-	CHECK(file_is(merged, "c", "2"));
+	CHILD_OK(image_mount_overlay(lowers, 3, upper, work, merged, &err), err);
+	CHILD_CHECK(is_mount_point(merged));
+	CHILD_CHECK(file_is(merged, "a", "0"));
+	CHILD_CHECK(file_is(merged, "b", "1"));
+	CHILD_CHECK(file_is(merged, "c", "2"));
 
 	/* Writes land in the upper dir; the layers stay as they were. */
 	write_file(merged, "a", "changed");
 	write_file(merged, "new", "n");
-	CHECK(file_is(upper, "a", "changed"));
-	CHECK(file_is(upper, "new", "n"));
-	CHECK(file_is(l0, "a", "0"));
-	CHECK(missing(l2, "new"));
+	CHILD_CHECK(file_is(upper, "a", "changed"));
+	CHILD_CHECK(file_is(upper, "new", "n"));
+	CHILD_CHECK(file_is(l0, "a", "0"));
+	CHILD_CHECK(missing(l2, "new"));
 
-	CHECK_OK(image_unmount(merged, &err), err);
-	CHECK(!is_mount_point(merged));
-	CHECK(missing(merged, "a"));
-	CHECK(image_unmount(merged, &err) < 0 && err->kind == BERR_NOT_FOUND);
+	CHILD_OK(image_unmount(merged, &err), err);
+	CHILD_CHECK(!is_mount_point(merged));
+	CHILD_CHECK(missing(merged, "a"));
+	CHILD_CHECK(image_unmount(merged, &err) < 0 && err->kind == BERR_NOT_FOUND);
 	return 0;
 }
 
@@ -238,39 +219,39 @@ static int overlay_whiteouts(struct fixture *f)
 	_cleanup_berr_ struct berr *err = NULL;
 	const char *lowers[] = { l0, l1 };
 
-	CHECK(d0 && d1 && gone && gone_too && md);
+	CHILD_CHECK(d0 && d1 && gone && gone_too && md);
 	write_file(l0, "gone", "x");
 	write_file(l0, "gone-too", "x");
 	write_file(l0, "kept", "k");
-	CHECK(mkdir(d0, 0755) == 0);
+	CHILD_CHECK(mkdir(d0, 0755) == 0);
 	write_file(d0, "old", "o");
 	/* The top layer deletes "gone" and replaces "d" by an opaque dir. */
-	CHECK(mknod(gone, S_IFCHR | 0000, makedev(0, 0)) == 0);
-	CHECK(mkdir(d1, 0755) == 0);
-	CHECK(setxattr(d1, "trusted.overlay.opaque", "y", 1, 0) == 0);
+	CHILD_CHECK(mknod(gone, S_IFCHR | 0000, makedev(0, 0)) == 0);
+	CHILD_CHECK(mkdir(d1, 0755) == 0);
+	CHILD_CHECK(setxattr(d1, "trusted.overlay.opaque", "y", 1, 0) == 0);
 	write_file(d1, "new", "n");
 	/* The container's own upper dir deletes "gone-too". */
-	CHECK(mknod(gone_too, S_IFCHR | 0000, makedev(0, 0)) == 0);
+	CHILD_CHECK(mknod(gone_too, S_IFCHR | 0000, makedev(0, 0)) == 0);
 
-	CHECK_OK(image_mount_overlay(lowers, 2, upper, work, merged, &err), err);
-	CHECK(missing(merged, "gone"));
-	CHECK(missing(merged, "gone-too"));
-	CHECK(file_is(merged, "kept", "k"));
-	CHECK(missing(md, "old"));
-	CHECK(file_is(md, "new", "n"));
-	CHECK(file_is(d0, "old", "o"));
+	CHILD_OK(image_mount_overlay(lowers, 2, upper, work, merged, &err), err);
+	CHILD_CHECK(missing(merged, "gone"));
+	CHILD_CHECK(missing(merged, "gone-too"));
+	CHILD_CHECK(file_is(merged, "kept", "k"));
+	CHILD_CHECK(missing(md, "old"));
+	CHILD_CHECK(file_is(md, "new", "n"));
+	CHILD_CHECK(file_is(d0, "old", "o"));
 
 	/* Deleting through the mount makes a whiteout in the upper dir. */
 	_cleanup_free_ char *kept = str_printf("%s/kept", merged);
 	_cleanup_free_ char *wh = str_printf("%s/kept", upper);
 	struct stat st;
 
-	CHECK(kept && wh);
-	CHECK(unlink(kept) == 0);
-	CHECK(missing(merged, "kept"));
-	CHECK(lstat(wh, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
-	CHECK(file_is(l0, "kept", "k"));
-	CHECK_OK(image_unmount(merged, &err), err);
+	CHILD_CHECK(kept && wh);
+	CHILD_CHECK(unlink(kept) == 0);
+	CHILD_CHECK(missing(merged, "kept"));
+	CHILD_CHECK(lstat(wh, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
+	CHILD_CHECK(file_is(l0, "kept", "k"));
+	CHILD_OK(image_unmount(merged, &err), err);
 	return 0;
 }
 
@@ -294,16 +275,16 @@ static int overlay_deep(struct fixture *f)
 		char name[32];
 
 		lowers[i] = str_printf("%s/layer-%03d", layers, i);
-		CHECK(lowers[i] != NULL);
-		CHECK(mkdir(lowers[i], 0755) == 0);
+		CHILD_CHECK(lowers[i] != NULL);
+		CHILD_CHECK(mkdir(lowers[i], 0755) == 0);
 		snprintf(name, sizeof(name), "f%03d", i);
 		write_file(lowers[i], name, name);
 		write_file(lowers[i], "top", name);
 		total += strlen(lowers[i]) + 1;
 	}
 	/* Past one page, so mount(2) needs the relative names. */
-	CHECK(total > 4096);
-	CHECK_OK(
+	CHILD_CHECK(total > 4096);
+	CHILD_OK(
 		image_mount_overlay((const char *const *)lowers, N_DEEP, upper, work, merged, &err),
 		err);
 	for (int i = 0; i < N_DEEP; i++) {
@@ -313,8 +294,8 @@ static int overlay_deep(struct fixture *f)
 		if (!file_is(merged, name, name))
 			rc = -1;
 	}
-	CHECK(file_is(merged, "top", "f149"));
-	CHECK_OK(image_unmount(merged, &err), err);
+	CHILD_CHECK(file_is(merged, "top", "f149"));
+	CHILD_OK(image_unmount(merged, &err), err);
 	for (int i = 0; i < N_DEEP; i++)
 		free(lowers[i]);
 	return rc;
@@ -338,18 +319,18 @@ static int overlay_readonly(struct fixture *f)
 	write_file(l1, "a", "1");
 
 	/* Two layers, no upper: a read-only overlay. */
-	CHECK_OK(image_mount_overlay(lowers, 2, NULL, NULL, merged, &err), err);
-	CHECK(file_is(merged, "a", "1"));
-	CHECK(open(probe, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) < 0 && errno == EROFS);
-	CHECK_OK(image_unmount(merged, &err), err);
+	CHILD_OK(image_mount_overlay(lowers, 2, NULL, NULL, merged, &err), err);
+	CHILD_CHECK(file_is(merged, "a", "1"));
+	CHILD_CHECK(open(probe, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) < 0 && errno == EROFS);
+	CHILD_OK(image_unmount(merged, &err), err);
 
 	/* One layer, no upper: a read-only bind. */
-	CHECK_OK(image_mount_overlay(lowers, 1, NULL, NULL, merged, &err), err);
-	CHECK(file_is(merged, "a", "0"));
-	CHECK(open(probe, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) < 0 && errno == EROFS);
-	CHECK_OK(image_unmount(merged, &err), err);
-	CHECK(!is_mount_point(merged));
-	CHECK(missing(l0, "probe"));
+	CHILD_OK(image_mount_overlay(lowers, 1, NULL, NULL, merged, &err), err);
+	CHILD_CHECK(file_is(merged, "a", "0"));
+	CHILD_CHECK(open(probe, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) < 0 && errno == EROFS);
+	CHILD_OK(image_unmount(merged, &err), err);
+	CHILD_CHECK(!is_mount_point(merged));
+	CHILD_CHECK(missing(l0, "probe"));
 	return 0;
 }
 
@@ -369,12 +350,12 @@ static int overlay_missing_lower(struct fixture *f)
 	_cleanup_berr_ struct berr *err = NULL;
 	const char *lowers[] = { l0, absent, l2 };
 
-	CHECK(image_mount_overlay(lowers, 3, upper, work, merged, &err) < 0);
+	CHILD_CHECK(image_mount_overlay(lowers, 3, upper, work, merged, &err) < 0);
 	fprintf(stderr, "expected: %s\n", err->msg);
-	CHECK(err->kind == BERR_NOT_FOUND);
-	CHECK(strstr(err->msg, absent) != NULL);
-	CHECK(strstr(err->msg, merged) != NULL);
-	CHECK(!is_mount_point(merged));
+	CHILD_CHECK(err->kind == BERR_NOT_FOUND);
+	CHILD_CHECK(strstr(err->msg, absent) != NULL);
+	CHILD_CHECK(strstr(err->msg, merged) != NULL);
+	CHILD_CHECK(!is_mount_point(merged));
 	return 0;
 }
 
@@ -396,13 +377,14 @@ static int overlay_kernel_refuses(struct fixture *f)
 
 	/* An upper "dir" that is a regular file. */
 	write_file(f->dir, "upper", "not a dir");
-	CHECK(image_mount_overlay(lowers, 2, upper, work, merged, &err) < 0);
+	CHILD_CHECK(image_mount_overlay(lowers, 2, upper, work, merged, &err) < 0);
 	fprintf(stderr, "expected: %s\n", err->msg);
-	CHECK(err->sys_errno != 0);
-	CHECK(strstr(err->msg, merged) != NULL);
+	CHILD_CHECK(err->sys_errno != 0);
+	CHILD_CHECK(strstr(err->msg, merged) != NULL);
 	if (f->lowerdir_plus)
-		CHECK(strstr(err->msg, "(kernel: ") != NULL && strstr(err->msg, upper) != NULL);
-	CHECK(!is_mount_point(merged));
+		CHILD_CHECK(strstr(err->msg, "(kernel: ") != NULL &&
+			    strstr(err->msg, upper) != NULL);
+	CHILD_CHECK(!is_mount_point(merged));
 	return 0;
 }
 
@@ -465,37 +447,38 @@ static int container_dirs_cycle(struct fixture *f)
 	struct stat st;
 
 	write_file(l1, "etc-hostname", "box");
-	CHECK_OK(image_container_dirs_create(root, "c0ffee", &dirs, &err), err);
+	CHILD_OK(image_container_dirs_create(root, "c0ffee", &dirs, &err), err);
 	dir = str_printf("%s/c0ffee", root);
-	CHECK(dir != NULL && strcmp(dirs->dir, dir) == 0);
-	CHECK(lstat(dirs->dir, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700);
-	CHECK(lstat(dirs->upper, &st) == 0 && S_ISDIR(st.st_mode));
-	CHECK(lstat(dirs->work, &st) == 0 && S_ISDIR(st.st_mode));
-	CHECK(lstat(dirs->merged, &st) == 0 && S_ISDIR(st.st_mode));
-	CHECK(strcmp(dirs->merged + strlen(dir), "/merged") == 0);
+	CHILD_CHECK(dir != NULL && strcmp(dirs->dir, dir) == 0);
+	CHILD_CHECK(lstat(dirs->dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    (st.st_mode & 07777) == 0700);
+	CHILD_CHECK(lstat(dirs->upper, &st) == 0 && S_ISDIR(st.st_mode));
+	CHILD_CHECK(lstat(dirs->work, &st) == 0 && S_ISDIR(st.st_mode));
+	CHILD_CHECK(lstat(dirs->merged, &st) == 0 && S_ISDIR(st.st_mode));
+	CHILD_CHECK(strcmp(dirs->merged + strlen(dir), "/merged") == 0);
 
 	/* A second create of the same id is a conflict and keeps the first. */
 	{
 		struct image_container_dirs *again = NULL;
 
-		CHECK(image_container_dirs_create(root, "c0ffee", &again, &err) < 0);
-		CHECK(err->kind == BERR_CONFLICT && again == NULL);
-		CHECK(lstat(dirs->merged, &st) == 0);
+		CHILD_CHECK(image_container_dirs_create(root, "c0ffee", &again, &err) < 0);
+		CHILD_CHECK(err->kind == BERR_CONFLICT && again == NULL);
+		CHILD_CHECK(lstat(dirs->merged, &st) == 0);
 	}
 
-	CHECK_OK(image_mount_overlay(lowers, 2, dirs->upper, dirs->work, dirs->merged, &err), err);
+	CHILD_OK(image_mount_overlay(lowers, 2, dirs->upper, dirs->work, dirs->merged, &err), err);
 	write_file(dirs->merged, "written", "w");
-	CHECK(is_mount_point(dirs->merged));
+	CHILD_CHECK(is_mount_point(dirs->merged));
 	/* Something else stacked on top is detached as well. */
-	CHECK(mount("tmpfs", dirs->merged, "tmpfs", 0, "size=1m") == 0);
+	CHILD_CHECK(mount("tmpfs", dirs->merged, "tmpfs", 0, "size=1m") == 0);
 
 	/* Remove detaches the mount and takes the whole tree. */
-	CHECK_OK(image_container_dirs_remove(root, "c0ffee", &err), err);
-	CHECK(missing(root, "c0ffee"));
-	CHECK(file_is(l1, "etc-hostname", "box"));
-	CHECK(missing(l1, "written"));
-	CHECK_OK(image_container_dirs_remove(root, "c0ffee", &err), err);
-	CHECK_OK(image_container_dirs_remove(f->dir, "never-made", &err), err);
+	CHILD_OK(image_container_dirs_remove(root, "c0ffee", &err), err);
+	CHILD_CHECK(missing(root, "c0ffee"));
+	CHILD_CHECK(file_is(l1, "etc-hostname", "box"));
+	CHILD_CHECK(missing(l1, "written"));
+	CHILD_OK(image_container_dirs_remove(root, "c0ffee", &err), err);
+	CHILD_OK(image_container_dirs_remove(f->dir, "never-made", &err), err);
 	return 0;
 }
 

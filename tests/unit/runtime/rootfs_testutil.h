@@ -19,28 +19,7 @@
 #include "lib/berr.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
-
-/* In a child, cmocka's asserts would jump into the child's copy of the
- * runner: these print and end the child instead; the parent asserts on its
- * exit status. */
-#define CHILD_CHECK(cond)                                                                  \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "%s:%d: check failed: %s (errno: %s)\n", __FILE__, \
-				__LINE__, #cond, strerror(errno));                         \
-			_exit(1);                                                          \
-		}                                                                          \
-	} while (0)
-
-/* CALL returns -1 and sets ERR (a struct berr *) on failure. */
-#define CHILD_OK(call, err)                                                                  \
-	do {                                                                                 \
-		if ((call) < 0) {                                                            \
-			fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #call, \
-				(err) != NULL ? (err)->msg : "(no error)");                  \
-			_exit(1);                                                            \
-		}                                                                            \
-	} while (0)
+#include "tests/unit/child_testutil.h"
 
 /* Runs FN(ARG) in a child that has unshared EXTRA namespaces and a mount
  * namespace whose "/" is a recursive slave; returns the child's exit

@@ -21,56 +21,13 @@
 
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
+#include "tests/unit/child_testutil.h"
 #include "runtime/caps_internal.h"
 #include "runtime/process.h"
 
 #define BIT(cap)		(UINT64_C(1) << (cap))
 #define CAP_NET_BIND_SERVICE_NR 10
 #define CAP_SYS_TIME_NR		25
-
-struct child_result {
-	int status; /* exit code, or 128 + signal */
-	char text[16384];
-};
-
-/* Runs FN(OUT, ARG) in a forked child; what it writes to OUT lands in
- * RES->text.  The child leaves with _exit, so nothing of cmocka runs twice. */
-static void run_child(int (*fn)(int out, void *arg), void *arg, struct child_result *res)
-{
-	int pipefd[2];
-	size_t used = 0;
-	pid_t pid;
-	int st;
-
-	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(pipefd[0]);
-		_exit(fn(pipefd[1], arg));
-	}
-	close(pipefd[1]);
-	for (;;) {
-		ssize_t n = read(pipefd[0], res->text + used, sizeof(res->text) - 1 - used);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		used += (size_t)n;
-	}
-	res->text[used] = '\0';
-	close(pipefd[0]);
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	res->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static int report_error(int out, struct berr *err)
-{
-	dprintf(out, "ERR %d %s\n", (int)err->kind, err->msg);
-	berr_free(err);
-	return 1;
-}
 
 static int report_status(int out)
 {
@@ -109,14 +66,6 @@ static uint64_t status_hex(const char *text, const char *key)
 	char buf[64];
 
 	return strtoull(status_field(text, key, buf, sizeof(buf)), NULL, 16);
-}
-
-static int error_kind(const struct child_result *res)
-{
-	int kind = -1;
-
-	assert_true(sscanf(res->text, "ERR %d", &kind) == 1);
-	return kind;
 }
 
 struct identity_case {
