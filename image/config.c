@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "lib/timefmt.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
@@ -54,24 +55,6 @@ void image_config_free(struct image_config *cfg)
 	free(cfg);
 }
 
-void image_time_format(const struct timespec *t, char out[IMAGE_TIME_SIZE])
-{
-	struct tm tm;
-	char frac[16];
-	size_t n;
-
-	gmtime_r(&t->tv_sec, &tm);
-	n = strftime(out, IMAGE_TIME_SIZE, "%Y-%m-%dT%H:%M:%S", &tm);
-	/* Go's RFC3339Nano drops trailing zeros of the fraction, and the dot
-	 * with them when nothing is left. */
-	snprintf(frac, sizeof(frac), ".%09ld", t->tv_nsec);
-	for (size_t k = strlen(frac); k > 1 && frac[k - 1] == '0'; k--)
-		frac[k - 1] = '\0';
-	if (frac[1] == '\0')
-		frac[0] = '\0';
-	snprintf(out + n, IMAGE_TIME_SIZE - n, "%sZ", frac);
-}
-
 /* Docker's name of this machine's architecture; may point into U. */
 static const char *host_architecture(struct utsname *u)
 {
@@ -94,7 +77,7 @@ static const char *host_architecture(struct utsname *u)
 struct image_config *image_config_new(struct berr **err)
 {
 	_cleanup_(image_config_free_cleanup) struct image_config *cfg = calloc(1, sizeof(*cfg));
-	char now[IMAGE_TIME_SIZE];
+	char now[TIME_RFC3339_SIZE];
 	struct timespec ts;
 	struct utsname u;
 
@@ -103,7 +86,7 @@ struct image_config *image_config_new(struct berr **err)
 		return NULL;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	image_time_format(&ts, now);
+	time_format_rfc3339(&ts, now);
 	cfg->architecture = strdup(host_architecture(&u));
 	cfg->os = strdup("linux");
 	cfg->created = strdup(now);

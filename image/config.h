@@ -18,7 +18,6 @@
 #define IMAGE_CONFIG_MAX (4 * 1024 * 1024)
 
 /* "2026-11-22T07:05:06.123456789Z" and its NUL. */
-#define IMAGE_TIME_SIZE 40
 
 /* The run config a container starts from ("config" in the document).
  * NULL vectors and strings mean "not set". */
@@ -95,8 +94,5 @@ int image_config_add_history(struct image_config *cfg, const char *created, cons
  * ("dockerfile parse error line 1: unknown instruction: FOO") for anything
  * else or a malformed argument; the config is unchanged then. */
 int image_config_apply_change(struct image_config *cfg, const char *change, struct berr **err);
-
-/* Writes T as RFC 3339 UTC with nanoseconds, as Docker writes "created". */
-void image_time_format(const struct timespec *t, char out[IMAGE_TIME_SIZE]);
 
 #endif

@@ -15,6 +15,8 @@
 
 #include <jansson.h>
 
+#include "lib/timefmt.h"
+
 static int log_fd = -1;
 static enum blog_format log_format = BLOG_FORMAT_TEXT;
 static enum blog_level log_level = BLOG_WARN;
@@ -74,18 +76,6 @@ void blog_close(void)
 	log_fd = -1;
 }
 
-static void format_time(char *buf, size_t size)
-{
-	struct timespec ts;
-	struct tm tm;
-	size_t n;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
-}
-
 static void write_line(const char *line, size_t len)
 {
 	int fd = log_fd >= 0 ? log_fd : STDERR_FILENO;
@@ -100,7 +90,7 @@ void blog_msg(enum blog_level level, const char *fmt, ...)
 {
 	char *msg = NULL;
 	char *line = NULL;
-	char when[64];
+	char when[TIME_RFC3339_SIZE];
 	int saved = errno;
 	va_list ap;
 	int n;
@@ -112,7 +102,7 @@ void blog_msg(enum blog_level level, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		goto out;
-	format_time(when, sizeof(when));
+	time_now_rfc3339(when);
 	if (log_format == BLOG_FORMAT_JSON) {
 		json_t *obj = json_pack("{s:s, s:s, s:s}", "level", level_names[level], "msg", msg,
 					"time", when);

@@ -21,6 +21,7 @@
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/timefmt.h"
 #include "lib/unixsock.h"
 #include "runtime/cgroup.h"
 #include "runtime/hooks.h"
@@ -30,18 +31,6 @@
 
 /* How long delete waits for killed processes to go. */
 #define KILL_WAIT_MS 5000
-
-static void format_now(char *buf, size_t size)
-{
-	struct timespec ts;
-	struct tm tm;
-	size_t n;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
-}
 
 /* runc names the owner by user name; a lookup through NSS would cost
  * more than the rest of create, and the runtime runs as root. */
@@ -113,7 +102,7 @@ static int create_load(struct create_ctx *c, const struct runtime_config *cfg,
 	_cleanup_free_ char *bundle = NULL;
 	_cleanup_free_ char *config_path = NULL;
 	_cleanup_free_ char *rootfs = NULL;
-	char created[64];
+	char created[TIME_RFC3339_SIZE];
 	struct stat st;
 
 	if (runtime_id_validate(opts->id, err) < 0)
@@ -152,7 +141,7 @@ static int create_load(struct create_ctx *c, const struct runtime_config *cfg,
 		return berr_set(err, BERR_NOT_FOUND, errno, "rootfs %s", rootfs);
 	if (!S_ISDIR(st.st_mode))
 		return berr_set(err, BERR_INVALID, 0, "rootfs %s is not a directory", rootfs);
-	format_now(created, sizeof(created));
+	time_now_rfc3339(created);
 	rec->id = strdup(opts->id);
 	rec->bundle = steal_ptr(&bundle);
 	rec->created = strdup(created);

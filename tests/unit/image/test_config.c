@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "image/config.h"
+#include "lib/timefmt.h"
 #include "lib/json.h"
 
 static struct image_config *new_config(void)
@@ -74,17 +75,17 @@ static void test_new_defaults(void **state)
 
 static void test_time_format(void **state)
 {
-	char out[IMAGE_TIME_SIZE];
+	char out[TIME_RFC3339_SIZE];
 	struct timespec t = { .tv_sec = 1700000000, .tv_nsec = 120000000 };
 
 	(void)state;
-	image_time_format(&t, out);
+	time_format_rfc3339(&t, out);
 	assert_string_equal(out, "2023-11-14T22:13:20.12Z");
 	t.tv_nsec = 0;
-	image_time_format(&t, out);
+	time_format_rfc3339(&t, out);
 	assert_string_equal(out, "2023-11-14T22:13:20Z");
 	t.tv_nsec = 1;
-	image_time_format(&t, out);
+	time_format_rfc3339(&t, out);
 	assert_string_equal(out, "2023-11-14T22:13:20.000000001Z");
 }
 

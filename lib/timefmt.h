@@ -1,0 +1,14 @@
+/* Times as Docker and runc write them: RFC 3339 in UTC with the fraction of
+ * Go's RFC3339Nano ("2026-11-22T07:45:01.12345Z", trailing zeros dropped). */
+#ifndef BERTH_LIB_TIMEFMT_H
+#define BERTH_LIB_TIMEFMT_H
+
+#include <time.h>
+
+#define TIME_RFC3339_SIZE 40
+
+void time_format_rfc3339(const struct timespec *t, char out[TIME_RFC3339_SIZE]);
+/* The current wall-clock time. */
+void time_now_rfc3339(char out[TIME_RFC3339_SIZE]);
+
+#endif
