@@ -17,8 +17,6 @@
 /* Largest config document accepted. */
 #define IMAGE_CONFIG_MAX (4 * 1024 * 1024)
 
-/* "2026-11-22T07:05:06.123456789Z" and its NUL. */
-
 /* The run config a container starts from ("config" in the document).
  * NULL vectors and strings mean "not set". */
 struct image_run_config {
