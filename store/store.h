@@ -149,6 +149,11 @@ int store_ref_remove(struct store *st, const char *name, char **image_id, struct
 int store_layer_lookup(struct store *st, const char *chain_id, struct store_layer **out,
 		       struct berr **err);
 
+/* Every blob digest the database refers to (image configs and layer blobs),
+ * sorted, as a NULL-terminated vector the caller frees with strv_free:
+ * what a blob store clean-up must keep. */
+int store_blob_digests_in_use(struct store *st, char ***out, struct berr **err);
+
 void store_image_free(struct store_image *img);
 void store_image_list_free(struct store_image **imgs, size_t n);
 void store_layer_free(struct store_layer *layer);
