@@ -344,20 +344,6 @@ int image_config_format(const struct image_config *cfg, char **out, size_t *len,
 	return 0;
 }
 
-/* Appends a copy of S to *V (which may be NULL); -1 on no memory. */
-static int strv_append(char ***v, const char *s)
-{
-	size_t n = strv_length(*v);
-	char **nv = realloc(*v, (n + 2) * sizeof(*nv));
-
-	if (!nv)
-		return -1;
-	*v = nv;
-	nv[n] = strdup(s);
-	nv[n + 1] = NULL;
-	return nv[n] ? 0 : -1;
-}
-
 int image_config_add_diff_id(struct image_config *cfg, const char *diff_id, struct berr **err)
 {
 	if (!digest_is_valid(diff_id))

@@ -531,6 +531,25 @@ char **strv_dup(char *const *v)
 	return steal_ptr(&copy);
 }
 
+int strv_append(char ***v, const char *s)
+{
+	size_t n = strv_length(*v);
+	char *copy = strdup(s);
+	char **nv;
+
+	if (!copy)
+		return -1;
+	nv = realloc(*v, (n + 2) * sizeof(*nv));
+	if (!nv) {
+		free(copy);
+		return -1;
+	}
+	nv[n] = copy;
+	nv[n + 1] = NULL;
+	*v = nv;
+	return 0;
+}
+
 bool strv_contains(char *const *v, const char *s)
 {
 	for (size_t i = 0; v != NULL && v[i] != NULL; i++)

@@ -124,6 +124,9 @@ size_t strv_length(char *const *v);
 /* A deep copy the caller owns; a NULL V gives an empty vector, so NULL
  * means only that memory ran out. */
 char **strv_dup(char *const *v);
+/* Appends a copy of S to *V (which may be NULL); -1 on no memory, *V
+ * unchanged then. */
+int strv_append(char ***v, const char *s);
 bool strv_contains(char *const *v, const char *s);
 
 DEFINE_CLEANUP(char **, strv_free)

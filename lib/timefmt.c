@@ -1,7 +1,9 @@
 /* RFC 3339 times in Go's RFC3339Nano form. */
 #include "lib/timefmt.h"
 
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void time_format_rfc3339(const struct timespec *t, char out[TIME_RFC3339_SIZE])
@@ -28,4 +30,45 @@ void time_now_rfc3339(char out[TIME_RFC3339_SIZE])
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	time_format_rfc3339(&ts, out);
+}
+
+int time_parse_rfc3339(const char *text, struct timespec *out)
+{
+	struct tm tm = { 0 };
+	const char *p = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+	long nsec = 0, scale = 100000000;
+	time_t secs;
+
+	if (!p)
+		return -1;
+	if (*p == '.') {
+		if (!isdigit((unsigned char)*++p))
+			return -1;
+		for (; isdigit((unsigned char)*p); p++, scale /= 10)
+			nsec += (*p - '0') * scale;
+	}
+	secs = timegm(&tm);
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p == '-' ? -1 : 1;
+		char *end;
+		long hh = strtol(p + 1, &end, 10), mm;
+
+		if (end != p + 3 || *end != ':')
+			return -1;
+		mm = strtol(end + 1, &end, 10);
+		if (end != p + 6 || hh > 23 || mm > 59)
+			return -1;
+		/* The local time is ahead of UTC by the offset. */
+		secs -= sign * (hh * 3600 + mm * 60);
+		p = end;
+	} else {
+		return -1;
+	}
+	if (*p)
+		return -1;
+	out->tv_sec = secs;
+	out->tv_nsec = nsec;
+	return 0;
 }

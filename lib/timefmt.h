@@ -11,4 +11,9 @@ void time_format_rfc3339(const struct timespec *t, char out[TIME_RFC3339_SIZE]);
 /* The current wall-clock time. */
 void time_now_rfc3339(char out[TIME_RFC3339_SIZE]);
 
+/* Parses an RFC 3339 time ("2026-11-22T07:45:01.5Z",
+ * "2026-11-22T08:45:01+01:00") into *out.  Returns 0, or -1 when TEXT is
+ * not one. */
+int time_parse_rfc3339(const char *text, struct timespec *out);
+
 #endif
