@@ -6,6 +6,11 @@
 #define BERTH_CMD_BERTH_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
 
 #include "image/image.h"
 #include "lib/berr.h"
@@ -16,8 +21,8 @@
 
 struct cli {
 	const char *prog;
-	const char *data_root; /* --data-root, $BERTH_DATA_ROOT */
-	const char *exec_root; /* --exec-root, $BERTH_EXEC_ROOT */
+	const char *data_root;	    /* --data-root, $BERTH_DATA_ROOT */
+	const char *exec_root;	    /* --exec-root, $BERTH_EXEC_ROOT */
 	struct image_store *images; /* opened on first use by cli_images() */
 };
 
@@ -48,6 +53,41 @@ int cmd_diff(struct cli *cli, int argc, char **argv);
 int cmd_commit(struct cli *cli, int argc, char **argv);
 int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_container_inspect(struct cli *cli, int argc, char **argv);
+
+/* table.c: output as the docker CLI lays it out. */
+
+/* A table printed as Go's tabwriter does for docker: every column but the
+ * last padded to its widest cell plus 3, at least 10 wide. */
+struct cli_table;
+struct cli_table *cli_table_new(size_t n_cols);
+/* Adds a row of the table's N_COLS cells (copied). -1 on no memory. */
+int cli_table_add(struct cli_table *t, const char *const *cells);
+void cli_table_print(const struct cli_table *t, FILE *out);
+void cli_table_free(struct cli_table *t);
+DEFINE_CLEANUP(struct cli_table *, cli_table_free)
+
+/* Docker's human sizes and durations (go-units): "1.24MB", "4.1kB";
+ * "Less than a second", "About a minute", "3 hours", "2 weeks". */
+#define CLI_HUMAN_SIZE 32
+void cli_human_size(int64_t bytes, char out[CLI_HUMAN_SIZE]);
+void cli_human_duration(int64_t seconds, char out[CLI_HUMAN_SIZE]);
+/* "3 hours ago" for a unix time, as the CREATED columns show it. */
+void cli_human_since(int64_t when, char out[CLI_HUMAN_SIZE + 8]);
+
+/* template.c: the --format templates of inspect and the list commands, in
+ * the part of Go's text/template that scripts use: literal text with
+ * actions "{{.Field.Sub}}", "{{json .Field}}", "{{.}}".  A value prints as
+ * Go prints it: strings bare, numbers as integers when whole, lists as
+ * "[a b]", objects as "map[k:v]", a missing field as "<no value>".  The
+ * expanded text goes to *out (the caller's).  Sets BERR_INVALID naming the
+ * template for anything else. */
+int cli_template_expand(const char *tmpl, const json_t *value, char **out, struct berr **err);
+
+/* Prints VALUES (a JSON array) as `docker inspect` does: the array
+ * indented by 4, or with FORMAT (NULL for none) each element expanded and
+ * followed by a newline.  Returns 0, or reports a template error and
+ * returns 1. */
+int cli_print_inspect(const json_t *values, const char *format);
 
 /* Prints ERR as docker does ("Error response from daemon: ..." is the
  * daemon's; here "Error: MESSAGE") on stderr; returns the exit status

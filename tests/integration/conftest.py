@@ -710,3 +710,122 @@ def console_socket(runtime):
     yield make
     for cs in made:
         cs.close()
+
+
+# --- the berth command line, daemon-less, on a private data root ---------
+
+STORE_TABLES = ("images", "layers", "image_layers", "image_references", "image_users")
+
+
+def berth_binary():
+    """Path of the berth CLI under test (BERTH or <repo>/build/berth)."""
+    return Path(os.environ.get("BERTH") or REPO / "build" / "berth")
+
+
+class Berth:
+    """`berth --data-root D --exec-root E ...` on directories of its own.
+    Calls return a Result; ok() asserts success and returns stdout."""
+
+    def __init__(self, binary, base):
+        self.binary = binary
+        self.base = base
+        self.data_root = base / "data"
+        self.exec_root = base / "exec"
+
+    def __call__(self, *args, input=None, stdin=None, timeout=COMMAND_TIMEOUT * 4):
+        argv = [str(self.binary), "--data-root", str(self.data_root), "--exec-root",
+                str(self.exec_root), *map(str, args)]
+        if stdin is not None:
+            p = subprocess.run(argv, stdin=stdin, capture_output=True, timeout=timeout)
+        else:
+            p = subprocess.run(argv, input=input, capture_output=True, timeout=timeout)
+        return Result(argv, p.returncode, p.stdout.decode(errors="replace"),
+                      p.stderr.decode(errors="replace"))
+
+    def ok(self, *args, **kw):
+        res = self(*args, **kw)
+        assert res.rc == 0, str(res)
+        return res.out
+
+    def inspect(self, name):
+        return json.loads(self.ok("image", "inspect", name))[0]
+
+    def import_busybox(self, tag="busybox:latest"):
+        """Makes busybox:latest with scripts/mkimage-busybox; returns its id."""
+        p = subprocess.run([str(REPO / "scripts" / "mkimage-busybox"), str(self.binary),
+                            "--data-root", str(self.data_root), "--exec-root",
+                            str(self.exec_root)], capture_output=True, text=True,
+                           timeout=COMMAND_TIMEOUT * 4)
+        assert p.returncode == 0, p.stderr
+        image_id = p.stdout.strip()
+        if tag != "busybox:latest":
+            self.ok("tag", image_id, tag)
+            self.ok("rmi", "busybox:latest")
+        return image_id
+
+    def snapshot(self):
+        """What the store holds: every row of the image tables and every file
+        under blobs/, layers/ and tmp/ (names only), for "nothing changed"
+        checks after a refused operation."""
+        import sqlite3
+
+        state = {}
+        db = self.data_root / "berth.db"
+        if db.exists():
+            con = sqlite3.connect(db)
+            try:
+                for table in STORE_TABLES:
+                    state[table] = sorted(con.execute(f"SELECT * FROM {table}").fetchall())
+            finally:
+                con.close()
+        for sub in ("blobs", "layers", "tmp"):
+            top = self.data_root / sub
+            names = []
+            if top.exists():
+                for dirpath, dirnames, filenames in os.walk(top):
+                    rel = os.path.relpath(dirpath, top)
+                    names += [os.path.join(rel, n) for n in dirnames + filenames]
+                    if sub == "layers":
+                        dirnames.clear()  # a layer's own files are not the store's
+            state[sub] = sorted(names)
+        return state
+
+
+def unmount_below(path):
+    """Detaches every mount at or under PATH, deepest first; returns them."""
+    prefix = str(path)
+    mounts = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            target = line.split()[4]
+            if target == prefix or target.startswith(prefix + "/"):
+                mounts.append(target)
+    for target in sorted(mounts, key=len, reverse=True):
+        subprocess.run(["umount", "-l", target], capture_output=True)
+    return mounts
+
+
+@pytest.fixture
+def berth():
+    """A Berth on a fresh data root; after the test nothing of it may stay
+    mounted, and the directories go."""
+    binary = berth_binary()
+    if not binary.exists():
+        pytest.skip(f"berth not built: {binary}")
+    base = Path(tempfile.mkdtemp(prefix="berth-cli-", dir="/tmp"))
+    b = Berth(binary, base)
+    yield b
+    left = unmount_below(base)
+    shutil.rmtree(base, ignore_errors=True)
+    assert not left, f"mounts left behind: {left}"
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs_tar(tmp_path_factory):
+    """A tar of the busybox root file system of scripts/mkrootfs."""
+    d = tmp_path_factory.mktemp("busybox-tar")
+    subprocess.run([str(REPO / "scripts" / "mkrootfs"), str(d / "rootfs")], check=True)
+    tar = d / "rootfs.tar"
+    subprocess.run(["tar", "-C", str(d / "rootfs"), "--numeric-owner", "-cf", str(tar), "."],
+                   check=True)
+    return tar

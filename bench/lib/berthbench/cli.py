@@ -37,6 +37,9 @@ def parse(argv):
     default_berth = os.environ.get("BERTH_RUNC") or os.path.join(REPO, "build", "berth-runc")
     p.add_argument("--berth-runc", metavar="PATH", default=default_berth,
                    help="berth-runc to measure (default $BERTH_RUNC or build/berth-runc)")
+    default_cli = os.environ.get("BERTH") or os.path.join(REPO, "build", "berth")
+    p.add_argument("--berth", metavar="PATH", default=default_cli,
+                   help="berth CLI to measure (default $BERTH or build/berth)")
     p.add_argument("--runc", metavar="PATH", default=os.environ.get("RUNC", "runc"),
                    help="runc to compare with (default $RUNC or runc on PATH)")
     p.add_argument("--out", metavar="DIR", default=os.path.join(REPO, "bench", "results"),
@@ -73,6 +76,7 @@ def main(argv):
         ctx = Context(
             repo=REPO,
             workdir=workdir,
+            berth=args.berth,
             berth_runc=args.berth_runc,
             runc=args.runc,
             runs=runs,

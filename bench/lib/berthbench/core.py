@@ -29,6 +29,9 @@ class Subject:
     command: the command line as the report shows it
     check:   run once before timing; raises SubjectError when the subject
              does not do the work it is timed for
+    prepare: run before each timed command, untimed, with the iteration
+             number (to reset state the command changes); raises
+             SubjectError
     cleanup: run after the rounds (and after a failure), never raises
     """
 
@@ -38,6 +41,7 @@ class Subject:
     command: str
     version: str = ""
     check: Optional[Callable[[], None]] = None
+    prepare: Optional[Callable[[int], None]] = None
     cleanup: Optional[Callable[[], None]] = None
     status: str = OK
     error: str = ""
@@ -87,6 +91,7 @@ class Context:
 
     repo: str
     workdir: str
+    berth: str
     berth_runc: str
     runc: str
     runs: int
@@ -163,6 +168,8 @@ def measure(ctx, subjects):
             if s.status != OK:
                 continue
             try:
+                if s.prepare:
+                    s.prepare(r)
                 elapsed = run_once(s, r, ctx.timeout)
             except SubjectError as e:
                 s.fail(FAILED, f"round {r + 1}: {e}")

@@ -28,7 +28,8 @@ from peerlib import (
 # Directories outside a scratch area that the peers create on first use and
 # never remove: containerd's shim sockets and podman's blob-info cache.  They
 # are removed after the last test when it was this test run that made them.
-HOST_DIRS = ("/run/containerd", "/var/lib/containers")
+HOST_DIRS = ("/run/containerd", "/var/lib/containers", "/run/docker", "/var/lib/docker",
+             "/etc/docker")
 
 
 def _require(*commands):
@@ -364,3 +365,76 @@ def podman(peer_runtime, busybox_tar):
             leaks.append(str(e))
         _finish(scratch, leaks, pm.container_ids(), peer_runtime)
 
+
+
+class Dockerd:
+    """Debian's dockerd with everything of its own under one scratch area:
+    socket, data root, exec root (its managed containerd lives there), pid
+    file, client config, and the containers' cgroups; no bridge, no iptables,
+    so it leaves the host's network alone.  Its runtime is runc."""
+
+    IMAGE = "busybox:latest"
+
+    def __init__(self, scratch):
+        self.scratch = scratch
+        d = scratch.path
+        self.sock = d / "docker.sock"
+        self.env = dict(os.environ, DOCKER_HOST=f"unix://{self.sock}",
+                        DOCKER_CONFIG=str(d / "client"))
+        self.log = open(d / "dockerd.log", "wb")
+        self.proc = subprocess.Popen(
+            ["dockerd", "--data-root", d / "data", "--exec-root", d / "exec",
+             "--pidfile", d / "dockerd.pid", "-H", f"unix://{self.sock}",
+             "--bridge", "none", "--iptables=false", "--ip6tables=false",
+             "--cgroup-parent", scratch.cgroup, "--log-level", "warn"],
+            stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+        wait_for(lambda: self.proc.poll() is not None or
+                 run(["docker", "version"], env=self.env).returncode == 0,
+                 timeout=60, what="dockerd to answer")
+        if self.proc.poll() is not None:
+            raise AssertionError("dockerd exited: " + (d / "dockerd.log").read_text())
+
+    def __call__(self, *args, input=None, timeout=120):
+        return run(["docker", *args], env=self.env, input=input, timeout=timeout)
+
+    def ok(self, *args, **kw):
+        res = self(*args, **kw)
+        assert res.returncode == 0, f"docker {args}: {res.stderr}"
+        return res.stdout
+
+    def stop(self):
+        leaks = []
+        res = self("ps", "-aq")
+        if res.returncode == 0 and res.stdout.strip():
+            leaks.append(f"dockerd still has containers: {res.stdout.split()}")
+            self("rm", "-f", *res.stdout.split())
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        return leaks
+
+
+@pytest.fixture(scope="session")
+def dockerd(busybox_tar):
+    """A private dockerd (one per session: it takes seconds to start) with
+    busybox:latest imported offline from the busybox root file system."""
+    _require("dockerd", "docker")
+    if os.geteuid() != 0:
+        pytest.skip("dockerd needs root")
+    scratch = Scratch("dockerd")
+    daemon = Dockerd(scratch)
+    try:
+        daemon.ok("import", "--change", 'CMD ["sh"]', busybox_tar, Dockerd.IMAGE)
+    except BaseException:
+        daemon.stop()
+        scratch.sweep()
+        raise
+    yield daemon
+    leaks = daemon.stop()
+    leaks += scratch.sweep()
+    if leaks:
+        pytest.fail("dockerd left behind:\n  " + "\n  ".join(leaks), pytrace=False)
