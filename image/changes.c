@@ -325,7 +325,7 @@ static int walk_entry(struct diff *d, int dirfd, const char *name, const char *r
 {
 	_cleanup_free_ bool *sub = NULL;
 	_cleanup_close_ int fd = -1;
-	struct stat st, old;
+	struct stat st, old = { 0 };
 	bool recorded = false, inner = false, differs;
 	size_t layer = 0;
 	char value[2];
@@ -914,7 +914,7 @@ int image_commit(struct image_store *st, const char *parent_id, const char *uppe
 	_cleanup_free_ char *created_by = NULL;
 	_cleanup_free_ char *text = NULL;
 	struct commit_undo u = { .st = st };
-	struct store_layer layer;
+	struct store_layer layer = { 0 };
 	struct store_image_spec spec;
 	char blob[DIGEST_STRING_SIZE], id[DIGEST_STRING_SIZE], chain[DIGEST_STRING_SIZE];
 	char created[TIME_RFC3339_SIZE];
