@@ -1,14 +1,17 @@
 /* The image store facade: opens the blob store, the layer directories and
  * the metadata database of one data root, cleans what killed operations
- * left, and implements lookup, list, tag, rmi and inspect with Docker's
- * rules on top of store/ and image/reference. */
+ * left while no other process has the store open (a lock file tells), and
+ * implements lookup, list, tag, rmi and inspect with Docker's rules on top
+ * of store/ and image/reference. */
 #include "image/image.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "image/reference.h"
@@ -16,6 +19,23 @@
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/log.h"
+
+/* The lock file in the data root: every open store holds it shared, and
+ * the clean-up runs only under an exclusive hold, so it never removes what
+ * another process is writing. */
+#define IMAGE_STORE_LOCK "lock"
+
+/* The store with the fd of its lock, which only open and free use; the
+ * other files see the struct image_store it starts with. */
+struct image_store_locked {
+	struct image_store st;
+	int lock_fd;
+};
+
+static struct image_store_locked *locked(struct image_store *st)
+{
+	return (struct image_store_locked *)((char *)st - offsetof(struct image_store_locked, st));
+}
 
 void image_store_free(struct image_store *st)
 {
@@ -25,7 +45,9 @@ void image_store_free(struct image_store *st)
 	image_blob_store_free(st->blobs);
 	free(st->layers_dir);
 	free(st->root);
-	free(st);
+	/* Closing the last fd of the lock's open file drops the lock. */
+	cleanup_closep(&locked(st)->lock_fd);
+	free(locked(st));
 }
 
 const char *image_store_root(const struct image_store *st)
@@ -62,6 +84,11 @@ static bool is_hex64(const char *name)
 	size_t n = strspn(name, "0123456789abcdef");
 
 	return n == 64 && name[n] == '\0';
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Removes layers/<x>.tmp-* and the layer directories the database does not
@@ -109,18 +136,89 @@ static int clean_layers(struct image_store *st, struct berr **err)
 	return 0;
 }
 
+/* Removes the blobs under <root>/blobs/sha256 that the database does not
+ * refer to: what a load or import killed before its commit wrote, and what
+ * a removal killed after its commit left. */
+static int clean_blobs(struct image_store *st, struct berr **err)
+{
+	_cleanup_free_ char *dir = str_printf("%s/blobs/sha256", st->root);
+	_cleanup_strv_ char **keep = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	size_t n_keep;
+	struct dirent *de;
+
+	if (!dir)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "clean blobs");
+	if (store_blob_digests_in_use(st->db, &keep, err) < 0)
+		return berr_prefix(err, "clean blobs");
+	n_keep = strv_length(keep);
+	d = opendir(dir);
+	if (!d)
+		return berr_set(err, BERR_INTERNAL, errno, "open %s", dir);
+	while ((errno = 0, de = readdir(d))) {
+		char digest[DIGEST_STRING_SIZE];
+		const char *key = digest;
+
+		/* Only blob names: whatever else is there was not put there
+		 * by the blob store and is not this clean-up's to judge. */
+		if (!is_hex64(de->d_name))
+			continue;
+		snprintf(digest, sizeof(digest), "sha256:%.64s", de->d_name);
+		if (bsearch(&key, keep, n_keep, sizeof(*keep), cmp_str))
+			continue;
+		blog_msg(BLOG_INFO, "removing unreferenced blob %s", digest);
+		if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+			return berr_set(err, BERR_INTERNAL, errno, "remove blob %s", digest);
+	}
+	if (errno)
+		return berr_set(err, BERR_INTERNAL, errno, "read %s", dir);
+	return 0;
+}
+
+/* Takes the store's lock shared, after the clean-ups when no other process
+ * has the store open: then nothing can be half written by anyone alive. */
+static int lock_and_clean(struct image_store *st, int *lock_fd, struct berr **err)
+{
+	_cleanup_free_ char *path = str_printf("%s/" IMAGE_STORE_LOCK, st->root);
+	_cleanup_close_ int fd = -1;
+
+	if (!path)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "lock image store");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "open %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		if (image_blob_store_clean_tmp(st->blobs, err) < 0 || clean_layers(st, err) < 0 ||
+		    clean_blobs(st, err) < 0)
+			return -1;
+	} else if (errno != EWOULDBLOCK) {
+		return berr_set(err, BERR_INTERNAL, errno, "lock %s", path);
+	}
+	/* From exclusive this is a downgrade; flock(2) may drop the lock for
+	 * a moment, which only lets another opener clean, and nothing is
+	 * under way here yet. */
+	while (flock(fd, LOCK_SH) < 0)
+		if (errno != EINTR)
+			return berr_set(err, BERR_INTERNAL, errno, "lock %s", path);
+	*lock_fd = steal_fd(&fd);
+	return 0;
+}
+
 int image_store_open(const char *root, struct image_store **out, struct berr **err)
 {
-	_cleanup_(image_store_free_cleanup) struct image_store *st = calloc(1, sizeof(*st));
+	struct image_store_locked *l = calloc(1, sizeof(*l));
+	_cleanup_(image_store_free_cleanup) struct image_store *st = l ? &l->st : NULL;
 
 	if (!root)
 		root = IMAGE_STORE_DEFAULT_ROOT;
-	if (!st || !(st->root = strdup(root)) || !(st->layers_dir = str_printf("%s/layers", root)))
+	if (!st)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "open image store");
+	l->lock_fd = -1;
+	if (!(st->root = strdup(root)) || !(st->layers_dir = str_printf("%s/layers", root)))
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "open image store");
 	if (fs_mkdir_p(st->layers_dir, 0700, err) < 0 ||
 	    image_blob_store_open(root, &st->blobs, err) < 0 ||
-	    image_blob_store_clean_tmp(st->blobs, err) < 0 || store_open(root, &st->db, err) < 0 ||
-	    clean_layers(st, err) < 0)
+	    store_open(root, &st->db, err) < 0 || lock_and_clean(st, &l->lock_fd, err) < 0)
 		return berr_prefix(err, "open image store %s", root);
 	*out = steal_ptr(&st);
 	return 0;

@@ -27,10 +27,14 @@
 struct image_store;
 
 /* Opens the store at ROOT (NULL for IMAGE_STORE_DEFAULT_ROOT), creating its
- * directories and database when missing, and removes what killed operations
- * left: blob temp files, layers/<name>.tmp-* directories and layer
- * directories the database does not know.  The path is copied.  On success
- * *out owns the store.  Sets the kinds of store_open() and BERR_INTERNAL. */
+ * directories and database when missing.  Every open store holds the lock
+ * file <root>/lock shared (flock(2)) until image_store_free().  When no
+ * other process has the store open (the lock can be taken exclusively), it
+ * first removes what killed operations left: blob temp files,
+ * layers/<name>.tmp-* directories, layer directories the database does not
+ * know and blobs the database does not refer to; otherwise the clean-up is
+ * left for a later open.  The path is copied.  On success *out owns the
+ * store.  Sets the kinds of store_open() and BERR_INTERNAL. */
 int image_store_open(const char *root, struct image_store **out, struct berr **err);
 void image_store_free(struct image_store *st);
 DEFINE_CLEANUP(struct image_store *, image_store_free)
