@@ -206,9 +206,29 @@ static int migrate_to_v1(struct store *st, struct berr **err)
 	return store_exec(st, schema_v1, err);
 }
 
+/* Version 2: containers.  The image a container runs on cannot be deleted
+ * under it (the reference has no ON DELETE), whatever force says: its
+ * layers are the container's lower dirs.  IF NOT EXISTS, so that a database
+ * whose version was set back by hand is brought forward again. */
+static const char schema_v2[] =
+	"CREATE TABLE IF NOT EXISTS containers ("
+	" id TEXT PRIMARY KEY NOT NULL"
+	"  CHECK (length(id) = 64 AND id NOT GLOB '*[^0-9a-f]*'),"
+	" name TEXT NOT NULL UNIQUE CHECK (name <> ''),"
+	" image_id TEXT NOT NULL REFERENCES images(id),"
+	" created INTEGER NOT NULL,"
+	" doc TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS containers_image ON containers(image_id);";
+
+static int migrate_to_v2(struct store *st, struct berr **err)
+{
+	return store_exec(st, schema_v2, err);
+}
+
 /* migrations[i] brings a database from version i to version i + 1. */
 static int (*const migrations[STORE_SCHEMA_VERSION])(struct store *, struct berr **) = {
 	migrate_to_v1,
+	migrate_to_v2,
 };
 
 static int schema_version(struct store *st, int *out, struct berr **err)

@@ -1,7 +1,8 @@
-/* berth's metadata store: images, their layers, references and users, kept in
- * SQLite at <data-root>/berth.db.  Every change runs in a transaction, so a
- * crash leaves either the previous or the next state, and layers shared by
- * several images are stored once with a reference count. */
+/* berth's metadata store: images, their layers, references and users, and
+ * containers, kept in SQLite at <data-root>/berth.db.  Every change runs in
+ * a transaction, so a crash leaves either the previous or the next state,
+ * and layers shared by several images are stored once with a reference
+ * count. */
 #ifndef BERTH_STORE_STORE_H
 #define BERTH_STORE_STORE_H
 
@@ -13,7 +14,7 @@
 #include "lib/cleanup.h"
 
 /* The schema version this berth writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* The database file inside the data root. */
 #define STORE_DB_NAME "berth.db"
@@ -160,5 +161,54 @@ void store_layer_free(struct store_layer *layer);
 void store_layer_list_free(struct store_layer *layers, size_t n);
 DEFINE_CLEANUP(struct store_image *, store_image_free)
 DEFINE_CLEANUP(struct store_layer *, store_layer_free)
+
+/*
+ * Containers.  The engine owns each container's document (DOC: Config,
+ * HostConfig, State... as JSON text); the store keeps it with the columns a
+ * lookup needs, and records the container as a user of its image so that
+ * the image cannot be removed under it.
+ */
+
+/* A container as stored; every field is owned by the struct. */
+struct store_container {
+	char *id;	 /* 64 lowercase hex digits */
+	char *name;	 /* without Docker's leading "/" */
+	char *image_id;	 /* "sha256:.." */
+	int64_t created; /* unix seconds */
+	char *doc;	 /* JSON text */
+};
+
+/* Records container C (borrowed) and its use of image C->image_id in one
+ * transaction.  Sets BERR_INVALID for a malformed id, image id or empty
+ * name or document, BERR_NOT_FOUND when the image is not stored,
+ * BERR_CONFLICT with Docker's message when the name is taken ("Conflict. The
+ * container name \"/x\" is already in use by container \"<id>\". You have
+ * to remove (or rename) that container to be able to reuse that name.") or
+ * the id exists. */
+int store_container_add(struct store *st, const struct store_container *c, struct berr **err);
+
+/* Replaces the document of container ID by DOC.  Sets BERR_NOT_FOUND. */
+int store_container_update_doc(struct store *st, const char *id, const char *doc,
+			       struct berr **err);
+
+/* Loads the container REF names as Docker finds it: its full id, else its
+ * exact name (with or without the leading "/"), else a unique prefix of its
+ * id.  On success *out owns the container (store_container_free()).  Sets
+ * BERR_NOT_FOUND "No such container: REF", BERR_CONFLICT "Multiple IDs found
+ * with provided prefix: REF", BERR_INVALID for an empty REF. */
+int store_container_lookup(struct store *st, const char *ref, struct store_container **out,
+			   struct berr **err);
+
+/* Loads every container, newest first, into a new array *out of *n
+ * (store_container_list_free()). */
+int store_container_list(struct store *st, struct store_container ***out, size_t *n,
+			 struct berr **err);
+
+/* Deletes container ID and its use of its image.  Sets BERR_NOT_FOUND. */
+int store_container_delete(struct store *st, const char *id, struct berr **err);
+
+void store_container_free(struct store_container *c);
+void store_container_list_free(struct store_container **list, size_t n);
+DEFINE_CLEANUP(struct store_container *, store_container_free)
 
 #endif
