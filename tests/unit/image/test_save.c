@@ -7,8 +7,9 @@
  * image id, OCI blobs against their names and the sizes the manifests give,
  * and a layer shared by several images written once.  A golden image shows
  * the v1 ids and legacy JSON are byte for byte those of Docker 20.10's own
- * `docker save`.  A missing image or a damaged store writes nothing; a
- * layer whose bytes changed is never passed on. */
+ * `docker save`.  What is saved loads into a second store as the same
+ * images.  A missing image or a damaged store writes nothing; a layer whose
+ * bytes changed is never passed on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,6 +38,7 @@
 struct fixture {
 	char root[64];
 	struct image_store *st;
+	char other[64]; /* a second data root when a test makes one, else "" */
 };
 
 static int setup(void **state)
@@ -59,6 +61,8 @@ static int teardown(void **state)
 
 	image_store_free(f->st);
 	assert_int_equal(fs_remove_tree(f->root, NULL), 0);
+	if (f->other[0])
+		assert_int_equal(fs_remove_tree(f->other, NULL), 0);
 	free(f);
 	return 0;
 }
@@ -654,6 +658,84 @@ static void test_damaged_layer_is_refused(void **state)
 	save_fails(f->st, names, 1, IMAGE_ARCHIVE_OCI, BERR_INTERNAL, "missing", true);
 }
 
+/* The text of FILE in the top layer directory of image NAME in ST. */
+static char *top_layer_file(struct image_store *st, const char *name, const char *file)
+{
+	_cleanup_(store_image_free_cleanup) struct store_image *img = NULL;
+	_cleanup_strv_ char **dirs = NULL;
+	_cleanup_free_ char *path = NULL;
+	char *text = NULL;
+	size_t len;
+
+	assert_int_equal(image_store_lookup(st, name, &img, NULL), 0);
+	assert_int_equal(image_store_layer_dirs(st, img, &dirs, NULL), 0);
+	path = str_printf("%s/%s", dirs[img->n_layers - 1], file);
+	assert_int_equal(fs_read_file(path, 4096, &text, &len, NULL), 0);
+	return text;
+}
+
+static void assert_same_image(struct image_store *a, struct image_store *b, const char *name)
+{
+	_cleanup_(store_image_free_cleanup) struct store_image *ia = NULL;
+	_cleanup_(store_image_free_cleanup) struct store_image *ib = NULL;
+	struct berr *err = NULL;
+
+	assert_int_equal(image_store_lookup(a, name, &ia, NULL), 0);
+	if (image_store_lookup(b, name, &ib, &err) < 0)
+		fail_msg("loaded %s: %s", name, err->msg);
+	assert_string_equal(ia->id, ib->id);
+	assert_string_equal(ia->config, ib->config);
+	assert_int_equal(ia->n_layers, ib->n_layers);
+	for (size_t i = 0; i < ia->n_layers; i++)
+		assert_string_equal(ia->layers[i], ib->layers[i]);
+}
+
+/* What one store saves, another loads: the same images, ids, tags and
+ * files, in either format. */
+static void test_round_trip_through_load(void **state)
+{
+	struct fixture *f = *state;
+	struct images im;
+
+	make_images(f, &im);
+	for (int fmt = IMAGE_ARCHIVE_DOCKER; fmt <= IMAGE_ARCHIVE_OCI; fmt++) {
+		const char *names[] = { "busybox", "localhost:5000/app:1", "layered:2", im.d };
+		_cleanup_free_ char *id_line = str_printf("Loaded image ID: %s", im.d);
+		_cleanup_free_ char *hello = NULL;
+		_cleanup_free_ char *motd = NULL;
+		_cleanup_close_ int fd = save_ok(f->st, names, 4, fmt);
+		struct image_load_result res = { 0 };
+		struct image_store *st = NULL;
+		struct berr *err = NULL;
+
+		snprintf(f->other, sizeof(f->other), "/tmp/berth-save-load-XXXXXX");
+		assert_non_null(mkdtemp(f->other));
+		assert_int_equal(image_store_open(f->other, &st, NULL), 0);
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+		if (image_load(st, fd, &res, &err) < 0)
+			fail_msg("load of the %s format: %s", fmt ? "OCI" : "docker", err->msg);
+		assert_int_equal(strv_length(res.lines), 4);
+		assert_string_equal(res.lines[0], "Loaded image: busybox:latest");
+		assert_string_equal(res.lines[1], "Loaded image: localhost:5000/app:1");
+		assert_string_equal(res.lines[2], "Loaded image: layered:2");
+		assert_string_equal(res.lines[3], id_line);
+		image_load_result_clear(&res);
+
+		assert_same_image(f->st, st, "busybox:latest");
+		assert_same_image(f->st, st, "localhost:5000/app:1");
+		assert_same_image(f->st, st, "layered:2");
+		assert_same_image(f->st, st, im.d);
+		hello = top_layer_file(st, "busybox", "bin/hello");
+		assert_string_equal(hello, "alpha");
+		motd = top_layer_file(st, "layered:2", "etc/motd");
+		assert_string_equal(motd, "layered\n");
+
+		image_store_free(st);
+		assert_int_equal(fs_remove_tree(f->other, NULL), 0);
+		f->other[0] = '\0';
+	}
+}
+
 /*
  * A golden image: this config (with values Go's decoder must fold, drop,
  * sort or escape) and two empty layers were loaded into Docker 20.10.24,
@@ -780,6 +862,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_image_writes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_layer_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_golden_docker_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_trip_through_load, setup, teardown),
 	};
 
 	if (geteuid() != 0) {
