@@ -1301,6 +1301,10 @@ int image_save(struct image_store *st, const char *const *names, size_t n,
 	}
 	r = 0;
 out:
+	/* Cut off where the failure was: closing would pad a short entry with
+	 * zeros and end the archive as if it were whole. */
+	if (r < 0 && s.a)
+		archive_write_fail(s.a);
 	save_release(&s);
 	return r;
 }
