@@ -38,6 +38,10 @@
  * from the blob store when needed. */
 #define LOAD_KEPT_MAX (64 * 1024 * 1024)
 
+/* Layers of one image: far more than overlayfs can stack, so a hostile
+ * manifest cannot ask for unpacks without end. */
+#define LOAD_MAX_LAYERS 1024
+
 /* Links followed to find one file, and image indexes nested in one
  * another, before the archive is refused. */
 #define LOAD_MAX_LINKS	     16
@@ -99,6 +103,7 @@ struct load {
 	struct entry *entries;
 	size_t n_entries, cap_entries;
 	size_t kept;			     /* bytes of JSON kept in memory */
+	size_t configs;			     /* bytes of the images' configs */
 	uint64_t total;			     /* bytes of file data read */
 	char (*created)[DIGEST_STRING_SIZE]; /* blobs this load added */
 	size_t n_created, cap_created;
@@ -658,8 +663,16 @@ static int add_image(struct load *ld, const char *who, const char *config, char 
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "load image");
 	img = &ld->images[ld->n_images++];
 	memset(img, 0, sizeof(*img));
+	if (n > LOAD_MAX_LAYERS)
+		return berr_set(err, BERR_INVALID, 0, "%s: an image has more than %d layers", who,
+				LOAD_MAX_LAYERS);
 	if (read_member(ld, who, config, IMAGE_CONFIG_MAX, &img->config, &len, NULL, err) < 0)
 		return -1;
+	/* Each image keeps its config text until the commit. */
+	if (len > LOAD_KEPT_MAX - ld->configs)
+		return berr_set(err, BERR_INVALID, 0, "%s: the configs hold more than %d bytes",
+				who, LOAD_KEPT_MAX);
+	ld->configs += len;
 	/* An image id is the digest of its config, whatever the file is
 	 * called. */
 	digest_bytes(img->config, len, img->id);
