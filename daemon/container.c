@@ -1,0 +1,500 @@
+/* The engine's containers as records: making one (`docker create`), finding
+ * and listing them with a state that tells a lost end from a running
+ * process, removing one (`docker rm`), and the document `docker container
+ * inspect` shows.  Starting and stopping live in lifecycle.c, diff, commit
+ * and export in changes.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/internal.h"
+#include "image/mount.h"
+#include "lib/fsutil.h"
+#include "lib/json.h"
+#include "lib/timefmt.h"
+
+/* Longest host name the kernel takes (HOST_NAME_MAX). */
+#define HOSTNAME_MAX 64
+
+/* How many random names are tried before create gives up. */
+#define NAME_ATTEMPTS 10
+
+int daemon_new(struct image_store *images, const char *exec_root, struct daemon **out,
+	       struct berr **err)
+{
+	_cleanup_(daemon_free_cleanup) struct daemon *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container engine");
+	d->images = images;
+	d->db = image_store_db(images);
+	d->containers_root = str_printf("%s/" DAEMON_CONTAINERS_DIR, image_store_root(images));
+	d->runtime_root = str_printf("%s/" DAEMON_RUNTIME_DIR, exec_root);
+	if (!d->containers_root || !d->runtime_root)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container engine");
+	d->rt.state_root = d->runtime_root;
+	*out = steal_ptr(&d);
+	return 0;
+}
+
+void daemon_free(struct daemon *d)
+{
+	if (!d)
+		return;
+	free(d->containers_root);
+	free(d->runtime_root);
+	free(d);
+}
+
+void daemon_container_free(struct daemon_container *c)
+{
+	if (!c)
+		return;
+	free(c->id);
+	free(c->name);
+	free(c->image_id);
+	json_decref(c->doc);
+	free(c);
+}
+
+void daemon_container_list_free(struct daemon_container **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		daemon_container_free(list[i]);
+	free(list);
+}
+
+char *daemon_container_dir(const struct daemon *d, const char *id)
+{
+	return str_printf("%s/%s", d->containers_root, id);
+}
+
+const char *daemon_container_status(const struct daemon_container *c)
+{
+	const char *s =
+		json_string_value(json_object_get(json_object_get(c->doc, "State"), "Status"));
+
+	return s ? s : "created";
+}
+
+bool daemon_container_is_running(const struct daemon_container *c)
+{
+	const char *s = daemon_container_status(c);
+
+	return strcmp(s, "running") == 0 || strcmp(s, "paused") == 0;
+}
+
+int daemon_container_exit_code(const struct daemon_container *c)
+{
+	return (int)json_integer_value(
+		json_object_get(json_object_get(c->doc, "State"), "ExitCode"));
+}
+
+/* A recorded "running" whose process the runtime no longer knows alive:
+ * whoever waited for it is gone, and its exit code with it. */
+static void show_lost_end(struct daemon *d, struct daemon_container *c)
+{
+	struct runtime_state *st = NULL;
+	bool alive;
+
+	if (!daemon_container_is_running(c))
+		return;
+	alive = runtime_container_state(&d->rt, c->id, &st, NULL) == 0 &&
+		st->status != RUNTIME_STATUS_STOPPED;
+	runtime_state_free(st);
+	if (!alive)
+		daemon_state_set_exited(c->doc, DAEMON_EXIT_LOST, false, NULL);
+}
+
+/* The container a stored record holds; the record is taken apart. */
+static int from_record(struct daemon *d, struct store_container *rec, struct daemon_container **out,
+		       struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container");
+	if (bjson_load(rec->doc, strlen(rec->doc), SIZE_MAX, &c->doc, err) < 0 ||
+	    bjson_as_object(c->doc, NULL, err) < 0)
+		return berr_prefix(err, "container %s: document", rec->id);
+	c->id = steal_ptr(&rec->id);
+	c->image_id = steal_ptr(&rec->image_id);
+	c->name = str_printf("/%s", rec->name);
+	c->created = rec->created;
+	if (!c->name)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container");
+	show_lost_end(d, c);
+	*out = steal_ptr(&c);
+	return 0;
+}
+
+int daemon_container_lookup(struct daemon *d, const char *ref, struct daemon_container **out,
+			    struct berr **err)
+{
+	_cleanup_(store_container_free_cleanup) struct store_container *rec = NULL;
+
+	if (store_container_lookup(d->db, ref, &rec, err) < 0)
+		return -1;
+	return from_record(d, rec, out, err);
+}
+
+int daemon_container_list(struct daemon *d, struct daemon_container ***out, size_t *n,
+			  struct berr **err)
+{
+	struct store_container **recs = NULL;
+	struct daemon_container **list = NULL;
+	size_t n_recs = 0, count = 0;
+	int ret = -1;
+
+	if (store_container_list(d->db, &recs, &n_recs, err) < 0)
+		return -1;
+	list = calloc(n_recs + 1, sizeof(*list));
+	if (!list) {
+		berr_set(err, BERR_INTERNAL, ENOMEM, "list containers");
+		goto out;
+	}
+	for (; count < n_recs; count++)
+		if (from_record(d, recs[count], &list[count], err) < 0)
+			goto out;
+	*out = steal_ptr(&list);
+	*n = count;
+	count = 0;
+	ret = 0;
+out:
+	daemon_container_list_free(list, count);
+	store_container_list_free(recs, n_recs);
+	return ret;
+}
+
+int daemon_container_save(struct daemon *d, const struct daemon_container *c, struct berr **err)
+{
+	_cleanup_free_ char *text = json_dumps(c->doc, JSON_COMPACT);
+
+	if (!text)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
+	return store_container_update_doc(d->db, c->id, text, err);
+}
+
+int daemon_container_reload(struct daemon *d, struct daemon_container *c, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *fresh = NULL;
+	json_t *doc;
+
+	if (daemon_container_lookup(d, c->id, &fresh, err) < 0)
+		return -1;
+	doc = c->doc;
+	c->doc = steal_ptr(&fresh->doc);
+	fresh->doc = doc;
+	return 0;
+}
+
+int daemon_container_lock(struct daemon *d, const char *id, struct berr **err)
+{
+	_cleanup_free_ char *dir = daemon_container_dir(d, id);
+	_cleanup_close_ int fd = -1;
+
+	if (!dir)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "lock container");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return berr_set(err, errno == ENOENT ? BERR_NOT_FOUND : BERR_INTERNAL, errno,
+				"lock container %s", id);
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return berr_set(err, BERR_INTERNAL, errno, "lock container %s", id);
+	return steal_fd(&fd);
+}
+
+int daemon_container_lower_dirs(struct daemon *d, const struct daemon_container *c, char ***out,
+				struct berr **err)
+{
+	_cleanup_(store_image_free_cleanup) struct store_image *img = NULL;
+	_cleanup_strv_ char **dirs = NULL;
+	_cleanup_free_ char *init = str_printf("%s/%s/" DAEMON_DIR_INIT, d->containers_root, c->id);
+
+	if (!init)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
+	if (store_image_lookup(d->db, c->image_id, &img, err) < 0 ||
+	    image_store_layer_dirs(d->images, img, &dirs, err) < 0)
+		return berr_prefix(err, "container %s", c->id);
+	if (strv_append(&dirs, init) < 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
+	*out = steal_ptr(&dirs);
+	return 0;
+}
+
+/* The HostConfig of a new container: what berth applies (network "none",
+ * Docker's masked and read-only paths, /dev/shm's size) and Docker's
+ * defaults for the rest. */
+static json_t *host_config_json(const struct daemon_create_opts *opts)
+{
+	return json_pack(
+		"{s:n, s:s, s:{s:s, s:{}}, s:s, s:{}, s:{s:s, s:i}, s:b, s:s, s:n, s:n, s:n,"
+		" s:s, s:[], s:[], s:[], s:n, s:n, s:s, s:s, s:n, s:i, s:s, s:b, s:b, s:b, s:n,"
+		" s:s, s:s, s:I, s:s, s:s, s:[sssssssssss], s:[sssss]}",
+		"Binds", "ContainerIDFile", "", "LogConfig", "Type", "none", "Config",
+		"NetworkMode", "none", "PortBindings", "RestartPolicy", "Name", "no",
+		"MaximumRetryCount", 0, "AutoRemove", opts->auto_remove, "VolumeDriver", "",
+		"VolumesFrom", "CapAdd", "CapDrop", "CgroupnsMode", "host", "Dns", "DnsOptions",
+		"DnsSearch", "ExtraHosts", "GroupAdd", "IpcMode", "private", "Cgroup", "", "Links",
+		"OomScoreAdj", 0, "PidMode", "", "Privileged", 0, "PublishAllPorts", 0,
+		"ReadonlyRootfs", 0, "SecurityOpt", "UTSMode", "", "UsernsMode", "", "ShmSize",
+		(json_int_t)DAEMON_SHM_SIZE, "Runtime", "berth-runc", "Isolation", "",
+		"MaskedPaths", "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+		"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap", "ReadonlyPaths",
+		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger");
+}
+
+/* The document of a new container, in Docker's inspect order. */
+static json_t *new_doc(const char *id, const char *created, const char *path, json_t *args,
+		       const char *image_id, json_t *config, const struct daemon_create_opts *opts)
+{
+	return json_pack("{s:s, s:s, s:s, s:O, s:o, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:n,"
+			 " s:o, s:[], s:O, s:{s:s, s:s, s:{}, s:s, s:{s:{s:s, s:s, s:s, s:s, s:i,"
+			 " s:s}}}}",
+			 "Id", id, "Created", created, "Path", path, "Args", args, "State",
+			 daemon_state_new(), "Image", image_id, "Name", "", "RestartCount", 0,
+			 "Driver", "overlay2", "Platform", "linux", "MountLabel", "",
+			 "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs", "HostConfig",
+			 host_config_json(opts), "Mounts", "Config", config, "NetworkSettings",
+			 "Bridge", "", "SandboxID", "", "Ports", "SandboxKey", "", "Networks",
+			 "none", "NetworkID", "", "EndpointID", "", "Gateway", "", "IPAddress", "",
+			 "IPPrefixLen", 0, "MacAddress", "");
+}
+
+/* Records C's row, trying new random names while they collide when the
+ * caller gave none. */
+static int record(struct daemon *d, struct daemon_container *c, const char *given_name,
+		  struct berr **err)
+{
+	for (unsigned attempt = 0;; attempt++) {
+		_cleanup_free_ char *name = NULL;
+		_cleanup_free_ char *text = NULL;
+		_cleanup_berr_ struct berr *aerr = NULL;
+		struct store_container rec;
+
+		name = given_name ? strdup(given_name[0] == '/' ? given_name + 1 : given_name)
+				  : daemon_name_generate(attempt);
+		if (!name)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "container name");
+		free(c->name);
+		c->name = str_printf("/%s", name);
+		if (!c->name || json_object_set_new(c->doc, "Name", json_string(c->name)) < 0 ||
+		    !(text = json_dumps(c->doc, JSON_COMPACT)))
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
+		rec = (struct store_container){ .id = c->id,
+						.name = name,
+						.image_id = c->image_id,
+						.created = c->created,
+						.doc = text };
+		if (store_container_add(d->db, &rec, &aerr) == 0)
+			return 0;
+		if (given_name || aerr->kind != BERR_CONFLICT || attempt + 1 == NAME_ATTEMPTS) {
+			berr_move(err, &aerr);
+			return -1;
+		}
+	}
+}
+
+int daemon_container_create(struct daemon *d, const struct daemon_create_opts *opts,
+			    struct daemon_container **out, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+	_cleanup_(store_image_free_cleanup) struct store_image *img = NULL;
+	_cleanup_(image_config_free_cleanup) struct image_config *cfg = NULL;
+	_cleanup_(image_container_dirs_free_cleanup) struct image_container_dirs *dirs = NULL;
+	_cleanup_json_ json_t *config = NULL;
+	_cleanup_json_ json_t *args = NULL;
+	_cleanup_free_ char *path = NULL;
+	char id[DAEMON_ID_SIZE], hostname[HOSTNAME_MAX + 1], created[TIME_RFC3339_SIZE];
+	struct timespec now;
+
+	if (!opts->image || !*opts->image)
+		return berr_set(err, BERR_INVALID, 0, "no image given");
+	if (opts->tty)
+		return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
+				"a terminal (--tty) is not supported yet");
+	if (opts->name && daemon_name_validate(opts->name, err) < 0)
+		return -1;
+	if (opts->hostname && strlen(opts->hostname) > HOSTNAME_MAX)
+		return berr_set(err, BERR_INVALID, 0, "invalid hostname \"%s\": longer than %d",
+				opts->hostname, HOSTNAME_MAX);
+	if (image_store_lookup(d->images, opts->image, &img, err) < 0 ||
+	    image_store_config(img, &cfg, err) < 0)
+		return -1;
+	if (daemon_id_generate(id, err) < 0)
+		return -1;
+	snprintf(hostname, sizeof(hostname), "%.*s", opts->hostname && *opts->hostname ? 64 : 12,
+		 opts->hostname && *opts->hostname ? opts->hostname : id);
+	if (daemon_config_merge(&cfg->config, opts, hostname, &config, &path, &args, err) < 0)
+		return -1;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	time_format_rfc3339(&now, created);
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->id = strdup(id)) || !(c->image_id = strdup(img->id)))
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "create container");
+	c->created = now.tv_sec;
+	c->doc = new_doc(id, created, path, args, img->id, config, opts);
+	if (!c->doc)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "create container");
+
+	/* The directories first: a recorded container always has them. */
+	if (image_container_dirs_create(d->containers_root, id, &dirs, err) < 0)
+		return berr_prefix(err, "create container");
+	if (daemon_files_write(dirs->dir, hostname, NULL, err) < 0 ||
+	    record(d, c, opts->name, err) < 0) {
+		image_container_dirs_remove(d->containers_root, id, NULL);
+		return -1;
+	}
+	*out = steal_ptr(&c);
+	return 0;
+}
+
+int daemon_container_remove(struct daemon *d, const char *ref, bool force, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+	_cleanup_berr_ struct berr *lerr = NULL;
+	_cleanup_close_ int lock = -1;
+
+	if (daemon_container_lookup(d, ref, &c, err) < 0)
+		return -1;
+	/* A directory already gone is a removal killed half way: finish it. */
+	lock = daemon_container_lock(d, c->id, &lerr);
+	if (lock < 0 && lerr->kind != BERR_NOT_FOUND) {
+		berr_move(err, &lerr);
+		return -1;
+	}
+	if (daemon_container_reload(d, c, err) < 0)
+		return -1;
+	if (daemon_container_is_running(c) && !force)
+		return berr_set(err, BERR_CONFLICT, 0,
+				"You cannot remove a running container %s. Stop the container "
+				"before attempting removal or force remove",
+				c->id);
+	/* Force kills what runs; whatever waits for it then finds it gone. */
+	berr_clear(&lerr);
+	if (runtime_container_delete(&d->rt, c->id, true, &lerr) < 0 &&
+	    lerr->kind != BERR_NOT_FOUND) {
+		berr_move(err, &lerr);
+		return berr_prefix(err, "remove container %s", c->id);
+	}
+	if (image_container_dirs_remove(d->containers_root, c->id, err) < 0)
+		return berr_prefix(err, "remove container %s", c->id);
+	berr_clear(&lerr);
+	if (store_container_delete(d->db, c->id, &lerr) < 0 && lerr->kind != BERR_NOT_FOUND) {
+		berr_move(err, &lerr);
+		return -1;
+	}
+	return 0;
+}
+
+/* "<a>:<b>" of the N dirs of DIRS from the last to the first, as overlay2's
+ * LowerDir lists the top layer first. */
+static char *join_top_first(char *const *dirs)
+{
+	size_t n = strv_length(dirs), len = 1;
+	char *s, *p;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(dirs[i]) + 1;
+	s = p = malloc(len);
+	if (!s)
+		return NULL;
+	*p = '\0';
+	for (size_t i = n; i > 0; i--) {
+		size_t l = strlen(dirs[i - 1]);
+
+		if (p != s)
+			*p++ = ':';
+		memcpy(p, dirs[i - 1], l + 1);
+		p += l;
+	}
+	return s;
+}
+
+static json_t *graph_driver_json(struct daemon *d, const struct daemon_container *c)
+{
+	_cleanup_strv_ char **lower = NULL;
+	_cleanup_free_ char *joined = NULL;
+	_cleanup_free_ char *dir = daemon_container_dir(d, c->id);
+	_cleanup_free_ char *upper = NULL, *merged = NULL, *work = NULL;
+
+	/* A missing image only costs the LowerDir. */
+	if (daemon_container_lower_dirs(d, c, &lower, NULL) == 0)
+		joined = join_top_first(lower);
+	if (!dir || !(upper = str_printf("%s/upper", dir)) ||
+	    !(merged = str_printf("%s/merged", dir)) || !(work = str_printf("%s/work", dir)))
+		return NULL;
+	return json_pack("{s:{s:s, s:s, s:s, s:s}, s:s}", "Data", "LowerDir", joined ? joined : "",
+			 "MergedDir", merged, "UpperDir", upper, "WorkDir", work, "Name",
+			 "overlay2");
+}
+
+int daemon_container_inspect(struct daemon *d, const struct daemon_container *c, json_t **out,
+			     struct berr **err)
+{
+	static const char *const order[] = {
+		"Id",
+		"Created",
+		"Path",
+		"Args",
+		"State",
+		"Image",
+		"ResolvConfPath",
+		"HostnamePath",
+		"HostsPath",
+		"LogPath",
+		"Name",
+		"RestartCount",
+		"Driver",
+		"Platform",
+		"MountLabel",
+		"ProcessLabel",
+		"AppArmorProfile",
+		"ExecIDs",
+		"HostConfig",
+		"GraphDriver",
+		"Mounts",
+		"Config",
+		"NetworkSettings",
+	};
+	_cleanup_json_ json_t *o = json_object();
+	_cleanup_free_ char *dir = daemon_container_dir(d, c->id);
+
+	if (!o || !dir)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "inspect container %s", c->id);
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const char *key = order[i];
+		json_t *v = json_object_get(c->doc, key);
+		_cleanup_free_ char *p = NULL;
+
+		if (strcmp(key, "ResolvConfPath") == 0)
+			v = json_string(p = str_printf("%s/" DAEMON_FILE_RESOLV, dir));
+		else if (strcmp(key, "HostnamePath") == 0)
+			v = json_string(p = str_printf("%s/" DAEMON_FILE_HOSTNAME, dir));
+		else if (strcmp(key, "HostsPath") == 0)
+			v = json_string(p = str_printf("%s/" DAEMON_FILE_HOSTS, dir));
+		else if (strcmp(key, "LogPath") == 0)
+			v = json_string("");
+		else if (strcmp(key, "GraphDriver") == 0)
+			v = graph_driver_json(d, c);
+		else if (strcmp(key, "Name") == 0)
+			v = json_string(c->name);
+		else if (v)
+			v = json_deep_copy(v);
+		else
+			continue;
+		if (json_object_set_new(o, key, v) < 0)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "inspect container %s", c->id);
+	}
+	*out = steal_ptr(&o);
+	return 0;
+}

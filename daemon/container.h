@@ -1,0 +1,195 @@
+/* The container engine: containers made from images with Docker's rules
+ * (ids, names, the merge of the image's run config with the caller's
+ * options), their OCI runtime config, their life (start, exit, removal)
+ * over the in-process OCI runtime, and what they changed (diff, commit,
+ * export).  Each container is a row of the metadata store holding a JSON
+ * document in the shape of `docker container inspect`, a directory under
+ * <data-root>/containers/<id> (overlay upper, work and merged dirs, an init
+ * layer, hostname, hosts, resolv.conf and config.json) and, while it runs,
+ * a runtime container under <exec-root>/runtime.  Nothing here prints or
+ * exits: errors go up as berr, with Docker's messages. */
+#ifndef BERTH_DAEMON_CONTAINER_H
+#define BERTH_DAEMON_CONTAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "image/changes.h"
+#include "image/image.h"
+#include "lib/berr.h"
+#include "lib/cleanup.h"
+
+/* The PATH a container gets when neither the image nor the caller sets
+ * one (Docker's system.DefaultPathEnv). */
+#define DAEMON_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Where the OCI runtime keeps its state, under the exec root: what
+ * `berth-runc --root <exec-root>/runtime list` shows. */
+#define DAEMON_RUNTIME_DIR "runtime"
+
+/* Where containers live, under the data root. */
+#define DAEMON_CONTAINERS_DIR "containers"
+
+/* Docker's exit statuses of a container whose command could not run
+ * (State.ExitCode after a failed start): not found, not executable, any
+ * other start failure. */
+#define DAEMON_EXIT_NOT_FOUND	   127
+#define DAEMON_EXIT_NOT_EXECUTABLE 126
+#define DAEMON_EXIT_UNKNOWN	   128
+
+/* The exit code recorded for a container whose end nobody saw (the process
+ * waiting for it was killed, or the machine rebooted). */
+#define DAEMON_EXIT_LOST 255
+
+struct daemon;
+
+/* The engine over the image store IMAGES (borrowed: it must outlive the
+ * engine), with containers under <its data root>/containers and runtime
+ * state under EXEC_ROOT/runtime (copied).  On success *out owns the engine.
+ * Sets BERR_INTERNAL. */
+int daemon_new(struct image_store *images, const char *exec_root, struct daemon **out,
+	       struct berr **err);
+void daemon_free(struct daemon *d);
+DEFINE_CLEANUP(struct daemon *, daemon_free)
+
+/* What `docker create` takes; everything is borrowed and may be NULL. */
+struct daemon_create_opts {
+	const char *image;	 /* required: a name, id or id prefix */
+	const char *name;	 /* NULL: a random adjective_surname */
+	char *const *cmd;	 /* NULL or empty: the image's Cmd (unless ENTRYPOINT is set) */
+	const char *entrypoint;	 /* NULL: the image's; "" resets it */
+	char *const *env;	 /* "KEY=value"; "KEY" alone removes KEY */
+	const char *working_dir; /* absolute */
+	const char *user;	 /* "uid[:gid]" or names from the container's files */
+	const char *hostname;	 /* NULL: the first 12 hex digits of the id */
+	bool auto_remove;	 /* --rm: removed once it exits */
+	bool tty;		 /* not supported yet: BERR_NOT_IMPLEMENTED */
+};
+
+/* One container: its record and its document, all owned.  DOC has Docker's
+ * inspect shape: Id, Created, Path, Args, State (Status, Running, Pid,
+ * ExitCode, Error, StartedAt, FinishedAt...), Image, Name, HostConfig,
+ * Config... */
+struct daemon_container {
+	char *id;	/* 64 hex digits */
+	char *name;	/* Docker's "/name" */
+	char *image_id; /* "sha256:.." */
+	int64_t created;
+	json_t *doc;
+};
+
+void daemon_container_free(struct daemon_container *c);
+void daemon_container_list_free(struct daemon_container **list, size_t n);
+DEFINE_CLEANUP(struct daemon_container *, daemon_container_free)
+
+/* `docker create`: looks the image up, merges its run config with OPTS as
+ * Docker does, makes the container's directories and files and records it
+ * (as a user of its image).  Nothing is left when it fails.  On success
+ * *out owns the new container, in state "created".  Sets BERR_NOT_FOUND
+ * ("No such image: X"), BERR_INVALID (a bad name, a relative working dir,
+ * no command at all), BERR_CONFLICT (a name in use, with Docker's message),
+ * BERR_NOT_IMPLEMENTED (a terminal), BERR_INTERNAL. */
+int daemon_container_create(struct daemon *d, const struct daemon_create_opts *opts,
+			    struct daemon_container **out, struct berr **err);
+
+/* Finds the container REF names (full id, name with or without "/", or a
+ * unique id prefix).  A container recorded as running whose process is
+ * gone without anyone recording its end shows as exited with
+ * DAEMON_EXIT_LOST.  On success *out owns it.  Sets BERR_NOT_FOUND ("No
+ * such container: REF"), BERR_CONFLICT for an ambiguous prefix,
+ * BERR_INVALID. */
+int daemon_container_lookup(struct daemon *d, const char *ref, struct daemon_container **out,
+			    struct berr **err);
+
+/* Every container, newest first, in a new array *out of *n
+ * (daemon_container_list_free()), each as daemon_container_lookup() shows
+ * it. */
+int daemon_container_list(struct daemon *d, struct daemon_container ***out, size_t *n,
+			  struct berr **err);
+
+/* Docker's State.Status of C: "created", "running", "paused" or
+ * "exited"; borrowed from C. */
+const char *daemon_container_status(const struct daemon_container *c);
+bool daemon_container_is_running(const struct daemon_container *c);
+/* State.ExitCode of C. */
+int daemon_container_exit_code(const struct daemon_container *c);
+
+/* Starts C: mounts its root file system, writes its OCI config (the user
+ * resolved in the container's /etc/passwd and /etc/group), and creates and
+ * starts it in the runtime.  The container's process inherits the caller's
+ * standard input, output and error, and is a child of the caller, who
+ * waits for it (waitpid) and then calls daemon_container_exited().  *pid
+ * gets its host pid.  C's document is updated (State running, Pid,
+ * StartedAt).  On failure nothing stays mounted or created, and the
+ * document records the error with Docker's exit code (State.Error,
+ * State.ExitCode: DAEMON_EXIT_NOT_FOUND for a command that does not exist,
+ * DAEMON_EXIT_NOT_EXECUTABLE for one that cannot be run,
+ * DAEMON_EXIT_UNKNOWN otherwise), as daemon_container_exit_code() reads
+ * it.  Sets BERR_CONFLICT when C runs already, BERR_NOT_FOUND, BERR_INVALID
+ * (no such user or group), BERR_FORBIDDEN, BERR_INTERNAL. */
+int daemon_container_start(struct daemon *d, struct daemon_container *c, pid_t *pid,
+			   struct berr **err);
+
+/* Records the end of C's process, whose waitpid() status is WAIT_STATUS:
+ * State exited with its exit code (128 + signal for a signal), FinishedAt,
+ * OOMKilled; then deletes the runtime container and unmounts the root file
+ * system, and removes C when it was created with auto_remove.  A container
+ * removed meanwhile is fine.  Sets BERR_INTERNAL. */
+int daemon_container_exited(struct daemon *d, struct daemon_container *c, int wait_status,
+			    struct berr **err);
+
+/* Waits for PID (a child of the caller started by
+ * daemon_container_start()) and records its end; *exit_code (may be NULL)
+ * gets the container's exit code.  For callers without an event loop. */
+int daemon_container_wait(struct daemon *d, struct daemon_container *c, pid_t pid, int *exit_code,
+			  struct berr **err);
+
+/* `docker rm`: removes the container REF names, its runtime state, its
+ * directories and its record.  A running container is refused unless FORCE,
+ * which kills it.  Sets BERR_NOT_FOUND, BERR_CONFLICT ("You cannot remove a
+ * running container <id>. Stop the container before attempting removal or
+ * force remove"), BERR_INTERNAL. */
+int daemon_container_remove(struct daemon *d, const char *ref, bool force, struct berr **err);
+
+/* `docker diff`: what C changed over its image, sorted by path, in a new
+ * array *out of *n (image_changes_free()).  Sets BERR_NOT_FOUND,
+ * BERR_INTERNAL. */
+int daemon_container_changes(struct daemon *d, const struct daemon_container *c,
+			     struct image_change **out, size_t *n, struct berr **err);
+
+/* What `docker commit` takes beside the container; borrowed, may be
+ * NULL. */
+struct daemon_commit_opts {
+	const char *reference; /* "repo[:tag]" */
+	const char *comment;   /* --message */
+	const char *author;    /* --author */
+	const char *const *changes;
+	size_t n_changes;
+};
+
+/* `docker commit`: C's changes as a new layer on its image, with C's Config
+ * as the new image's run config (then OPTS's changes), C's id as
+ * "container" and its command as the history line.  The new id goes to
+ * OUT.  Sets BERR_NOT_FOUND, BERR_INVALID (a bad change or reference),
+ * BERR_INTERNAL. */
+int daemon_container_commit(struct daemon *d, const struct daemon_container *c,
+			    const struct daemon_commit_opts *opts, char out[DIGEST_STRING_SIZE],
+			    struct berr **err);
+
+/* `docker export`: C's whole file system as one tar to FD (borrowed).
+ * Sets BERR_NOT_FOUND, BERR_INTERNAL. */
+int daemon_container_export(struct daemon *d, const struct daemon_container *c, int fd,
+			    struct berr **err);
+
+/* `docker container inspect` of C as a new JSON object that *out owns:
+ * the document with the paths of the container's files
+ * (ResolvConfPath, HostnamePath, HostsPath) and its GraphDriver (overlay2
+ * with LowerDir, UpperDir, MergedDir and WorkDir).  Sets BERR_INTERNAL. */
+int daemon_container_inspect(struct daemon *d, const struct daemon_container *c, json_t **out,
+			     struct berr **err);
+
+#endif

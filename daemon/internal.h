@@ -1,0 +1,169 @@
+/* What the files of the container engine share and nothing outside them
+ * (but their unit tests) sees: the engine's layout, Docker's merge of run
+ * configs, user lookups in a container's files, the OCI config builder, the
+ * container's own files, ids and names, and the helpers that edit a
+ * container's State. */
+#ifndef BERTH_DAEMON_INTERNAL_H
+#define BERTH_DAEMON_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "daemon/container.h"
+#include "image/config.h"
+#include "runtime/runtime.h"
+#include "store/store.h"
+
+/* 64 hex digits and a NUL. */
+#define DAEMON_ID_SIZE 65
+
+/* Docker's zero time, for StartedAt and FinishedAt never set. */
+#define DAEMON_ZERO_TIME "0001-01-01T00:00:00Z"
+
+/* Largest /etc/passwd, /etc/group or /etc/resolv.conf read. */
+#define DAEMON_ETC_FILE_MAX (4 * 1024 * 1024)
+
+/* Docker's default size of /dev/shm (HostConfig.ShmSize). */
+#define DAEMON_SHM_SIZE ((int64_t)64 * 1024 * 1024)
+
+struct daemon {
+	struct image_store *images; /* borrowed */
+	struct store *db;	    /* the image store's */
+	char *containers_root;	    /* <data-root>/containers */
+	char *runtime_root;	    /* <exec-root>/runtime */
+	struct runtime_config rt;
+};
+
+/* The files of one container in its directory. */
+#define DAEMON_FILE_CONFIG   "config.json"
+#define DAEMON_FILE_HOSTNAME "hostname"
+#define DAEMON_FILE_HOSTS    "hosts"
+#define DAEMON_FILE_RESOLV   "resolv.conf"
+#define DAEMON_DIR_INIT	     "init"
+
+/* names.c */
+
+/* A new random id: 64 hex digits whose first 12 are not all digits (Docker
+ * never shows a short id that reads as a number).  Sets BERR_INTERNAL. */
+int daemon_id_generate(char out[DAEMON_ID_SIZE], struct berr **err);
+/* Docker's name rule, [a-zA-Z0-9][a-zA-Z0-9_.-]+ after an optional "/".
+ * Sets BERR_INVALID with Docker's message. */
+int daemon_name_validate(const char *name, struct berr **err);
+/* A random Docker-style "adjective_surname"; ATTEMPT > 0 appends a digit
+ * as Docker does after collisions.  The caller frees it; NULL when out of
+ * memory. */
+char *daemon_name_generate(unsigned attempt);
+
+/* config.c */
+
+/* Docker's merge of a container's run config: the caller's OPTS over the
+ * image's run config IMAGE (Env: the caller's, then the image's keys the
+ * caller did not set; Cmd and Entrypoint as `docker run` treats them;
+ * WorkingDir and User when not given).  *config gets a new "Config" object
+ * (Hostname, Domainname, User, Attach*, Tty, OpenStdin, StdinOnce, Env, Cmd,
+ * Image, Volumes, WorkingDir, Entrypoint, OnBuild, Labels...); *path and
+ * *args (new, owned) the command the container runs.  HOSTNAME is the
+ * container's host name.  Sets BERR_INVALID (no command, a relative
+ * working dir), BERR_INTERNAL. */
+int daemon_config_merge(const struct image_run_config *image, const struct daemon_create_opts *opts,
+			const char *hostname, json_t **config, char **path, json_t **args,
+			struct berr **err);
+
+/* The environment of the container's process from its CONFIG: PATH (the
+ * default), HOSTNAME, then Config.Env replacing or adding ("KEY" alone
+ * removes KEY), then HOME=HOME unless set.  A new vector the caller frees;
+ * NULL (BERR_INTERNAL) when out of memory. */
+char **daemon_config_env(const json_t *config, const char *home, struct berr **err);
+
+/* user.c */
+
+/* A user as the container's files resolve it. */
+struct daemon_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t *gids; /* additional groups, the primary group first; owned */
+	size_t n_gids;
+	char *home; /* owned */
+};
+
+void daemon_user_clear(struct daemon_user *u);
+
+/* Resolves SPEC ("", "name", "uid", "name:group", "uid:gid"...) with the
+ * files /etc/passwd and /etc/group of the root file system ROOTFD (read
+ * inside it, symlinks kept inside), as Docker does: a name must exist, a
+ * number need not; without an explicit group, the user's primary group and
+ * the groups listing the user as a member.  On success *out is filled (the
+ * caller clears it).  Sets BERR_INVALID ("unable to find user x: no
+ * matching entries in passwd file"), BERR_INTERNAL. */
+int daemon_user_resolve(int rootfd, const char *spec, struct daemon_user *out, struct berr **err);
+
+/* spec.c */
+
+/* What the OCI config of a container is built from; all borrowed. */
+struct daemon_spec_input {
+	const char *id;
+	const char *rootfs; /* the merged dir */
+	const char *dir;    /* holds hostname, hosts, resolv.conf */
+	const json_t *doc;  /* the container's document: Path, Args, Config */
+	const struct daemon_user *user;
+	bool unprivileged_ports; /* net.ipv4.ip_unprivileged_port_start exists */
+};
+
+/* The OCI runtime config of a container, as Docker's defaults make it:
+ * Entrypoint + Cmd, the environment of daemon_config_env(), the working
+ * dir ("/" by default), the user, Docker's default capabilities (bounding
+ * only for a user other than root), Docker's mounts, masked and read-only
+ * paths, new pid, ipc, uts, mount and network namespaces (loopback only),
+ * the host name, the container's hostname, hosts and resolv.conf bound in,
+ * and the cgroup /berth/<id>.  A new object the caller owns; NULL
+ * (BERR_INTERNAL) when out of memory. */
+json_t *daemon_spec_build(const struct daemon_spec_input *in, struct berr **err);
+
+/* files.c */
+
+/* Writes DIR/hostname (HOSTNAME), DIR/hosts (Docker's for a container
+ * without a network) and DIR/resolv.conf (the host's without loopback name
+ * servers, or Google's when none is left), and the init layer DIR/init
+ * holding the mount points the runtime needs (/proc, /sys, /dev,
+ * /etc/hostname, /etc/hosts, /etc/resolv.conf...), so they never land in
+ * the container's changes.  HOST_RESOLV is the host file to copy (NULL:
+ * /etc/resolv.conf).  Sets BERR_INTERNAL. */
+int daemon_files_write(const char *dir, const char *hostname, const char *host_resolv,
+		       struct berr **err);
+
+/* The resolv.conf a container gets from the host's TEXT; the caller
+ * frees it.  NULL when out of memory. */
+char *daemon_resolv_conf(const char *text);
+
+/* state.c: the State object of a document. */
+
+void daemon_state_set_created(json_t *doc);
+void daemon_state_set_running(json_t *doc, pid_t pid);
+void daemon_state_set_exited(json_t *doc, int exit_code, bool oom_killed, const char *finished);
+/* A failed start: the status stays, Error and ExitCode are set. */
+void daemon_state_set_error(json_t *doc, const char *msg, int exit_code);
+/* A new State object for a container just created. */
+json_t *daemon_state_new(void);
+
+/* container.c */
+
+/* The directory of container ID; the caller frees it. */
+char *daemon_container_dir(const struct daemon *d, const char *id);
+/* Writes C's document to the store.  Sets BERR_NOT_FOUND when C is gone. */
+int daemon_container_save(struct daemon *d, const struct daemon_container *c, struct berr **err);
+/* Rereads C's record from the store (another process may have changed it)
+ * and shows a lost end as exited.  Sets BERR_NOT_FOUND when C is gone. */
+int daemon_container_reload(struct daemon *d, struct daemon_container *c, struct berr **err);
+/* Takes the container's lock (flock on its directory): state changes of
+ * one container by several processes happen one at a time.  Returns the
+ * lock's fd, or -1 with BERR_NOT_FOUND when the directory is gone. */
+int daemon_container_lock(struct daemon *d, const char *id, struct berr **err);
+/* The lower dirs of C's root file system, lowest first: its image's layers
+ * and its init layer.  A new vector the caller frees. */
+int daemon_container_lower_dirs(struct daemon *d, const struct daemon_container *c, char ***out,
+				struct berr **err);
+
+#endif

@@ -1,0 +1,339 @@
+/* A container's life: start (mount its root file system, resolve its user,
+ * check its command, write its OCI config, create and start it in the
+ * runtime), the end of its process (state, runtime deletion, unmount,
+ * --rm), and a blocking wait for callers without an event loop.  Every
+ * state change holds the container's lock, so that processes sharing a data
+ * root change one container one at a time. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon/internal.h"
+#include "image/mount.h"
+#include "lib/fsutil.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/safepath.h"
+
+/* Docker's sysctls for a private network need a kernel that has them. */
+#define UNPRIVILEGED_PORT_SYSCTL "/proc/sys/net/ipv4/ip_unprivileged_port_start"
+
+/* What a start made, for its undo, and the exit code a failure means. */
+struct start_ctx {
+	char *dir, *upper, *work, *merged;
+	bool mounted;
+	bool created;
+	int exit_code;
+};
+
+static void start_ctx_release(struct start_ctx *s)
+{
+	free(s->dir);
+	free(s->upper);
+	free(s->work);
+	free(s->merged);
+}
+
+static void start_undo(struct daemon *d, const char *id, struct start_ctx *s)
+{
+	struct berr *e = NULL;
+
+	if (s->created && runtime_container_delete(&d->rt, id, true, &e) < 0) {
+		blog_warn("container %s: undo start: %s", id, e->msg);
+		berr_clear(&e);
+	}
+	if (s->mounted && image_unmount(s->merged, &e) < 0) {
+		blog_warn("container %s: undo start: %s", id, e->msg);
+		berr_clear(&e);
+	}
+}
+
+/* What a process killed before it recorded the end of a run left: the
+ * runtime container and the root file system mount. */
+static void clear_leftovers(struct daemon *d, const char *id, const char *merged)
+{
+	runtime_container_delete(&d->rt, id, true, NULL);
+	while (image_unmount(merged, NULL) == 0)
+		;
+}
+
+static bool is_executable(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+/* Opens NAME inside ROOTFD relative to CWD; -1 when it is not there. */
+static int open_in(int rootfd, const char *cwd, const char *dir, const char *name)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (name[0] == '/')
+		path = strdup(name);
+	else if (dir && dir[0] == '/')
+		path = str_printf("%s/%s", dir, name);
+	else
+		path = str_printf("%s/%s/%s", cwd, dir ? dir : ".", name);
+	if (!path)
+		return -1;
+	return safepath_open(rootfd, path, O_PATH, NULL);
+}
+
+/* Checks that the container's command can be run before the runtime is
+ * asked to, so that a missing or unusable one fails the start with
+ * Docker's message and exit code, as runc's create does for Docker.  PATH
+ * is searched as Go's exec.LookPath does. */
+static int check_command(int rootfd, const char *name, char *const *env, const char *cwd,
+			 int *exit_code, struct berr **err)
+{
+	_cleanup_free_ char *search = NULL;
+	const char *path = DAEMON_DEFAULT_PATH;
+	char *save = NULL;
+
+	if (strchr(name, '/')) {
+		_cleanup_close_ int fd = open_in(rootfd, cwd, NULL, name);
+
+		if (fd < 0) {
+			*exit_code = DAEMON_EXIT_NOT_FOUND;
+			return berr_set(err, BERR_NOT_FOUND, 0,
+					"unable to start container process: exec: \"%s\": stat "
+					"%s: no such file or directory",
+					name, name);
+		}
+		if (!is_executable(fd)) {
+			*exit_code = DAEMON_EXIT_NOT_EXECUTABLE;
+			return berr_set(err, BERR_FORBIDDEN, 0,
+					"unable to start container process: exec: \"%s\": "
+					"permission denied",
+					name);
+		}
+		return 0;
+	}
+	for (size_t i = 0; env && env[i]; i++)
+		if (str_has_prefix(env[i], "PATH="))
+			path = env[i] + 5;
+	search = strdup(path);
+	if (!search)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "command lookup");
+	for (char *dir = search; dir; dir = save) {
+		_cleanup_close_ int fd = -1;
+
+		save = strchr(dir, ':');
+		if (save)
+			*save++ = '\0';
+		fd = open_in(rootfd, cwd, dir, name);
+		if (fd >= 0 && is_executable(fd))
+			return 0;
+	}
+	*exit_code = DAEMON_EXIT_NOT_FOUND;
+	return berr_set(err, BERR_NOT_FOUND, 0,
+			"unable to start container process: exec: \"%s\": executable file not "
+			"found in $PATH",
+			name);
+}
+
+/* Writes the OCI config into the container's directory, the bundle. */
+static int write_config(struct daemon *d, const struct daemon_container *c,
+			const struct start_ctx *s, const struct daemon_user *user,
+			struct berr **err)
+{
+	struct daemon_spec_input in = {
+		.id = c->id,
+		.rootfs = s->merged,
+		.dir = s->dir,
+		.doc = c->doc,
+		.user = user,
+		.unprivileged_ports = fs_exists(UNPRIVILEGED_PORT_SYSCTL),
+	};
+	_cleanup_json_ json_t *spec = daemon_spec_build(&in, err);
+	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *path = str_printf("%s/" DAEMON_FILE_CONFIG, s->dir);
+
+	if (!spec)
+		return -1;
+	text = json_dumps(spec, JSON_INDENT(1));
+	if (!text || !path)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s: OCI config", c->id);
+	return fs_write_file_replace(path, text, strlen(text), 0600, err);
+}
+
+/* Everything start does up to a running process; S records what to
+ * undo. */
+static int start_steps(struct daemon *d, struct daemon_container *c, struct start_ctx *s,
+		       pid_t *pid, struct berr **err)
+{
+	const json_t *config = json_object_get(c->doc, "Config");
+	const char *user_spec = json_string_value(json_object_get(config, "User"));
+	const char *workdir = json_string_value(json_object_get(config, "WorkingDir"));
+	const char *path = json_string_value(json_object_get(c->doc, "Path"));
+	struct runtime_create_opts opts = { .id = c->id };
+	struct daemon_user user = { 0 };
+	_cleanup_strv_ char **lower = NULL;
+	_cleanup_strv_ char **env = NULL;
+	_cleanup_free_ char *cwd = NULL;
+	_cleanup_close_ int rootfd = -1;
+	int ret = -1;
+
+	if (daemon_container_lower_dirs(d, c, &lower, err) < 0)
+		return -1;
+	if (image_mount_overlay((const char *const *)lower, strv_length(lower), s->upper, s->work,
+				s->merged, err) < 0)
+		return berr_prefix(err, "container %s: root file system", c->id);
+	s->mounted = true;
+	rootfd = open(s->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "open %s", s->merged);
+	if (daemon_user_resolve(rootfd, user_spec, &user, err) < 0)
+		return -1;
+	cwd = safepath_clean(workdir && *workdir ? workdir : "/", err);
+	env = daemon_config_env(config, user.home, err);
+	if (!cwd || !env)
+		goto out;
+	/* Docker makes a working dir the image lacks. */
+	if (strcmp(cwd, "/") != 0) {
+		int fd = safepath_mkdir_p(rootfd, cwd, 0755, err);
+
+		if (fd < 0) {
+			berr_prefix(err, "working directory %s", cwd);
+			goto out;
+		}
+		close(fd);
+	}
+	if (!path) {
+		berr_set(err, BERR_INVALID, 0, "No command specified");
+		goto out;
+	}
+	if (check_command(rootfd, path, env, cwd, &s->exit_code, err) < 0)
+		goto out;
+	if (write_config(d, c, s, &user, err) < 0)
+		goto out;
+	opts.bundle = s->dir;
+	if (runtime_container_create(&d->rt, &opts, pid, err) < 0)
+		goto out;
+	s->created = true;
+	if (runtime_container_start(&d->rt, c->id, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	daemon_user_clear(&user);
+	return ret;
+}
+
+int daemon_container_start(struct daemon *d, struct daemon_container *c, pid_t *pid_out,
+			   struct berr **err)
+{
+	_cleanup_(start_ctx_release) struct start_ctx s = { .exit_code = DAEMON_EXIT_UNKNOWN };
+	_cleanup_close_ int lock = -1;
+	pid_t pid = 0;
+
+	lock = daemon_container_lock(d, c->id, err);
+	if (lock < 0 || daemon_container_reload(d, c, err) < 0)
+		return -1;
+	if (daemon_container_is_running(c))
+		return berr_set(err, BERR_CONFLICT, 0, "container %s is already running", c->id);
+	s.dir = daemon_container_dir(d, c->id);
+	s.upper = str_printf("%s/upper", s.dir ? s.dir : "");
+	s.work = str_printf("%s/work", s.dir ? s.dir : "");
+	s.merged = str_printf("%s/merged", s.dir ? s.dir : "");
+	if (!s.dir || !s.upper || !s.work || !s.merged)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "start container %s", c->id);
+	clear_leftovers(d, c->id, s.merged);
+	if (start_steps(d, c, &s, &pid, err) < 0) {
+		start_undo(d, c->id, &s);
+		daemon_state_set_error(c->doc, *err ? (*err)->msg : "", s.exit_code);
+		daemon_container_save(d, c, NULL);
+		return -1;
+	}
+	daemon_state_set_running(c->doc, pid);
+	if (daemon_container_save(d, c, err) < 0) {
+		start_undo(d, c->id, &s);
+		waitpid(pid, NULL, 0);
+		return berr_prefix(err, "start container %s", c->id);
+	}
+	*pid_out = pid;
+	return 0;
+}
+
+static int exit_code_of(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return DAEMON_EXIT_LOST;
+}
+
+int daemon_container_exited(struct daemon *d, struct daemon_container *c, int wait_status,
+			    struct berr **err)
+{
+	_cleanup_free_ char *merged = NULL;
+	_cleanup_berr_ struct berr *lerr = NULL;
+	struct runtime_state *st = NULL;
+	bool oom = false, auto_remove;
+	int lock;
+
+	/* Removed meanwhile (rm -f): nothing is left to record. */
+	lock = daemon_container_lock(d, c->id, &lerr);
+	if (lock >= 0 && daemon_container_reload(d, c, &lerr) < 0) {
+		close(lock);
+		lock = -1;
+	}
+	if (lock < 0) {
+		if (lerr->kind == BERR_NOT_FOUND)
+			return 0;
+		berr_move(err, &lerr);
+		return -1;
+	}
+	if (runtime_container_state(&d->rt, c->id, &st, NULL) == 0) {
+		oom = st->oom_killed;
+		runtime_state_free(st);
+	}
+	/* The end is recorded before the clean-up, which can take a while
+	 * (unmounting an overlay syncs its upper dir); the lock keeps a new
+	 * start out until the clean-up is done. */
+	daemon_state_set_exited(c->doc, exit_code_of(wait_status), oom, NULL);
+	if (daemon_container_save(d, c, &lerr) < 0 && lerr->kind != BERR_NOT_FOUND) {
+		close(lock);
+		berr_move(err, &lerr);
+		return -1;
+	}
+	berr_clear(&lerr);
+	if (runtime_container_delete(&d->rt, c->id, true, &lerr) < 0 &&
+	    lerr->kind != BERR_NOT_FOUND)
+		blog_warn("container %s: %s", c->id, lerr->msg);
+	berr_clear(&lerr);
+	merged = str_printf("%s/%s/merged", d->containers_root, c->id);
+	if (merged && image_unmount(merged, &lerr) < 0 && lerr->kind != BERR_NOT_FOUND)
+		blog_warn("container %s: %s", c->id, lerr->msg);
+	berr_clear(&lerr);
+	close(lock);
+	auto_remove =
+		json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"));
+	if (auto_remove && daemon_container_remove(d, c->id, true, &lerr) < 0 &&
+	    lerr->kind != BERR_NOT_FOUND) {
+		berr_move(err, &lerr);
+		return -1;
+	}
+	return 0;
+}
+
+int daemon_container_wait(struct daemon *d, struct daemon_container *c, pid_t pid, int *exit_code,
+			  struct berr **err)
+{
+	int status = 0;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return berr_set(err, BERR_INTERNAL, errno, "wait for container %s", c->id);
+	if (daemon_container_exited(d, c, status, err) < 0)
+		return -1;
+	if (exit_code)
+		*exit_code = exit_code_of(status);
+	return 0;
+}
