@@ -25,18 +25,6 @@
  * another process is writing. */
 #define IMAGE_STORE_LOCK "lock"
 
-/* The store with the fd of its lock, which only open and free use; the
- * other files see the struct image_store it starts with. */
-struct image_store_locked {
-	struct image_store st;
-	int lock_fd;
-};
-
-static struct image_store_locked *locked(struct image_store *st)
-{
-	return (struct image_store_locked *)((char *)st - offsetof(struct image_store_locked, st));
-}
-
 void image_store_free(struct image_store *st)
 {
 	if (!st)
@@ -46,8 +34,8 @@ void image_store_free(struct image_store *st)
 	free(st->layers_dir);
 	free(st->root);
 	/* Closing the last fd of the lock's open file drops the lock. */
-	cleanup_closep(&locked(st)->lock_fd);
-	free(locked(st));
+	cleanup_closep(&st->lock_fd);
+	free(st);
 }
 
 const char *image_store_root(const struct image_store *st)
@@ -206,19 +194,18 @@ static int lock_and_clean(struct image_store *st, int *lock_fd, struct berr **er
 
 int image_store_open(const char *root, struct image_store **out, struct berr **err)
 {
-	struct image_store_locked *l = calloc(1, sizeof(*l));
-	_cleanup_(image_store_free_cleanup) struct image_store *st = l ? &l->st : NULL;
+	_cleanup_(image_store_free_cleanup) struct image_store *st = calloc(1, sizeof(*st));
 
 	if (!root)
 		root = IMAGE_STORE_DEFAULT_ROOT;
 	if (!st)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "open image store");
-	l->lock_fd = -1;
+	st->lock_fd = -1;
 	if (!(st->root = strdup(root)) || !(st->layers_dir = str_printf("%s/layers", root)))
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "open image store");
 	if (fs_mkdir_p(st->layers_dir, 0700, err) < 0 ||
 	    image_blob_store_open(root, &st->blobs, err) < 0 ||
-	    store_open(root, &st->db, err) < 0 || lock_and_clean(st, &l->lock_fd, err) < 0)
+	    store_open(root, &st->db, err) < 0 || lock_and_clean(st, &st->lock_fd, err) < 0)
 		return berr_prefix(err, "open image store %s", root);
 	*out = steal_ptr(&st);
 	return 0;

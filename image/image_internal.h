@@ -10,6 +10,7 @@ struct image_store {
 	char *layers_dir; /* <root>/layers */
 	struct image_blob_store *blobs;
 	struct store *db;
+	int lock_fd; /* <root>/lock, held shared while the store is open */
 };
 
 #endif

@@ -492,7 +492,7 @@ static int unpack_run(struct unpack *u, int fd, struct berr **err)
 	u->data = malloc(LAYER_CHUNK);
 	if (u->raw == NULL || u->tar == NULL || u->ctx == NULL || u->buf == NULL || u->data == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "allocate archive reader");
-	archive_read_support_filter_all(u->raw);
+	image_layer_read_filters(u->raw);
 	archive_read_support_format_raw(u->raw);
 	archive_read_support_format_empty(u->raw);
 	if (archive_read_open_fd(u->raw, fd, LAYER_CHUNK) != ARCHIVE_OK)
@@ -875,4 +875,12 @@ out:
 	if (r < 0)
 		return berr_prefix(err, "pack %s", dir);
 	return 0;
+}
+
+void image_layer_read_filters(struct archive *a)
+{
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_bzip2(a);
 }

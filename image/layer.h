@@ -42,4 +42,11 @@ int image_layer_unpack(int fd, const char *dest, struct image_layer_info *info, 
  * BERR_NOT_FOUND when DIR is missing, BERR_INTERNAL otherwise. */
 int image_layer_pack(const char *dir, int fd, struct berr **err);
 
+struct archive;
+
+/* Lets libarchive reader A take the compressions images come in (gzip,
+ * zstd, xz, bzip2) and no filter that would run an external program on
+ * untrusted input. */
+void image_layer_read_filters(struct archive *a);
+
 #endif

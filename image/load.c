@@ -454,7 +454,7 @@ static int read_archive(struct load *ld, int fd, struct berr **err)
 
 	if (!a)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "read archive");
-	archive_read_support_filter_all(a);
+	image_layer_read_filters(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_fd(a, fd, LOAD_CHUNK) != ARCHIVE_OK)
 		return berr_set(err, BERR_INVALID, 0, "read archive: %s", archive_msg(a));

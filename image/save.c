@@ -20,6 +20,7 @@
 
 #include "image/archive.h"
 #include "image/image_internal.h"
+#include "image/layer.h"
 #include "image/reference.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
@@ -1017,7 +1018,7 @@ static int stream_uncompressed(struct stream *k, int fd, struct berr **err)
 
 	if (!raw)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "read %s", k->name);
-	archive_read_support_filter_all(raw);
+	image_layer_read_filters(raw);
 	archive_read_support_format_raw(raw);
 	archive_read_support_format_empty(raw);
 	if (archive_read_open_fd(raw, fd, SAVE_CHUNK) != ARCHIVE_OK)
