@@ -85,6 +85,8 @@ struct save {
 	struct save_blob *blobs;
 	size_t n_blobs;
 	struct archive *a;
+	int fd;	   /* where the archive goes */
+	bool cut;  /* after a failure: nothing more goes to fd */
 	char *buf; /* SAVE_CHUNK bytes for copying blobs */
 };
 
@@ -1264,10 +1266,27 @@ static int write_oci(struct save *s, struct berr **err)
 	return put_file(s, "index.json", index, len, 0, err);
 }
 
+static la_ssize_t out_write(struct archive *a, void *data, const void *buf, size_t len)
+{
+	struct save *s = data;
+
+	/* What libarchive writes while it is freed after a failure (the rest
+	 * of a short entry as zeros, the end of the archive) would make a
+	 * broken archive look whole: it is dropped. */
+	if (s->cut)
+		return (la_ssize_t)len;
+	if (fs_write_all(s->fd, buf, len) < 0) {
+		archive_set_error(a, errno, "write: %s", strerror(errno));
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
 /* A tar writer on FD that writes each piece at once (no blocking into
  * 10240-byte records, no padding of the last one, as Go's tar writer). */
 static int open_writer(struct save *s, int fd, struct berr **err)
 {
+	s->fd = fd;
 	s->a = archive_write_new();
 	s->buf = malloc(SAVE_CHUNK);
 	if (!s->a || !s->buf)
@@ -1275,7 +1294,7 @@ static int open_writer(struct save *s, int fd, struct berr **err)
 	if (archive_write_set_format_pax_restricted(s->a) != ARCHIVE_OK ||
 	    archive_write_add_filter_none(s->a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(s->a, 0) != ARCHIVE_OK ||
-	    archive_write_open_fd(s->a, fd) != ARCHIVE_OK)
+	    archive_write_open2(s->a, s, NULL, out_write, NULL, NULL) != ARCHIVE_OK)
 		return berr_set(err, BERR_INTERNAL, archive_errno(s->a), "save: %s",
 				archive_msg(s->a));
 	return 0;
@@ -1302,10 +1321,8 @@ int image_save(struct image_store *st, const char *const *names, size_t n,
 	}
 	r = 0;
 out:
-	/* Cut off where the failure was: closing would pad a short entry with
-	 * zeros and end the archive as if it were whole. */
-	if (r < 0 && s.a)
-		archive_write_fail(s.a);
+	/* Cut off where the failure was (see out_write()). */
+	s.cut = r < 0;
 	save_release(&s);
 	return r;
 }
