@@ -721,8 +721,13 @@ static int check_image(struct save *s, struct save_image *si, const json_t *cfg,
 			return berr_set(err, BERR_INTERNAL, 0,
 					"image %s: layer %zu is %s, its config makes it %s",
 					img->id, i, img->layers[i], chain);
-		if (store_layer_lookup(s->st->db, img->layers[i], &si->rows[i], err) < 0)
+		if (store_layer_lookup(s->st->db, img->layers[i], &si->rows[i], err) < 0) {
+			/* The image's own layer missing is damage, not a name
+			 * the user got wrong. */
+			if (err && *err && (*err)->kind == BERR_NOT_FOUND)
+				(*err)->kind = BERR_INTERNAL;
 			return berr_prefix(err, "image %s", img->id);
+		}
 		row = si->rows[i];
 		if (strcmp(row->diff_id, diff_id) != 0 || row->size < 0)
 			return berr_set(err, BERR_INTERNAL, 0, "image %s: layer %s is damaged",
@@ -1007,8 +1012,9 @@ static void read_freep(struct archive **a)
 		archive_read_free(*a);
 }
 
-/* Copies the uncompressed bytes of blob FD (a tar, tar.gz or tar.zst), as
- * the layer unpacker reads them. */
+/* Copies the uncompressed bytes of blob FD (a tar, plain or compressed),
+ * read with the filters the layer unpacker uses, so they are the bytes its
+ * DiffID was computed over. */
 static int stream_uncompressed(struct stream *k, int fd, struct berr **err)
 {
 	_cleanup_(read_freep) struct archive *raw = archive_read_new();
@@ -1042,7 +1048,8 @@ fail:
 
 /* Writes entry NAME from blob BLOB: SIZE bytes whose digest is WANT,
  * uncompressed when UNCOMPRESS.  A blob that does not give exactly those
- * bytes fails (what was written stays: the archive is truncated). */
+ * bytes (a damaged store) fails; what was written stays, and image_save()
+ * cuts the archive off there. */
 static int put_blob(struct save *s, const char *name, const char *blob, bool uncompress,
 		    uint64_t size, const char *want, time_t mtime, struct berr **err)
 {
