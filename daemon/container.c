@@ -59,6 +59,8 @@ void daemon_container_free(struct daemon_container *c)
 	free(c->name);
 	free(c->image_id);
 	json_decref(c->doc);
+	if (c->waiter_fd >= 0)
+		close(c->waiter_fd);
 	free(c);
 }
 
@@ -95,14 +97,29 @@ int daemon_container_exit_code(const struct daemon_container *c)
 		json_object_get(json_object_get(c->doc, "State"), "ExitCode"));
 }
 
-/* A recorded "running" whose process the runtime no longer knows alive:
- * whoever waited for it is gone, and its exit code with it. */
+/* Whether a process holds the waiter's lock of container ID. */
+static bool has_waiter(struct daemon *d, const char *id)
+{
+	_cleanup_free_ char *path = str_printf("%s/%s/" DAEMON_FILE_WAITER, d->containers_root, id);
+	_cleanup_close_ int fd = -1;
+
+	if (!path)
+		return false;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	return flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+/* A recorded "running" without a waiter whose process the runtime no
+ * longer knows alive: whoever waited for it is gone, and its exit code
+ * with it.  With a waiter, its end is only about to be recorded. */
 static void show_lost_end(struct daemon *d, struct daemon_container *c)
 {
 	struct runtime_state *st = NULL;
 	bool alive;
 
-	if (!daemon_container_is_running(c))
+	if (!daemon_container_is_running(c) || c->waiter_fd >= 0 || has_waiter(d, c->id))
 		return;
 	alive = runtime_container_state(&d->rt, c->id, &st, NULL) == 0 &&
 		st->status != RUNTIME_STATUS_STOPPED;
@@ -120,6 +137,7 @@ static int from_record(struct daemon *d, struct store_container *rec, struct dae
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container");
+	c->waiter_fd = -1;
 	if (bjson_load(rec->doc, strlen(rec->doc), SIZE_MAX, &c->doc, err) < 0 ||
 	    bjson_as_object(c->doc, NULL, err) < 0)
 		return berr_prefix(err, "container %s: document", rec->id);
@@ -339,6 +357,8 @@ int daemon_container_create(struct daemon *d, const struct daemon_create_opts *o
 	clock_gettime(CLOCK_REALTIME, &now);
 	time_format_rfc3339(&now, created);
 	c = calloc(1, sizeof(*c));
+	if (c)
+		c->waiter_fd = -1;
 	if (!c || !(c->id = strdup(id)) || !(c->image_id = strdup(img->id)))
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "create container");
 	c->created = now.tv_sec;

@@ -80,6 +80,11 @@ struct daemon_container {
 	char *image_id; /* "sha256:.." */
 	int64_t created;
 	json_t *doc;
+	/* The waiter's lock: held from daemon_container_start() to
+	 * daemon_container_exited() by the process that waits for the
+	 * container, so that others tell a process whose end is about to be
+	 * recorded from one whose waiter is gone; -1 when not held here. */
+	int waiter_fd;
 };
 
 void daemon_container_free(struct daemon_container *c);

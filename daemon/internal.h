@@ -43,6 +43,7 @@ struct daemon {
 #define DAEMON_FILE_HOSTS    "hosts"
 #define DAEMON_FILE_RESOLV   "resolv.conf"
 #define DAEMON_DIR_INIT	     "init"
+#define DAEMON_FILE_WAITER   "waiter.lock"
 
 /* names.c */
 

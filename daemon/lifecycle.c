@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,6 +52,25 @@ static void start_undo(struct daemon *d, const char *id, struct start_ctx *s)
 		blog_warn("container %s: undo start: %s", id, e->msg);
 		berr_clear(&e);
 	}
+}
+
+/* Takes the waiter's lock of the container in DIR (see struct
+ * daemon_container); returns its fd.  Sets BERR_CONFLICT when another
+ * process waits for the container. */
+static int take_waiter(const char *dir, const char *id, struct berr **err)
+{
+	_cleanup_free_ char *path = str_printf("%s/" DAEMON_FILE_WAITER, dir);
+	_cleanup_close_ int fd = -1;
+
+	if (!path)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "start container %s", id);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "open %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return berr_set(err, errno == EWOULDBLOCK ? BERR_CONFLICT : BERR_INTERNAL, errno,
+				"container %s is waited for by another process", id);
+	return steal_fd(&fd);
 }
 
 /* What a process killed before it recorded the end of a run left: the
@@ -230,6 +250,7 @@ int daemon_container_start(struct daemon *d, struct daemon_container *c, pid_t *
 {
 	_cleanup_(start_ctx_release) struct start_ctx s = { .exit_code = DAEMON_EXIT_UNKNOWN };
 	_cleanup_close_ int lock = -1;
+	_cleanup_close_ int waiter = -1;
 	pid_t pid = 0;
 
 	lock = daemon_container_lock(d, c->id, err);
@@ -243,6 +264,9 @@ int daemon_container_start(struct daemon *d, struct daemon_container *c, pid_t *
 	s.merged = str_printf("%s/merged", s.dir ? s.dir : "");
 	if (!s.dir || !s.upper || !s.work || !s.merged)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "start container %s", c->id);
+	waiter = take_waiter(s.dir, c->id, err);
+	if (waiter < 0)
+		return -1;
 	clear_leftovers(d, c->id, s.merged);
 	if (start_steps(d, c, &s, &pid, err) < 0) {
 		start_undo(d, c->id, &s);
@@ -256,6 +280,9 @@ int daemon_container_start(struct daemon *d, struct daemon_container *c, pid_t *
 		waitpid(pid, NULL, 0);
 		return berr_prefix(err, "start container %s", c->id);
 	}
+	if (c->waiter_fd >= 0)
+		close(c->waiter_fd);
+	c->waiter_fd = steal_fd(&waiter);
 	*pid_out = pid;
 	return 0;
 }
@@ -274,6 +301,9 @@ int daemon_container_exited(struct daemon *d, struct daemon_container *c, int wa
 {
 	_cleanup_free_ char *merged = NULL;
 	_cleanup_berr_ struct berr *lerr = NULL;
+	/* Released on the way out: the end is recorded, or was by whoever
+	 * removed the container. */
+	_cleanup_close_ int waiter = steal_fd(&c->waiter_fd);
 	struct runtime_state *st = NULL;
 	bool oom = false, auto_remove;
 	int lock;
