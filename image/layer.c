@@ -877,6 +877,46 @@ out:
 	return 0;
 }
 
+int image_layer_diff_id(int fd, struct image_layer_info *info, struct berr **err)
+{
+	_cleanup_(archive_freep) struct archive *a = archive_read_new();
+	_cleanup_free_ char *buf = malloc(LAYER_CHUNK);
+	struct digest_ctx *ctx = digest_new();
+	struct archive_entry *e;
+	uint64_t size = 0;
+	int r;
+
+	if (!a || !buf || !ctx) {
+		digest_free(ctx);
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "allocate archive reader");
+	}
+	image_layer_read_filters(a);
+	archive_read_support_format_raw(a);
+	archive_read_support_format_empty(a);
+	if (archive_read_open_fd(a, fd, LAYER_CHUNK) != ARCHIVE_OK)
+		goto broken;
+	r = archive_read_next_header(a, &e);
+	if (r < ARCHIVE_WARN && r != ARCHIVE_EOF)
+		goto broken;
+	while (r != ARCHIVE_EOF) {
+		la_ssize_t n = archive_read_data(a, buf, LAYER_CHUNK);
+
+		if (n < 0)
+			goto broken;
+		if (n == 0)
+			break;
+		digest_update(ctx, buf, (size_t)n);
+		size += (uint64_t)n;
+	}
+	digest_final(ctx, info->diff_id);
+	digest_free(ctx);
+	info->size = size;
+	return 0;
+broken:
+	digest_free(ctx);
+	return berr_set(err, BERR_INVALID, 0, "%s", archive_msg(a));
+}
+
 void image_layer_read_filters(struct archive *a)
 {
 	archive_read_support_filter_gzip(a);

@@ -42,6 +42,11 @@ int image_layer_unpack(int fd, const char *dest, struct image_layer_info *info, 
  * BERR_NOT_FOUND when DIR is missing, BERR_INTERNAL otherwise. */
 int image_layer_pack(const char *dir, int fd, struct berr **err);
 
+/* The DiffID and size of the layer archive read from FD (borrowed, read to
+ * its end) without unpacking it: the digest of the decompressed stream.
+ * Sets BERR_INVALID for a broken or truncated compression. */
+int image_layer_diff_id(int fd, struct image_layer_info *info, struct berr **err);
+
 struct archive;
 
 /* Lets libarchive reader A take the compressions images come in (gzip,

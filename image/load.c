@@ -611,6 +611,29 @@ static struct load_job *find_job(struct load *ld, const char *chain)
 	return NULL;
 }
 
+/* The store has layer KNOWN, so the archive's file FILE (blob BLOB) is not
+ * unpacked; as Docker does, it must still hold that layer.  An uncompressed
+ * file is its own DiffID and a blob the store recorded was checked when it
+ * was unpacked; anything else is decompressed and hashed. */
+static int check_known_layer(struct load *ld, const struct store_layer *known, const char *diff,
+			     const char *blob, const char *file, struct berr **err)
+{
+	_cleanup_close_ int fd = -1;
+	struct image_layer_info info;
+
+	if (strcmp(blob, diff) == 0 ||
+	    (known->blob_digest && strcmp(known->blob_digest, blob) == 0))
+		return 0;
+	fd = image_blob_open(ld->st->blobs, blob, err);
+	if (fd < 0 || image_layer_diff_id(fd, &info, err) < 0)
+		return berr_prefix(err, "layer %s", file);
+	if (strcmp(info.diff_id, diff) != 0)
+		return berr_set(err, BERR_INVALID, 0,
+				"layer DiffID mismatch: %s holds %s, the config says %s", file,
+				info.diff_id, diff);
+	return 0;
+}
+
 /* Queues the unpack of layer CHAIN unless the store or an earlier image of
  * the archive has it; *size gets its size when the store has it. */
 static int want_layer(struct load *ld, const char *chain, const char *diff, const char *blob,
@@ -622,7 +645,7 @@ static int want_layer(struct load *ld, const char *chain, const char *diff, cons
 
 	if (store_layer_lookup(ld->st->db, chain, &known, &lerr) == 0) {
 		*size = known->size;
-		return 0;
+		return check_known_layer(ld, known, diff, blob, file, err);
 	}
 	if (lerr->kind != BERR_NOT_FOUND) {
 		berr_move(err, &lerr);

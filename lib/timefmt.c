@@ -35,7 +35,7 @@ void time_now_rfc3339(char out[TIME_RFC3339_SIZE])
 int time_parse_rfc3339(const char *text, struct timespec *out)
 {
 	struct tm tm = { 0 };
-	const char *p = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+	const char *p = text ? strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
 	long nsec = 0, scale = 100000000;
 	time_t secs;
 

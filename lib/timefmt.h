@@ -13,7 +13,7 @@ void time_now_rfc3339(char out[TIME_RFC3339_SIZE]);
 
 /* Parses an RFC 3339 time ("2026-11-22T07:45:01.5Z",
  * "2026-11-22T08:45:01+01:00") into *out.  Returns 0, or -1 when TEXT is
- * not one. */
+ * not one or NULL. */
 int time_parse_rfc3339(const char *text, struct timespec *out);
 
 #endif

@@ -784,7 +784,7 @@ class Berth:
             if top.exists():
                 for dirpath, dirnames, filenames in os.walk(top):
                     rel = os.path.relpath(dirpath, top)
-                    names += [os.path.join(rel, n) for n in dirnames + filenames]
+                    names += [os.path.normpath(os.path.join(rel, n)) for n in dirnames + filenames]
                     if sub == "layers":
                         dirnames.clear()  # a layer's own files are not the store's
             state[sub] = sorted(names)

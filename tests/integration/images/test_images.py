@@ -67,6 +67,7 @@ def test_import_from_stdin_with_changes(berth, busybox_rootfs_tar):
 
 
 def test_import_bad_change_is_refused_and_stores_nothing(berth, busybox_rootfs_tar):
+    berth.ok("images")  # the store exists, empty
     before = berth.snapshot()
     res = berth("import", "-c", "FROB x", str(busybox_rootfs_tar), "bad:1")
     assert res.rc == 1
@@ -134,7 +135,7 @@ def test_history(berth):
     assert re.match(r"IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$", lines[0])
     assert len(lines) == 2
     assert lines[1].startswith(image_id[7:19])
-    assert "import" in lines[1] and "busybox 1." in lines[1]
+    assert "import" in lines[1] and "busybox v1." in lines[1]
     assert berth.ok("history", "-q", "--no-trunc", "busybox").split() == [image_id]
 
 
@@ -234,8 +235,37 @@ def evil_layer():
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("damage", ["truncated", "missing-layer", "bad-blob-digest",
-                                    "escaping-entry", "bad-manifest"])
+def docker_archive(path, layers, tag):
+    """Writes a docker-archive at PATH of one image whose layers are the tar
+    bytes LAYERS, its config naming their true DiffIDs."""
+    diff_ids = ["sha256:" + hashlib.sha256(layer).hexdigest() for layer in layers]
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "config": {"Cmd": ["sh"]},
+                         "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+    config_name = hashlib.sha256(config).hexdigest() + ".json"
+    files = [(f"{i}/layer.tar", layer) for i, layer in enumerate(layers)]
+    files.append((config_name, config))
+    files.append(("manifest.json", json.dumps([{
+        "Config": config_name, "RepoTags": [tag],
+        "Layers": [f"{i}/layer.tar" for i in range(len(layers))]}]).encode()))
+    with tarfile.open(path, "w") as t:
+        for name, data in files:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+
+
+EXPECTED_ERROR = {
+    "truncated": "Truncated",
+    "missing-layer": "layer.tar",
+    "bad-blob-digest": "digest mismatch",
+    "swapped-layer": "DiffID mismatch",
+    "escaping-entry": "../../escaped",
+    "bad-manifest": "manifest.json",
+}
+
+
+@pytest.mark.parametrize("damage", sorted(EXPECTED_ERROR))
 def test_bad_archive_is_refused_and_store_unchanged(berth, tmp_path, damage):
     busybox(berth)
     good = tmp_path / "good.tar"
@@ -256,19 +286,24 @@ def test_bad_archive_is_refused_and_store_unchanged(berth, tmp_path, damage):
                 d = d[:-1] + bytes([d[-1] ^ 1])
             return m, d
         rewrite_archive(good, bad, flip)
-    elif damage == "escaping-entry":
+    elif damage == "swapped-layer":
+        # The store has the layer the config names, but the archive's file
+        # is another one: refused all the same, as Docker refuses it.
         def swap(m, d):
             if m.name.endswith("layer.tar"):
                 return m, evil_layer()
             return m, d
         rewrite_archive(good, bad, swap)
+    elif damage == "escaping-entry":
+        docker_archive(bad, [evil_layer()], "evil:1")
     else:
         rewrite_archive(good, bad, lambda m, d: (m, b"[{") if m.name == "manifest.json"
                         else (m, d))
     before = berth.snapshot()
     res = berth("load", "-i", bad)
     assert res.rc == 1, str(res)
-    assert res.err.startswith("Error: ") and len(res.err.strip()) > len("Error: "), str(res)
+    assert res.err.startswith("Error: "), str(res)
+    assert EXPECTED_ERROR[damage] in res.err, str(res)
     assert berth.snapshot() == before
     assert not (berth.data_root.parent / "escaped").exists()
     assert not os.path.exists("/escaped")

@@ -40,6 +40,7 @@ static void test_parse_rejects_what_is_not_rfc3339(void **state)
 {
 	struct timespec t;
 
+	assert_int_equal(time_parse_rfc3339(NULL, &t), -1);
 	assert_int_equal(time_parse_rfc3339("", &t), -1);
 	assert_int_equal(time_parse_rfc3339("2026-11-18 20:26:40Z", &t), -1);
 	assert_int_equal(time_parse_rfc3339("2026-11-18T11:06:40", &t), -1);
