@@ -113,9 +113,11 @@ static int run_foreground(struct daemon *d, struct daemon_container *c, int stat
 	waited_set(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	if (daemon_container_start(d, c, &pid, &err) < 0) {
-		/* Docker's codes for a command that cannot run. */
+		/* Docker's codes for a command that cannot run, which the
+		 * failed start recorded. */
 		code = daemon_container_exit_code(c);
-		if (code != DAEMON_EXIT_NOT_FOUND && code != DAEMON_EXIT_NOT_EXECUTABLE)
+		if (!err || (err->kind != BERR_NOT_FOUND && err->kind != BERR_FORBIDDEN) ||
+		    (code != DAEMON_EXIT_NOT_FOUND && code != DAEMON_EXIT_NOT_EXECUTABLE))
 			code = status_on_error;
 		cli_report(err);
 		if (json_is_true(

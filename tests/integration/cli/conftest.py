@@ -22,7 +22,6 @@ import pytest
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # The cgroup parent of berth's containers: /berth/<id> in every hierarchy.
 CGROUP_PARENT = "berth"
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 IMAGE = "busybox"
 
 

@@ -13,10 +13,8 @@ import re
 import signal
 import subprocess
 import tarfile
-import time
 from pathlib import Path
 
-import pytest
 
 IMAGE = "busybox"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
