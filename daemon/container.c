@@ -91,6 +91,18 @@ bool daemon_container_is_running(const struct daemon_container *c)
 	return strcmp(s, "running") == 0 || strcmp(s, "paused") == 0;
 }
 
+bool daemon_container_id_running(const char *user_id, void *arg)
+{
+	struct daemon_container *c = NULL;
+	bool running;
+
+	if (daemon_container_lookup(arg, user_id, &c, NULL) < 0)
+		return false;
+	running = daemon_container_is_running(c);
+	daemon_container_free(c);
+	return running;
+}
+
 int daemon_container_exit_code(const struct daemon_container *c)
 {
 	return (int)json_integer_value(

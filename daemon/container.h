@@ -120,6 +120,9 @@ int daemon_container_list(struct daemon *d, struct daemon_container ***out, size
  * "exited"; borrowed from C. */
 const char *daemon_container_status(const struct daemon_container *c);
 bool daemon_container_is_running(const struct daemon_container *c);
+/* An image_user_running_fn for image_store_remove(): whether container
+ * USER_ID of the daemon ARG is running (an unknown one is not). */
+bool daemon_container_id_running(const char *user_id, void *arg);
 /* State.ExitCode of C. */
 int daemon_container_exit_code(const struct daemon_container *c);
 

@@ -378,8 +378,46 @@ static void drop_freed(struct image_store *st, struct store_layer *freed, size_t
 	}
 }
 
+/* Docker's conflicts for deleting IMG (or, with REF_NAME, removing its
+ * only reference NAME) while containers use it.  Sets *keep when FORCE
+ * goes past stopped users: the references go, the image stays. */
+static int user_conflict(struct image_store *st, const struct store_image *img, const char *name,
+			 const char *ref_name, bool force, image_user_running_fn running, void *arg,
+			 bool *keep, struct berr **err)
+{
+	_cleanup_strv_ char **users = NULL;
+	const char *hex = img->id + strlen("sha256:");
+
+	*keep = false;
+	if (store_image_users(st->db, img->id, &users, err) < 0)
+		return -1;
+	if (!users[0])
+		return 0;
+	/* Untagging would leave the container's image dangling: Docker wants
+	 * that forced. */
+	if (ref_name && !force)
+		return berr_set(err, BERR_CONFLICT, 0,
+				"conflict: unable to remove repository reference \"%s\" (must "
+				"force) - container %.12s is using its referenced image %.12s",
+				name, users[0], hex);
+	for (size_t i = 0; users[i]; i++)
+		if (!running || running(users[i], arg))
+			return berr_set(err, BERR_CONFLICT, 0,
+					"conflict: unable to delete %.12s (cannot be forced) - "
+					"image is being used by running container %.12s",
+					hex, users[i]);
+	if (!force)
+		return berr_set(err, BERR_CONFLICT, 0,
+				"conflict: unable to delete %.12s (must be forced) - image is "
+				"being used by stopped container %.12s",
+				hex, users[0]);
+	*keep = true;
+	return 0;
+}
+
 int image_store_remove(struct image_store *st, const char *name, bool force,
-		       struct image_remove_result *res, struct berr **err)
+		       image_user_running_fn running, void *arg, struct image_remove_result *res,
+		       struct berr **err)
 {
 	_cleanup_(store_image_free_cleanup) struct store_image *img = NULL;
 	_cleanup_free_ char *ref_name = NULL;
@@ -387,6 +425,7 @@ int image_store_remove(struct image_store *st, const char *name, bool force,
 	_cleanup_free_ char *deleted = NULL;
 	struct store_layer *freed = NULL;
 	size_t n_freed = 0;
+	bool keep;
 
 	if (!untagged)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "remove image");
@@ -413,17 +452,21 @@ int image_store_remove(struct image_store *st, const char *name, bool force,
 		if (!f || strv_append_owned(&untagged, &f) < 0)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "remove image");
 	}
-	if (!force) {
-		_cleanup_strv_ char **users = NULL;
-
-		if (store_image_users(st->db, img->id, &users, err) < 0)
+	if (user_conflict(st, img, name, ref_name, force, running, arg, &keep, err) < 0)
+		return -1;
+	if (keep) {
+		/* The stopped containers hold the image's layers: it stays,
+		 * untagged, and goes with an rmi once they are gone. */
+		if (store_begin(st->db, err) < 0)
 			return -1;
-		if (users[0] != NULL)
-			return berr_set(
-				err, BERR_CONFLICT, 0,
-				"conflict: unable to delete %s (cannot be forced) - image is "
-				"being used by running container %s",
-				ref_name ? name : img->id + strlen("sha256:"), users[0]);
+		for (size_t i = 0; i < img->n_refs; i++)
+			if (store_ref_remove(st->db, img->refs[i].name, NULL, err) < 0) {
+				store_rollback(st->db);
+				return berr_prefix(err, "untag %s", img->refs[i].name);
+			}
+		if (store_commit(st->db, err) < 0)
+			return -1;
+		goto done;
 	}
 	if (store_image_delete(st->db, img->id, force, &freed, &n_freed, err) < 0)
 		return -1;

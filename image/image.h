@@ -77,15 +77,23 @@ struct image_remove_result {
 };
 void image_remove_result_clear(struct image_remove_result *res);
 
-/* `docker rmi NAME`: by a reference that is one of several tags of its
- * image, only that tag goes; otherwise the image goes with all its tags,
- * and the layers no other image uses lose their directories and blobs after
- * the database commit.  By id, an image with several references needs
- * FORCE.  An image a container uses is refused unless FORCE.  *res (may be
- * NULL) says what happened and is the caller's to clear.  Sets
+/* Whether container USER_ID, which uses an image, is running; ARG is the
+ * caller's.  Lets rmi tell Docker's hard conflicts from soft ones. */
+typedef bool (*image_user_running_fn)(const char *user_id, void *arg);
+
+/* `docker rmi NAME` with Docker's rules: by a reference that is one of
+ * several of its image, only that reference goes.  Otherwise the image goes
+ * with all its references, and the layers no other image uses lose their
+ * directories and blobs after the database commit; by id, an image with
+ * references in several repositories needs FORCE.  An image that
+ * containers use (RUNNING tells which of them run; NULL counts them all as
+ * running) is refused: always while one runs, else unless FORCE, and then
+ * only its references go, the image staying for its containers.  *res (may
+ * be NULL) says what happened and is the caller's to clear.  Sets
  * BERR_NOT_FOUND, BERR_CONFLICT with Docker's messages, BERR_INTERNAL. */
 int image_store_remove(struct image_store *st, const char *name, bool force,
-		       struct image_remove_result *res, struct berr **err);
+		       image_user_running_fn running, void *arg, struct image_remove_result *res,
+		       struct berr **err);
 
 /* The unpacked layer directories of IMG, lowest first, in a new string
  * vector the caller owns (strv_free()).  Sets BERR_NOT_FOUND when a layer

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -151,6 +154,21 @@ static const enum runtime_ns_type join_order[] = {
 	RUNTIME_NS_TIME, RUNTIME_NS_PID, RUNTIME_NS_MOUNT,
 };
 
+/* Brings up the loopback device of a new network namespace, as runc does:
+ * a container without other networking still reaches its own services. */
+static int loopback_up(struct berr **err)
+{
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { .ifr_name = "lo" };
+
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "read the flags of lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "bring up lo");
+	return 0;
+}
+
 int runtime_stage_run(const struct runtime_stage *stage, struct berr **err)
 {
 	int new_flags = stage->new_flags;
@@ -187,6 +205,8 @@ int runtime_stage_run(const struct runtime_stage *stage, struct berr **err)
 	if ((new_flags & ~CLONE_NEWCGROUP) != 0 && unshare(new_flags & ~CLONE_NEWCGROUP) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "create namespaces (flags 0x%x)",
 				new_flags & ~CLONE_NEWCGROUP);
+	if ((new_flags & CLONE_NEWNET) && loopback_up(err) < 0)
+		return -1;
 	if (runtime_sync_expect(stage->sync_fd, RUNTIME_SYNC_GO, NULL, "the cgroup", err) < 0)
 		return -1;
 	if ((new_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)

@@ -30,6 +30,11 @@ struct cli {
  * CLI; NULL with the error printed when it cannot be opened. */
 struct image_store *cli_images(struct cli *cli);
 
+/* The container engine over the CLI's image store, a new one the caller
+ * frees with daemon_free(); NULL with the error printed. */
+struct daemon;
+struct daemon *cli_engine_open(struct cli *cli);
+
 /* Each command returns the process exit status; errors are printed by
  * cli_report().  ARGV[0] is the command's own name. */
 

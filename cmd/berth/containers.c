@@ -35,21 +35,6 @@ static const int forwarded[] = {
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-/* The engine over the CLI's image store; NULL with the error printed. */
-static struct daemon *open_engine(struct cli *cli)
-{
-	struct daemon *d = NULL;
-	struct berr *err = NULL;
-
-	if (!cli_images(cli))
-		return NULL;
-	if (daemon_new(cli->images, cli->exec_root, &d, &err) < 0) {
-		cli_report(err);
-		return NULL;
-	}
-	return d;
-}
-
 static struct daemon_container *one_container(struct daemon *d, const char *ref);
 
 /* Prints ERR as docker prints a daemon's error and returns STATUS. */
@@ -426,7 +411,7 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 
 	if (parsed >= 0)
 		return parsed;
-	d = open_engine(cli);
+	d = cli_engine_open(cli);
 	if (!d)
 		return RUN_ERROR_STATUS;
 	if (daemon_container_create(d, &f.opts, &c, &err) < 0)
@@ -456,7 +441,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		printf("%s\n", id);
 		return 0;
 	}
-	d = open_engine(cli);
+	d = cli_engine_open(cli);
 	if (!d)
 		return RUN_ERROR_STATUS;
 	if (daemon_container_create(d, &f.opts, &c, &err) < 0)
@@ -511,7 +496,7 @@ int cmd_start(struct cli *cli, int argc, char **argv)
 	if (attach) {
 		_cleanup_(daemon_container_free_cleanup) struct daemon_container *ctr = NULL;
 
-		d = open_engine(cli);
+		d = cli_engine_open(cli);
 		if (!d || !(ctr = one_container(d, argv[optind])))
 			return 1;
 		fflush(stdout);
@@ -714,7 +699,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("ps", "accepts no arguments.");
-	d = open_engine(cli);
+	d = cli_engine_open(cli);
 	if (!d)
 		return 1;
 	if (daemon_container_list(d, &list, &n, &err) < 0)
@@ -805,7 +790,7 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("rm", "requires at least 1 argument.");
-	d = open_engine(cli);
+	d = cli_engine_open(cli);
 	if (!d)
 		return 1;
 	for (int i = optind; i < argc; i++) {
@@ -856,7 +841,7 @@ int cmd_diff(struct cli *cli, int argc, char **argv)
 	}
 	if (argc != 2)
 		return cli_usage_error("diff", "requires exactly 1 argument.");
-	d = open_engine(cli);
+	d = cli_engine_open(cli);
 	if (!d || !(c = one_container(d, argv[1])))
 		return 1;
 	if (daemon_container_changes(d, c, &changes, &n, &err) < 0)
@@ -920,7 +905,7 @@ int cmd_commit(struct cli *cli, int argc, char **argv)
 	copts.reference = argc - optind == 2 ? argv[optind + 1] : NULL;
 	copts.changes = (const char *const *)changes;
 	copts.n_changes = strv_length(changes);
-	d = open_engine(cli);
+	d = cli_engine_open(cli);
 	if (!d || !(ctr = one_container(d, argv[optind])))
 		return 1;
 	if (daemon_container_commit(d, ctr, &copts, id, &err) < 0)
@@ -964,7 +949,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 				"or redirect\n");
 		return 1;
 	}
-	d = open_engine(cli);
+	d = cli_engine_open(cli);
 	if (!d || !(ctr = one_container(d, argv[optind])))
 		return 1;
 	if (output) {
@@ -1028,7 +1013,7 @@ int cmd_container_inspect(struct cli *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("container inspect", "requires at least 1 argument.");
-	d = open_engine(cli);
+	d = cli_engine_open(cli);
 	if (!all || !d)
 		return 1;
 	for (int i = optind; i < argc; i++) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd/berth/cli.h"
+#include "daemon/container.h"
 #include "image/archive.h"
 #include "image/query.h"
 #include "image/reference.h"
@@ -679,6 +680,7 @@ int cmd_rmi(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	_cleanup_(daemon_free_cleanup) struct daemon *d = NULL;
 	bool force = false;
 	int c, status = 0;
 
@@ -701,13 +703,15 @@ int cmd_rmi(struct cli *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("rmi", "requires at least 1 argument.");
-	if (!cli_images(cli))
+	d = cli_engine_open(cli);
+	if (!d)
 		return 1;
 	for (int i = optind; i < argc; i++) {
 		struct image_remove_result res = { 0 };
 		struct berr *err = NULL;
 
-		if (image_store_remove(cli->images, argv[i], force, &res, &err) < 0) {
+		if (image_store_remove(cli->images, argv[i], force, daemon_container_id_running, d,
+				       &res, &err) < 0) {
 			/* Like docker: report, go on with the next name, fail at the end. */
 			fprintf(stderr, "Error: %s\n", err->msg);
 			berr_free(err);

@@ -9,6 +9,7 @@
 
 #include "berth-config.h"
 #include "cmd/berth/cli.h"
+#include "daemon/container.h"
 #include "lib/log.h"
 
 struct command {
@@ -109,6 +110,20 @@ struct image_store *cli_images(struct cli *cli)
 		return NULL;
 	}
 	return cli->images;
+}
+
+struct daemon *cli_engine_open(struct cli *cli)
+{
+	struct daemon *d = NULL;
+	struct berr *err = NULL;
+
+	if (!cli_images(cli))
+		return NULL;
+	if (daemon_new(cli->images, cli->exec_root, &d, &err) < 0) {
+		cli_report(err);
+		return NULL;
+	}
+	return d;
 }
 
 int cli_report(struct berr *err)

@@ -42,6 +42,20 @@ def test_new_namespaces_are_new(runtime, make_bundle):
         assert inside[name] != host, f"{name} namespace is the host's"
 
 
+def test_new_network_namespace_has_loopback_up(runtime, make_bundle):
+    """As runc does, a new network namespace gets lo up (and nothing else),
+    so a container without networking still reaches its own services."""
+    b = make_bundle(["sh", "-c", "ls /sys/class/net; cat /sys/class/net/lo/flags; "
+                                 "httpd -p 127.0.0.1:8080 -h /etc && "
+                                 "wget -q -O - http://127.0.0.1:8080/passwd | head -n 1"])
+    res = runtime.run(b)
+    assert res.rc == 0, str(res)
+    ifaces, flags, reached = res.out.split()
+    assert ifaces == "lo"
+    assert int(flags, 16) & 0x1, f"lo is down: flags {flags}"
+    assert reached.startswith("root:")
+
+
 def test_pid_1_is_the_process(runtime, make_bundle):
     b = make_bundle(["sh", "-c", "echo pid=$$; cat /proc/1/cmdline | tr '\\0' ' '; echo; "
                                  "ls /proc | grep -c '^[0-9]'"])

@@ -246,7 +246,7 @@ static void test_rmi_untag_then_delete(void **state)
 	assert_true(fs_exists(dir));
 
 	/* One tag among several: only the tag goes. */
-	assert_int_equal(image_store_remove(f->st, "a:1", false, &res, NULL), 0);
+	assert_int_equal(image_store_remove(f->st, "a:1", false, NULL, NULL, &res, NULL), 0);
 	assert_null(res.deleted);
 	assert_int_equal(strv_length(res.untagged), 1);
 	assert_string_equal(res.untagged[0], "a:1");
@@ -255,7 +255,7 @@ static void test_rmi_untag_then_delete(void **state)
 	assert_lookup(f->st, "a:2", a);
 
 	/* By id with two references: must be forced. */
-	assert_int_equal(image_store_remove(f->st, a, false, &res, &err), -1);
+	assert_int_equal(image_store_remove(f->st, a, false, NULL, NULL, &res, &err), -1);
 	assert_int_equal(err->kind, BERR_CONFLICT);
 	snprintf(want, sizeof(want),
 		 "conflict: unable to delete %.12s (must be forced) - image is referenced in "
@@ -266,7 +266,8 @@ static void test_rmi_untag_then_delete(void **state)
 	assert_lookup(f->st, "busybox", a);
 	assert_true(fs_exists(dir));
 
-	assert_int_equal(image_store_remove(f->st, a + strlen("sha256:"), true, &res, NULL), 0);
+	assert_int_equal(
+		image_store_remove(f->st, a + strlen("sha256:"), true, NULL, NULL, &res, NULL), 0);
 	assert_non_null(res.deleted);
 	assert_string_equal(res.deleted, a);
 	assert_int_equal(strv_length(res.untagged), 2);
@@ -284,7 +285,7 @@ static void test_rmi_untag_then_delete(void **state)
 		while ((de = readdir(d)))
 			assert_int_equal(de->d_name[0], '.');
 	}
-	assert_int_equal(image_store_remove(f->st, "busybox", false, NULL, &err), -1);
+	assert_int_equal(image_store_remove(f->st, "busybox", false, NULL, NULL, NULL, &err), -1);
 	assert_int_equal(err->kind, BERR_NOT_FOUND);
 	berr_clear(&err);
 }
@@ -298,7 +299,7 @@ static void test_rmi_last_tag_deletes(void **state)
 
 	import(f->st, "solo", "solo:1", a);
 	dir = layer_dir(f->st, "solo:1");
-	assert_int_equal(image_store_remove(f->st, "solo:1", false, &res, NULL), 0);
+	assert_int_equal(image_store_remove(f->st, "solo:1", false, NULL, NULL, &res, NULL), 0);
 	assert_non_null(res.deleted);
 	assert_string_equal(res.untagged[0], "solo:1");
 	image_remove_result_clear(&res);
@@ -323,7 +324,7 @@ static void test_rmi_by_id_one_repository(void **state)
 	ref.digest = (char *)digest;
 	assert_int_equal(store_ref_add(image_store_db(f->st), &ref, a, NULL, NULL), 0);
 	assert_lookup(f->st, name, a);
-	assert_int_equal(image_store_remove(f->st, a, false, &res, NULL), 0);
+	assert_int_equal(image_store_remove(f->st, a, false, NULL, NULL, &res, NULL), 0);
 	assert_string_equal(res.deleted, a);
 	assert_int_equal(strv_length(res.untagged), 2);
 	assert_true(strv_contains(res.untagged, "busybox:latest"));
@@ -334,7 +335,7 @@ static void test_rmi_by_id_one_repository(void **state)
 	snprintf(name, sizeof(name), "docker.io/library/other@%s", digest);
 	ref.repo = (char *)"docker.io/library/other";
 	assert_int_equal(store_ref_add(image_store_db(f->st), &ref, a, NULL, NULL), 0);
-	assert_int_equal(image_store_remove(f->st, a, false, &res, &err), -1);
+	assert_int_equal(image_store_remove(f->st, a, false, NULL, NULL, &res, &err), -1);
 	assert_int_equal(err->kind, BERR_CONFLICT);
 	berr_clear(&err);
 	assert_int_equal(image_count(f->st), 1);
@@ -398,29 +399,77 @@ static void test_two_layers(void **state)
 	assert_int_equal(json_integer_value(json_object_get(j, "Size")), 2);
 
 	/* Both layers are freed with the image, and their directories go. */
-	assert_int_equal(image_store_remove(f->st, id, false, NULL, NULL), 0);
+	assert_int_equal(image_store_remove(f->st, id, false, NULL, NULL, NULL, NULL), 0);
 	assert_false(fs_exists(bottom));
 	assert_false(fs_exists(top));
+}
+
+static bool never_running(const char *user_id, void *arg)
+{
+	(*(int *)arg)++;
+	return false;
 }
 
 static void test_rmi_in_use(void **state)
 {
 	struct fixture *f = *state;
-	char a[DIGEST_STRING_SIZE];
+	char a[DIGEST_STRING_SIZE], want[256];
+	struct image_remove_result res = { 0 };
 	_cleanup_free_ char *dir = NULL;
 	struct berr *err = NULL;
+	int asked = 0;
 
 	import(f->st, "used", "used:1", a);
 	dir = layer_dir(f->st, "used:1");
 	assert_int_equal(store_image_user_add(image_store_db(f->st), a, "ctr123", NULL), 0);
-	assert_int_equal(image_store_remove(f->st, "used:1", false, NULL, &err), -1);
+
+	/* Untagging would leave the container's image dangling. */
+	assert_int_equal(image_store_remove(f->st, "used:1", false, NULL, NULL, NULL, &err), -1);
 	assert_int_equal(err->kind, BERR_CONFLICT);
-	assert_string_equal(err->msg, "conflict: unable to delete used:1 (cannot be forced) - "
-				      "image is being used by running container ctr123");
+	snprintf(want, sizeof(want),
+		 "conflict: unable to remove repository reference \"used:1\" (must force) - "
+		 "container ctr123 is using its referenced image %.12s",
+		 a + strlen("sha256:"));
+	assert_string_equal(err->msg, want);
 	berr_clear(&err);
+
+	/* A running user is a conflict even with force (NULL: all run). */
+	assert_int_equal(image_store_remove(f->st, "used:1", true, NULL, NULL, NULL, &err), -1);
+	snprintf(want, sizeof(want),
+		 "conflict: unable to delete %.12s (cannot be forced) - image is being used by "
+		 "running container ctr123",
+		 a + strlen("sha256:"));
+	assert_string_equal(err->msg, want);
+	berr_clear(&err);
+
+	/* A stopped one needs force by id... */
+	assert_int_equal(image_store_remove(f->st, a, false, never_running, &asked, NULL, &err),
+			 -1);
+	snprintf(want, sizeof(want),
+		 "conflict: unable to delete %.12s (must be forced) - image is being used by "
+		 "stopped container ctr123",
+		 a + strlen("sha256:"));
+	assert_string_equal(err->msg, want);
+	berr_clear(&err);
+	assert_true(asked > 0);
 	assert_lookup(f->st, "used:1", a);
+
+	/* ...and with force only the references go: the container keeps
+	 * the image and its layer. */
+	assert_int_equal(
+		image_store_remove(f->st, "used:1", true, never_running, &asked, &res, NULL), 0);
+	assert_null(res.deleted);
+	assert_string_equal(res.untagged[0], "used:1");
+	image_remove_result_clear(&res);
+	assert_int_equal(image_count(f->st), 1);
+	assert_lookup(f->st, a, a);
 	assert_true(fs_exists(dir));
-	assert_int_equal(image_store_remove(f->st, "used:1", true, NULL, NULL), 0);
+
+	/* Once the container is gone, the image goes. */
+	assert_int_equal(store_image_user_remove(image_store_db(f->st), "ctr123", NULL), 0);
+	assert_int_equal(image_store_remove(f->st, a, false, NULL, NULL, &res, NULL), 0);
+	assert_string_equal(res.deleted, a);
+	image_remove_result_clear(&res);
 	assert_int_equal(image_count(f->st), 0);
 	assert_false(fs_exists(dir));
 }

@@ -307,13 +307,13 @@ static void test_gzip_shares_layer(void **state)
 	/* The store kept the layer's first blob; the plain tar was not kept. */
 	assert_int_equal(count_dir(blobs), 3);
 
-	assert_int_equal(image_store_remove(f->st, "first:1", false, &res, NULL), 0);
+	assert_int_equal(image_store_remove(f->st, "first:1", false, NULL, NULL, &res, NULL), 0);
 	assert_non_null(res.deleted);
 	image_remove_result_clear(&res);
 	assert_int_equal(count_dir(layers), 1);
 	assert_int_equal(count_dir(blobs), 2);
 	assert_lookup(f->st, "second:1", id2);
-	assert_int_equal(image_store_remove(f->st, "second:1", false, &res, NULL), 0);
+	assert_int_equal(image_store_remove(f->st, "second:1", false, NULL, NULL, &res, NULL), 0);
 	image_remove_result_clear(&res);
 	assert_int_equal(count_dir(layers), 0);
 	assert_int_equal(count_dir(blobs), 0);
