@@ -19,16 +19,16 @@
 #define IMAGE_ARCHIVE_MAX IMAGE_IMPORT_MAX
 
 /* Media types of the manifests and blobs both formats name. */
-#define IMAGE_MEDIA_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define IMAGE_MEDIA_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define IMAGE_MEDIA_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define IMAGE_MEDIA_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define IMAGE_MEDIA_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define IMAGE_MEDIA_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define IMAGE_MEDIA_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define IMAGE_MEDIA_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define IMAGE_MEDIA_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define IMAGE_MEDIA_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar"
+#define IMAGE_MEDIA_OCI_INDEX	      "application/vnd.oci.image.index.v1+json"
+#define IMAGE_MEDIA_OCI_MANIFEST      "application/vnd.oci.image.manifest.v1+json"
+#define IMAGE_MEDIA_OCI_CONFIG	      "application/vnd.oci.image.config.v1+json"
+#define IMAGE_MEDIA_OCI_LAYER	      "application/vnd.oci.image.layer.v1.tar"
+#define IMAGE_MEDIA_OCI_LAYER_GZIP    "application/vnd.oci.image.layer.v1.tar+gzip"
+#define IMAGE_MEDIA_OCI_LAYER_ZSTD    "application/vnd.oci.image.layer.v1.tar+zstd"
+#define IMAGE_MEDIA_DOCKER_MANIFEST   "application/vnd.docker.distribution.manifest.v2+json"
+#define IMAGE_MEDIA_DOCKER_LIST	      "application/vnd.docker.distribution.manifest.list.v2+json"
+#define IMAGE_MEDIA_DOCKER_CONFIG     "application/vnd.docker.container.image.v1+json"
+#define IMAGE_MEDIA_DOCKER_LAYER      "application/vnd.docker.image.rootfs.diff.tar"
 #define IMAGE_MEDIA_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 enum image_archive_format {

@@ -387,14 +387,24 @@ def test_container_inspect(ctr):
 
 
 def test_rmi_of_an_image_in_use_is_refused(ctr):
+    image_id = ctr.berth.inspect(IMAGE)["Id"]
     ctr.run("--name", "user1", IMAGE, "true")
+    cid = json.loads(ctr.ok("container", "inspect", "user1"))[0]["Id"]
     res = ctr("rmi", IMAGE)
     assert res.rc == 1
-    assert "conflict" in res.err, str(res)
+    assert (f'conflict: unable to remove repository reference "{IMAGE}" (must force) - '
+            f"container {cid[:12]} is using its referenced image {image_id[7:19]}") in res.err, \
+        str(res)
+    res = ctr("rmi", image_id)
+    assert res.rc == 1
+    assert (f"conflict: unable to delete {image_id[7:19]} (must be forced) - image is being "
+            f"used by stopped container {cid[:12]}") in res.err, str(res)
     assert ctr.berth.inspect(IMAGE)
-    # Not even by force: the container's file system is the image's.
-    assert ctr("rmi", "-f", IMAGE).rc == 1
-    assert ctr.run("--rm", IMAGE, "true").rc == 0
+    # Forced, the tag goes; the image stays for the container's file system.
+    res = ctr("rmi", "-f", IMAGE)
+    assert res.rc == 0 and res.out == f"Untagged: {IMAGE}:latest\n", str(res)
+    assert ctr.berth.inspect(image_id)["RepoTags"] == []
+    assert ctr.run("--rm", image_id, "true").rc == 0
 
     assert ctr("rm", "user1").rc == 0
-    assert ctr("rmi", IMAGE).rc == 0
+    assert ctr("rmi", image_id).rc == 0
