@@ -471,35 +471,6 @@ int image_changes_list(const char *const *lower_dirs, size_t n, const char *uppe
  * Commit.
  */
 
-/* What a commit made so far, undone on failure. */
-struct commit_undo {
-	struct image_store *st;
-	char layer_blob[DIGEST_STRING_SIZE]; /* "" unless this commit added it */
-	char config_blob[DIGEST_STRING_SIZE];
-	char *tmp_dir; /* the unpacked layer before it has its name */
-	char *final_dir;
-	bool renamed; /* tmp_dir went to final_dir, not yet committed */
-	bool layer_known;
-	char known_blob[DIGEST_STRING_SIZE]; /* the known layer's blob, "" when none */
-	bool in_tx;
-};
-
-static void commit_undo_run(struct commit_undo *u)
-{
-	if (u->in_tx)
-		store_rollback(u->st->db);
-	if (u->renamed && rename(u->final_dir, u->tmp_dir) < 0)
-		fs_remove_tree(u->final_dir, NULL);
-	if (u->tmp_dir)
-		fs_remove_tree(u->tmp_dir, NULL);
-	if (u->config_blob[0])
-		image_blob_delete(u->st->blobs, u->config_blob, NULL);
-	if (u->layer_blob[0])
-		image_blob_delete(u->st->blobs, u->layer_blob, NULL);
-	free(u->tmp_dir);
-	free(u->final_dir);
-}
-
 /* The packer's side of the pipe between it and the blob writer. */
 struct pack_job {
 	const char *dir;
@@ -611,28 +582,6 @@ fail:
 	return -1;
 }
 
-/* LEN bytes at DATA as a new blob; as store_layer_blob() for OUT and
- * CREATED. */
-static int put_blob(struct image_store *st, const char *data, size_t len,
-		    char out[DIGEST_STRING_SIZE], char created[DIGEST_STRING_SIZE],
-		    struct berr **err)
-{
-	_cleanup_(image_blob_writer_abort_cleanup) struct image_blob_writer *w = NULL;
-	char digest[DIGEST_STRING_SIZE];
-	bool existed;
-
-	digest_bytes(data, len, digest);
-	existed = image_blob_exists(st->blobs, digest);
-	if (image_blob_writer_open(st->blobs, digest, (int64_t)len, IMAGE_CONFIG_MAX, &w, err) <
-		    0 ||
-	    image_blob_writer_write(w, data, len, err) < 0 ||
-	    image_blob_writer_commit(w, out, err) < 0)
-		return -1;
-	if (!existed)
-		memcpy(created, out, DIGEST_STRING_SIZE);
-	return 0;
-}
-
 /* Replaces the run config of CFG by the container's own, the JSON object
  * TEXT, read as the "config" member of an image config. */
 static int set_run_config(struct image_config *cfg, const char *text, struct berr **err)
@@ -737,19 +686,6 @@ static int format_config(const struct image_config *cfg, const char *container, 
 	return 0;
 }
 
-static int commit_ref(const char *reference, struct image_reference **out, struct berr **err)
-{
-	_cleanup_(image_reference_free_cleanup) struct image_reference *ref = NULL;
-
-	if (image_reference_parse(reference, &ref, err) < 0)
-		return -1;
-	if (ref->digest)
-		return berr_set(err, BERR_INVALID, 0,
-				"refusing to create a tag with a digest reference");
-	*out = steal_ptr(&ref);
-	return 0;
-}
-
 static void free_layers(struct store_layer **layers, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -759,7 +695,7 @@ static void free_layers(struct store_layer **layers, size_t n)
 
 /* Records image SPEC (its layers: PARENT's, then TOP when not NULL) with
  * REF in one transaction and gives the new layer directory its name. */
-static int commit_record(struct commit_undo *u, const struct store_image *parent,
+static int commit_record(struct image_undo *u, const struct store_image *parent,
 			 const struct store_layer *top, struct store_image_spec *spec,
 			 const struct image_reference *ref, struct berr **err)
 {
@@ -847,7 +783,7 @@ out:
 /* Unpacks blob BLOB into U->tmp_dir (named after NOW) and describes the
  * new layer on top of PARENT in *layer, whose strings live in U and in
  * CHAIN. */
-static int unpack_layer(struct commit_undo *u, const struct store_image *parent, char *blob,
+static int unpack_layer(struct image_undo *u, const struct store_image *parent, char *blob,
 			const struct timespec *now, char chain[DIGEST_STRING_SIZE],
 			struct store_layer *layer, struct berr **err)
 {
@@ -913,7 +849,7 @@ int image_commit(struct image_store *st, const char *parent_id, const char *uppe
 	_cleanup_berr_ struct berr *lerr = NULL;
 	_cleanup_free_ char *created_by = NULL;
 	_cleanup_free_ char *text = NULL;
-	struct commit_undo u = { .st = st };
+	struct image_undo u = { .st = st };
 	struct store_layer layer = { 0 };
 	struct store_image_spec spec;
 	char blob[DIGEST_STRING_SIZE], id[DIGEST_STRING_SIZE], chain[DIGEST_STRING_SIZE];
@@ -937,7 +873,7 @@ int image_commit(struct image_store *st, const char *parent_id, const char *uppe
 	}
 	if (commit_config(parent, opts, &cfg, err) < 0)
 		return berr_prefix(err, "commit");
-	if (opts->reference && commit_ref(opts->reference, &ref, err) < 0)
+	if (opts->reference && image_parse_tag(opts->reference, &ref, err) < 0)
 		return berr_prefix(err, "commit");
 	created_by = default_created_by(opts);
 	if (!created_by)
@@ -957,7 +893,7 @@ int image_commit(struct image_store *st, const char *parent_id, const char *uppe
 	h = &cfg->history[cfg->n_history - 1];
 	if (replace_str(&h->author, cfg->author, err) < 0 ||
 	    format_config(cfg, opts->container_id, &text, &len, err) < 0 ||
-	    put_blob(st, text, len, id, u.config_blob, err) < 0)
+	    image_put_blob(st, -1, text, len, id, u.config_blob, err) < 0)
 		goto fail;
 
 	spec = (struct store_image_spec){ .id = id,
@@ -973,11 +909,11 @@ int image_commit(struct image_store *st, const char *parent_id, const char *uppe
 	u.config_blob[0] = '\0';
 	if (!u.layer_known || !u.known_blob[0] || strcmp(u.known_blob, blob) == 0)
 		u.layer_blob[0] = '\0';
-	commit_undo_run(&u);
+	image_undo_run(&u);
 	memcpy(out, id, DIGEST_STRING_SIZE);
 	return 0;
 fail:
-	commit_undo_run(&u);
+	image_undo_run(&u);
 	return berr_prefix(err, "commit");
 }
 

@@ -16,105 +16,9 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 
-/* What an import made so far, undone on failure. */
-struct import_undo {
-	struct image_store *st;
-	char layer_blob[DIGEST_STRING_SIZE]; /* "" unless this import added it */
-	char config_blob[DIGEST_STRING_SIZE];
-	char *tmp_dir; /* the unpacked layer before it has its name */
-	char *final_dir;
-	bool renamed;			     /* tmp_dir went to final_dir, not yet committed */
-	bool layer_known;		     /* the store had the layer before */
-	char known_blob[DIGEST_STRING_SIZE]; /* its recorded blob, "" when none */
-	bool in_tx;
-};
-
-static void import_undo_run(struct import_undo *u)
-{
-	if (u->in_tx)
-		store_rollback(u->st->db);
-	if (u->renamed && rename(u->final_dir, u->tmp_dir) < 0)
-		fs_remove_tree(u->final_dir, NULL);
-	if (u->tmp_dir)
-		fs_remove_tree(u->tmp_dir, NULL);
-	if (u->config_blob[0])
-		image_blob_delete(u->st->blobs, u->config_blob, NULL);
-	if (u->layer_blob[0])
-		image_blob_delete(u->st->blobs, u->layer_blob, NULL);
-	free(u->tmp_dir);
-	free(u->final_dir);
-}
-
-/* Writes the bytes read from FD, or the LEN bytes at DATA when FD is -1,
- * as a new blob; its digest goes to OUT, and to CREATED as well when the
- * blob was not there before (so the undo removes only what was added). */
-static int put_blob(struct image_store *st, int fd, const void *data, size_t len,
-		    char out[DIGEST_STRING_SIZE], char created[DIGEST_STRING_SIZE],
-		    struct berr **err)
-{
-	_cleanup_(image_blob_writer_abort_cleanup) struct image_blob_writer *w = NULL;
-	struct digest_ctx *ctx = digest_new();
-	char buf[64 * 1024];
-	char digest[DIGEST_STRING_SIZE];
-	bool existed;
-
-	if (!ctx)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "store blob");
-	if (image_blob_writer_open(st->blobs, NULL, IMAGE_BLOB_SIZE_UNKNOWN, IMAGE_IMPORT_MAX, &w,
-				   err) < 0)
-		goto fail;
-	if (fd < 0) {
-		digest_update(ctx, data, len);
-		if (image_blob_writer_write(w, data, len, err) < 0)
-			goto fail;
-	} else {
-		for (;;) {
-			ssize_t n = read(fd, buf, sizeof(buf));
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				berr_set(err, BERR_INTERNAL, errno, "read archive");
-				goto fail;
-			}
-			if (n == 0)
-				break;
-			digest_update(ctx, buf, (size_t)n);
-			if (image_blob_writer_write(w, buf, (size_t)n, err) < 0)
-				goto fail;
-		}
-	}
-	digest_final(ctx, digest);
-	digest_free(ctx);
-	ctx = NULL;
-	existed = image_blob_exists(st->blobs, digest);
-	if (image_blob_writer_commit(w, out, err) < 0)
-		return -1;
-	if (!existed)
-		memcpy(created, out, DIGEST_STRING_SIZE);
-	return 0;
-fail:
-	digest_free(ctx);
-	return -1;
-}
-
-/* Parses REFERENCE, which must name a tag, into *out (owned by the caller). */
-static int import_ref(const char *reference, struct image_reference **out, struct berr **err)
-{
-	_cleanup_(image_reference_free_cleanup) struct image_reference *ref = NULL;
-
-	if (image_reference_parse(reference, &ref, err) < 0)
-		return -1;
-	if (ref->digest)
-		return berr_set(err, BERR_INVALID, 0,
-				"refusing to create a tag with a digest reference");
-	*out = steal_ptr(&ref);
-	return 0;
-}
-
 /* Records the image and its reference in one transaction and gives the
  * layer directory its name; the undo covers every step. */
-static int record(struct import_undo *u, const struct store_image_spec *spec,
+static int record(struct image_undo *u, const struct store_image_spec *spec,
 		  const struct image_reference *ref, struct berr **err)
 {
 	struct store *db = u->st->db;
@@ -177,7 +81,7 @@ int image_import(struct image_store *st, int fd, const char *const *changes, siz
 	_cleanup_(image_reference_free_cleanup) struct image_reference *ref = NULL;
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int bfd = -1;
-	struct import_undo u = { .st = st };
+	struct image_undo u = { .st = st };
 	struct image_layer_info info;
 	struct store_layer layer;
 	struct store_image_spec spec;
@@ -192,13 +96,13 @@ int image_import(struct image_store *st, int fd, const char *const *changes, siz
 	for (size_t i = 0; i < n_changes; i++)
 		if (image_config_apply_change(cfg, changes[i], err) < 0)
 			return berr_prefix(err, "import");
-	if (reference && import_ref(reference, &ref, err) < 0)
+	if (reference && image_parse_tag(reference, &ref, err) < 0)
 		return berr_prefix(err, "import");
 	if (message && *message && !(cfg->comment = strdup(message)))
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "import");
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (put_blob(st, fd, NULL, 0, blob, u.layer_blob, err) < 0)
+	if (image_put_blob(st, fd, NULL, 0, blob, u.layer_blob, err) < 0)
 		goto fail;
 	u.tmp_dir = str_printf("%s/import-%d-%ld.tmp-%.12s", st->layers_dir, (int)getpid(),
 			       (long)now.tv_nsec, blob + strlen("sha256:"));
@@ -219,7 +123,7 @@ int image_import(struct image_store *st, int fd, const char *const *changes, siz
 	if (image_config_add_diff_id(cfg, info.diff_id, err) < 0 ||
 	    image_config_add_history(cfg, cfg->created, "import", message, false, err) < 0 ||
 	    image_config_format(cfg, &text, &len, err) < 0 ||
-	    put_blob(st, -1, text, len, id, u.config_blob, err) < 0)
+	    image_put_blob(st, -1, text, len, id, u.config_blob, err) < 0)
 		goto fail;
 
 	layer = (struct store_layer){ .chain_id = chain,
@@ -243,10 +147,10 @@ int image_import(struct image_store *st, int fd, const char *const *changes, siz
 		u.layer_blob[0] = '\0';
 	/* Else the store keeps the layer with the blob it had (the same tar
 	 * compressed another way), and this one, if it is new, goes. */
-	import_undo_run(&u);
+	image_undo_run(&u);
 	memcpy(out, id, DIGEST_STRING_SIZE);
 	return 0;
 fail:
-	import_undo_run(&u);
+	image_undo_run(&u);
 	return berr_prefix(err, "import");
 }

@@ -49,6 +49,10 @@ struct unpack {
 	char *data;	       /* LAYER_CHUNK bytes for file contents */
 	const char *root_path; /* the layer being built */
 	int root_fd;
+	/* The parent directory of the last entry, kept open since most entries
+	 * follow a sibling; anything removed from the layer drops it. */
+	char *last_parent;
+	int last_parent_fd;
 	struct dir_time *dirs;
 	size_t n_dirs, cap_dirs;
 };
@@ -97,10 +101,7 @@ static la_ssize_t tar_read(struct archive *a, void *opaque, const void **buf)
 	return n;
 }
 
-/* Checks an entry name and cleans it into *out: "./a//b/" gives "a/b", the
- * root gives "".  Absolute names and ".." are refused: a layer only ever
- * names paths inside itself.  WHAT says what the name is, for messages. */
-static int clean_name(const char *what, const char *name, char **out, struct berr **err)
+int image_entry_name_clean(const char *what, const char *name, char **out, struct berr **err)
 {
 	_cleanup_free_ char *s = NULL;
 	size_t len = 0;
@@ -141,13 +142,40 @@ static int clean_name(const char *what, const char *name, char **out, struct ber
  * made when CREATE is set; a symlink or a non-directory on the way is
  * refused, since writing under it would write through it.  Returns a new
  * fd.  PATH is modified (cut at its last slash while walking). */
+static void forget_parent(struct unpack *u)
+{
+	cleanup_closep(&u->last_parent_fd);
+	u->last_parent_fd = -1;
+	free(u->last_parent);
+	u->last_parent = NULL;
+}
+
+static void remember_parent(struct unpack *u, const char *path, size_t len, int dir)
+{
+	forget_parent(u);
+	u->last_parent = strndup(path, len);
+	u->last_parent_fd = u->last_parent ? fcntl(dir, F_DUPFD_CLOEXEC, 0) : -1;
+	if (u->last_parent_fd < 0)
+		forget_parent(u);
+}
+
 static int open_parent(struct unpack *u, const char *entry, char *path, bool create,
 		       const char **base, struct berr **err)
 {
 	_cleanup_close_ int dir = -1;
+	const char *last = strrchr(path, '/');
+	size_t parent_len = last ? (size_t)(last - path) : 0;
 	char *p = path;
 	char *slash;
 
+	if (u->last_parent && strlen(u->last_parent) == parent_len &&
+	    strncmp(u->last_parent, path, parent_len) == 0) {
+		dir = fcntl(u->last_parent_fd, F_DUPFD_CLOEXEC, 0);
+		if (dir >= 0) {
+			*base = last ? last + 1 : path;
+			return steal_fd(&dir);
+		}
+	}
 	dir = openat(u->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "open layer root");
@@ -178,6 +206,7 @@ static int open_parent(struct unpack *u, const char *entry, char *path, bool cre
 		p = slash + 1;
 	}
 	*base = p;
+	remember_parent(u, path, parent_len, dir);
 	return steal_fd(&dir);
 }
 
@@ -197,6 +226,7 @@ static int clear_slot(struct unpack *u, int parent, const char *base, const char
 	}
 	if (S_ISDIR(sb.st_mode) && keep_dir)
 		return 1;
+	forget_parent(u);
 	if (!S_ISDIR(sb.st_mode)) {
 		if (unlinkat(parent, base, 0) < 0)
 			return berr_set(err, BERR_INTERNAL, errno, "entry \"%s\": remove", clean);
@@ -295,8 +325,46 @@ static int apply_meta(struct unpack *u, int parent, const char *base, const char
 	return 0;
 }
 
+/* apply_meta() for a regular file through its open FD, sparing a path
+ * lookup per step. */
+static int apply_file_meta(int fd, const char *clean, struct archive_entry *e, struct berr **err)
+{
+	struct timespec ts[2];
+	const char *name;
+	const void *value;
+	size_t size;
+
+	if (fchown(fd, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e)) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "entry \"%s\": chown", clean);
+	if (fchmod(fd, archive_entry_perm(e) & 07777) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "entry \"%s\": chmod", clean);
+	archive_entry_xattr_reset(e);
+	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+		if (fsetxattr(fd, name, value, size, 0) == 0)
+			continue;
+		if (errno == ENOTSUP) {
+			blog_warn("entry \"%s\": xattr %s not supported here, skipped", clean,
+				  name);
+			continue;
+		}
+		return berr_set(err, BERR_INTERNAL, errno, "entry \"%s\": set xattr %s", clean,
+				name);
+	}
+	ts[1].tv_sec = archive_entry_mtime(e);
+	ts[1].tv_nsec = archive_entry_mtime_nsec(e);
+	if (archive_entry_atime_is_set(e)) {
+		ts[0].tv_sec = archive_entry_atime(e);
+		ts[0].tv_nsec = archive_entry_atime_nsec(e);
+	} else {
+		ts[0] = ts[1];
+	}
+	if (futimens(fd, ts) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "entry \"%s\": set times", clean);
+	return 0;
+}
+
 static int write_file(struct unpack *u, int parent, const char *base, const char *clean,
-		      struct berr **err)
+		      struct archive_entry *e, struct berr **err)
 {
 	_cleanup_close_ int fd = -1;
 	la_ssize_t n;
@@ -311,7 +379,7 @@ static int write_file(struct unpack *u, int parent, const char *base, const char
 	if (n < 0)
 		return berr_set(err, BERR_INVALID, archive_errno(u->tar), "entry \"%s\": %s", clean,
 				archive_msg(u->tar));
-	return 0;
+	return apply_file_meta(fd, clean, e, err);
 }
 
 /* "dir/.wh..wh..opq" and "dir/.wh.name"; BASE starts with ".wh.". */
@@ -353,7 +421,7 @@ static int make_hardlink(struct unpack *u, int parent, const char *base, const c
 	const char *tbase;
 	struct stat sb;
 
-	if (clean_name("hardlink target", link, &target, err) < 0)
+	if (image_entry_name_clean("hardlink target", link, &target, err) < 0)
 		return berr_prefix(err, "entry \"%s\"", clean);
 	if (target[0] == '\0' || strcmp(target, clean) == 0)
 		return berr_set(err, BERR_INVALID, 0, "entry \"%s\": hardlink to \"%s\"", clean,
@@ -391,9 +459,7 @@ static int make_object(struct unpack *u, struct archive_entry *e, int parent, co
 			return berr_set(err, BERR_INTERNAL, errno, "entry \"%s\": mkdir", clean);
 		break;
 	case AE_IFREG:
-		if (write_file(u, parent, base, clean, err) < 0)
-			return -1;
-		break;
+		return write_file(u, parent, base, clean, e, err);
 	case AE_IFLNK:
 		if (archive_entry_symlink(e) == NULL)
 			return berr_set(err, BERR_INVALID, 0,
@@ -423,7 +489,7 @@ static int unpack_entry(struct unpack *u, struct archive_entry *e, struct berr *
 	const char *link = archive_entry_hardlink(e);
 	const char *base;
 
-	if (clean_name("entry", archive_entry_pathname(e), &clean, err) < 0)
+	if (image_entry_name_clean("entry", archive_entry_pathname(e), &clean, err) < 0)
 		return -1;
 	if (clean[0] == '\0') {
 		if (link != NULL || archive_entry_filetype(e) != AE_IFDIR)
@@ -474,6 +540,7 @@ static void unpack_release(struct unpack *u)
 	free(u->buf);
 	free(u->data);
 	cleanup_closep(&u->root_fd);
+	forget_parent(u);
 	for (size_t i = 0; i < u->n_dirs; i++)
 		free(u->dirs[i].path);
 	free(u->dirs);
@@ -535,7 +602,7 @@ static int unpack_run(struct unpack *u, int fd, struct berr **err)
 int image_layer_unpack(int fd, const char *dest, struct image_layer_info *info, struct berr **err)
 {
 	_cleanup_free_ char *tmp = NULL;
-	struct unpack u = { .root_fd = -1 };
+	struct unpack u = { .root_fd = -1, .last_parent_fd = -1 };
 	struct stat sb;
 	int r;
 

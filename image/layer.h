@@ -47,6 +47,12 @@ int image_layer_pack(const char *dir, int fd, struct berr **err);
  * Sets BERR_INVALID for a broken or truncated compression. */
 int image_layer_diff_id(int fd, struct image_layer_info *info, struct berr **err);
 
+/* Checks the name of an archive entry (or one a manifest gives) and cleans
+ * it into *out, the caller's: "./a//b/" gives "a/b", the root "".
+ * Absolute names and ".." are refused, BERR_INVALID naming WHAT: an
+ * archive only ever names paths inside itself. */
+int image_entry_name_clean(const char *what, const char *name, char **out, struct berr **err);
+
 struct archive;
 
 /* Lets libarchive reader A take the compressions images come in (gzip,

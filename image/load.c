@@ -212,43 +212,6 @@ static void digest_freep(struct digest_ctx **ctx)
 	digest_free(*ctx);
 }
 
-/* Checks a name the archive or a manifest gives and cleans it into *out:
- * "./a//b/" gives "a/b".  Absolute names and ".." are refused: an archive
- * only ever names its own entries.  WHAT says whose name it is. */
-static int clean_name(const char *what, const char *name, char **out, struct berr **err)
-{
-	_cleanup_free_ char *s = NULL;
-	const char *p = name;
-	size_t len = 0;
-
-	if (!name)
-		return berr_set(err, BERR_INVALID, 0, "%s without a name", what);
-	if (name[0] == '/')
-		return berr_set(err, BERR_INVALID, 0, "%s \"%s\": absolute path", what, name);
-	s = malloc(strlen(name) + 1);
-	if (!s)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "clean name");
-	while (*p) {
-		size_t n = strcspn(p, "/");
-
-		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return berr_set(err, BERR_INVALID, 0, "%s \"%s\": path contains \"..\"",
-					what, name);
-		if (n > 0 && !(n == 1 && p[0] == '.')) {
-			if (len > 0)
-				s[len++] = '/';
-			memcpy(s + len, p, n);
-			len += n;
-		}
-		p += n;
-		while (*p == '/')
-			p++;
-	}
-	s[len] = '\0';
-	*out = steal_ptr(&s);
-	return 0;
-}
-
 /* The entry a symlink at NAME pointing at TARGET names, from the archive's
  * root: relative targets start at the link's directory, absolute ones at
  * the root, and ".." stops at the root.  It is a name inside the archive,
@@ -381,7 +344,7 @@ static int read_entry(struct load *ld, struct archive *a, struct archive_entry *
 	mode_t type = archive_entry_filetype(ae);
 	struct entry *e;
 
-	if (clean_name("archive entry", archive_entry_pathname(ae), &name, err) < 0)
+	if (image_entry_name_clean("archive entry", archive_entry_pathname(ae), &name, err) < 0)
 		return -1;
 	if (!hardlink && type != AE_IFREG && type != AE_IFLNK)
 		return 0; /* directories and the like name nothing a manifest uses */
@@ -400,7 +363,7 @@ static int read_entry(struct load *ld, struct archive *a, struct archive_entry *
 	if (hardlink) {
 		/* A hardlink names another entry from the archive's root. */
 		e->kind = ENTRY_LINK;
-		return clean_name("hardlink target", hardlink, &e->target, err);
+		return image_entry_name_clean("hardlink target", hardlink, &e->target, err);
 	}
 	if (type == AE_IFLNK) {
 		const char *target = archive_entry_symlink(ae);
@@ -542,7 +505,7 @@ static int lookup(struct load *ld, const char *who, const char *path, const stru
 	char expected[DIGEST_STRING_SIZE];
 	bool too_deep;
 
-	if (clean_name(who, path, &clean, err) < 0)
+	if (image_entry_name_clean(who, path, &clean, err) < 0)
 		return berr_prefix(err, "%s names a file outside the archive", who);
 	e = resolve(ld, clean, &too_deep);
 	if (too_deep)

@@ -119,8 +119,10 @@ class Engine:
         pass
 
     def image_id(self, ref):
-        return _run(self.cmd("image", "inspect", "--format", "{{.Id}}", ref),
-                    env=self.env).strip()
+        """The image id with its "sha256:" (podman prints the hex alone)."""
+        out = _run(self.cmd("image", "inspect", "--format", "{{.Id}}", ref),
+                   env=self.env).strip()
+        return out if out.startswith("sha256:") else "sha256:" + out
 
     def remove(self, ref):
         subprocess.run(self.cmd("rmi", "-f", ref), capture_output=True, env=self.env,
@@ -235,13 +237,13 @@ class ImageArchiveBenchmark(Benchmark):
         subjects = []
         for e in self.engines:
             s = self.subject(ctx, e)
-            s.version = "" if e.error else e.version(ctx.repo)
             if reason or e.error:
                 s.fail(SKIPPED, reason or e.error)
             else:
                 try:
                     e.start()
                     self.started.append(e)
+                    s.version = e.version(ctx.repo)
                     self.prepare_engine(e)
                 except SubjectError as err:
                     s.fail(SKIPPED if s.status == OK else s.status, f"start: {err}")
