@@ -61,7 +61,8 @@ int image_load(struct image_store *st, int fd, struct image_load_result *res, st
 
 /* `docker save NAME...`: writes the N images NAMES names (ids, id prefixes
  * or references; one image may be named twice) to FD (borrowed) as one
- * archive of FORMAT.  A name that is a reference becomes a tag in the
+ * archive of FORMAT.  A repository alone ("busybox") stands for all its
+ * tags, as in Docker.  A name that is a reference becomes a tag in the
  * archive (RepoTags, or org.opencontainers.image.ref.name in index.json);
  * an image named by id carries no tag.  Layers go uncompressed into a
  * docker-archive (layer.tar, whose digest is the DiffID) and as stored into

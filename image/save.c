@@ -647,14 +647,49 @@ static int name_tag(const char *name, const struct store_image *img, struct save
 	return 0;
 }
 
+static int add_name(struct save *s, const char *name, struct berr **err);
+
+/* `docker save busybox` saves every tag of the repository: when NAME is a
+ * repository alone (no tag, digest or id), adds each tagged name of it and
+ * sets *done; nothing when the store has no such repository. */
+static int add_repository(struct save *s, const char *name, bool *done, struct berr **err)
+{
+	_cleanup_(image_reference_free_cleanup) struct image_reference *ref = NULL;
+	_cleanup_free_ char *repo = NULL;
+	struct store_image **imgs = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	*done = false;
+	if (image_reference_is_id(name) || image_reference_parse_name(name, &ref, NULL) < 0 ||
+	    ref->tag || ref->digest)
+		return 0;
+	repo = image_reference_repository(ref, err);
+	if (!repo || image_store_list(s->st, &imgs, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		for (size_t k = 0; k < imgs[i]->n_refs && rc == 0; k++) {
+			const struct store_ref *r = &imgs[i]->refs[k];
+
+			if (!r->tag || strcmp(r->repo, repo) != 0)
+				continue;
+			rc = add_name(s, r->name, err);
+			*done = true;
+		}
+	store_image_list_free(imgs, n);
+	return rc;
+}
+
 /* Looks NAME up and adds its image, or its tag to an image already named. */
 static int add_name(struct save *s, const char *name, struct berr **err)
 {
 	_cleanup_(store_image_free_cleanup) struct store_image *img = NULL;
 	struct save_image *si = NULL;
 	struct save_tag tag = { 0 };
-	bool tagged;
+	bool tagged, done;
 
+	if (add_repository(s, name, &done, err) < 0 || done)
+		return done ? 0 : -1;
 	if (image_store_lookup(s->st, name, &img, err) < 0)
 		return -1;
 	if (name_tag(name, img, &tag, &tagged, err) < 0)

@@ -337,3 +337,17 @@ def test_killed_load_leaves_nothing_visible(berth, tmp_path):
     assert "big" not in berth.ok("images")
     # That command opened the store first: the leftovers are gone now.
     assert berth.snapshot() == before
+
+
+def test_save_of_a_repository_saves_every_tag(berth, tmp_path):
+    image_id = busybox(berth)
+    berth.ok("tag", "busybox", "busybox:1.35")
+    berth.ok("tag", "busybox", "other:1")
+    archive = tmp_path / "repo.tar"
+    berth.ok("save", "-o", archive, "busybox")
+    with tarfile.open(archive) as t:
+        manifest = json.load(t.extractfile("manifest.json"))
+    assert sorted(manifest[0]["RepoTags"]) == ["busybox:1.35", "busybox:latest"]
+    berth.ok("rmi", "-f", image_id)
+    assert sorted(berth.ok("load", "-i", archive).splitlines()) == [
+        "Loaded image: busybox:1.35", "Loaded image: busybox:latest"]
