@@ -141,9 +141,10 @@ int image_import(struct image_store *st, int fd, const char *const *changes, siz
 		goto fail;
 
 	/* Committed: the blobs are the image's now, and a layer the store
-	 * already had makes this unpack a spare copy. */
+	 * already had makes this unpack a spare copy.  A known layer without a
+	 * blob took this one as its blob in the commit. */
 	u.config_blob[0] = '\0';
-	if (!u.layer_known || strcmp(u.known_blob, blob) == 0)
+	if (!u.layer_known || !u.known_blob[0] || strcmp(u.known_blob, blob) == 0)
 		u.layer_blob[0] = '\0';
 	/* Else the store keeps the layer with the blob it had (the same tar
 	 * compressed another way), and this one, if it is new, goes. */
