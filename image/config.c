@@ -27,6 +27,8 @@ static void run_config_clear(struct image_run_config *rc)
 	strv_free(rc->exposed_ports);
 	strv_free(rc->volumes);
 	free(rc->stop_signal);
+	if (rc->extra)
+		json_decref(rc->extra);
 	memset(rc, 0, sizeof(*rc));
 }
 
@@ -52,8 +54,59 @@ void image_config_free(struct image_config *cfg)
 	for (size_t i = 0; i < cfg->n_history; i++)
 		history_clear(&cfg->history[i]);
 	free(cfg->history);
+	if (cfg->extra)
+		json_decref(cfg->extra);
 	free(cfg);
 }
+
+/* A copy of OBJ without the members named in MODELLED (NULL-terminated);
+ * NULL when nothing is left, *oom set when out of memory. */
+static json_t *unmodelled(const json_t *obj, const char *const *modelled, bool *oom)
+{
+	json_t *extra = json_object();
+	const char *key;
+	json_t *value;
+
+	if (!extra) {
+		*oom = true;
+		return NULL;
+	}
+	json_object_foreach ((json_t *)obj, key, value) {
+		bool known = false;
+
+		for (size_t i = 0; modelled[i] && !known; i++)
+			known = strcmp(key, modelled[i]) == 0;
+		if (!known && json_object_set(extra, key, value) < 0)
+			*oom = true;
+	}
+	if (json_object_size(extra) == 0) {
+		json_decref(extra);
+		return NULL;
+	}
+	return extra;
+}
+
+/* Adds to OBJ each member of EXTRA (may be NULL) it does not have. */
+static int add_unmodelled(json_t *obj, const json_t *extra)
+{
+	const char *key;
+	json_t *value;
+
+	if (!extra)
+		return 0;
+	json_object_foreach ((json_t *)extra, key, value)
+		if (!json_object_get(obj, key) && json_object_set(obj, key, value) < 0)
+			return -1;
+	return 0;
+}
+
+static const char *const config_members[] = {
+	"architecture", "os", "created", "author", "comment", "config", "rootfs", "history", NULL,
+};
+static const char *const run_config_members[] = {
+	"User",	  "Env",	  "Cmd",     "Entrypoint", "WorkingDir",
+	"Labels", "ExposedPorts", "Volumes", "StopSignal", NULL,
+};
 
 /* Docker's name of this machine's architecture; may point into U. */
 static const char *host_architecture(struct utsname *u)
@@ -202,6 +255,15 @@ int image_config_parse(const char *text, size_t len, struct image_config **out, 
 		return berr_prefix(err, "image config");
 	if (rc && parse_run_config(rc, BJSON_KEY(NULL, "config"), &cfg->config, err) < 0)
 		return berr_prefix(err, "image config");
+	{
+		bool oom = false;
+
+		cfg->extra = unmodelled(doc, config_members, &oom);
+		if (rc)
+			cfg->config.extra = unmodelled(rc, run_config_members, &oom);
+		if (oom)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "parse image config");
+	}
 	if (bjson_get_string(rootfs, rp, "type", BJSON_REQUIRED, &type, err) < 0)
 		return berr_prefix(err, "image config");
 	if (strcmp(type, "layers") != 0) {
@@ -282,7 +344,7 @@ json_t *image_run_config_to_json(const struct image_run_config *rc, struct berr 
 						json_string(rc->label_values[i])) < 0)
 				goto nomem;
 	}
-	if (set_str(o, "StopSignal", rc->stop_signal) < 0)
+	if (set_str(o, "StopSignal", rc->stop_signal) < 0 || add_unmodelled(o, rc->extra) < 0)
 		goto nomem;
 	return steal_ptr(&o);
 nomem:
@@ -321,7 +383,7 @@ json_t *image_config_to_json(const struct image_config *cfg, struct berr **err)
 	rootfs = json_object();
 	if (set_str(o, "os", cfg->os) < 0 || json_object_set_new(o, "rootfs", rootfs) < 0 ||
 	    set_str(rootfs, "type", "layers") < 0 ||
-	    set_strv(rootfs, "diff_ids", cfg->diff_ids) < 0)
+	    set_strv(rootfs, "diff_ids", cfg->diff_ids) < 0 || add_unmodelled(o, cfg->extra) < 0)
 		goto nomem;
 	return steal_ptr(&o);
 nomem:

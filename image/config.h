@@ -31,6 +31,10 @@ struct image_run_config {
 	char **exposed_ports; /* "80/tcp" */
 	char **volumes;	      /* "/data" */
 	char *stop_signal;
+	/* The members this struct does not model (Healthcheck, OnBuild,
+	 * Shell...), kept as they came so that a config read and written
+	 * again loses nothing; NULL when none. */
+	json_t *extra;
 };
 
 /* One step of how the image was made. */
@@ -53,6 +57,7 @@ struct image_config {
 	char **diff_ids; /* "sha256:..", bottom layer first */
 	struct image_history *history;
 	size_t n_history;
+	json_t *extra; /* unmodelled members, as for the run config */
 };
 
 /* A new config for this machine: its architecture ("amd64" on x86_64), os

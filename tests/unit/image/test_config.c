@@ -142,6 +142,41 @@ static void parse_bad(const char *doc, const char *msg_part)
 	berr_free(err);
 }
 
+/* What the struct does not model survives a parse and a format. */
+static void test_unmodelled_members_kept(void **state)
+{
+	static const char doc[] =
+		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"variant\":\"v8\","
+		"\"container_config\":{\"Hostname\":\"abc\"},"
+		"\"config\":{\"Cmd\":[\"sh\"],\"Healthcheck\":{\"Test\":[\"CMD\",\"true\"]},"
+		"\"OnBuild\":[\"RUN x\"],\"Shell\":[\"/bin/ash\",\"-c\"]},"
+		"\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+	struct image_config *cfg = NULL;
+	struct berr *err = NULL;
+	json_t *o, *rc;
+
+	assert_int_equal(image_config_parse(doc, strlen(doc), &cfg, &err), 0);
+	assert_int_equal(image_config_apply_change(cfg, "CMD [\"true\"]", &err), 0);
+	o = image_config_to_json(cfg, &err);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "variant")), "v8");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(o, "container_config"), "Hostname")),
+			    "abc");
+	rc = json_object_get(o, "config");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(rc, "Cmd"), 0)),
+			    "true");
+	assert_string_equal(
+		json_string_value(json_array_get(
+			json_object_get(json_object_get(rc, "Healthcheck"), "Test"), 1)),
+		"true");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(rc, "OnBuild"), 0)),
+			    "RUN x");
+	assert_int_equal(json_array_size(json_object_get(rc, "Shell")), 2);
+	json_decref(o);
+	image_config_free(cfg);
+}
+
 static void test_parse_bad(void **state)
 {
 	char *big;
@@ -275,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_new_defaults),
 		cmocka_unit_test(test_time_format),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_unmodelled_members_kept),
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_change_cmd_entrypoint),
 		cmocka_unit_test(test_change_env),
