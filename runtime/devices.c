@@ -229,7 +229,7 @@ int runtime_rootfs_setup_dev(int rootfd, const struct runtime_spec *spec,
 {
 	const struct runtime_mount *devm = dev_mount(spec);
 	bool fresh = devm != NULL && !runtime_rootfs_mount_is_bind(devm);
-	_cleanup_(umask_restore) mode_t old_umask = umask(0);
+	_cleanup_(umask_restore) __attribute__((unused)) mode_t old_umask = umask(0);
 
 	/* A /dev bound from elsewhere is the caller's own: leave it alone. */
 	if (devm != NULL && !fresh)
