@@ -1,0 +1,122 @@
+/* berthd's engines and jobs: store connections lent to thread-pool jobs,
+ * and the one finish path of a job (answer, free). */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cmd/berthd/berthd.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+
+int berthd_engine_get(struct berthd *d, struct berthd_engine **out, struct berr **err)
+{
+	struct berthd_engine *e;
+
+	pthread_mutex_lock(&d->lock);
+	e = d->idle;
+	if (e)
+		d->idle = e->next;
+	pthread_mutex_unlock(&d->lock);
+	if (e) {
+		e->next = NULL;
+		*out = e;
+		return 0;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "open the stores");
+	if (image_store_open(d->data_root, &e->images, err) < 0 ||
+	    daemon_new(e->images, d->exec_root, &e->engine, err) < 0) {
+		image_store_free(e->images);
+		free(e);
+		return -1;
+	}
+	*out = e;
+	return 0;
+}
+
+void berthd_engine_put(struct berthd *d, struct berthd_engine *e)
+{
+	pthread_mutex_lock(&d->lock);
+	e->next = d->idle;
+	d->idle = e;
+	pthread_mutex_unlock(&d->lock);
+}
+
+void berthd_engines_free(struct berthd *d)
+{
+	while (d->idle) {
+		struct berthd_engine *e = d->idle;
+
+		d->idle = e->next;
+		daemon_free(e->engine);
+		image_store_free(e->images);
+		free(e);
+	}
+}
+
+static void job_work(uv_work_t *w)
+{
+	struct berthd_job *job = w->data;
+	struct berthd_engine *e = NULL;
+
+	if (job->err)
+		goto out;
+	if (berthd_engine_get(job->d, &e, &job->err) < 0)
+		goto out;
+	job->fn(job, e, &job->err);
+	berthd_engine_put(job->d, e);
+out:
+	/* The reader of a pipe the job wrote sees its end now. */
+	if (job->fd >= 0) {
+		close(job->fd);
+		job->fd = -1;
+	}
+}
+
+static void job_after(uv_work_t *w, int status)
+{
+	struct berthd_job *job = w->data;
+
+	if (status < 0 && !job->err)
+		berr_set(&job->err, BERR_INTERNAL, -status, "job cancelled");
+	if (job->done)
+		job->done(job);
+	else if (job->err)
+		api_reply_error(job->req, job->err);
+	else
+		api_reply_json(job->req, job->status, job->result);
+	json_decref(job->result);
+	berr_free(job->err);
+	strv_free(job->names);
+	if (job->fd >= 0)
+		close(job->fd);
+	free(job);
+}
+
+struct berthd_job *berthd_job_new(struct berthd *d, struct api_request *req, berthd_job_fn fn,
+				  berthd_done_fn done)
+{
+	struct berthd_job *job = calloc(1, sizeof(*job));
+
+	if (!job) {
+		api_reply_errorf(req, BERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	job->work.data = job;
+	job->d = d;
+	job->req = req;
+	job->fn = fn;
+	job->done = done;
+	job->status = 200;
+	job->fd = -1;
+	return job;
+}
+
+void berthd_job_queue(struct berthd_job *job)
+{
+	if (uv_queue_work(job->d->loop, &job->work, job_work, job_after) < 0) {
+		berr_set(&job->err, BERR_INTERNAL, 0, "cannot queue work");
+		job_after(&job->work, 0);
+	}
+}

@@ -1,0 +1,462 @@
+/* berthd, the daemon that serves the Docker Engine API: reads its flags
+ * and daemon.json (Docker's keys where they apply), claims its pid file,
+ * opens the image store and the container engine, and runs one libuv loop
+ * with the API server until SIGTERM or SIGINT.  SIGHUP re-reads the
+ * log level from the config file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "berth-config.h"
+#include "cmd/berthd/berthd.h"
+#include "lib/cleanup.h"
+#include "lib/fsutil.h"
+#include "lib/json.h"
+#include "lib/log.h"
+
+#define DEFAULT_HOST	    "unix:///run/berth.sock"
+#define DEFAULT_EXEC_ROOT   "/run/berth"
+#define DEFAULT_PIDFILE	    "/run/berth.pid"
+#define DEFAULT_CONFIG_FILE "/etc/berth/daemon.json"
+#define CONFIG_MAX	    (1024 * 1024)
+
+/* Large enough for any archive `docker load` and `docker import` take. */
+#define UPLOAD_MAX ((size_t)IMAGE_IMPORT_MAX)
+
+/* Specific patterns before the ones with parameters: the first match
+ * wins. */
+static const struct api_route routes[] = {
+	{ "GET", "/_ping", berthd_ping, 0, 0 },
+	{ "HEAD", "/_ping", berthd_ping, 0, 0 },
+	{ "GET", "/version", berthd_version, 0, 0 },
+	{ "GET", "/info", berthd_info, 0, 0 },
+	{ "GET", "/images/json", berthd_images_list, 0, 0 },
+	{ "GET", "/images/get", berthd_images_get, 0, 0 },
+	{ "POST", "/images/load", berthd_images_load, API_ROUTE_STREAM_BODY, UPLOAD_MAX },
+	{ "POST", "/images/create", berthd_images_create, API_ROUTE_STREAM_BODY, UPLOAD_MAX },
+	{ "GET", "/images/{name}/json", berthd_image_inspect, 0, 0 },
+	{ "GET", "/images/{name}/history", berthd_image_history, 0, 0 },
+	{ "GET", "/images/{name}/get", berthd_image_get, 0, 0 },
+	{ "POST", "/images/{name}/tag", berthd_image_tag, 0, 0 },
+	{ "DELETE", "/images/{name}", berthd_image_delete, 0, 0 },
+};
+
+struct options {
+	char **hosts;
+	char *data_root;
+	char *exec_root;
+	char *pidfile;
+	char *log_level;
+	char *config_file;
+	bool config_given;
+	bool live_restore;
+	bool live_restore_set;
+};
+
+static void options_clear(struct options *o)
+{
+	strv_free(o->hosts);
+	free(o->data_root);
+	free(o->exec_root);
+	free(o->pidfile);
+	free(o->log_level);
+	free(o->config_file);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage:\tberthd [OPTIONS]\n\n"
+		"A self-sufficient runtime for containers, serving the Docker Engine API.\n\n"
+		"Options:\n"
+		"      --config-file string   Daemon configuration file (default \"%s\")\n"
+		"      --data-root string     Root directory of persistent state (default "
+		"\"%s\")\n"
+		"      --exec-root string     Root directory for execution state (default "
+		"\"%s\")\n"
+		"  -H, --host list            Daemon socket(s) to connect to (default %s)\n"
+		"      --live-restore         Keep containers alive when the daemon stops\n"
+		"  -l, --log-level string     debug, info, warn, error (default \"info\")\n"
+		"  -p, --pidfile string       Path to use for daemon PID file (default "
+		"\"%s\")\n"
+		"  -v, --version              Print version information and quit\n",
+		DEFAULT_CONFIG_FILE, IMAGE_STORE_DEFAULT_ROOT, DEFAULT_EXEC_ROOT, DEFAULT_HOST,
+		DEFAULT_PIDFILE);
+}
+
+static int set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = strdup(v);
+	return *dst ? 0 : -1;
+}
+
+/* Merges daemon.json at PATH into O.  Keys also given as flags are
+ * Docker's conflict error; unknown keys Docker's unknown-directive one. */
+static int config_load(const char *path, bool required, struct options *o, struct berr **err)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_json_ json_t *root = NULL;
+	_cleanup_free_ char *unknown = NULL;
+	_cleanup_free_ char *conflicts = NULL;
+	size_t len = 0;
+	const char *key;
+	json_t *v;
+
+	if (fs_read_file(path, CONFIG_MAX, &text, &len, err) < 0) {
+		if (!required && (*err)->kind == BERR_NOT_FOUND) {
+			berr_clear(err);
+			return 0;
+		}
+		return berr_prefix(err, "unable to configure the berth daemon with file %s", path);
+	}
+	if (bjson_load(text, len, CONFIG_MAX, &root, err) < 0 ||
+	    bjson_as_object(root, NULL, err) < 0)
+		return berr_prefix(err, "unable to configure the berth daemon with file %s", path);
+	json_object_foreach (root, key, v) {
+		static const char *const known[] = { "hosts",	   "data-root", "exec-root",
+						     "pidfile",	   "log-level", "live-restore",
+						     "config-file" };
+		bool ok = false;
+
+		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			ok = ok || strcmp(key, known[i]) == 0;
+		if (!ok) {
+			char *n = str_printf("%s%s%s", unknown ? unknown : "", unknown ? ", " : "",
+					     key);
+			free(unknown);
+			unknown = n;
+			continue;
+		}
+		bool given = (strcmp(key, "hosts") == 0 && o->hosts) ||
+			     (strcmp(key, "data-root") == 0 && o->data_root) ||
+			     (strcmp(key, "exec-root") == 0 && o->exec_root) ||
+			     (strcmp(key, "pidfile") == 0 && o->pidfile) ||
+			     (strcmp(key, "log-level") == 0 && o->log_level) ||
+			     (strcmp(key, "live-restore") == 0 && o->live_restore_set);
+		if (given) {
+			char *n = str_printf("%s%s%s", conflicts ? conflicts : "",
+					     conflicts ? ", " : "", key);
+			free(conflicts);
+			conflicts = n;
+		}
+	}
+	if (unknown)
+		return berr_set(err, BERR_INVALID, 0,
+				"unable to configure the berth daemon with file %s: the following "
+				"directives don't match any configuration option: %s",
+				path, unknown);
+	if (conflicts)
+		return berr_set(err, BERR_INVALID, 0,
+				"unable to configure the berth daemon with file %s: the following "
+				"directives are specified both as a flag and in the configuration "
+				"file: %s",
+				path, conflicts);
+	json_object_foreach (root, key, v) {
+		const struct bjson_path *kp = BJSON_KEY(NULL, key);
+		const char *s;
+		int rc = 0;
+
+		if (strcmp(key, "hosts") == 0) {
+			rc = bjson_as_strv(v, kp, &o->hosts, err);
+		} else if (strcmp(key, "live-restore") == 0) {
+			rc = bjson_as_bool(v, kp, &o->live_restore, err);
+		} else if (strcmp(key, "config-file") == 0) {
+			continue;
+		} else {
+			char **dst = strcmp(key, "data-root") == 0   ? &o->data_root
+				     : strcmp(key, "exec-root") == 0 ? &o->exec_root
+				     : strcmp(key, "pidfile") == 0   ? &o->pidfile
+								     : &o->log_level;
+
+			rc = bjson_as_string(v, kp, &s, err);
+			if (rc == 0 && set_str(dst, s) < 0)
+				rc = berr_set(err, BERR_INTERNAL, ENOMEM, "config");
+		}
+		if (rc < 0)
+			return berr_prefix(err, "unable to configure the berth daemon with file %s",
+					   path);
+	}
+	return 0;
+}
+
+/* Writes our pid to PATH, refusing when a live process holds it. */
+static int pidfile_claim(const char *path, struct berr **err)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = -1;
+	char buf[32];
+	size_t len;
+	int n;
+
+	if (fs_read_file(path, 64, &text, &len, NULL) == 0) {
+		long pid = strtol(text, NULL, 10);
+
+		if (pid > 0 && pid != getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+			return berr_set(err, BERR_CONFLICT, 0,
+					"pid file found, ensure berthd is not running or delete %s",
+					path);
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "create pid file %s", path);
+	n = snprintf(buf, sizeof(buf), "%d", (int)getpid());
+	if (write(fd, buf, (size_t)n) != n)
+		return berr_set(err, BERR_INTERNAL, errno, "write pid file %s", path);
+	return 0;
+}
+
+/* The engine's ID, made once and kept in the data root. */
+static char *engine_id(const char *data_root)
+{
+	_cleanup_free_ char *path = str_printf("%s/engine-id", data_root);
+	char *id = NULL;
+	size_t len = 0;
+
+	if (!path)
+		return NULL;
+	if (fs_read_file(path, 128, &id, &len, NULL) == 0 && len > 0) {
+		id[strcspn(id, "\n")] = '\0';
+		return id;
+	}
+	free(id);
+	id = NULL;
+	if (fs_read_file("/proc/sys/kernel/random/uuid", 128, &id, &len, NULL) < 0)
+		return strdup("berth");
+	id[strcspn(id, "\n")] = '\0';
+	{
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+		if (fd >= 0) {
+			if (write(fd, id, strlen(id)) < 0)
+				blog_warn("write %s: %s", path, strerror(errno));
+			close(fd);
+		}
+	}
+	return id;
+}
+
+struct signals {
+	uv_signal_t term, intr, hup;
+	struct berthd *d;
+	const char *config_file;
+	bool stopping;
+};
+
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+	struct signals *s = h->data;
+
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	blog_info("received %s, shutting down", strsignal(signum));
+	api_server_stop(s->d->server);
+	uv_close((uv_handle_t *)&s->term, NULL);
+	uv_close((uv_handle_t *)&s->intr, NULL);
+	uv_close((uv_handle_t *)&s->hup, NULL);
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+	struct signals *s = h->data;
+	struct options o = { 0 };
+	struct berr *err = NULL;
+	int level;
+
+	if (config_load(s->config_file, false, &o, &err) < 0) {
+		blog_error("reload: %s", err->msg);
+		berr_free(err);
+	} else if (o.log_level) {
+		level = blog_level_parse(o.log_level);
+		if (level < 0)
+			blog_error("reload: invalid log level %s", o.log_level);
+		else
+			blog_set_level((enum blog_level)level);
+		blog_info("reloaded the configuration: log level %s", o.log_level);
+	}
+	options_clear(&o);
+}
+
+static int run(struct options *o)
+{
+	struct berthd d = { 0 };
+	struct signals sig = { 0 };
+	struct berthd_engine *first = NULL;
+	struct berr *err = NULL;
+	uv_loop_t loop;
+	int status = 1;
+	bool pidfile_ours = false;
+
+	d.data_root = o->data_root;
+	d.exec_root = o->exec_root;
+	d.live_restore = o->live_restore;
+	d.started = time(NULL);
+	pthread_mutex_init(&d.lock, NULL);
+	if (uv_loop_init(&loop) < 0) {
+		fprintf(stderr, "berthd: cannot start the event loop\n");
+		return 1;
+	}
+	d.loop = &loop;
+	if (fs_mkdir_p(o->exec_root, 0700, &err) < 0 || fs_mkdir_p(o->data_root, 0711, &err) < 0)
+		goto out;
+	if (pidfile_claim(o->pidfile, &err) < 0)
+		goto out;
+	pidfile_ours = true;
+	/* The stores open now, so that a broken data root stops the start. */
+	if (berthd_engine_get(&d, &first, &err) < 0)
+		goto out;
+	berthd_engine_put(&d, first);
+	d.id = engine_id(o->data_root);
+	if (!d.id) {
+		berr_set(&err, BERR_INTERNAL, ENOMEM, "engine id");
+		goto out;
+	}
+	if (api_server_new(&loop, routes, sizeof(routes) / sizeof(routes[0]),
+			   "berth/" BERTH_VERSION " (linux)", &d, &d.server, &err) < 0)
+		goto out;
+	for (size_t i = 0; o->hosts[i]; i++) {
+		if (api_server_listen(d.server, o->hosts[i], &err) < 0) {
+			api_server_stop(d.server);
+			uv_run(&loop, UV_RUN_DEFAULT);
+			goto out;
+		}
+		blog_info("API listen on %s", o->hosts[i]);
+	}
+	sig.d = &d;
+	sig.config_file = o->config_file;
+	uv_signal_init(&loop, &sig.term);
+	uv_signal_init(&loop, &sig.intr);
+	uv_signal_init(&loop, &sig.hup);
+	sig.term.data = sig.intr.data = sig.hup.data = &sig;
+	uv_signal_start(&sig.term, on_stop_signal, SIGTERM);
+	uv_signal_start(&sig.intr, on_stop_signal, SIGINT);
+	uv_signal_start(&sig.hup, on_hup, SIGHUP);
+	blog_info("berthd %s started (data root %s)", BERTH_VERSION, o->data_root);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	blog_info("berthd stopped");
+	status = 0;
+out:
+	if (err) {
+		fprintf(stderr, "berthd: %s\n", err->msg);
+		berr_free(err);
+	}
+	api_server_free(d.server);
+	berthd_engines_free(&d);
+	free(d.id);
+	if (pidfile_ours)
+		unlink(o->pidfile);
+	uv_loop_close(&loop);
+	pthread_mutex_destroy(&d.lock);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "host", required_argument, NULL, 'H' },
+		{ "data-root", required_argument, NULL, 'd' },
+		{ "exec-root", required_argument, NULL, 'e' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "config-file", required_argument, NULL, 'c' },
+		{ "live-restore", no_argument, NULL, 'r' },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct options o = { 0 };
+	struct berr *err = NULL;
+	int c, level, status;
+
+	while ((c = getopt_long(argc, argv, "H:p:l:vh", opts, NULL)) != -1) {
+		int rc = 0;
+
+		switch (c) {
+		case 'H':
+			rc = strv_append(&o.hosts, optarg);
+			break;
+		case 'd':
+			rc = set_str(&o.data_root, optarg);
+			break;
+		case 'e':
+			rc = set_str(&o.exec_root, optarg);
+			break;
+		case 'p':
+			rc = set_str(&o.pidfile, optarg);
+			break;
+		case 'l':
+			rc = set_str(&o.log_level, optarg);
+			break;
+		case 'c':
+			rc = set_str(&o.config_file, optarg);
+			o.config_given = true;
+			break;
+		case 'r':
+			o.live_restore = true;
+			o.live_restore_set = true;
+			break;
+		case 'v':
+			printf("berthd version %s, build %s\n", BERTH_VERSION, BERTH_COMMIT);
+			options_clear(&o);
+			return 0;
+		case 'h':
+			usage(stdout);
+			options_clear(&o);
+			return 0;
+		default:
+			usage(stderr);
+			options_clear(&o);
+			return 125;
+		}
+		if (rc < 0) {
+			options_clear(&o);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "berthd: unexpected argument %s\n", argv[optind]);
+		options_clear(&o);
+		return 125;
+	}
+	if (!o.config_file && set_str(&o.config_file, DEFAULT_CONFIG_FILE) < 0)
+		return 1;
+	if (config_load(o.config_file, o.config_given, &o, &err) < 0) {
+		fprintf(stderr, "berthd: %s\n", err->msg);
+		berr_free(err);
+		options_clear(&o);
+		return 1;
+	}
+	if ((!o.hosts || !o.hosts[0]) && strv_append(&o.hosts, DEFAULT_HOST) < 0)
+		return 1;
+	if ((!o.data_root && set_str(&o.data_root, IMAGE_STORE_DEFAULT_ROOT) < 0) ||
+	    (!o.exec_root && set_str(&o.exec_root, DEFAULT_EXEC_ROOT) < 0) ||
+	    (!o.pidfile && set_str(&o.pidfile, DEFAULT_PIDFILE) < 0))
+		return 1;
+	level = blog_level_parse(o.log_level ? o.log_level : "info");
+	if (level < 0) {
+		fprintf(stderr,
+			"berthd: invalid log level \"%s\": use debug, info, warn or error\n",
+			o.log_level);
+		options_clear(&o);
+		return 1;
+	}
+	if (blog_open(NULL, BLOG_FORMAT_TEXT, (enum blog_level)level, &err) < 0) {
+		fprintf(stderr, "berthd: %s\n", err->msg);
+		berr_free(err);
+		options_clear(&o);
+		return 1;
+	}
+	/* A client that goes away must not kill the daemon mid-write. */
+	signal(SIGPIPE, SIG_IGN);
+	status = run(&o);
+	blog_close();
+	options_clear(&o);
+	return status;
+}
