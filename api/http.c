@@ -850,8 +850,13 @@ static int on_headers_complete(http_parser *p)
 	}
 	req->body_max = req->route->body_max ? req->route->body_max : API_BODY_MAX_DEFAULT;
 	if ((p->flags & F_CONTENTLENGTH) && p->content_length > req->body_max) {
-		c->fatal_status = 413;
-		return -1;
+		if (p->content_length - req->body_max > API_BODY_DISCARD_MAX) {
+			c->fatal_status = 413;
+			return -1;
+		}
+		req->too_big = true;
+		req->route = NULL;
+		return 0;
 	}
 	if (req->route->flags & API_ROUTE_STREAM_BODY) {
 		if (body_pipe_open(c, req) < 0)
@@ -867,9 +872,18 @@ static int on_body(http_parser *p, const char *at, size_t len)
 	struct api_request *req = c->req;
 
 	c->body_bytes += len;
-	if (c->body_bytes > req->body_max) {
+	if (c->body_bytes > req->body_max + API_BODY_DISCARD_MAX ||
+	    (c->body_bytes > req->body_max && req->dispatched)) {
 		c->fatal_status = 413;
 		return -1;
+	}
+	if (c->body_bytes > req->body_max && !req->too_big) {
+		/* Answered 413 once the rest is read and dropped. */
+		req->too_big = true;
+		req->route = NULL;
+		free(req->body);
+		req->body = NULL;
+		req->body_len = req->body_cap = 0;
 	}
 	if (!req->route)
 		return 0;
@@ -922,6 +936,17 @@ static void dispatch(struct api_conn *c)
 	c->dispatch_pending = false;
 	req->dispatched = true;
 	c->refs++; /* the handler's, given back by request_answered() */
+	if (req->too_big) {
+		char msg[128];
+		int n = snprintf(
+			msg, sizeof(msg),
+			"{\"message\":\"request body too large: the limit is %zu bytes\"}\n",
+			req->body_max);
+
+		c->close_after = true;
+		api_reply(req, 413, "application/json", msg, (size_t)n);
+		return;
+	}
 	if (!req->route) {
 		struct berr *err = steal_ptr(&req->fd_err);
 

@@ -24,6 +24,9 @@
 #define API_BODY_MAX_DEFAULT (1024 * 1024) /* a buffered body, unless the route says */
 #define API_IDLE_TIMEOUT_MS  (120 * 1000)  /* keep-alive between requests */
 #define API_STALL_TIMEOUT_MS (60 * 1000)   /* a request that stopped half way */
+/* Past its limit a body is still read and dropped this far, so that a
+ * client that sends before it reads gets the 413; beyond, it is cut. */
+#define API_BODY_DISCARD_MAX (16 * 1024 * 1024)
 
 struct api_server;
 struct api_conn;
@@ -82,6 +85,7 @@ struct api_request {
 	bool message_done; /* the whole request was read */
 	bool dispatched;   /* given to its handler */
 	bool answered;	   /* the handler gave its answer */
+	bool too_big;	   /* the body passed body_max: answered 413 */
 	size_t body_max;
 	size_t body_cap;
 	int fd_state; /* api_reply_fd_*(): bits of what has ended */
