@@ -114,8 +114,7 @@ def test_images_list_inspect_history(bb):
     hist = bb.request("GET", "/images/busybox:latest/history").json()
     assert hist[0]["Id"] == image_id and hist[0]["Tags"] == ["busybox:latest"]
     res = bb.request("GET", "/v1.41/images/nope/json")
-    assert res.status == 404 and res.json() == {"message": "No such image: nope:latest"} or \
-        res.json()["message"].startswith("No such image: nope")
+    assert res.status == 404 and res.json()["message"].startswith("No such image: nope")
 
 
 def test_image_names_with_slashes(bb):
@@ -285,7 +284,8 @@ def test_docker_cli(bb, tmp_path, busybox_archive):
     assert "busybox" in out and "latest" in out
     info = json.loads(bb.docker("image", "inspect", "busybox").stdout)
     assert info[0]["RepoTags"] == ["busybox:latest"]
-    assert "busybox" in bb.docker("history", "busybox").stdout or True
+    image_id = info[0]["Id"]
+    assert image_id[7:19] in bb.docker("history", "busybox").stdout
     bb.docker("tag", "busybox", "cli:1")
     assert "cli" in bb.docker("images").stdout
     out = bb.docker("rmi", "cli:1").stdout
