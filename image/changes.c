@@ -810,7 +810,8 @@ static int unpack_layer(struct image_undo *u, const struct store_image *parent, 
 				       .diff_id = blob,
 				       .blob_digest = blob,
 				       .path = u->final_dir,
-				       .size = (int64_t)info.size };
+				       .size = (int64_t)info.size,
+				       .content_size = (int64_t)info.content_size };
 	return 0;
 }
 
@@ -899,7 +900,7 @@ int image_commit(struct image_store *st, const char *parent_id, const char *uppe
 	spec = (struct store_image_spec){ .id = id,
 					  .config = text,
 					  .created = now.tv_sec,
-					  .size = parent->size + (empty ? 0 : layer.size) };
+					  .size = parent->size + (empty ? 0 : layer.content_size) };
 	if (commit_record(&u, parent, empty ? NULL : &layer, &spec, ref, err) < 0)
 		goto fail;
 

@@ -324,30 +324,76 @@ static int set_set(json_t *obj, const char *key, char *const *v)
 	return 0;
 }
 
+/* KEY from the unmodelled members EXTRA, else DEFAULT_VALUE (a new value,
+ * taken; NULL leaves KEY out, as Go's omitempty does). */
+static int set_kept(json_t *obj, const json_t *extra, const char *key, json_t *default_value)
+{
+	json_t *kept = json_object_get(extra, key);
+
+	if (kept) {
+		if (default_value)
+			json_decref(default_value);
+		return json_object_set(obj, key, kept);
+	}
+	return default_value ? json_object_set_new(obj, key, default_value) : 0;
+}
+
+/* V as a JSON array, or null when unset (Go's nil slice). */
+static json_t *strv_or_null(char *const *v)
+{
+	return v ? strv_json(v) : json_null();
+}
+
 json_t *image_run_config_to_json(const struct image_run_config *rc, struct berr **err)
 {
 	_cleanup_json_ json_t *o = json_object();
-	json_t *labels;
+	const json_t *x = rc->extra;
+	json_t *labels = json_null(), *volumes = json_null();
 
-	if (!o || set_str(o, "User", rc->user ? rc->user : "") < 0 ||
-	    set_set(o, "ExposedPorts", rc->exposed_ports) < 0 || set_strv(o, "Env", rc->env) < 0 ||
-	    set_strv(o, "Cmd", rc->cmd) < 0 || set_set(o, "Volumes", rc->volumes) < 0 ||
-	    set_str(o, "WorkingDir", rc->working_dir ? rc->working_dir : "") < 0 ||
-	    set_strv(o, "Entrypoint", rc->entrypoint) < 0)
+	if (!o)
 		goto nomem;
 	if (rc->label_keys) {
 		labels = json_object();
-		if (json_object_set_new(o, "Labels", labels) < 0)
-			goto nomem;
-		for (size_t i = 0; i < rc->n_labels; i++)
+		for (size_t i = 0; labels && i < rc->n_labels; i++)
 			if (json_object_set_new(labels, rc->label_keys[i],
 						json_string(rc->label_values[i])) < 0)
 				goto nomem;
 	}
-	if (set_str(o, "StopSignal", rc->stop_signal) < 0 || add_unmodelled(o, rc->extra) < 0)
-		goto nomem;
+	if (rc->volumes) {
+		volumes = json_object();
+		for (size_t i = 0; volumes && rc->volumes[i]; i++)
+			if (json_object_set_new(volumes, rc->volumes[i], json_object()) < 0)
+				goto nomem;
+	}
+	/* Every member of Docker's container.Config, in its order, with the
+	 * zero values Docker writes for the ones not set. */
+	if (set_kept(o, x, "Hostname", json_string("")) < 0 ||
+	    set_kept(o, x, "Domainname", json_string("")) < 0 ||
+	    json_object_set_new(o, "User", json_string(rc->user ? rc->user : "")) < 0 ||
+	    set_kept(o, x, "AttachStdin", json_false()) < 0 ||
+	    set_kept(o, x, "AttachStdout", json_false()) < 0 ||
+	    set_kept(o, x, "AttachStderr", json_false()) < 0 ||
+	    set_set(o, "ExposedPorts", rc->exposed_ports) < 0 ||
+	    set_kept(o, x, "Tty", json_false()) < 0 ||
+	    set_kept(o, x, "OpenStdin", json_false()) < 0 ||
+	    set_kept(o, x, "StdinOnce", json_false()) < 0 ||
+	    json_object_set_new(o, "Env", strv_or_null(rc->env)) < 0 ||
+	    json_object_set_new(o, "Cmd", strv_or_null(rc->cmd)) < 0 ||
+	    set_kept(o, x, "Healthcheck", NULL) < 0 || set_kept(o, x, "ArgsEscaped", NULL) < 0 ||
+	    set_kept(o, x, "Image", json_string("")) < 0 ||
+	    json_object_set_new(o, "Volumes", volumes) < 0 ||
+	    json_object_set_new(o, "WorkingDir",
+				json_string(rc->working_dir ? rc->working_dir : "")) < 0 ||
+	    json_object_set_new(o, "Entrypoint", strv_or_null(rc->entrypoint)) < 0 ||
+	    set_kept(o, x, "OnBuild", json_null()) < 0 ||
+	    json_object_set_new(o, "Labels", labels) < 0 ||
+	    set_str(o, "StopSignal", rc->stop_signal) < 0 || add_unmodelled(o, x) < 0)
+		goto nomem_taken;
 	return steal_ptr(&o);
 nomem:
+	json_decref(labels);
+	json_decref(volumes);
+nomem_taken:
 	berr_set(err, BERR_INTERNAL, ENOMEM, "format run config");
 	return NULL;
 }

@@ -566,12 +566,18 @@ int image_inspect_json(struct image_store *st, const struct store_image *img, js
 	_cleanup_strv_ char **dirs = NULL;
 	_cleanup_free_ char *lower = NULL;
 	struct image_run_config empty = { 0 };
+	const json_t *container_config;
+	const char *container, *docker_version;
 	json_error_t jerr;
 	json_t *o;
 
 	if (image_store_config(img, &cfg, err) < 0 ||
 	    image_store_layer_dirs(st, img, &dirs, err) < 0)
 		return -1;
+	/* What Docker's own builds and commits record beside the config. */
+	container = json_string_value(json_object_get(cfg->extra, "container"));
+	docker_version = json_string_value(json_object_get(cfg->extra, "docker_version"));
+	container_config = json_object_get(cfg->extra, "container_config");
 	lower = join_top_first(dirs);
 	if (!lower)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "inspect image %s", img->id);
@@ -583,8 +589,11 @@ int image_inspect_json(struct image_store *st, const struct store_image *img, js
 		" s:{s:s, s:{s:s, s:s, s:s, s:s}}, s:{s:s, s:o}, s:{s:s}}",
 		"Id", img->id, "RepoTags", repo_names(img, false), "RepoDigests",
 		repo_names(img, true), "Parent", "", "Comment", cfg->comment ? cfg->comment : "",
-		"Created", cfg->created ? cfg->created : "", "Container", "", "ContainerConfig",
-		image_run_config_to_json(&empty, NULL), "DockerVersion", "", "Author",
+		"Created", cfg->created ? cfg->created : "", "Container",
+		container ? container : "", "ContainerConfig",
+		json_is_object(container_config) ? json_deep_copy(container_config)
+						 : image_run_config_to_json(&empty, NULL),
+		"DockerVersion", docker_version ? docker_version : "", "Author",
 		cfg->author ? cfg->author : "", "Config",
 		image_run_config_to_json(&cfg->config, NULL), "Architecture", cfg->architecture,
 		"Os", cfg->os, "Size", (json_int_t)img->size, "VirtualSize", (json_int_t)img->size,

@@ -130,11 +130,12 @@ int image_import(struct image_store *st, int fd, const char *const *changes, siz
 				      .diff_id = info.diff_id,
 				      .blob_digest = blob,
 				      .path = u.final_dir,
-				      .size = (int64_t)info.size };
+				      .size = (int64_t)info.size,
+				      .content_size = (int64_t)info.content_size };
 	spec = (struct store_image_spec){ .id = id,
 					  .config = text,
 					  .created = now.tv_sec,
-					  .size = (int64_t)info.size,
+					  .size = (int64_t)info.content_size,
 					  .layers = &layer,
 					  .n_layers = 1 };
 	if (record(&u, &spec, ref, err) < 0)

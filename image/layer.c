@@ -44,6 +44,7 @@ struct unpack {
 	struct archive *tar; /* parses what raw gives */
 	struct digest_ctx *ctx;
 	uint64_t size;
+	uint64_t content_size; /* regular files and symlink targets written */
 	bool raw_eof;
 	char *buf;	       /* LAYER_CHUNK bytes for raw -> tar */
 	char *data;	       /* LAYER_CHUNK bytes for file contents */
@@ -459,6 +460,7 @@ static int make_object(struct unpack *u, struct archive_entry *e, int parent, co
 			return berr_set(err, BERR_INTERNAL, errno, "entry \"%s\": mkdir", clean);
 		break;
 	case AE_IFREG:
+		u->content_size += (uint64_t)archive_entry_size(e);
 		return write_file(u, parent, base, clean, e, err);
 	case AE_IFLNK:
 		if (archive_entry_symlink(e) == NULL)
@@ -467,6 +469,7 @@ static int make_object(struct unpack *u, struct archive_entry *e, int parent, co
 		/* The target is data of the layer: kept as it is, never followed. */
 		if (symlinkat(archive_entry_symlink(e), parent, base) < 0)
 			return berr_set(err, BERR_INTERNAL, errno, "entry \"%s\": symlink", clean);
+		u->content_size += strlen(archive_entry_symlink(e));
 		break;
 	case AE_IFCHR:
 	case AE_IFBLK:
@@ -627,6 +630,7 @@ int image_layer_unpack(int fd, const char *dest, struct image_layer_info *info, 
 	if (r == 0 && info != NULL) {
 		digest_final(u.ctx, info->diff_id);
 		info->size = u.size;
+		info->content_size = u.content_size;
 	}
 	unpack_release(&u);
 	if (r < 0) {
@@ -978,6 +982,7 @@ int image_layer_diff_id(int fd, struct image_layer_info *info, struct berr **err
 	digest_final(ctx, info->diff_id);
 	digest_free(ctx);
 	info->size = size;
+	info->content_size = 0;
 	return 0;
 broken:
 	digest_free(ctx);

@@ -18,6 +18,9 @@
 struct image_layer_info {
 	char diff_id[DIGEST_STRING_SIZE]; /* sha256 of the uncompressed tar */
 	uint64_t size;			  /* its length in bytes */
+	/* The file content it holds, as Docker counts a layer's size: regular
+	 * files (a hardlink once) and symlink targets; set by unpack only. */
+	uint64_t content_size;
 };
 
 /* Unpacks the archive read from FD (borrowed, read to its end) into DEST,

@@ -81,6 +81,7 @@ struct load_job {
 	char *tmp_dir;
 	char *final_dir;
 	uint64_t size;
+	uint64_t content_size;
 	bool known;   /* the store had it by the time of recording */
 	bool renamed; /* tmp_dir went to final_dir, not yet committed */
 	struct berr *err;
@@ -598,16 +599,17 @@ static int check_known_layer(struct load *ld, const struct store_layer *known, c
 }
 
 /* Queues the unpack of layer CHAIN unless the store or an earlier image of
- * the archive has it; *size gets its size when the store has it. */
+ * the archive has it; the sizes of L are set when the store has it. */
 static int want_layer(struct load *ld, const char *chain, const char *diff, const char *blob,
-		      const char *file, int64_t *size, struct berr **err)
+		      const char *file, struct store_layer *l, struct berr **err)
 {
 	_cleanup_(store_layer_free_cleanup) struct store_layer *known = NULL;
 	_cleanup_berr_ struct berr *lerr = NULL;
 	struct load_job *j;
 
 	if (store_layer_lookup(ld->st->db, chain, &known, &lerr) == 0) {
-		*size = known->size;
+		l->size = known->size;
+		l->content_size = known->content_size;
 		return check_known_layer(ld, known, diff, blob, file, err);
 	}
 	if (lerr->kind != BERR_NOT_FOUND) {
@@ -699,8 +701,7 @@ static int add_image(struct load *ld, const char *who, const char *config, char 
 		l->size = -1;
 		if (!l->chain_id || !l->diff_id || !l->blob_digest || !l->path)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "load image");
-		if (want_layer(ld, chain, cfg->diff_ids[i], e->digest, layers[i], &l->size, err) <
-		    0)
+		if (want_layer(ld, chain, cfg->diff_ids[i], e->digest, layers[i], l, err) < 0)
 			return -1;
 	}
 	*out = img;
@@ -1032,6 +1033,7 @@ static int unpack_one(size_t i, void *arg)
 				"layer DiffID mismatch: %s unpacks to %s, the config says %s",
 				j->file, info.diff_id, j->diff);
 	j->size = info.size;
+	j->content_size = info.content_size;
 	return 0;
 }
 
@@ -1070,9 +1072,11 @@ static int record_image(struct load *ld, struct load_image *img, struct berr **e
 	for (size_t i = 0; i < img->n_layers; i++) {
 		struct load_job *j = find_job(ld, img->layers[i].chain_id);
 
-		if (j)
+		if (j) {
 			img->layers[i].size = (int64_t)j->size;
-		spec.size += img->layers[i].size > 0 ? img->layers[i].size : 0;
+			img->layers[i].content_size = (int64_t)j->content_size;
+		}
+		spec.size += img->layers[i].content_size;
 	}
 	/* An image the store has (or an earlier one of this archive) is no
 	 * error: it only gains the tags. */

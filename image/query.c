@@ -280,7 +280,8 @@ int image_history_json(struct image_store *st, const struct store_image *img, js
 
 			if (store_layer_lookup(image_store_db(st), img->layers[layer], &l, err) < 0)
 				return berr_prefix(err, "history of %s", img->id);
-			size = l->size;
+			/* Docker's layer size: the content it holds. */
+			size = l->content_size;
 			layer++;
 		}
 		step = json_pack("{s:s, s:I, s:s, s:n, s:I, s:s}", "Id", "<missing>", "Created",

@@ -145,10 +145,11 @@ static int add_layers(struct store *st, const struct store_image_spec *spec, str
 	 * fills the one that was unknown. */
 	if (store_prepare(
 		    st,
-		    "INSERT INTO layers (chain_id, diff_id, blob_digest, size, path, refcount)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, 1)"
+		    "INSERT INTO layers (chain_id, diff_id, blob_digest, size, path, refcount,"
+		    " content_size) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)"
 		    " ON CONFLICT (chain_id) DO UPDATE SET refcount = refcount + 1,"
-		    " blob_digest = coalesce(blob_digest, excluded.blob_digest)",
+		    " blob_digest = coalesce(blob_digest, excluded.blob_digest),"
+		    " content_size = max(content_size, excluded.content_size)",
 		    &layer, err) < 0 ||
 	    store_prepare(st,
 			  "INSERT INTO image_layers (image_id, position, chain_id)"
@@ -165,6 +166,7 @@ static int add_layers(struct store *st, const struct store_image_spec *spec, str
 		    store_bind_text(st, layer, 3, l->blob_digest, err) < 0 ||
 		    store_bind_int64(st, layer, 4, l->size, err) < 0 ||
 		    store_bind_text(st, layer, 5, l->path, err) < 0 ||
+		    store_bind_int64(st, layer, 6, l->content_size, err) < 0 ||
 		    store_step_done(st, layer, "record layer", err) < 0 ||
 		    store_bind_text(st, link, 1, spec->id, err) < 0 ||
 		    store_bind_int64(st, link, 2, (int64_t)i, err) < 0 ||
@@ -642,10 +644,11 @@ int store_layer_lookup(struct store *st, const char *chain_id, struct store_laye
 
 	if (store_check_digest("layer chain id", chain_id, err) < 0)
 		return -1;
-	if (store_prepare(st,
-			  "SELECT diff_id, blob_digest, path, size, refcount FROM layers"
-			  " WHERE chain_id = ?1",
-			  &stmt, err) < 0 ||
+	if (store_prepare(
+		    st,
+		    "SELECT diff_id, blob_digest, path, size, refcount, content_size FROM layers"
+		    " WHERE chain_id = ?1",
+		    &stmt, err) < 0 ||
 	    store_bind_text(st, stmt, 1, chain_id, err) < 0)
 		return berr_prefix(err, "layer %s", chain_id);
 	rc = sqlite3_step(stmt);
@@ -662,6 +665,7 @@ int store_layer_lookup(struct store *st, const char *chain_id, struct store_laye
 	l->path = store_column_dup(stmt, 2, &failed);
 	l->size = sqlite3_column_int64(stmt, 3);
 	l->refcount = sqlite3_column_int64(stmt, 4);
+	l->content_size = sqlite3_column_int64(stmt, 5);
 	if (!l->chain_id || failed)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "look up layer");
 	*out = steal_ptr(&l);

@@ -225,10 +225,34 @@ static int migrate_to_v2(struct store *st, struct berr **err)
 	return store_exec(st, schema_v2, err);
 }
 
+/* Version 3: the content size of a layer, what `docker images` shows.  A
+ * database whose version was set back by hand may have the column. */
+static int migrate_to_v3(struct store *st, struct berr **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (store_prepare(st,
+			  "SELECT count(*) FROM pragma_table_info('layers')"
+			  " WHERE name = 'content_size'",
+			  &stmt, err) < 0)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW)
+		return store_db_error(st, rc, "read the layers table", err);
+	if (sqlite3_column_int(stmt, 0) > 0)
+		return 0;
+	return store_exec(st,
+			  "ALTER TABLE layers ADD COLUMN content_size INTEGER NOT NULL DEFAULT 0"
+			  " CHECK (content_size >= 0);",
+			  err);
+}
+
 /* migrations[i] brings a database from version i to version i + 1. */
 static int (*const migrations[STORE_SCHEMA_VERSION])(struct store *, struct berr **) = {
 	migrate_to_v1,
 	migrate_to_v2,
+	migrate_to_v3,
 };
 
 static int schema_version(struct store *st, int *out, struct berr **err)

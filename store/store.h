@@ -14,7 +14,7 @@
 #include "lib/cleanup.h"
 
 /* The schema version this berth writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* The database file inside the data root. */
 #define STORE_DB_NAME "berth.db"
@@ -28,8 +28,11 @@ struct store_layer {
 	char *diff_id;	   /* digest of the uncompressed tar */
 	char *blob_digest; /* digest of the compressed blob; NULL when unknown */
 	char *path;	   /* the unpacked directory (an overlay lower dir) */
-	int64_t size;	   /* bytes once unpacked */
-	int64_t refcount;  /* images using it; filled by lookups, ignored on add */
+	int64_t size;	   /* bytes of the uncompressed tar */
+	/* Bytes of file content once unpacked, as Docker counts a layer's size
+	 * (regular files once per inode, symlink targets); 0 when unknown. */
+	int64_t content_size;
+	int64_t refcount; /* images using it; filled by lookups, ignored on add */
 };
 
 /* A name that points at an image: NAME is the full normalised reference

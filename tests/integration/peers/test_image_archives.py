@@ -46,8 +46,12 @@ def test_docker_save_loads_into_berth_and_runs_alike(dockerd, berth, tmp_path):
         assert sorted(out.splitlines()) == ["Loaded image: busybox:latest",
                                             "Loaded image: layered:1"]
         for image in ("busybox:latest", "layered:1"):
-            docker_id = dockerd.ok("image", "inspect", "-f", "{{.Id}}", image).strip()
-            assert berth.inspect(image)["Id"] == docker_id
+            theirs = json.loads(dockerd.ok("image", "inspect", image))[0]
+            ours = berth.inspect(image)
+            for key in ("Id", "RepoTags", "Created", "Container", "ContainerConfig",
+                        "DockerVersion", "Author", "Comment", "Config", "Architecture", "Os",
+                        "RootFS", "Size"):
+                assert ours[key] == theirs[key], f"{image} {key}: {ours[key]!r} != {theirs[key]!r}"
             assert berth_run(berth, image) == docker_run(dockerd, image)
         assert "layered" in berth_run(berth, "layered:1")
         assert len(berth.inspect("layered:1")["RootFS"]["Layers"]) == 2
