@@ -19,39 +19,14 @@
 
 #include <cmocka.h>
 
+#include "store_testutil.h"
+
 #include "image/image.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 
 #define TAR_MAX (64 * 1024)
-
-struct fixture {
-	char root[64];
-	struct image_store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	snprintf(f->root, sizeof(f->root), "/tmp/berth-image-XXXXXX");
-	assert_non_null(mkdtemp(f->root));
-	assert_int_equal(image_store_open(f->root, &f->st, NULL), 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	image_store_free(f->st);
-	assert_int_equal(fs_remove_tree(f->root, NULL), 0);
-	free(f);
-	return 0;
-}
 
 /* Imports a one-file layer holding CONTENT under reference REF (may be NULL). */
 static void import(struct image_store *st, const char *content, const char *ref,
@@ -478,13 +453,16 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chain_id),
-		cmocka_unit_test_setup_teardown(test_lookup_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tag, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rmi_untag_then_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rmi_last_tag_deletes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rmi_by_id_one_repository, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_layers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rmi_in_use, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookup_rules, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_tag, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_rmi_untag_then_delete, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_rmi_last_tag_deletes, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_rmi_by_id_one_repository, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_two_layers, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_rmi_in_use, store_setup, store_teardown),
 	};
 
 	if (geteuid() != 0) {

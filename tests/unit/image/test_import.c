@@ -21,41 +21,14 @@
 
 #include <cmocka.h>
 
+#include "store_testutil.h"
+
 #include "image/image.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 
 #define TAR_MAX (1024 * 1024)
-
-struct fixture {
-	char root[64];
-	struct image_store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct berr *err = NULL;
-
-	assert_non_null(f);
-	snprintf(f->root, sizeof(f->root), "/tmp/berth-import-XXXXXX");
-	assert_non_null(mkdtemp(f->root));
-	if (image_store_open(f->root, &f->st, &err) < 0)
-		fail_msg("open: %s", err->msg);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	image_store_free(f->st);
-	assert_int_equal(fs_remove_tree(f->root, NULL), 0);
-	free(f);
-	return 0;
-}
 
 /* A tar holding bin/hello (the text CONTENT) and, when ESCAPE, an entry
  * named ../escape; compressed with FILTER. */
@@ -89,17 +62,6 @@ static char *make_tar(const char *content, bool escape, int filter, size_t *len)
 	archive_write_free(a);
 	*len = used;
 	return buf;
-}
-
-/* An fd reading the LEN bytes at DATA. */
-static int data_fd(const void *data, size_t len)
-{
-	int fd = memfd_create("tar", MFD_CLOEXEC);
-
-	assert_true(fd >= 0);
-	assert_int_equal(fs_write_all(fd, data, len), 0);
-	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-	return fd;
 }
 
 static int do_import(struct image_store *st, const void *tar, size_t len,
@@ -413,10 +375,14 @@ static void test_open_cleans_leftovers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_import_and_inspect, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gzip_shares_layer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input_leaves_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_cleans_leftovers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_and_inspect, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_gzip_shares_layer, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input_leaves_nothing, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_open_cleans_leftovers, store_setup,
+						store_teardown),
 	};
 
 	if (geteuid() != 0) {

@@ -25,40 +25,13 @@
 
 #include <cmocka.h>
 
+#include "store_testutil.h"
+
 #include "image/archive.h"
 #include "image/image.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
-
-struct fixture {
-	char root[64];
-	struct image_store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct berr *err = NULL;
-
-	assert_non_null(f);
-	snprintf(f->root, sizeof(f->root), "/tmp/berth-load-XXXXXX");
-	assert_non_null(mkdtemp(f->root));
-	if (image_store_open(f->root, &f->st, &err) < 0)
-		fail_msg("open: %s", err->msg);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	image_store_free(f->st);
-	assert_int_equal(fs_remove_tree(f->root, NULL), 0);
-	free(f);
-	return 0;
-}
 
 /* ---- building archives ---- */
 
@@ -494,16 +467,6 @@ static struct blob oci_archive(struct timage *imgs, size_t n, bool nested, int f
 }
 
 /* ---- loading and looking ---- */
-
-static int data_fd(const void *data, size_t len)
-{
-	int fd = memfd_create("archive", MFD_CLOEXEC);
-
-	assert_true(fd >= 0);
-	assert_int_equal(fs_write_all(fd, data, len), 0);
-	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-	return fd;
-}
 
 static int do_load(struct image_store *st, const struct blob *b, size_t len,
 		   struct image_load_result *res, struct berr **err)
@@ -1231,19 +1194,27 @@ static void test_clean_up_waits_for_other_users(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_docker_archive_shares_layers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_blob_digests_in_use, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tag_moves_and_untagged, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_compressed_archives, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oci_layouts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oci_nested_index, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_docker25_links, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_eight_layers_in_parallel, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unsafe_layers_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_broken_archives_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_killed_load_leaves_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clean_up_waits_for_other_users, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_docker_archive_shares_layers, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_blob_digests_in_use, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_tag_moves_and_untagged, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_compressed_archives, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_oci_layouts, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_oci_nested_index, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_docker25_links, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_eight_layers_in_parallel, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_unsafe_layers_refused, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_broken_archives_refused, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_killed_load_leaves_nothing, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_clean_up_waits_for_other_users, store_setup,
+						store_teardown),
 	};
 
 	if (geteuid() != 0) {

@@ -16,39 +16,12 @@
 
 #include <cmocka.h>
 
+#include "store_testutil.h"
+
 #include "image/image.h"
 #include "image/query.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
-
-struct fixture {
-	char root[64];
-	struct image_store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct berr *err = NULL;
-
-	assert_non_null(f);
-	snprintf(f->root, sizeof(f->root), "/tmp/berth-query-XXXXXX");
-	assert_non_null(mkdtemp(f->root));
-	if (image_store_open(f->root, &f->st, &err) < 0)
-		fail_msg("open: %s", err->msg);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	image_store_free(f->st);
-	assert_int_equal(fs_remove_tree(f->root, NULL), 0);
-	free(f);
-	return 0;
-}
 
 /* Imports a one-file layer holding CONTENT with CHANGES (NULL-terminated)
  * as REF (may be NULL); the id goes to ID. */
@@ -226,11 +199,11 @@ static void test_history(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reference_filter_shows_matching_tags, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_filter_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filters, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_reference_filter_shows_matching_tags,
+						store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_filter_errors, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_history, store_setup, store_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
