@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
-from conftest import Daemon
+from berthd_testlib import Daemon
 
 DOCKER_HEADERS = {"Api-Version": "1.41", "Docker-Experimental": "false", "Ostype": "linux"}
 
