@@ -22,6 +22,9 @@
 
 static bool use_lowerdir_plus = true;
 
+/* The overlay features berth turns off on every mount. */
+static const char *const overlay_off[] = { "index", "redirect_dir", "metacopy" };
+
 void image_mount_set_lowerdir_plus(bool enabled)
 {
 	use_lowerdir_plus = enabled;
@@ -174,8 +177,13 @@ static int mount_new_api(const char *const *lower_dirs, size_t n, const char *up
 			return fs_context_fail(fsfd, target, "work dir", work, err);
 	}
 	/* Layers are shared by many mounts; an index would tie them to one. */
-	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "index", "off", 0) < 0)
-		return fs_context_fail(fsfd, target, "index=off", NULL, err);
+	/* Off whatever the kernel's defaults: a renamed directory (redirect)
+	 * or a copied-up inode without its data (metacopy) would make the
+	 * upper dir no longer hold a container's changes, which diff and
+	 * commit read. */
+	for (size_t i = 0; i < sizeof(overlay_off) / sizeof(overlay_off[0]); i++)
+		if (fsconfig(fsfd, FSCONFIG_SET_STRING, overlay_off[i], "off", 0) < 0)
+			return fs_context_fail(fsfd, target, overlay_off[i], NULL, err);
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return fs_context_fail(fsfd, target, "create", NULL, err);
 	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, upper == NULL ? MOUNT_ATTR_RDONLY : 0);
@@ -199,7 +207,7 @@ static bool append(char *buf, size_t size, size_t *len, const char *s)
 	return true;
 }
 
-/* Builds "lowerdir=top:..:bottom[,upperdir=..,workdir=..],index=off" into
+/* Builds "lowerdir=top:..:bottom[,upperdir=..,workdir=..],index=off,..." into
  * BUF, each lower dir with SKIP bytes cut from its front.  False when it
  * does not fit. */
 static bool build_options(char *buf, size_t size, const char *const *lower_dirs, size_t n,
@@ -222,7 +230,7 @@ static bool build_options(char *buf, size_t size, const char *const *lower_dirs,
 	    (!append(buf, size, &len, ",upperdir=") || !append(buf, size, &len, upper) ||
 	     !append(buf, size, &len, ",workdir=") || !append(buf, size, &len, work)))
 		return false;
-	return append(buf, size, &len, ",index=off");
+	return append(buf, size, &len, ",index=off,redirect_dir=off,metacopy=off");
 }
 
 /* The length of the longest directory that holds every lower dir ("/a/b"
