@@ -21,6 +21,7 @@
 #include "image/image_internal.h"
 #include "image/layer.h"
 #include "image/reference.h"
+#include "lib/array.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -119,25 +120,6 @@ struct load {
 
 /* Names of temporary layer directories, unique within the process. */
 static atomic_uint load_seq;
-
-/* Grows *arr (of elements of SIZE) so it holds at least N + 1. */
-static int grow(void *arr, size_t *cap, size_t n, size_t size)
-{
-	void **p = arr;
-	size_t want;
-	void *bigger;
-
-	if (n < *cap)
-		return 0;
-	want = *cap ? *cap * 2 : 8;
-	bigger = reallocarray(*p, want, size);
-	if (!bigger)
-		return -1;
-	memset((char *)bigger + *cap * size, 0, (want - *cap) * size);
-	*p = bigger;
-	*cap = want;
-	return 0;
-}
 
 static void entry_clear(struct entry *e)
 {
@@ -324,8 +306,8 @@ static int stream_file(struct load *ld, struct archive *a, struct entry *e, int6
 		if (image_blob_writer_commit(w, got, err) < 0)
 			return berr_prefix(err, "store %s", e->name);
 		if (!existed) {
-			if (grow(&ld->created, &ld->cap_created, ld->n_created,
-				 sizeof(*ld->created)) < 0) {
+			if (array_grow(&ld->created, &ld->cap_created, ld->n_created,
+				       sizeof(*ld->created)) < 0) {
 				/* Known to nobody now: remove it before failing. */
 				image_blob_delete(ld->st->blobs, got, NULL);
 				return berr_set(err, BERR_INTERNAL, ENOMEM, "store %s", e->name);
@@ -355,7 +337,7 @@ static int read_entry(struct load *ld, struct archive *a, struct archive_entry *
 	if (ld->n_entries >= LOAD_MAX_ENTRIES)
 		return berr_set(err, BERR_INVALID, 0, "archive has more than %d entries",
 				LOAD_MAX_ENTRIES);
-	if (grow(&ld->entries, &ld->cap_entries, ld->n_entries, sizeof(*ld->entries)) < 0)
+	if (array_grow(&ld->entries, &ld->cap_entries, ld->n_entries, sizeof(*ld->entries)) < 0)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "read archive");
 	e = &ld->entries[ld->n_entries++];
 	memset(e, 0, sizeof(*e));
@@ -618,7 +600,7 @@ static int want_layer(struct load *ld, const char *chain, const char *diff, cons
 	}
 	if (find_job(ld, chain))
 		return 0;
-	if (grow(&ld->jobs, &ld->cap_jobs, ld->n_jobs, sizeof(*ld->jobs)) < 0)
+	if (array_grow(&ld->jobs, &ld->cap_jobs, ld->n_jobs, sizeof(*ld->jobs)) < 0)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "load layer %s", file);
 	j = &ld->jobs[ld->n_jobs++];
 	memset(j, 0, sizeof(*j));
@@ -647,7 +629,7 @@ static int add_image(struct load *ld, const char *who, const char *config, char 
 	char parent[DIGEST_STRING_SIZE];
 	size_t len;
 
-	if (grow(&ld->images, &ld->cap_images, ld->n_images, sizeof(*ld->images)) < 0)
+	if (array_grow(&ld->images, &ld->cap_images, ld->n_images, sizeof(*ld->images)) < 0)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "load image");
 	img = &ld->images[ld->n_images++];
 	memset(img, 0, sizeof(*img));
@@ -722,7 +704,7 @@ static int add_tag(struct load_image *img, const struct image_reference *ref, st
 	for (size_t i = 0; i < img->n_refs; i++)
 		if (strcmp(img->refs[i].name, name) == 0)
 			return 0;
-	if (grow(&img->refs, &cap, img->n_refs, sizeof(*img->refs)) < 0 ||
+	if (array_grow(&img->refs, &cap, img->n_refs, sizeof(*img->refs)) < 0 ||
 	    strv_append(&img->familiar, familiar) < 0)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "tag %s", familiar);
 	r = &img->refs[img->n_refs++];

@@ -5,28 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/array.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "store/internal.h"
-
-/* Grows *arr (of elements of SIZE) so it holds at least N + 1. */
-static int grow(void *arr, size_t *cap, size_t n, size_t size)
-{
-	void **p = arr;
-	size_t want;
-	void *bigger;
-
-	if (n < *cap)
-		return 0;
-	want = *cap ? *cap * 2 : 8;
-	bigger = reallocarray(*p, want, size);
-	if (!bigger)
-		return -1;
-	*p = bigger;
-	*cap = want;
-	return 0;
-}
 
 static void str_array_free(char **strs, size_t n)
 {
@@ -225,7 +208,7 @@ static int load_layer_ids(struct store *st, struct store_image *img, struct berr
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		int failed = 0;
 
-		if (grow(&img->layers, &cap, img->n_layers, sizeof(*img->layers)) < 0)
+		if (array_grow(&img->layers, &cap, img->n_layers, sizeof(*img->layers)) < 0)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "load layers");
 		img->layers[img->n_layers] = store_column_dup(stmt, 0, &failed);
 		if (failed)
@@ -253,7 +236,7 @@ static int load_refs(struct store *st, struct store_image *img, struct berr **er
 		struct store_ref *ref;
 		int failed = 0;
 
-		if (grow(&img->refs, &cap, img->n_refs, sizeof(*img->refs)) < 0)
+		if (array_grow(&img->refs, &cap, img->n_refs, sizeof(*img->refs)) < 0)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "load references");
 		ref = &img->refs[img->n_refs++];
 		ref->name = store_column_dup(stmt, 0, &failed);
@@ -421,7 +404,7 @@ int store_image_list(struct store *st, struct store_image ***out, size_t *n, str
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(stmt, 0);
 
-		if (grow(&imgs, &cap, count, sizeof(*imgs)) < 0) {
+		if (array_grow(&imgs, &cap, count, sizeof(*imgs)) < 0) {
 			berr_set(err, BERR_INTERNAL, ENOMEM, "list images");
 			goto fail;
 		}
@@ -463,7 +446,7 @@ static int take_unused_layers(struct store *st, struct store_layer **out, size_t
 		struct store_layer *l;
 		int failed = 0;
 
-		if (grow(&layers, &cap, count, sizeof(*layers)) < 0) {
+		if (array_grow(&layers, &cap, count, sizeof(*layers)) < 0) {
 			berr_set(err, BERR_INTERNAL, ENOMEM, "collect unused layers");
 			goto fail;
 		}
