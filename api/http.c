@@ -83,6 +83,9 @@ struct api_conn {
 	bool close_after; /* no keep-alive after the current response */
 	bool in_process;
 	bool dispatch_pending;
+	/* The request asked for an upgrade (attach, exec start): nothing
+	 * after it is HTTP; what its handler does not take over is closed. */
+	bool upgraded;
 	int fatal_status; /* answer this and close: 400, 413, 431 */
 	/* Bytes read but not parsed yet: a pipelined request waiting for
 	 * the answer to the one before it. */
@@ -439,6 +442,41 @@ void api_reply_errorf(struct api_request *req, enum berr_kind kind, const char *
 }
 
 /*
+ * Responses streamed from the loop.
+ */
+
+void api_reply_stream_begin(struct api_request *req, int status, const char *content_type)
+{
+	if (req->answered || req->fd_started)
+		return;
+	req->fd_started = true;
+	if (!req->conn->closing)
+		write_head(req, status, content_type, -1);
+}
+
+bool api_reply_stream_write(struct api_request *req, const void *data, size_t len)
+{
+	struct api_conn *c = req->conn;
+
+	if (req->answered || c->closing)
+		return false;
+	if (!req->head)
+		write_chunk(req, data, len);
+	return !c->closing && uv_stream_get_write_queue_size(&c->h.stream) <= WRITE_QUEUE_HIGH;
+}
+
+void api_reply_stream_end(struct api_request *req)
+{
+	struct api_conn *c = req->conn;
+
+	if (req->answered)
+		return;
+	if (!c->closing && req->http_minor > 0 && !req->head)
+		conn_write(c, "0\r\n\r\n", 5);
+	request_answered(req);
+}
+
+/*
  * Responses streamed from a pipe.
  */
 
@@ -551,6 +589,99 @@ void api_reply_fd_end(struct api_request *req, const struct berr *err)
 	}
 	req->fd_state |= FD_DONE;
 	fd_maybe_finish(req);
+}
+
+/*
+ * Connections taken over (attach, exec start).
+ */
+
+/* Writes all LEN bytes of DATA to the blocking FD. */
+static int write_all_fd(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Lets go of the connection of REQ, answered, without a shutdown, which
+ * would end the stream for a new owner too. */
+static void conn_release(struct api_request *req)
+{
+	struct api_conn *c = req->conn;
+
+	req->answered = true;
+	if (c->req == req)
+		c->req = NULL;
+	conn_close(c);
+	request_free(req);
+	conn_unref(c);
+}
+
+/* The hijack proper; REQ stays the caller's. */
+static int take_over(struct api_request *req, const char *content_type, int *out_fd, char **early,
+		     size_t *early_len, struct berr **err)
+{
+	struct api_conn *c = req->conn;
+	_cleanup_close_ int fd = -1;
+	char head[1024];
+	uv_os_fd_t own;
+	int n, flags;
+
+	if (c->closing || uv_fileno(&c->h.handle, &own) < 0)
+		return berr_set(err, BERR_INTERNAL, 0, "the client went away");
+	/* The answer goes on the socket itself: nothing may wait in the
+	 * loop's queue before it. */
+	if (uv_stream_get_write_queue_size(&c->h.stream) > 0)
+		return berr_set(err, BERR_INTERNAL, 0, "the connection is still busy");
+	fd = fcntl(own, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "take the connection");
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "take the connection");
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.1 %s\r\n"
+		     "Content-Type: %s\r\n"
+		     "%s"
+		     "Api-Version: " API_VERSION "\r\n"
+		     "Docker-Experimental: false\r\n"
+		     "Ostype: linux\r\n"
+		     "Server: %s\r\n\r\n",
+		     c->upgraded ? "101 UPGRADED" : "200 OK", content_type,
+		     c->upgraded ? "Connection: Upgrade\r\nUpgrade: tcp\r\n" : "",
+		     c->srv->server_version);
+	if (n < 0 || (size_t)n >= sizeof(head) || write_all_fd(fd, head, (size_t)n) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "answer the client");
+	if (c->pending_off < c->pending_len) {
+		*early = malloc(c->pending_len - c->pending_off);
+		if (!*early)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "take the connection");
+		*early_len = c->pending_len - c->pending_off;
+		memcpy(*early, c->pending + c->pending_off, *early_len);
+	}
+	*out_fd = steal_fd(&fd);
+	return 0;
+}
+
+int api_request_hijack(struct api_request *req, const char *content_type, int *out_fd, char **early,
+		       size_t *early_len, struct berr **err)
+{
+	int rc;
+
+	*out_fd = -1;
+	*early = NULL;
+	*early_len = 0;
+	rc = take_over(req, content_type, out_fd, early, early_len, err);
+	conn_release(req);
+	return rc;
 }
 
 /*
@@ -1042,8 +1173,27 @@ static void conn_feed(struct api_conn *c, const char *data, size_t len)
 	}
 	if (e == HPE_OK && !c->parser.upgrade)
 		return;
+	if (c->parser.upgrade && c->req && c->req->message_done) {
+		/* What follows the request is the raw stream: kept for the
+		 * handler that takes the connection over. */
+		c->upgraded = true;
+		c->close_after = true;
+		if (n < len) {
+			char *rest = malloc(len - n);
+
+			if (!rest) {
+				conn_close(c);
+				return;
+			}
+			memcpy(rest, data + n, len - n);
+			free(c->pending);
+			c->pending = rest;
+			c->pending_len = len - n;
+			c->pending_off = 0;
+		}
+		return;
+	}
 	if (c->parser.upgrade) {
-		/* Upgrades (attach, exec) are not served yet. */
 		conn_close(c);
 		return;
 	}
@@ -1078,7 +1228,7 @@ static void conn_process(struct api_conn *c)
 		}
 		if (c->req && c->req->message_done)
 			break;
-		if (c->pending_off >= c->pending_len)
+		if (c->pending_off >= c->pending_len || c->upgraded)
 			break;
 
 		char *buf = steal_ptr(&c->pending);
@@ -1139,8 +1289,9 @@ static void conn_update(struct api_conn *c)
 
 	if (c->closing)
 		return;
-	want = !c->read_eof && !c->body_paused && c->pending_off >= c->pending_len &&
-	       !(c->req && c->req->message_done) && !c->srv->stopping;
+	want = !c->read_eof && !c->body_paused && !c->upgraded &&
+	       c->pending_off >= c->pending_len && !(c->req && c->req->message_done) &&
+	       !c->srv->stopping;
 	if (want && !c->reading) {
 		if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
 			c->reading = true;

@@ -136,6 +136,27 @@ int api_status_of(enum berr_kind kind);
 void api_reply_fd_begin(struct api_request *req, const char *content_type, int fd);
 void api_reply_fd_end(struct api_request *req, const struct berr *err);
 
+/* A response written from the loop as things happen (wait, events,
+ * stats): begin sends STATUS and the headers at once (chunked), write
+ * sends a chunk and says whether the client still keeps up (false: it is
+ * gone or more than API's write queue limit waits for it), end finishes
+ * the response.  REQ must be ended even when the client went away. */
+void api_reply_stream_begin(struct api_request *req, int status, const char *content_type);
+bool api_reply_stream_write(struct api_request *req, const void *data, size_t len);
+void api_reply_stream_end(struct api_request *req);
+
+/* Answers an attach or exec start by taking the connection over: writes
+ * Docker's answer (101 UPGRADED with "Upgrade: tcp" when the client asked
+ * for an upgrade, 200 OK otherwise) with CONTENT_TYPE
+ * ("application/vnd.docker.raw-stream" or
+ * "application/vnd.docker.multiplexed-stream"), then lets go of the
+ * connection: *out_fd gets its socket (blocking, close-on-exec, the
+ * caller's), *early (the caller frees it) the *early_len bytes the client
+ * sent after the request.  REQ is answered and freed either way; on
+ * failure the connection is closed.  Sets BERR_INTERNAL. */
+int api_request_hijack(struct api_request *req, const char *content_type, int *out_fd, char **early,
+		       size_t *early_len, struct berr **err);
+
 /* Server side. */
 
 /* A server on LOOP (borrowed) serving the N ROUTES (borrowed; tried in
