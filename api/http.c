@@ -1046,6 +1046,12 @@ static int on_message_complete(http_parser *p)
 	struct api_request *req = c->req;
 
 	req->message_done = true;
+	if (p->upgrade) {
+		/* What follows is the raw stream of attach or exec: kept
+		 * unparsed for the handler that takes the connection over. */
+		c->upgraded = true;
+		c->close_after = true;
+	}
 	if (req->route && (req->route->flags & API_ROUTE_STREAM_BODY))
 		body_pipe_finish(c);
 	else
@@ -1150,53 +1156,41 @@ static void reply_fatal(struct api_conn *c, int status)
 	conn_close_graceful(c);
 }
 
+/* Keeps the LEN bytes of DATA the parser did not take: the next request
+ * of a pipelining client, or the raw stream after an upgrade. */
+static void keep_rest(struct api_conn *c, const char *data, size_t len)
+{
+	char *rest;
+
+	if (len == 0)
+		return;
+	rest = malloc(len);
+	if (!rest) {
+		conn_close(c);
+		return;
+	}
+	memcpy(rest, data, len);
+	free(c->pending);
+	c->pending = rest;
+	c->pending_len = len;
+	c->pending_off = 0;
+}
+
 static void conn_feed(struct api_conn *c, const char *data, size_t len)
 {
 	size_t n = http_parser_execute(&c->parser, &c->srv->settings, data, len);
 	enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
 
-	if (e == HPE_PAUSED) {
-		if (n < len) {
-			char *rest = malloc(len - n);
-
-			if (!rest) {
-				conn_close(c);
-				return;
-			}
-			memcpy(rest, data + n, len - n);
-			free(c->pending);
-			c->pending = rest;
-			c->pending_len = len - n;
-			c->pending_off = 0;
-		}
+	/* Paused at the end of a request, or at the end of an upgrade's
+	 * request (see on_message_complete). */
+	if (e == HPE_PAUSED || (e == HPE_OK && c->upgraded)) {
+		keep_rest(c, data + n, len - n);
 		return;
 	}
-	if (e == HPE_OK && !c->parser.upgrade)
+	/* An upgrade's body may still be coming: the parser flags the
+	 * upgrade as soon as it has the headers. */
+	if (e == HPE_OK)
 		return;
-	if (c->parser.upgrade && c->req && c->req->message_done) {
-		/* What follows the request is the raw stream: kept for the
-		 * handler that takes the connection over. */
-		c->upgraded = true;
-		c->close_after = true;
-		if (n < len) {
-			char *rest = malloc(len - n);
-
-			if (!rest) {
-				conn_close(c);
-				return;
-			}
-			memcpy(rest, data + n, len - n);
-			free(c->pending);
-			c->pending = rest;
-			c->pending_len = len - n;
-			c->pending_off = 0;
-		}
-		return;
-	}
-	if (c->parser.upgrade) {
-		conn_close(c);
-		return;
-	}
 	c->dispatch_pending = false;
 	if (c->req && c->req->dispatched) {
 		/* Its handler has it (or answered it): the body is cut off,

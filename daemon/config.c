@@ -132,7 +132,14 @@ int daemon_config_merge(const struct image_run_config *image, const struct daemo
 				workdir);
 	/* Docker's merge: an entrypoint given (even "") drops the image's
 	 * Cmd; then an entrypoint of [""] means none at all. */
-	if (opts->entrypoint) {
+	if (opts->entrypoint_argv_set) {
+		/* The Engine API's form: [] or [""] resets, else the vector. */
+		bool none = !opts->entrypoint_argv || !opts->entrypoint_argv[0] ||
+			    (!opts->entrypoint_argv[1] && !*opts->entrypoint_argv[0]);
+
+		entrypoint = none ? json_null() : strv_json(opts->entrypoint_argv);
+		cmd = user_cmd ? strv_json(opts->cmd) : json_null();
+	} else if (opts->entrypoint) {
 		entrypoint = *opts->entrypoint ? json_pack("[s]", opts->entrypoint) : json_null();
 		cmd = user_cmd ? strv_json(opts->cmd) : json_null();
 	} else {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon/internal.h"
@@ -23,6 +24,23 @@
 
 /* How many random names are tried before create gives up. */
 #define NAME_ATTEMPTS 10
+
+/* The program NAME next to the running one: berth's programs are built
+ * and installed side by side.  NULL when out of memory. */
+static char *sibling_program(const char *name)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return str_printf("/usr/local/bin/%s", name);
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	return str_printf("%s/%s", self, name);
+}
 
 int daemon_new(struct image_store *images, const char *exec_root, struct daemon **out,
 	       struct berr **err)
@@ -38,6 +56,7 @@ int daemon_new(struct image_store *images, const char *exec_root, struct daemon 
 	if (!d->containers_root || !d->runtime_root)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container engine");
 	d->rt.state_root = d->runtime_root;
+	d->init_path = sibling_program("berth-init");
 	*out = steal_ptr(&d);
 	return 0;
 }
@@ -48,6 +67,7 @@ void daemon_free(struct daemon *d)
 		return;
 	free(d->containers_root);
 	free(d->runtime_root);
+	free(d->init_path);
 	free(d);
 }
 
@@ -129,14 +149,28 @@ static bool has_waiter(struct daemon *d, const char *id)
 static void show_lost_end(struct daemon *d, struct daemon_container *c)
 {
 	struct runtime_state *st = NULL;
-	bool alive;
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_free_ char *finished = NULL;
+	bool alive, found = false;
+	int status = 0;
 
 	if (!daemon_container_is_running(c) || c->waiter_fd >= 0 || has_waiter(d, c->id))
 		return;
 	alive = runtime_container_state(&d->rt, c->id, &st, NULL) == 0 &&
 		st->status != RUNTIME_STATUS_STOPPED;
 	runtime_state_free(st);
-	if (!alive)
+	if (alive)
+		return;
+	/* A shim records the end before it goes: the daemon has only not
+	 * taken note of it yet. */
+	dir = daemon_container_dir(d, c->id);
+	if (dir && daemon_shim_exit_record(dir, &found, &status, &finished, NULL) == 0 && found)
+		daemon_state_set_exited(c->doc,
+					WIFEXITED(status)     ? WEXITSTATUS(status)
+					: WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+							      : DAEMON_EXIT_LOST,
+					false, finished);
+	else
 		daemon_state_set_exited(c->doc, DAEMON_EXIT_LOST, false, NULL);
 }
 
@@ -282,6 +316,76 @@ static json_t *host_config_json(const struct daemon_create_opts *opts)
 		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger");
 }
 
+/* Config members of the Engine API's create body taken as given, with
+ * the JSON type each must have. */
+static const struct {
+	const char *name;
+	json_type type;
+} config_members[] = {
+	{ "Domainname", JSON_STRING },
+	{ "AttachStdin", JSON_TRUE },
+	{ "AttachStdout", JSON_TRUE },
+	{ "AttachStderr", JSON_TRUE },
+	{ "Tty", JSON_TRUE },
+	{ "OpenStdin", JSON_TRUE },
+	{ "StdinOnce", JSON_TRUE },
+	{ "ExposedPorts", JSON_OBJECT },
+	{ "Volumes", JSON_OBJECT },
+	{ "StopSignal", JSON_STRING },
+	{ "StopTimeout", JSON_INTEGER },
+	{ "Healthcheck", JSON_OBJECT },
+	{ "Labels", JSON_OBJECT },
+};
+
+/* Whether V is null or of type T (JSON_TRUE: a boolean). */
+static bool member_type_ok(const json_t *v, json_type t)
+{
+	if (!v || json_is_null(v))
+		return true;
+	return t == JSON_TRUE ? json_is_boolean(v) : json_typeof(v) == t;
+}
+
+/* Applies what the Engine API's create BODY holds beyond the run
+ * options to the new DOC: Config members (Labels over the image's;
+ * Healthcheck, StopSignal and ExposedPorts the image's unless given) and
+ * HostConfig (checked).  Sets BERR_INVALID. */
+static int apply_body(json_t *doc, const json_t *body, const struct image_run_config *image,
+		      struct berr **err)
+{
+	json_t *config = json_object_get(doc, "Config");
+	json_t *hc = json_object_get(doc, "HostConfig");
+	json_t *labels = json_object();
+
+	for (size_t i = 0; i < sizeof(config_members) / sizeof(config_members[0]); i++) {
+		const json_t *v = json_object_get(body, config_members[i].name);
+
+		if (!member_type_ok(v, config_members[i].type)) {
+			json_decref(labels);
+			return berr_set(err, BERR_INVALID, 0,
+					"json: cannot unmarshal %s: wrong type",
+					config_members[i].name);
+		}
+		if (v && !json_is_null(v) && strcmp(config_members[i].name, "Labels") != 0)
+			json_object_set(config, config_members[i].name, (json_t *)v);
+	}
+	for (size_t i = 0; labels && i < image->n_labels; i++)
+		json_object_set_new(labels, image->label_keys[i],
+				    json_string(image->label_values[i]));
+	if (labels && json_is_object(json_object_get(body, "Labels")))
+		json_object_update(labels, json_object_get(body, "Labels"));
+	json_object_set_new(config, "Labels", labels ? labels : json_object());
+	if (!json_object_get(body, "Healthcheck") && json_object_get(image->extra, "Healthcheck"))
+		json_object_set(config, "Healthcheck",
+				json_object_get(image->extra, "Healthcheck"));
+	if (!json_object_get(body, "StopSignal") && image->stop_signal)
+		json_object_set_new(config, "StopSignal", json_string(image->stop_signal));
+	/* Containers of the Engine API log with json-file, as Docker's do. */
+	json_object_set_new(hc, "LogConfig",
+			    json_pack("{s:s, s:{}}", "Type", "json-file", "Config"));
+	json_object_set_new(hc, "NetworkMode", json_string("default"));
+	return daemon_host_config_merge(hc, json_object_get(body, "HostConfig"), err);
+}
+
 /* The document of a new container, in Docker's inspect order. */
 static json_t *new_doc(const char *id, const char *created, const char *path, json_t *args,
 		       const char *image_id, json_t *config, const struct daemon_create_opts *opts)
@@ -348,9 +452,6 @@ int daemon_container_create(struct daemon *d, const struct daemon_create_opts *o
 
 	if (!opts->image || !*opts->image)
 		return berr_set(err, BERR_INVALID, 0, "no image given");
-	if (opts->tty)
-		return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
-				"a terminal (--tty) is not supported yet");
 	if (opts->name && daemon_name_validate(opts->name, err) < 0)
 		return -1;
 	if (opts->hostname && strlen(opts->hostname) > HOSTNAME_MAX)
@@ -377,6 +478,8 @@ int daemon_container_create(struct daemon *d, const struct daemon_create_opts *o
 	c->doc = new_doc(id, created, path, args, img->id, config, opts);
 	if (!c->doc)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "create container");
+	if (opts->body && apply_body(c->doc, opts->body, &cfg->config, err) < 0)
+		return -1;
 
 	/* The directories first: a recorded container always has them. */
 	if (image_container_dirs_create(d->containers_root, id, &dirs, err) < 0)

@@ -46,6 +46,7 @@
 #define DAEMON_EXIT_LOST 255
 
 struct daemon;
+struct daemon_container;
 
 /* The engine over the image store IMAGES (borrowed: it must outlive the
  * engine), with containers under <its data root>/containers and runtime
@@ -67,8 +68,25 @@ struct daemon_create_opts {
 	const char *user;	 /* "uid[:gid]" or names from the container's files */
 	const char *hostname;	 /* NULL: the first 12 hex digits of the id */
 	bool auto_remove;	 /* --rm: removed once it exits */
-	bool tty;		 /* not supported yet: BERR_NOT_IMPLEMENTED */
+	bool tty;
+	/* The Engine API's create body, for what it holds beyond the
+	 * members above (Labels, Healthcheck, Tty, OpenStdin, StopSignal,
+	 * HostConfig...); NULL for none. */
+	const json_t *body;
+	/* An entrypoint given as a vector (the Engine API's), which wins
+	 * over entrypoint; an empty one resets the image's. */
+	char *const *entrypoint_argv;
+	bool entrypoint_argv_set;
 };
+
+/* `docker create` through the Engine API: BODY is the JSON of POST
+ * /containers/create (Config at the top level, HostConfig...), NAME its
+ * name parameter (NULL: a random one).  *warnings gets Docker's Warnings
+ * array.  Sets what daemon_container_create() sets, and BERR_INVALID for a
+ * member of the wrong type (naming it) or a HostConfig Docker refuses. */
+int daemon_container_create_api(struct daemon *d, const char *name, const json_t *body,
+				struct daemon_container **out, json_t **warnings,
+				struct berr **err);
 
 /* One container: its record and its document, all owned.  DOC has Docker's
  * inspect shape: Id, Created, Path, Args, State (Status, Running, Pid,
@@ -142,6 +160,54 @@ int daemon_container_exit_code(const struct daemon_container *c);
 int daemon_container_start(struct daemon *d, struct daemon_container *c, pid_t *pid,
 			   struct berr **err);
 
+/* A client to attach to a container's stdio: a connected stream socket
+ * (an HTTP connection taken over) and the streams it gets. */
+struct daemon_attach {
+	int fd; /* borrowed; the shim gets its own copy */
+	bool in, out, err;
+	bool raw; /* no multiplexed framing (always so with a TTY) */
+};
+
+/* How daemon_container_start_shim() runs the process. */
+struct daemon_start_opts {
+	const char *shim; /* berth-shim's path */
+	/* Clients attached before the process runs, so that they miss
+	 * nothing of its output. */
+	const struct daemon_attach *attach;
+	size_t n_attach;
+};
+
+/* As daemon_container_start(), but the process runs under a berth-shim,
+ * which holds its stdio, writes its log (HostConfig.LogConfig; the file
+ * is the document's LogPath) and records its end in the container's
+ * directory, so that nothing of it depends on the caller.  *pid gets the
+ * container's pid and *shim the shim's, which the caller watches (its
+ * end is the container's end) before calling
+ * daemon_container_exited_shim(). */
+int daemon_container_start_shim(struct daemon *d, struct daemon_container *c,
+				const struct daemon_start_opts *o, pid_t *pid, pid_t *shim,
+				struct berr **err);
+
+/* Records the end of C, whose shim has ended: the status the shim
+ * recorded, or DAEMON_EXIT_LOST when it recorded none; then as
+ * daemon_container_exited(). */
+int daemon_container_exited_shim(struct daemon *d, struct daemon_container *c, struct berr **err);
+
+/* The pid of the shim of the running container C, found as the parent of
+ * its process; 0 when there is none (the container runs under another
+ * process or not at all). */
+pid_t daemon_container_shim_pid(const struct daemon_container *c);
+
+/* Gives the client A (its fd stays the caller's) to the shim of the
+ * running container C; DETACH_KEYS may be NULL.  Sets BERR_CONFLICT when
+ * no shim answers, BERR_INTERNAL. */
+int daemon_container_attach(struct daemon *d, const struct daemon_container *c,
+			    const struct daemon_attach *a, const char *detach_keys,
+			    struct berr **err);
+/* Resizes the terminal of the running container C. */
+int daemon_container_resize(struct daemon *d, const struct daemon_container *c, unsigned height,
+			    unsigned width, struct berr **err);
+
 /* Records the end of C's process, whose waitpid() status is WAIT_STATUS:
  * State exited with its exit code (128 + signal for a signal), FinishedAt,
  * OOMKilled; then deletes the runtime container and unmounts the root file
@@ -155,6 +221,53 @@ int daemon_container_exited(struct daemon *d, struct daemon_container *c, int wa
  * gets the container's exit code.  For callers without an event loop. */
 int daemon_container_wait(struct daemon *d, struct daemon_container *c, pid_t pid, int *exit_code,
 			  struct berr **err);
+
+/* Records that C's restart policy restarts it soon (State.Status
+ * "restarting", RestartCount RESTARTS). */
+int daemon_container_set_restarting(struct daemon *d, struct daemon_container *c, int restarts,
+				    struct berr **err);
+
+/* `docker pause` (PAUSE) and `docker unpause` of C, with Docker's
+ * conflicts: not running, already paused, not paused. */
+int daemon_container_pause(struct daemon *d, struct daemon_container *c, bool pause,
+			   struct berr **err);
+
+/* Sends SIGNAL to the process of the running container C.  Sets
+ * BERR_CONFLICT ("Container X is not running"). */
+int daemon_container_kill(struct daemon *d, const struct daemon_container *c, int signal,
+			  struct berr **err);
+
+/* `docker exec`: writes the OCI process of exec EXEC_ID into C's
+ * directory, built from C's own process and Docker's exec CONFIG (Cmd,
+ * Env, WorkingDir, User resolved in C's files, Tty, Privileged); *path
+ * (new) names the file.  Sets BERR_INVALID (no such user), BERR_INTERNAL. */
+int daemon_exec_prepare(struct daemon *d, const struct daemon_container *c, const char *exec_id,
+			const json_t *config, char **path, struct berr **err);
+/* Runs the process in PROCESS_FILE in the running container C under a
+ * shim that is the caller's child (*shim; it exits with the process's
+ * exit code) with O's clients attached; *pid gets the process's pid.
+ * Sets BERR_CONFLICT when C is not running, and the shim's errors. */
+int daemon_exec_start(struct daemon *d, const struct daemon_container *c, const char *process_file,
+		      const struct daemon_start_opts *o, bool tty, bool in, pid_t *pid, pid_t *shim,
+		      struct berr **err);
+
+/* `docker rename` of C to NAME (with or without "/"); C's Name follows.
+ * Sets BERR_INVALID (Docker's name rule), BERR_CONFLICT (the name is
+ * taken), BERR_NOT_FOUND. */
+int daemon_container_rename(struct daemon *d, struct daemon_container *c, const char *name,
+			    struct berr **err);
+
+/* Records the result of a health probe of container ID: PROBE is a Log
+ * entry ({Start, End, ExitCode, Output}); State.Health's Status and
+ * FailingStreak follow Docker's rules (RETRIES failures in a row make it
+ * unhealthy; failures IN_START_PERIOD do not count); the last five probes
+ * are kept.  *status gets the new Status (a constant string). */
+int daemon_container_record_probe(struct daemon *d, const char *id, const json_t *probe,
+				  int retries, bool in_start_period, const char **status,
+				  struct berr **err);
+/* Sets State.Health of C to "starting", as a start does for a container
+ * with a health check. */
+int daemon_container_reset_health(struct daemon *d, struct daemon_container *c, struct berr **err);
 
 /* `docker rm`: removes the container REF names, its runtime state, its
  * directories and its record.  A running container is refused unless FORCE,

@@ -34,6 +34,7 @@ struct daemon {
 	struct store *db;	    /* the image store's */
 	char *containers_root;	    /* <data-root>/containers */
 	char *runtime_root;	    /* <exec-root>/runtime */
+	char *init_path;	    /* berth-init, next to the running program */
 	struct runtime_config rt;
 };
 
@@ -44,6 +45,9 @@ struct daemon {
 #define DAEMON_FILE_RESOLV   "resolv.conf"
 #define DAEMON_DIR_INIT	     "init"
 #define DAEMON_FILE_WAITER   "waiter.lock"
+/* Left by berth-shim: the container's end, and its control socket. */
+#define DAEMON_FILE_EXIT	"exit.json"
+#define DAEMON_FILE_ATTACH_SOCK "attach.sock"
 
 /* names.c */
 
@@ -111,6 +115,7 @@ struct daemon_spec_input {
 	const json_t *doc;  /* the container's document: Path, Args, Config */
 	const struct daemon_user *user;
 	bool unprivileged_ports; /* net.ipv4.ip_unprivileged_port_start exists */
+	const char *init_path;	 /* berth-init, for HostConfig.Init */
 };
 
 /* The OCI runtime config of a container, as Docker's defaults make it:
@@ -138,6 +143,50 @@ int daemon_files_write(const char *dir, const char *hostname, const char *host_r
 /* The resolv.conf a container gets from the host's TEXT; the caller
  * frees it.  NULL when out of memory. */
 char *daemon_resolv_conf(const char *text);
+
+/* hostconfig.c */
+
+/* Where a container with Init finds berth-init (Docker's path). */
+#define DAEMON_INIT_PATH "/sbin/docker-init"
+
+/* Every capability the kernel knows, for privileged containers and
+ * execs, NULL-terminated. */
+extern const char *const daemon_all_caps[];
+
+/* Checks the HostConfig GIVEN to a create (types, Docker's rules and
+ * messages) and sets its members over HC, the document's defaults.  Sets
+ * BERR_INVALID. */
+int daemon_host_config_merge(json_t *hc, const json_t *given, struct berr **err);
+
+/* Applies the document DOC's HostConfig (and Config.Tty) to the OCI
+ * config SPEC: resources, capabilities, read-only root, binds, tmpfs,
+ * ulimits, no-new-privileges, privileged, host network, and Init with the
+ * berth-init at INIT_PATH. */
+int daemon_spec_apply_host(json_t *spec, const json_t *doc, const char *init_path,
+			   struct berr **err);
+
+/* shim.c */
+
+/* Spawns berth-shim (O->shim) for C, whose bundle and files are in DIR,
+ * handing it LOCK (the waiter's lock; may be -1) and O's clients, and
+ * reads its report: *pid the container's pid, *shim the shim's.  Sets
+ * the error the shim reports. */
+int daemon_shim_start(struct daemon *d, const struct daemon_container *c, const char *dir, int lock,
+		      const struct daemon_start_opts *o, pid_t *pid, pid_t *shim,
+		      struct berr **err);
+/* Spawns berth-shim for an exec of the OCI process in PROCESS_FILE into
+ * container ID; the shim is the caller's child (*shim), exits with the
+ * process's exit code, and *pid is the process's pid. */
+int daemon_shim_exec(struct daemon *d, const char *id, const char *process_file,
+		     const struct daemon_start_opts *o, bool tty, bool in, pid_t *pid, pid_t *shim,
+		     struct berr **err);
+/* The end the shim recorded in DIR: *found, *wait_status and *finished
+ * (RFC 3339, new; may be NULL). */
+int daemon_shim_exit_record(const char *dir, bool *found, int *wait_status, char **finished,
+			    struct berr **err);
+int daemon_shim_attach(const char *dir, const struct daemon_attach *a, const char *detach_keys,
+		       struct berr **err);
+int daemon_shim_resize(const char *dir, unsigned height, unsigned width, struct berr **err);
 
 /* state.c: the State object of a document. */
 

@@ -170,6 +170,7 @@ static int write_config(struct daemon *d, const struct daemon_container *c,
 		.doc = c->doc,
 		.user = user,
 		.unprivileged_ports = fs_exists(UNPRIVILEGED_PORT_SYSCTL),
+		.init_path = d->init_path,
 	};
 	_cleanup_json_ json_t *spec = daemon_spec_build(&in, err);
 	_cleanup_free_ char *text = NULL;
@@ -186,7 +187,8 @@ static int write_config(struct daemon *d, const struct daemon_container *c,
 /* Everything start does up to a running process; S records what to
  * undo. */
 static int start_steps(struct daemon *d, struct daemon_container *c, struct start_ctx *s,
-		       pid_t *pid, struct berr **err)
+		       const struct daemon_start_opts *o, int waiter, pid_t *pid, pid_t *shim,
+		       struct berr **err)
 {
 	const json_t *config = json_object_get(c->doc, "Config");
 	const char *user_spec = json_string_value(json_object_get(config, "User"));
@@ -234,6 +236,13 @@ static int start_steps(struct daemon *d, struct daemon_container *c, struct star
 	if (write_config(d, c, s, &user, err) < 0)
 		goto out;
 	opts.bundle = s->dir;
+	if (o) {
+		/* The shim leaves nothing behind when it fails. */
+		if (daemon_shim_start(d, c, s->dir, waiter, o, pid, shim, err) < 0)
+			goto out;
+		ret = 0;
+		goto out;
+	}
 	if (runtime_container_create(&d->rt, &opts, pid, err) < 0)
 		goto out;
 	s->created = true;
@@ -245,12 +254,15 @@ out:
 	return ret;
 }
 
-int daemon_container_start(struct daemon *d, struct daemon_container *c, pid_t *pid_out,
-			   struct berr **err)
+/* Starts C, in the caller (O NULL) or under a shim. */
+static int start(struct daemon *d, struct daemon_container *c, const struct daemon_start_opts *o,
+		 pid_t *pid_out, pid_t *shim_out, struct berr **err)
 {
 	_cleanup_(start_ctx_release) struct start_ctx s = { .exit_code = DAEMON_EXIT_UNKNOWN };
 	_cleanup_close_ int lock = -1;
 	_cleanup_close_ int waiter = -1;
+	_cleanup_free_ char *exit_file = NULL;
+	_cleanup_free_ char *log_path = NULL;
 	pid_t pid = 0;
 
 	lock = daemon_container_lock(d, c->id, err);
@@ -268,7 +280,16 @@ int daemon_container_start(struct daemon *d, struct daemon_container *c, pid_t *
 	if (waiter < 0)
 		return -1;
 	clear_leftovers(d, c->id, s.merged);
-	if (start_steps(d, c, &s, &pid, err) < 0) {
+	exit_file = str_printf("%s/" DAEMON_FILE_EXIT, s.dir);
+	log_path = str_printf("%s/%s-json.log", s.dir, c->id);
+	if (!exit_file || !log_path)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "start container %s", c->id);
+	/* The end of an earlier run is no longer this one's. */
+	if (unlink(exit_file) < 0 && errno != ENOENT)
+		return berr_set(err, BERR_INTERNAL, errno, "remove %s", exit_file);
+	if (o)
+		json_object_set_new(c->doc, "LogPath", json_string(log_path));
+	if (start_steps(d, c, &s, o, waiter, &pid, shim_out, err) < 0) {
 		start_undo(d, c->id, &s);
 		daemon_state_set_error(c->doc, *err ? (*err)->msg : "", s.exit_code);
 		daemon_container_save(d, c, NULL);
@@ -276,15 +297,33 @@ int daemon_container_start(struct daemon *d, struct daemon_container *c, pid_t *
 	}
 	daemon_state_set_running(c->doc, pid);
 	if (daemon_container_save(d, c, err) < 0) {
+		s.created = true;
 		start_undo(d, c->id, &s);
-		waitpid(pid, NULL, 0);
+		if (!o)
+			waitpid(pid, NULL, 0);
 		return berr_prefix(err, "start container %s", c->id);
 	}
-	if (c->waiter_fd >= 0)
-		close(c->waiter_fd);
-	c->waiter_fd = steal_fd(&waiter);
+	/* Under a shim, the shim holds the waiter's lock (its copy). */
+	if (!o) {
+		if (c->waiter_fd >= 0)
+			close(c->waiter_fd);
+		c->waiter_fd = steal_fd(&waiter);
+	}
 	*pid_out = pid;
 	return 0;
+}
+
+int daemon_container_start(struct daemon *d, struct daemon_container *c, pid_t *pid,
+			   struct berr **err)
+{
+	return start(d, c, NULL, pid, NULL, err);
+}
+
+int daemon_container_start_shim(struct daemon *d, struct daemon_container *c,
+				const struct daemon_start_opts *o, pid_t *pid, pid_t *shim,
+				struct berr **err)
+{
+	return start(d, c, o, pid, shim, err);
 }
 
 static int exit_code_of(int status)
@@ -296,8 +335,9 @@ static int exit_code_of(int status)
 	return DAEMON_EXIT_LOST;
 }
 
-int daemon_container_exited(struct daemon *d, struct daemon_container *c, int wait_status,
-			    struct berr **err)
+/* Records the end of C: WAIT_STATUS at FINISHED (NULL: now). */
+static int record_end(struct daemon *d, struct daemon_container *c, int wait_status,
+		      const char *finished, struct berr **err)
 {
 	_cleanup_free_ char *merged = NULL;
 	_cleanup_berr_ struct berr *lerr = NULL;
@@ -327,7 +367,7 @@ int daemon_container_exited(struct daemon *d, struct daemon_container *c, int wa
 	/* The end is recorded before the clean-up, which can take a while
 	 * (unmounting an overlay syncs its upper dir); the lock keeps a new
 	 * start out until the clean-up is done. */
-	daemon_state_set_exited(c->doc, exit_code_of(wait_status), oom, NULL);
+	daemon_state_set_exited(c->doc, exit_code_of(wait_status), oom, finished);
 	if (daemon_container_save(d, c, &lerr) < 0 && lerr->kind != BERR_NOT_FOUND) {
 		close(lock);
 		berr_move(err, &lerr);
@@ -353,6 +393,83 @@ int daemon_container_exited(struct daemon *d, struct daemon_container *c, int wa
 	return 0;
 }
 
+int daemon_container_exited(struct daemon *d, struct daemon_container *c, int wait_status,
+			    struct berr **err)
+{
+	return record_end(d, c, wait_status, NULL, err);
+}
+
+int daemon_container_exited_shim(struct daemon *d, struct daemon_container *c, struct berr **err)
+{
+	_cleanup_free_ char *dir = daemon_container_dir(d, c->id);
+	_cleanup_free_ char *finished = NULL;
+	int status = W_EXITCODE(DAEMON_EXIT_LOST, 0);
+	bool found = false;
+
+	if (!dir)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
+	if (daemon_shim_exit_record(dir, &found, &status, &finished, err) < 0)
+		return -1;
+	return record_end(d, c, status, finished, err);
+}
+
+pid_t daemon_container_shim_pid(const struct daemon_container *c)
+{
+	const json_t *state = json_object_get(c->doc, "State");
+	pid_t pid = (pid_t)json_integer_value(json_object_get(state, "Pid"));
+	char path[64], buf[512], *p;
+	_cleanup_close_ int fd = -1;
+	int ppid = 0;
+	ssize_t n;
+
+	if (pid <= 0 || !daemon_container_is_running(c))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid ...": comm may hold anything but ends at
+	 * the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1 || ppid <= 1)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/comm", ppid);
+	close(fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strncmp(buf, "berth-shim", 10) == 0 ? (pid_t)ppid : 0;
+}
+
+int daemon_container_attach(struct daemon *d, const struct daemon_container *c,
+			    const struct daemon_attach *a, const char *detach_keys,
+			    struct berr **err)
+{
+	_cleanup_free_ char *dir = daemon_container_dir(d, c->id);
+
+	if (!dir)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "attach");
+	return daemon_shim_attach(dir, a, detach_keys, err);
+}
+
+int daemon_container_resize(struct daemon *d, const struct daemon_container *c, unsigned height,
+			    unsigned width, struct berr **err)
+{
+	_cleanup_free_ char *dir = daemon_container_dir(d, c->id);
+
+	if (!dir)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "resize");
+	return daemon_shim_resize(dir, height, width, err);
+}
+
 int daemon_container_wait(struct daemon *d, struct daemon_container *c, pid_t pid, int *exit_code,
 			  struct berr **err)
 {
@@ -366,4 +483,148 @@ int daemon_container_wait(struct daemon *d, struct daemon_container *c, pid_t pi
 	if (exit_code)
 		*exit_code = exit_code_of(status);
 	return 0;
+}
+
+int daemon_container_set_restarting(struct daemon *d, struct daemon_container *c, int restarts,
+				    struct berr **err)
+{
+	_cleanup_close_ int lock = daemon_container_lock(d, c->id, err);
+	json_t *state;
+
+	if (lock < 0 || daemon_container_reload(d, c, err) < 0)
+		return -1;
+	state = json_object_get(c->doc, "State");
+	json_object_set_new(state, "Status", json_string("restarting"));
+	json_object_set_new(state, "Restarting", json_true());
+	json_object_set_new(c->doc, "RestartCount", json_integer(restarts));
+	return daemon_container_save(d, c, err);
+}
+
+int daemon_container_pause(struct daemon *d, struct daemon_container *c, bool pause,
+			   struct berr **err)
+{
+	_cleanup_close_ int lock = daemon_container_lock(d, c->id, err);
+	json_t *state;
+	bool paused;
+
+	if (lock < 0 || daemon_container_reload(d, c, err) < 0)
+		return -1;
+	state = json_object_get(c->doc, "State");
+	paused = json_is_true(json_object_get(state, "Paused"));
+	if (!daemon_container_is_running(c))
+		return berr_set(err, BERR_CONFLICT, 0, "Container %s is not running", c->id);
+	if (pause && paused)
+		return berr_set(err, BERR_CONFLICT, 0, "Container %s is already paused", c->id);
+	if (!pause && !paused)
+		return berr_set(err, BERR_CONFLICT, 0, "Container %s is not paused", c->id);
+	if ((pause ? runtime_container_pause(&d->rt, c->id, err)
+		   : runtime_container_resume(&d->rt, c->id, err)) < 0)
+		return -1;
+	json_object_set_new(state, "Paused", json_boolean(pause));
+	json_object_set_new(state, "Status", json_string(pause ? "paused" : "running"));
+	return daemon_container_save(d, c, err);
+}
+
+int daemon_container_kill(struct daemon *d, const struct daemon_container *c, int signal,
+			  struct berr **err)
+{
+	if (!daemon_container_is_running(c))
+		return berr_set(err, BERR_CONFLICT, 0, "Container %s is not running", c->id);
+	return runtime_container_kill(&d->rt, c->id, signal, false, err);
+}
+
+int daemon_container_rename(struct daemon *d, struct daemon_container *c, const char *name,
+			    struct berr **err)
+{
+	_cleanup_close_ int lock = -1;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *full = NULL;
+
+	if (name && name[0] == '/')
+		name++;
+	if (!name || !*name)
+		return berr_set(err, BERR_INVALID, 0, "Neither old nor new names may be empty");
+	if (daemon_name_validate(name, err) < 0)
+		return -1;
+	lock = daemon_container_lock(d, c->id, err);
+	if (lock < 0 || daemon_container_reload(d, c, err) < 0)
+		return -1;
+	if (strcmp(c->name + 1, name) == 0)
+		return berr_set(err, BERR_INVALID, 0,
+				"Renaming a container with the same name as its current name");
+	full = str_printf("/%s", name);
+	if (!full || json_object_set_new(c->doc, "Name", json_string(full)) < 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "rename");
+	text = json_dumps(c->doc, JSON_COMPACT);
+	if (!text)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "rename");
+	if (store_container_rename(d->db, c->id, name, text, err) < 0)
+		return -1;
+	free(c->name);
+	c->name = steal_ptr(&full);
+	return 0;
+}
+
+int daemon_container_record_probe(struct daemon *d, const char *id, const json_t *probe,
+				  int retries, bool in_start_period, const char **status,
+				  struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+	_cleanup_close_ int lock = -1;
+	json_t *state, *health, *log;
+	int64_t streak;
+	bool ok = json_integer_value(json_object_get(probe, "ExitCode")) == 0;
+
+	if (daemon_container_lookup(d, id, &c, err) < 0)
+		return -1;
+	lock = daemon_container_lock(d, c->id, err);
+	if (lock < 0 || daemon_container_reload(d, c, err) < 0)
+		return -1;
+	state = json_object_get(c->doc, "State");
+	health = json_object_get(state, "Health");
+	if (!json_is_object(health)) {
+		health = json_pack("{s:s, s:i, s:[]}", "Status", "starting", "FailingStreak", 0,
+				   "Log");
+		if (!health || json_object_set_new(state, "Health", health) < 0)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "health");
+	}
+	streak = json_integer_value(json_object_get(health, "FailingStreak"));
+	if (ok) {
+		streak = 0;
+		json_object_set_new(health, "Status", json_string("healthy"));
+	} else if (!in_start_period) {
+		/* Failures in the start period do not count, as in Docker. */
+		streak++;
+		if (streak >= retries)
+			json_object_set_new(health, "Status", json_string("unhealthy"));
+	}
+	json_object_set_new(health, "FailingStreak", json_integer(streak));
+	log = json_object_get(health, "Log");
+	if (!json_is_array(log)) {
+		log = json_array();
+		json_object_set_new(health, "Log", log);
+	}
+	json_array_append(log, (json_t *)probe);
+	/* Docker keeps the last five probes. */
+	while (json_array_size(log) > 5)
+		json_array_remove(log, 0);
+	if (daemon_container_save(d, c, err) < 0)
+		return -1;
+	*status = json_string_value(json_object_get(health, "Status"));
+	/* The status names a string constant of its own. */
+	*status = strcmp(*status, "healthy") == 0     ? "healthy"
+		  : strcmp(*status, "unhealthy") == 0 ? "unhealthy"
+						      : "starting";
+	return 0;
+}
+
+int daemon_container_reset_health(struct daemon *d, struct daemon_container *c, struct berr **err)
+{
+	json_t *state = json_object_get(c->doc, "State");
+	json_t *health =
+		json_pack("{s:s, s:i, s:[]}", "Status", "starting", "FailingStreak", 0, "Log");
+
+	if (!health || json_object_set_new(state, "Health", health) < 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "health");
+	return daemon_container_save(d, c, err);
 }

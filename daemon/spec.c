@@ -207,7 +207,13 @@ json_t *daemon_spec_build(const struct daemon_spec_input *in, struct berr **err)
 		"capabilities", caps_json(in->user->uid), "oomScoreAdj", 0, "root", "path",
 		in->rootfs, "readonly", 0, "hostname", hostname ? hostname : "", "mounts",
 		mounts_json(in), "linux", linux_json(in));
-	if (!spec)
+	if (!spec) {
 		berr_set(err, BERR_INTERNAL, ENOMEM, "container %s: OCI config", in->id);
+		return NULL;
+	}
+	if (daemon_spec_apply_host(spec, in->doc, in->init_path, err) < 0) {
+		json_decref(spec);
+		return NULL;
+	}
 	return spec;
 }

@@ -5,6 +5,7 @@
 #define BERTH_IMAGE_QUERY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -52,5 +53,21 @@ int image_list_json(struct image_store *st, const struct image_filters *f, json_
  * BERR_INTERNAL. */
 int image_history_json(struct image_store *st, const struct store_image *img, json_t **out,
 		       struct berr **err);
+
+/* What `docker image prune` removes. */
+struct image_prune_opts {
+	bool all;	   /* every image no container uses, not only dangling ones */
+	int64_t until;	   /* unix seconds; 0: any age.  Only images created before */
+	char **labels;	   /* "key" or "key=value": all must be there */
+	char **not_labels; /* label!=...: none may be there */
+};
+
+/* `docker image prune`: removes the images O lets through that no
+ * container uses, with their layers.  *out gets the Engine API's answer,
+ * {"ImagesDeleted": [{"Untagged": ..}, {"Deleted": ..}] or null,
+ * "SpaceReclaimed": bytes}.  An image that cannot go is left.  Sets
+ * BERR_INTERNAL. */
+int image_prune(struct image_store *st, const struct image_prune_opts *o, json_t **out,
+		struct berr **err);
 
 #endif

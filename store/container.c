@@ -151,6 +151,35 @@ int store_container_update_doc(struct store *st, const char *id, const char *doc
 	return 0;
 }
 
+int store_container_rename(struct store *st, const char *id, const char *name, const char *doc,
+			   struct berr **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+
+	if (check_id(id, err) < 0)
+		return -1;
+	if (!name || !*name || !doc || !*doc)
+		return berr_set(err, BERR_INVALID, 0, "container %s: empty name or document", id);
+	if (store_begin(st, err) < 0)
+		return -1;
+	if (name_must_be_free(st, name, err) < 0 ||
+	    store_prepare(st, "UPDATE containers SET name = ?1, doc = ?2 WHERE id = ?3", &stmt,
+			  err) < 0 ||
+	    store_bind_text(st, stmt, 1, name, err) < 0 ||
+	    store_bind_text(st, stmt, 2, doc, err) < 0 ||
+	    store_bind_text(st, stmt, 3, id, err) < 0 ||
+	    store_step_done(st, stmt, "rename container", err) < 0)
+		goto fail;
+	if (sqlite3_changes(st->db) == 0) {
+		berr_set(err, BERR_NOT_FOUND, 0, "No such container: %s", id);
+		goto fail;
+	}
+	return store_commit(st, err);
+fail:
+	store_rollback(st);
+	return -1;
+}
+
 /* The one container whose id starts with PREFIX, into *out; *out stays
  * NULL when none does. */
 static int load_by_prefix(struct store *st, const char *ref, const char *prefix,

@@ -194,6 +194,12 @@ int store_container_add(struct store *st, const struct store_container *c, struc
 int store_container_update_doc(struct store *st, const char *id, const char *doc,
 			       struct berr **err);
 
+/* Renames container ID to NAME (without "/") and stores DOC with it, in
+ * one transaction.  Sets BERR_CONFLICT with Docker's message when NAME is
+ * taken, BERR_NOT_FOUND. */
+int store_container_rename(struct store *st, const char *id, const char *name, const char *doc,
+			   struct berr **err);
+
 /* Loads the container REF names as Docker finds it: its full id, else its
  * exact name (with or without the leading "/"), else a unique prefix of its
  * id.  On success *out owns the container (store_container_free()).  Sets

@@ -25,6 +25,12 @@ struct berthd_engine {
 	struct berthd_engine *next;
 };
 
+struct berthd_ctr;
+struct berthd_exec;
+struct berthd_health;
+struct berthd_sub;
+struct events_log;
+
 struct berthd {
 	uv_loop_t *loop;
 	struct api_server *server;
@@ -35,6 +41,13 @@ struct berthd {
 	time_t started;
 	pthread_mutex_t lock; /* guards idle */
 	struct berthd_engine *idle;
+	char *shim;		       /* berth-shim's path */
+	struct berthd_ctr *containers; /* what the loop holds per container */
+	struct berthd_exec *execs;
+	struct berthd_health *health;
+	struct events_log *events; /* <data-root>/events.log */
+	struct berthd_sub *subs;   /* clients following events */
+	bool stopping;
 };
 
 /* Takes an idle engine, or opens a new one (image_store_open(),
@@ -45,6 +58,10 @@ void berthd_engine_put(struct berthd *d, struct berthd_engine *e);
 void berthd_engines_free(struct berthd *d);
 
 struct berthd_job;
+
+/* What a route does on the loop once a job looked its container up; WHO
+ * holds the container's Id, Name, Image, Running, ExitCode... */
+typedef void (*berthd_then_fn)(struct berthd *d, struct api_request *req, const json_t *who);
 
 /* Runs on a pool thread with engine E; fills job->result or returns -1
  * with *err. */
@@ -64,15 +81,91 @@ struct berthd_job {
 	int fd;	      /* a pipe end the job owns, or -1 */
 	char **names; /* what the handler took from the request; owned */
 	unsigned flags;
+	/* Clients for a start to attach (their fds the job's to close). */
+	struct daemon_attach *attach;
+	size_t n_attach;
+	berthd_then_fn then;
+	void *data; /* what the loop's side gave the job; borrowed */
 };
 
-/* A job for REQ that runs FN on the loop's thread pool, then DONE (NULL:
- * answers job->status with job->result, or the error).  The handler fills
- * in what the job needs (names, fd, flags: all the job's to free) and
- * calls berthd_job_queue().  NULL when memory ran out: REQ is answered. */
+/* A job for REQ (NULL: the daemon's own, whose DONE answers nobody) that runs FN on the loop's
+ * thread pool, then DONE (NULL: answers job->status with job->result, or the error).  The handler
+ * fills in what the job needs (names, fd, flags: all the job's to free) and calls
+ * berthd_job_queue().  NULL when memory ran out: REQ is answered. */
 struct berthd_job *berthd_job_new(struct berthd *d, struct api_request *req, berthd_job_fn fn,
 				  berthd_done_fn done);
 void berthd_job_queue(struct berthd_job *job);
+
+/* berthd_job_new() with the N strings of ARGS (a NULL one becomes "") as
+ * job->names; NULL when memory ran out (REQ is answered then). */
+struct berthd_job *berthd_job_with(struct berthd *d, struct api_request *req, berthd_job_fn fn,
+				   berthd_done_fn done, const char *const *args, size_t n);
+
+/* monitor.c: the containers the loop watches. */
+
+/* Picks up every container at start: running ones are watched again
+ * through their shims, ones whose shim ended meanwhile get their end
+ * recorded and their restart policy applied. */
+void berthd_containers_restore(struct berthd *d);
+/* Watches the shim SHIM of the container ID that has just started. */
+void berthd_container_started(struct berthd *d, const char *id, pid_t shim);
+/* Forgets what the loop holds for container ID, which is gone: "removed"
+ * waiters are answered. */
+void berthd_container_removed(struct berthd *d, const char *id);
+/* Answers REQ once container ID is not running (CONDITION
+ * "not-running"), has ended its next run ("next-exit") or is removed
+ * ("removed"); RUNNING and EXIT_CODE tell where it stands now. */
+void berthd_container_wait(struct berthd *d, struct api_request *req, const char *id,
+			   const char *condition, bool running, int exit_code);
+/* Stops the running container ID: SIGNAL, then SIGKILL after TIMEOUT
+ * seconds (-1: never); REQ (may be NULL) is answered 204 once it ended,
+ * or, with RESTART, once it has been started again.  A manual stop keeps
+ * restart policies from restarting it. */
+void berthd_container_stop(struct berthd *d, struct api_request *req, const char *id, int signal,
+			   int timeout, bool restart);
+/* Starts container ID under a shim with the clients parked for it, and
+ * answers REQ (NULL: nobody) 204, or 304 when it runs already. */
+void berthd_container_start_job(struct berthd *d, struct api_request *req, const char *id);
+/* Keeps client A (taken) for the next start of container ID. */
+int berthd_container_park_attach(struct berthd *d, const char *id, const struct daemon_attach *a,
+				 struct berr **err);
+/* Hands the clients parked for container ID to the caller: *out (owned)
+ * of *n. */
+void berthd_container_take_attaches(struct berthd *d, const char *id, struct daemon_attach **out,
+				    size_t *n);
+/* Whether a manual stop of ID is under way or done (restart policies
+ * keep off). */
+void berthd_container_set_manual_stop(struct berthd *d, const char *id, bool stopped);
+void berthd_containers_free(struct berthd *d);
+/* Forgets the execs; running ones go on unwatched. */
+void berthd_execs_free(struct berthd *d);
+
+/* events.c: emits an event of TYPE and ACTION on object ID with
+ * ATTRIBUTES (stolen; NULL: none) to the log and the clients following
+ * events.  On the loop. */
+void berthd_event_emit(struct berthd *d, const char *type, const char *action, const char *id,
+		       json_t *attributes);
+/* Opens the events log under the data root; closes it and ends the
+ * clients' responses. */
+int berthd_events_open(struct berthd *d, struct berr **err);
+void berthd_events_close(struct berthd *d);
+void berthd_events(struct api_request *req, void *ctx);
+int daemon_container_create_api(struct daemon *d, const char *name, const json_t *body,
+				struct daemon_container **out, json_t **warnings,
+				struct berr **err);
+
+/* health.c: health checks of running containers. */
+
+/* Starts the checks of HEALTHCHECK (Docker's Config.Healthcheck) for the
+ * running container ID; none for a missing or "NONE" test. */
+void berthd_health_start(struct berthd *d, const char *id, const json_t *healthcheck);
+/* Stops the checks of container ID. */
+void berthd_health_stop(struct berthd *d, const char *id);
+void berthd_health_free(struct berthd *d);
+
+/* Emits an event; see events.c. */
+void berthd_container_event(struct berthd *d, const char *action, const char *id, const char *name,
+			    const char *image, json_t *attributes);
 
 /* Handlers. */
 void berthd_ping(struct api_request *req, void *ctx);
@@ -87,5 +180,26 @@ void berthd_images_load(struct api_request *req, void *ctx);
 void berthd_images_get(struct api_request *req, void *ctx);
 void berthd_image_get(struct api_request *req, void *ctx);
 void berthd_images_create(struct api_request *req, void *ctx);
+void berthd_container_create(struct api_request *req, void *ctx);
+void berthd_container_inspect(struct api_request *req, void *ctx);
+void berthd_container_start(struct api_request *req, void *ctx);
+void berthd_container_stop_route(struct api_request *req, void *ctx);
+void berthd_container_restart(struct api_request *req, void *ctx);
+void berthd_container_kill(struct api_request *req, void *ctx);
+void berthd_container_wait_route(struct api_request *req, void *ctx);
+void berthd_container_delete(struct api_request *req, void *ctx);
+void berthd_container_attach(struct api_request *req, void *ctx);
+void berthd_container_resize(struct api_request *req, void *ctx);
+void berthd_container_pause(struct api_request *req, void *ctx);
+void berthd_container_unpause(struct api_request *req, void *ctx);
+void berthd_container_rename(struct api_request *req, void *ctx);
+void berthd_container_changes(struct api_request *req, void *ctx);
+void berthd_container_export(struct api_request *req, void *ctx);
+void berthd_commit(struct api_request *req, void *ctx);
+void berthd_container_logs(struct api_request *req, void *ctx);
+void berthd_exec_create(struct api_request *req, void *ctx);
+void berthd_exec_start(struct api_request *req, void *ctx);
+void berthd_exec_inspect(struct api_request *req, void *ctx);
+void berthd_exec_resize(struct api_request *req, void *ctx);
 
 #endif

@@ -91,6 +91,9 @@ static void job_after(uv_work_t *w, int status)
 	strv_free(job->names);
 	if (job->fd >= 0)
 		close(job->fd);
+	for (size_t i = 0; i < job->n_attach; i++)
+		close(job->attach[i].fd);
+	free(job->attach);
 	free(job);
 }
 
@@ -100,7 +103,8 @@ struct berthd_job *berthd_job_new(struct berthd *d, struct api_request *req, ber
 	struct berthd_job *job = calloc(1, sizeof(*job));
 
 	if (!job) {
-		api_reply_errorf(req, BERR_INTERNAL, "out of memory");
+		if (req)
+			api_reply_errorf(req, BERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	job->work.data = job;
@@ -119,4 +123,20 @@ void berthd_job_queue(struct berthd_job *job)
 		berr_set(&job->err, BERR_INTERNAL, 0, "cannot queue work");
 		job_after(&job->work, 0);
 	}
+}
+
+struct berthd_job *berthd_job_with(struct berthd *d, struct api_request *req, berthd_job_fn fn,
+				   berthd_done_fn done, const char *const *args, size_t n)
+{
+	struct berthd_job *job = berthd_job_new(d, req, fn, done);
+
+	if (!job)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (strv_append(&job->names, args[i] ? args[i] : "") < 0) {
+			berr_set(&job->err, BERR_INTERNAL, ENOMEM, "out of memory");
+			break;
+		}
+	}
+	return job;
 }

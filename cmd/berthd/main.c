@@ -36,6 +36,7 @@ static const struct api_route routes[] = {
 	{ "HEAD", "/_ping", berthd_ping, 0, 0 },
 	{ "GET", "/version", berthd_version, 0, 0 },
 	{ "GET", "/info", berthd_info, 0, 0 },
+	{ "GET", "/events", berthd_events, 0, 0 },
 	{ "GET", "/images/json", berthd_images_list, 0, 0 },
 	{ "GET", "/images/get", berthd_images_get, 0, 0 },
 	{ "POST", "/images/load", berthd_images_load, API_ROUTE_STREAM_BODY, UPLOAD_MAX },
@@ -45,6 +46,26 @@ static const struct api_route routes[] = {
 	{ "GET", "/images/{name}/get", berthd_image_get, 0, 0 },
 	{ "POST", "/images/{name}/tag", berthd_image_tag, 0, 0 },
 	{ "DELETE", "/images/{name}", berthd_image_delete, 0, 0 },
+	{ "POST", "/containers/create", berthd_container_create, 0, 0 },
+	{ "POST", "/commit", berthd_commit, 0, 0 },
+	{ "GET", "/containers/{name}/json", berthd_container_inspect, 0, 0 },
+	{ "GET", "/containers/{name}/changes", berthd_container_changes, 0, 0 },
+	{ "GET", "/containers/{name}/export", berthd_container_export, 0, 0 },
+	{ "POST", "/containers/{name}/start", berthd_container_start, 0, 0 },
+	{ "POST", "/containers/{name}/stop", berthd_container_stop_route, 0, 0 },
+	{ "POST", "/containers/{name}/restart", berthd_container_restart, 0, 0 },
+	{ "POST", "/containers/{name}/kill", berthd_container_kill, 0, 0 },
+	{ "POST", "/containers/{name}/wait", berthd_container_wait_route, 0, 0 },
+	{ "POST", "/containers/{name}/pause", berthd_container_pause, 0, 0 },
+	{ "POST", "/containers/{name}/unpause", berthd_container_unpause, 0, 0 },
+	{ "POST", "/containers/{name}/attach", berthd_container_attach, 0, 0 },
+	{ "POST", "/containers/{name}/resize", berthd_container_resize, 0, 0 },
+	{ "POST", "/containers/{name}/rename", berthd_container_rename, 0, 0 },
+	{ "GET", "/containers/{name}/logs", berthd_container_logs, 0, 0 },
+	{ "POST", "/containers/{name}/exec", berthd_exec_create, 0, 0 },
+	{ "DELETE", "/containers/{name}", berthd_container_delete, 0, 0 },
+	{ "POST", "/exec/{name}/start", berthd_exec_start, 0, 0 },
+	{ "GET", "/exec/{name}/json", berthd_exec_inspect, 0, 0 },
 };
 
 struct options {
@@ -213,6 +234,23 @@ static int pidfile_claim(const char *path, struct berr **err)
 }
 
 /* The engine's ID, made once and kept in the data root. */
+/* The program NAME next to berthd's own executable: the daemon and its
+ * helpers are installed (and built) side by side. */
+static char *sibling_program(const char *name)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return str_printf("/usr/local/bin/%s", name);
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	return str_printf("%s/%s", self, name);
+}
+
 static char *engine_id(const char *data_root)
 {
 	_cleanup_free_ char *path = str_printf("%s/engine-id", data_root);
@@ -258,6 +296,11 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 	s->stopping = true;
 	blog_info("received %s, shutting down", strsignal(signum));
 	api_server_stop(s->d->server);
+	/* Containers keep running under their shims (live restore). */
+	berthd_containers_free(s->d);
+	berthd_execs_free(s->d);
+	berthd_health_free(s->d);
+	berthd_events_close(s->d);
 	uv_close((uv_handle_t *)&s->term, NULL);
 	uv_close((uv_handle_t *)&s->intr, NULL);
 	uv_close((uv_handle_t *)&s->hup, NULL);
@@ -297,7 +340,10 @@ static int run(struct options *o)
 	d.data_root = o->data_root;
 	d.exec_root = o->exec_root;
 	d.live_restore = o->live_restore;
+	d.shim = sibling_program("berth-shim");
 	d.started = time(NULL);
+	/* Followed logs hold a pool thread each: more than libuv's four. */
+	setenv("UV_THREADPOOL_SIZE", "32", 0);
 	pthread_mutex_init(&d.lock, NULL);
 	if (uv_loop_init(&loop) < 0) {
 		fprintf(stderr, "berthd: cannot start the event loop\n");
@@ -313,6 +359,8 @@ static int run(struct options *o)
 	if (berthd_engine_get(&d, &first, &err) < 0)
 		goto out;
 	berthd_engine_put(&d, first);
+	if (berthd_events_open(&d, &err) < 0)
+		goto out;
 	d.id = engine_id(o->data_root);
 	if (!d.id) {
 		berr_set(&err, BERR_INTERNAL, ENOMEM, "engine id");
@@ -338,6 +386,7 @@ static int run(struct options *o)
 	uv_signal_start(&sig.term, on_stop_signal, SIGTERM);
 	uv_signal_start(&sig.intr, on_stop_signal, SIGINT);
 	uv_signal_start(&sig.hup, on_hup, SIGHUP);
+	berthd_containers_restore(&d);
 	blog_info("berthd %s started (data root %s)", BERTH_VERSION, o->data_root);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	blog_info("berthd stopped");
@@ -348,7 +397,9 @@ out:
 		berr_free(err);
 	}
 	api_server_free(d.server);
+	berthd_events_close(&d);
 	berthd_engines_free(&d);
+	free(d.shim);
 	free(d.id);
 	if (pidfile_ours)
 		unlink(o->pidfile);

@@ -133,3 +133,22 @@ class Daemon:
         if check:
             assert res.returncode == 0, f"docker {args}: {res.stderr}"
         return res
+
+
+def remove_containers(d):
+    """Takes down whatever containers a test left: their shims, runtime
+    state and root file system mounts (live restore keeps them running past
+    the daemon's stop)."""
+    ctrs = d.data_root / "containers"
+    if not ctrs.is_dir():
+        return
+    for entry in ctrs.iterdir():
+        cid = entry.name
+        subprocess.run(["pkill", "-KILL", "-f", f"berth-shim .*--id {cid}"],
+                       capture_output=True)
+        subprocess.run([str(BUILD / "berth-runc"), "--root", str(d.exec_root / "runtime"),
+                        "delete", "--force", cid], capture_output=True)
+        merged = entry / "merged"
+        for _ in range(3):
+            if subprocess.run(["umount", str(merged)], capture_output=True).returncode:
+                break

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from berthd_testlib import BUILD, REPO, Daemon
+from berthd_testlib import BUILD, REPO, Daemon, remove_containers
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +44,7 @@ def berthd():
         if d.proc:
             d.proc.kill()
             d.proc.wait()
+        remove_containers(d)
         shutil.rmtree(root, ignore_errors=True)
 
 

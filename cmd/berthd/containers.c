@@ -1,0 +1,684 @@
+/* The container routes of the Engine API: create, inspect, start, stop,
+ * restart, kill, wait, delete, attach, resize, pause, changes, export and
+ * commit.  Store and runtime work runs as thread-pool jobs; ends, waits and
+ * stops are the loop's (monitor.c); a container's stdio belongs to its
+ * shim, which takes attached clients over. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/berthd/berthd.h"
+#include "lib/cleanup.h"
+#include "lib/fsutil.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "runtime/runtime.h"
+
+/* Docker's default stop timeout, in seconds. */
+#define STOP_TIMEOUT_DEFAULT 10
+
+static const char *param(struct api_request *req)
+{
+	return api_params_get(&req->params, "name");
+}
+
+static void queue(struct berthd *d, struct api_request *req, berthd_job_fn fn,
+		  berthd_done_fn done, const char *const *args, size_t n)
+{
+	struct berthd_job *job = berthd_job_with(d, req, fn, done, args, n);
+
+	if (job)
+		berthd_job_queue(job);
+}
+
+/* The signal SPEC names: a number, or a name with or without "SIG".
+ * 0 when there is no such signal. */
+static int signal_of(const char *spec)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} names[] = {
+		{ "HUP", SIGHUP },   { "INT", SIGINT },	  { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+		{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "BUS", SIGBUS },   { "FPE", SIGFPE },
+		{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+		{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "CHLD", SIGCHLD },
+		{ "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },
+		{ "TTOU", SIGTTOU }, { "URG", SIGURG },	  { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+		{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
+		{ "PWR", SIGPWR },   { "SYS", SIGSYS },
+	};
+	char *end;
+	long n;
+
+	if (!spec || !*spec)
+		return 0;
+	n = strtol(spec, &end, 10);
+	if (*end == '\0')
+		return n > 0 && n < 65 ? (int)n : 0;
+	if (strncasecmp(spec, "SIG", 3) == 0)
+		spec += 3;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(spec, names[i].name) == 0)
+			return names[i].sig;
+	return 0;
+}
+
+/* Docker's attributes of a container's events: its name and image (and
+ * its labels, added by the caller). */
+void berthd_container_event(struct berthd *d, const char *action, const char *id,
+			    const char *name, const char *image, json_t *attributes)
+{
+	json_t *attrs = attributes ? attributes : json_object();
+
+	if (attrs && name)
+		json_object_set_new(attrs, "name", json_string(name));
+	if (attrs && image)
+		json_object_set_new(attrs, "image", json_string(image));
+	berthd_event_emit(d, "container", action, id, attrs);
+}
+
+/* The event of a job whose result holds the container's Id, Name and
+ * Image. */
+static void event_of(struct berthd *d, const char *action, const json_t *who, json_t *attrs)
+{
+	berthd_container_event(d, action, json_string_value(json_object_get(who, "Id")),
+			       json_string_value(json_object_get(who, "Name")),
+			       json_string_value(json_object_get(who, "Image")), attrs);
+}
+
+/* What events and the loop need to know of C. */
+static json_t *who_of(const struct daemon_container *c)
+{
+	const json_t *config = json_object_get(c->doc, "Config");
+	const char *image = json_string_value(json_object_get(config, "Image"));
+
+	return json_pack("{s:s, s:s, s:s, s:b, s:i}", "Id", c->id, "Name", c->name + 1, "Image",
+			 image ? image : "", "Running", daemon_container_is_running(c),
+			 "ExitCode", daemon_container_exit_code(c));
+}
+
+/*
+ * Create.
+ */
+
+static int create_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+	_cleanup_json_ json_t *body = NULL;
+	_cleanup_json_ json_t *warnings = NULL;
+	const char *name = *job->names[0] ? job->names[0] : NULL;
+	const char *text = job->req->body ? job->req->body : "";
+
+	if (bjson_load(text, job->req->body_len, SIZE_MAX, &body, err) < 0 ||
+	    bjson_as_object(body, NULL, err) < 0)
+		return -1;
+	if (daemon_container_create_api(e->engine, name, body, &c, &warnings, err) < 0)
+		return -1;
+	job->status = 201;
+	job->result = json_pack("{s:s, s:O}", "Id", c->id, "Warnings",
+				warnings ? warnings : json_array());
+	json_object_set_new(job->result, "Who", who_of(c));
+	return 0;
+}
+
+static void create_done(struct berthd_job *job)
+{
+	if (job->err) {
+		api_reply_error(job->req, job->err);
+		return;
+	}
+	event_of(job->d, "create", json_object_get(job->result, "Who"), NULL);
+	json_object_del(job->result, "Who");
+	api_reply_json(job->req, 201, job->result);
+}
+
+void berthd_container_create(struct api_request *req, void *ctx)
+{
+	const char *args[] = { api_query_get(&req->query, "name") };
+
+	if (!req->body || !*req->body) {
+		api_reply_errorf(req, BERR_INVALID, "invalid JSON: request body is empty");
+		return;
+	}
+	queue(ctx, req, create_job, create_done, args, 1);
+}
+
+/*
+ * Inspect, changes, export, commit.
+ */
+
+static int inspect_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+
+	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
+		return -1;
+	return daemon_container_inspect(e->engine, c, &job->result, err);
+}
+
+void berthd_container_inspect(struct api_request *req, void *ctx)
+{
+	const char *args[] = { param(req) };
+
+	queue(ctx, req, inspect_job, NULL, args, 1);
+}
+
+static int changes_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+	struct image_change *changes = NULL;
+	size_t n = 0;
+
+	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0 ||
+	    daemon_container_changes(e->engine, c, &changes, &n, err) < 0)
+		return -1;
+	job->result = n ? json_array() : json_null();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(job->result,
+				      json_pack("{s:s, s:i}", "Path", changes[i].path, "Kind",
+						(int)changes[i].kind));
+	image_changes_free(changes, n);
+	return 0;
+}
+
+void berthd_container_changes(struct api_request *req, void *ctx)
+{
+	const char *args[] = { param(req) };
+
+	queue(ctx, req, changes_job, NULL, args, 1);
+}
+
+static int export_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+
+	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
+		return -1;
+	return daemon_container_export(e->engine, c, job->fd, err);
+}
+
+static void stream_done(struct berthd_job *job)
+{
+	api_reply_fd_end(job->req, job->err);
+}
+
+void berthd_container_export(struct api_request *req, void *ctx)
+{
+	const char *args[] = { param(req) };
+	struct berthd_job *job = berthd_job_with(ctx, req, export_job, stream_done, args, 1);
+	int fds[2];
+
+	if (!job)
+		return;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		berr_set(&job->err, BERR_INTERNAL, errno, "export");
+		job->done = NULL;
+		berthd_job_queue(job);
+		return;
+	}
+	job->fd = fds[1];
+	api_reply_fd_begin(req, "application/x-tar", fds[0]);
+	berthd_job_queue(job);
+}
+
+static int commit_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+	_cleanup_free_ char *reference = NULL;
+	_cleanup_strv_ char **changes = NULL;
+	struct daemon_commit_opts o = { 0 };
+	char id[DIGEST_STRING_SIZE];
+	const char *repo = job->names[1], *tag = job->names[2];
+
+	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
+		return -1;
+	if (*repo)
+		reference = *tag ? str_printf("%s:%s", repo, tag) : strdup(repo);
+	for (size_t i = 5; job->names[i]; i++)
+		if (strv_append(&changes, job->names[i]) < 0)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "commit");
+	o.reference = reference;
+	o.comment = *job->names[3] ? job->names[3] : NULL;
+	o.author = *job->names[4] ? job->names[4] : NULL;
+	o.changes = (const char *const *)changes;
+	o.n_changes = strv_length(changes);
+	if (daemon_container_commit(e->engine, c, &o, id, err) < 0)
+		return -1;
+	job->status = 201;
+	job->result = json_pack("{s:s}", "Id", id);
+	return 0;
+}
+
+void berthd_commit(struct api_request *req, void *ctx)
+{
+	const char *args[] = { api_query_get(&req->query, "container"),
+			       api_query_get(&req->query, "repo"),
+			       api_query_get(&req->query, "tag"),
+			       api_query_get(&req->query, "comment"),
+			       api_query_get(&req->query, "author") };
+	struct berthd_job *job = berthd_job_with(ctx, req, commit_job, NULL, args, 5);
+
+	if (!job)
+		return;
+	for (size_t i = 0; i < req->query.n; i++)
+		if (strcmp(req->query.keys[i], "changes") == 0 && *req->query.values[i] &&
+		    strv_append(&job->names, req->query.values[i]) < 0)
+			berr_set(&job->err, BERR_INTERNAL, ENOMEM, "commit");
+	berthd_job_queue(job);
+}
+
+/*
+ * Start, stop, restart, kill, wait, pause.
+ */
+
+/* Routes that act on the loop look the container up first, then go on
+ * (then_fn) with what who_of() tells. */
+typedef berthd_then_fn then_fn;
+
+static int who_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+
+	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
+		return -1;
+	job->result = who_of(c);
+	json_object_set_new(job->result, "StopSignal",
+			    json_string(json_string_value(json_object_get(
+				    json_object_get(c->doc, "Config"), "StopSignal")) ?: ""));
+	json_object_set_new(job->result, "StopTimeout",
+			    json_incref(json_object_get(json_object_get(c->doc, "Config"),
+							"StopTimeout")));
+	return 0;
+}
+
+static void who_done(struct berthd_job *job)
+{
+	if (job->err) {
+		api_reply_error(job->req, job->err);
+		return;
+	}
+	job->then(job->d, job->req, job->result);
+}
+
+static void with_container(struct berthd *d, struct api_request *req, then_fn then)
+{
+	const char *args[] = { param(req) };
+	struct berthd_job *job = berthd_job_with(d, req, who_job, who_done, args, 1);
+
+	if (!job)
+		return;
+	job->then = then;
+	berthd_job_queue(job);
+}
+
+static const char *who_id(const json_t *who)
+{
+	return json_string_value(json_object_get(who, "Id"));
+}
+
+static void start_then(struct berthd *d, struct api_request *req, const json_t *who)
+{
+	berthd_container_start_job(d, req, who_id(who));
+}
+
+void berthd_container_start(struct api_request *req, void *ctx)
+{
+	with_container(ctx, req, start_then);
+}
+
+/* The stop signal and timeout of a container: the request's t, else
+ * Config.StopTimeout, else Docker's 10 s. */
+static void stop_params(struct api_request *req, const json_t *who, int *sig, int *timeout)
+{
+	const char *t = api_query_get(&req->query, "t");
+	const json_t *st = json_object_get(who, "StopTimeout");
+
+	*sig = signal_of(json_string_value(json_object_get(who, "StopSignal")));
+	if (!*sig)
+		*sig = SIGTERM;
+	*timeout = STOP_TIMEOUT_DEFAULT;
+	if (json_is_integer(st))
+		*timeout = (int)json_integer_value(st);
+	if (t && *t)
+		*timeout = atoi(t);
+}
+
+static void stop_then(struct berthd *d, struct api_request *req, const json_t *who)
+{
+	int sig, timeout;
+
+	if (!json_is_true(json_object_get(who, "Running"))) {
+		berthd_container_set_manual_stop(d, who_id(who), true);
+		api_reply(req, 304, NULL, NULL, 0);
+		return;
+	}
+	stop_params(req, who, &sig, &timeout);
+	berthd_container_stop(d, req, who_id(who), sig, timeout, false);
+}
+
+void berthd_container_stop_route(struct api_request *req, void *ctx)
+{
+	with_container(ctx, req, stop_then);
+}
+
+static void restart_then(struct berthd *d, struct api_request *req, const json_t *who)
+{
+	int sig, timeout;
+
+	if (json_is_true(json_object_get(who, "Running"))) {
+		stop_params(req, who, &sig, &timeout);
+		berthd_container_stop(d, req, who_id(who), sig, timeout, true);
+		return;
+	}
+	berthd_container_start_job(d, req, who_id(who));
+}
+
+void berthd_container_restart(struct api_request *req, void *ctx)
+{
+	with_container(ctx, req, restart_then);
+}
+
+static int kill_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+
+	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0 ||
+	    daemon_container_kill(e->engine, c, atoi(job->names[1]), err) < 0)
+		return -1;
+	job->status = 204;
+	job->result = who_of(c);
+	return 0;
+}
+
+static void kill_done(struct berthd_job *job)
+{
+	if (job->err) {
+		api_reply_error(job->req, job->err);
+		return;
+	}
+	event_of(job->d, "kill", job->result, json_pack("{s:s}", "signal", job->names[1]));
+	api_reply(job->req, 204, NULL, NULL, 0);
+}
+
+void berthd_container_kill(struct api_request *req, void *ctx)
+{
+	const char *spec = api_query_get(&req->query, "signal");
+	int sig = spec && *spec ? signal_of(spec) : SIGKILL;
+	char num[16];
+	const char *args[] = { param(req), num };
+
+	if (!sig) {
+		api_reply_errorf(req, BERR_INVALID, "Invalid signal: %s", spec);
+		return;
+	}
+	snprintf(num, sizeof(num), "%d", sig);
+	queue(ctx, req, kill_job, kill_done, args, 2);
+}
+
+static void wait_then(struct berthd *d, struct api_request *req, const json_t *who)
+{
+	berthd_container_wait(d, req, who_id(who), api_query_get(&req->query, "condition"),
+			      json_is_true(json_object_get(who, "Running")),
+			      (int)json_integer_value(json_object_get(who, "ExitCode")));
+}
+
+void berthd_container_wait_route(struct api_request *req, void *ctx)
+{
+	with_container(ctx, req, wait_then);
+}
+
+static int pause_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+
+	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0 ||
+	    daemon_container_pause(e->engine, c, job->flags, err) < 0)
+		return -1;
+	job->result = who_of(c);
+	return 0;
+}
+
+static void pause_done(struct berthd_job *job)
+{
+	if (job->err) {
+		api_reply_error(job->req, job->err);
+		return;
+	}
+	event_of(job->d, job->flags ? "pause" : "unpause", job->result, NULL);
+	api_reply(job->req, 204, NULL, NULL, 0);
+}
+
+static void pause_route(struct api_request *req, void *ctx, bool pause)
+{
+	const char *args[] = { param(req) };
+	struct berthd_job *job = berthd_job_with(ctx, req, pause_job, pause_done, args, 1);
+
+	if (job) {
+		job->flags = pause;
+		berthd_job_queue(job);
+	}
+}
+
+void berthd_container_pause(struct api_request *req, void *ctx)
+{
+	pause_route(req, ctx, true);
+}
+
+void berthd_container_unpause(struct api_request *req, void *ctx)
+{
+	pause_route(req, ctx, false);
+}
+
+/*
+ * Delete.
+ */
+
+static int delete_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+
+	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
+		return -1;
+	job->result = who_of(c);
+	if (daemon_container_remove(e->engine, c->id, job->flags, err) < 0)
+		return -1;
+	job->status = 204;
+	return 0;
+}
+
+static void delete_done(struct berthd_job *job)
+{
+	if (job->err) {
+		api_reply_error(job->req, job->err);
+		return;
+	}
+	if (json_is_true(json_object_get(job->result, "Running")))
+		event_of(job->d, "kill", job->result, json_pack("{s:s}", "signal", "9"));
+	event_of(job->d, "destroy", job->result, NULL);
+	berthd_container_removed(job->d, who_id(job->result));
+	api_reply(job->req, 204, NULL, NULL, 0);
+}
+
+void berthd_container_delete(struct api_request *req, void *ctx)
+{
+	const char *args[] = { param(req) };
+	struct berthd_job *job = berthd_job_with(ctx, req, delete_job, delete_done, args, 1);
+
+	if (job) {
+		job->flags = api_query_bool(&req->query, "force");
+		berthd_job_queue(job);
+	}
+}
+
+/*
+ * Attach and resize.
+ */
+
+struct attach_ctx {
+	struct daemon_attach a;
+	char *detach_keys;
+};
+
+static int attach_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+
+	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
+		return -1;
+	return daemon_container_attach(e->engine, c, &job->attach[0],
+				       *job->names[1] ? job->names[1] : NULL, err);
+}
+
+static void attach_done(struct berthd_job *job)
+{
+	/* The client has its 101 already: an error goes in the stream, as
+	 * Docker writes it. */
+	if (job->err && write(job->attach[0].fd, job->err->msg, strlen(job->err->msg)) < 0)
+		blog_debug("attach: %s", strerror(errno));
+}
+
+static int attach_lookup_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+
+	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
+		return -1;
+	job->result = json_pack("{s:s, s:b, s:b}", "Id", c->id, "Tty",
+				json_is_true(json_object_get(json_object_get(c->doc, "Config"),
+							     "Tty")),
+				"Running", daemon_container_is_running(c));
+	return 0;
+}
+
+/* The container exists: the connection is taken over, then given to the
+ * shim (or kept for the next start). */
+static void attach_lookup_done(struct berthd_job *job)
+{
+	struct api_request *req = job->req;
+	bool tty = json_is_true(json_object_get(job->result, "Tty"));
+	const char *keys = api_query_get(&req->query, "detachKeys");
+	const char *args[] = { json_string_value(json_object_get(job->result, "Id")), keys };
+	struct daemon_attach a = {
+		.fd = -1,
+		.in = api_query_bool(&req->query, "stdin"),
+		.out = api_query_bool(&req->query, "stdout"),
+		.err = api_query_bool(&req->query, "stderr"),
+		.raw = tty,
+	};
+	_cleanup_free_ char *early = NULL;
+	struct berthd_job *next;
+	struct berr *err = NULL;
+	size_t early_len = 0;
+
+	if (job->err) {
+		api_reply_error(req, job->err);
+		return;
+	}
+	if (api_request_hijack(req,
+			       tty ? "application/vnd.docker.raw-stream"
+				   : "application/vnd.docker.multiplexed-stream",
+			       &a.fd, &early, &early_len, &err) < 0) {
+		blog_debug("attach: %s", err->msg);
+		berr_free(err);
+		return;
+	}
+	/* Input a client sends before it has the answer is not expected;
+	 * it would be lost to the shim, so say so. */
+	if (early_len)
+		blog_warn("attach: %zu bytes sent before the answer were dropped", early_len);
+	if (!json_is_true(json_object_get(job->result, "Running"))) {
+		/* Kept on the loop at once, so that a start that follows
+		 * finds it. */
+		if (berthd_container_park_attach(job->d, args[0], &a, &err) < 0) {
+			blog_warn("attach: %s", err->msg);
+			berr_free(err);
+			close(a.fd);
+		}
+		return;
+	}
+	next = berthd_job_with(job->d, NULL, attach_job, attach_done, args, 2);
+	if (!next) {
+		close(a.fd);
+		return;
+	}
+	next->attach = calloc(1, sizeof(*next->attach));
+	if (!next->attach) {
+		close(a.fd);
+		berr_set(&next->err, BERR_INTERNAL, ENOMEM, "attach");
+	} else {
+		next->attach[0] = a;
+		next->n_attach = 1;
+	}
+	berthd_job_queue(next);
+}
+
+void berthd_container_attach(struct api_request *req, void *ctx)
+{
+	const char *args[] = { param(req) };
+
+	queue(ctx, req, attach_lookup_job, attach_lookup_done, args, 1);
+}
+
+static int resize_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+
+	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
+		return -1;
+	if (!daemon_container_is_running(c))
+		return berr_set(err, BERR_CONFLICT, 0, "Container %s is not running", c->id);
+	return daemon_container_resize(e->engine, c, (unsigned)atoi(job->names[1]),
+				       (unsigned)atoi(job->names[2]), err);
+}
+
+void berthd_container_resize(struct api_request *req, void *ctx)
+{
+	const char *args[] = { param(req), api_query_get(&req->query, "h"),
+			       api_query_get(&req->query, "w") };
+
+	queue(ctx, req, resize_job, NULL, args, 3);
+}
+
+/*
+ * Rename.
+ */
+
+static int rename_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+	_cleanup_free_ char *old = NULL;
+
+	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
+		return -1;
+	old = strdup(c->name);
+	if (!old)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "rename");
+	if (daemon_container_rename(e->engine, c, job->names[1], err) < 0)
+		return -1;
+	job->result = who_of(c);
+	json_object_set_new(job->result, "OldName", json_string(old));
+	return 0;
+}
+
+static void rename_done(struct berthd_job *job)
+{
+	if (job->err) {
+		api_reply_error(job->req, job->err);
+		return;
+	}
+	event_of(job->d, "rename", job->result,
+		 json_pack("{s:O}", "oldName", json_object_get(job->result, "OldName")));
+	api_reply(job->req, 204, NULL, NULL, 0);
+}
+
+void berthd_container_rename(struct api_request *req, void *ctx)
+{
+	const char *args[] = { param(req), api_query_get(&req->query, "name") };
+
+	queue(ctx, req, rename_job, rename_done, args, 2);
+}

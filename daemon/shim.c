@@ -1,0 +1,312 @@
+/* The engine's side of berth-shim, the small process that holds a running
+ * container's stdio, log and exit status so that they outlive the daemon:
+ * spawning it (for a container or for an exec), reading its one-line
+ * report, its control socket (attach, resize, close stdin) and the exit
+ * record it leaves in the container's directory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon/internal.h"
+#include "lib/cleanup.h"
+#include "lib/fsutil.h"
+#include "lib/json.h"
+#include "lib/unixsock.h"
+
+/* The fds a shim is given: its report pipe, the waiter's lock, then the
+ * clients to attach. */
+#define SHIM_FD_REPORT 3
+#define SHIM_FD_LOCK   4
+#define SHIM_FD_ATTACH 5
+
+/* Largest report or control answer read. */
+#define SHIM_MSG_MAX 65536
+
+extern char **environ;
+
+static enum berr_kind kind_named(const char *name)
+{
+	for (int k = BERR_INTERNAL; k <= BERR_NOT_IMPLEMENTED; k++)
+		if (name && strcmp(berr_kind_name((enum berr_kind)k), name) == 0)
+			return (enum berr_kind)k;
+	return BERR_INTERNAL;
+}
+
+/* "stdin,stdout,stderr,raw" of A. */
+static void streams_of(const struct daemon_attach *a, char *out, size_t size)
+{
+	snprintf(out, size, "%s%s%s%s", a->in ? "stdin," : "", a->out ? "stdout," : "",
+		 a->err ? "stderr," : "", a->raw ? "raw" : "");
+	size_t len = strlen(out);
+
+	if (len > 0 && out[len - 1] == ',')
+		out[len - 1] = '\0';
+}
+
+/* Reads the shim's report from FD: its pids, or the error it met. */
+static int read_report(int fd, pid_t *pid, pid_t *shim, struct berr **err)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_json_ json_t *report = NULL;
+	const char *msg = NULL, *kind = NULL;
+	json_int_t p = 0, s = 0;
+	size_t len = 0;
+
+	if (fs_read_all_fd(fd, SHIM_MSG_MAX, &text, &len, err) < 0)
+		return berr_prefix(err, "read the shim's report");
+	report = json_loadb(text, len, 0, NULL);
+	if (!report)
+		return berr_set(err, BERR_INTERNAL, 0, "the shim ended without a report");
+	if (json_unpack(report, "{s:s, s?s}", "error", &msg, "kind", &kind) == 0)
+		return berr_set(err, kind_named(kind), 0, "%s", msg);
+	if (json_unpack(report, "{s:I, s?I}", "pid", &p, "shim", &s) < 0 || p <= 0)
+		return berr_set(err, BERR_INTERNAL, 0, "the shim's report is not understood");
+	*pid = (pid_t)p;
+	if (shim)
+		*shim = (pid_t)s;
+	return 0;
+}
+
+/* Spawns ARGV with the report pipe's write end, LOCK (may be -1) and the
+ * clients of ATTACH as fds 3, 4 and 5...; *child gets its pid and *report
+ * the pipe's read end. */
+static int spawn_shim(char *const *argv, int lock, const struct daemon_attach *attach,
+		      size_t n_attach, pid_t *child, int *report, struct berr **err)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	int fds[2], rc;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "start the shim");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigfillset(&all);
+	/* The daemon's signal mask and handlers are not the shim's. */
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDWR, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_RDWR, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_RDWR, 0);
+	/* Every source is close-on-exec and above the targets' range, so no
+	 * dup2 below overwrites one still to be used. */
+	posix_spawn_file_actions_adddup2(&fa, fds[1], SHIM_FD_REPORT);
+	if (lock >= 0)
+		posix_spawn_file_actions_adddup2(&fa, lock, SHIM_FD_LOCK);
+	else
+		posix_spawn_file_actions_addopen(&fa, SHIM_FD_LOCK, "/dev/null", O_RDONLY, 0);
+	for (size_t i = 0; i < n_attach; i++)
+		posix_spawn_file_actions_adddup2(&fa, attach[i].fd, SHIM_FD_ATTACH + (int)i);
+	rc = posix_spawn(child, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(fds[1]);
+	if (rc != 0) {
+		close(fds[0]);
+		return berr_set(err, BERR_INTERNAL, rc, "start the shim %s", argv[0]);
+	}
+	*report = fds[0];
+	return 0;
+}
+
+/* The --attach arguments of ATTACH, appended to ARGS. */
+static int attach_args(char ***args, const struct daemon_attach *attach, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char streams[64], arg[96];
+
+		streams_of(&attach[i], streams, sizeof(streams));
+		snprintf(arg, sizeof(arg), "%d:%s", SHIM_FD_ATTACH + (int)i, streams);
+		if (strv_append(args, "--attach") < 0 || strv_append(args, arg) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The log options of the document's HostConfig.LogConfig, as shim
+ * arguments; none for the "none" driver. */
+static int log_args(char ***args, const json_t *doc, const char *log_path)
+{
+	const json_t *lc = json_object_get(json_object_get(doc, "HostConfig"), "LogConfig");
+	const char *type = json_string_value(json_object_get(lc, "Type"));
+	const json_t *cfg = json_object_get(lc, "Config");
+	const char *size = json_string_value(json_object_get(cfg, "max-size"));
+	const char *files = json_string_value(json_object_get(cfg, "max-file"));
+
+	if (type && strcmp(type, "none") == 0)
+		return 0;
+	if (strv_append(args, "--log-path") < 0 || strv_append(args, log_path) < 0)
+		return -1;
+	if (size && (strv_append(args, "--log-max-size") < 0 || strv_append(args, size) < 0))
+		return -1;
+	if (files && (strv_append(args, "--log-max-file") < 0 || strv_append(args, files) < 0))
+		return -1;
+	return 0;
+}
+
+int daemon_shim_start(struct daemon *d, const struct daemon_container *c, const char *dir,
+		      int lock, const struct daemon_start_opts *o, pid_t *pid, pid_t *shim,
+		      struct berr **err)
+{
+	const json_t *config = json_object_get(c->doc, "Config");
+	_cleanup_free_ char *log_path = str_printf("%s/%s-json.log", dir, c->id);
+	_cleanup_strv_ char **args = NULL;
+	_cleanup_close_ int report = -1;
+	pid_t child;
+	int status;
+
+	if (!log_path || strv_append(&args, o->shim) < 0 || strv_append(&args, "start") < 0 ||
+	    strv_append(&args, "--root") < 0 || strv_append(&args, d->runtime_root) < 0 ||
+	    strv_append(&args, "--id") < 0 || strv_append(&args, c->id) < 0 ||
+	    strv_append(&args, "--bundle") < 0 || strv_append(&args, dir) < 0 ||
+	    log_args(&args, c->doc, log_path) < 0 ||
+	    (json_is_true(json_object_get(config, "Tty")) && strv_append(&args, "--tty") < 0) ||
+	    (json_is_true(json_object_get(config, "OpenStdin")) &&
+	     strv_append(&args, "--stdin") < 0) ||
+	    (json_is_true(json_object_get(config, "StdinOnce")) &&
+	     strv_append(&args, "--stdin-once") < 0) ||
+	    attach_args(&args, o->attach, o->n_attach) < 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "start container %s", c->id);
+	if (spawn_shim(args, lock, o->attach, o->n_attach, &child, &report, err) < 0)
+		return -1;
+	/* The shim forks at once so that it is nobody's child here; its
+	 * first half ends now. */
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	return read_report(report, pid, shim, err);
+}
+
+int daemon_shim_exec(struct daemon *d, const char *id, const char *process_file,
+		     const struct daemon_start_opts *o, bool tty, bool in, pid_t *pid, pid_t *shim,
+		     struct berr **err)
+{
+	_cleanup_strv_ char **args = NULL;
+	_cleanup_close_ int report = -1;
+
+	if (strv_append(&args, o->shim) < 0 || strv_append(&args, "exec") < 0 ||
+	    strv_append(&args, "--root") < 0 || strv_append(&args, d->runtime_root) < 0 ||
+	    strv_append(&args, "--id") < 0 || strv_append(&args, id) < 0 ||
+	    strv_append(&args, "--process") < 0 || strv_append(&args, process_file) < 0 ||
+	    (tty && strv_append(&args, "--tty") < 0) || (in && strv_append(&args, "--stdin") < 0) ||
+	    attach_args(&args, o->attach, o->n_attach) < 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "exec in container %s", id);
+	if (spawn_shim(args, -1, o->attach, o->n_attach, shim, &report, err) < 0)
+		return -1;
+	if (read_report(report, pid, NULL, err) < 0) {
+		/* The shim is the caller's child: reaped here when it failed. */
+		while (waitpid(*shim, NULL, 0) < 0 && errno == EINTR)
+			;
+		return -1;
+	}
+	return 0;
+}
+
+int daemon_shim_exit_record(const char *dir, bool *found, int *wait_status, char **finished,
+			    struct berr **err)
+{
+	_cleanup_free_ char *path = str_printf("%s/" DAEMON_FILE_EXIT, dir);
+	_cleanup_free_ char *text = NULL;
+	_cleanup_json_ json_t *rec = NULL;
+	const char *when = NULL;
+	json_int_t status = 0;
+	size_t len = 0;
+
+	*found = false;
+	if (finished)
+		*finished = NULL;
+	if (!path)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "exit record");
+	if (!fs_exists(path))
+		return 0;
+	if (fs_read_file(path, SHIM_MSG_MAX, &text, &len, err) < 0)
+		return -1;
+	rec = json_loadb(text, len, 0, NULL);
+	if (!rec || json_unpack(rec, "{s:I, s?s}", "status", &status, "finished", &when) < 0)
+		return berr_set(err, BERR_INTERNAL, 0, "%s: not an exit record", path);
+	*found = true;
+	*wait_status = (int)status;
+	if (finished && when)
+		*finished = strdup(when);
+	return 0;
+}
+
+/* Sends MSG (and FD, unless -1) to the control socket of the shim in DIR
+ * and reads its answer. */
+static int shim_call(const char *dir, const json_t *msg, int fd, struct berr **err)
+{
+	_cleanup_free_ char *text = json_dumps(msg, JSON_COMPACT);
+	_cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int sock = -1;
+	_cleanup_json_ json_t *answer = NULL;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *emsg = NULL;
+	char buf[4096];
+	ssize_t n;
+
+	if (!text)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "shim message");
+	if (dirfd < 0)
+		return berr_set(err, BERR_NOT_FOUND, errno, "open %s", dir);
+	/* Through the directory's fd: the socket's own path may be longer
+	 * than a socket address holds. */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" DAEMON_FILE_ATTACH_SOCK,
+		 dirfd);
+	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "shim socket");
+	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return berr_set(err, errno == ENOENT || errno == ECONNREFUSED ? BERR_CONFLICT
+									     : BERR_INTERNAL,
+				errno, "the container's shim does not answer");
+	if (fd >= 0) {
+		if (unixsock_send_fd(sock, fd, text, strlen(text), err) < 0)
+			return -1;
+	} else if (send(sock, text, strlen(text), MSG_NOSIGNAL) < 0) {
+		return berr_set(err, BERR_INTERNAL, errno, "talk to the shim");
+	}
+	do
+		n = recv(sock, buf, sizeof(buf) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return berr_set(err, BERR_INTERNAL, n < 0 ? errno : 0, "the shim did not answer");
+	answer = json_loadb(buf, (size_t)n, 0, NULL);
+	if (!answer)
+		return berr_set(err, BERR_INTERNAL, 0, "the shim's answer is not understood");
+	if (json_unpack(answer, "{s:s}", "error", &emsg) == 0)
+		return berr_set(err, BERR_INTERNAL, 0, "%s", emsg);
+	return 0;
+}
+
+int daemon_shim_attach(const char *dir, const struct daemon_attach *a, const char *detach_keys,
+		       struct berr **err)
+{
+	_cleanup_json_ json_t *msg = json_pack("{s:s, s:b, s:b, s:b, s:b}", "op", "attach", "stdin",
+					       a->in, "stdout", a->out, "stderr", a->err, "raw",
+					       a->raw);
+
+	if (!msg || (detach_keys && json_object_set_new(msg, "detach_keys",
+							json_string(detach_keys)) < 0))
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "attach");
+	return shim_call(dir, msg, a->fd, err);
+}
+
+int daemon_shim_resize(const char *dir, unsigned height, unsigned width, struct berr **err)
+{
+	_cleanup_json_ json_t *msg = json_pack("{s:s, s:I, s:I}", "op", "resize", "height",
+					       (json_int_t)height, "width", (json_int_t)width);
+
+	if (!msg)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "resize");
+	return shim_call(dir, msg, -1, err);
+}
