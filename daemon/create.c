@@ -9,8 +9,7 @@
 
 /* A string or a vector of strings (Docker's strslice) at KEY of BODY into
  * *out; *set tells whether it was there and not null. */
-static int strslice(const json_t *body, const char *key, char ***out, bool *set,
-		    struct berr **err)
+static int strslice(const json_t *body, const char *key, char ***out, bool *set, struct berr **err)
 {
 	const json_t *v = json_object_get(body, key);
 
@@ -23,9 +22,9 @@ static int strslice(const json_t *body, const char *key, char ***out, bool *set,
 			       : 0;
 	if (!json_is_array(v) || json_array_size(v) == 0) {
 		if (json_is_array(v))
-			return (*out = calloc(1, sizeof(char *))) ? 0
-								  : berr_set(err, BERR_INTERNAL,
-									     ENOMEM, "%s", key);
+			return (*out = calloc(1, sizeof(char *)))
+				       ? 0
+				       : berr_set(err, BERR_INTERNAL, ENOMEM, "%s", key);
 		return berr_set(err, BERR_INVALID, 0,
 				"json: cannot unmarshal %s: expected a string or strings", key);
 	}
@@ -41,15 +40,14 @@ static int string_of(const json_t *body, const char *key, const char **out, stru
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return berr_set(err, BERR_INVALID, 0, "json: cannot unmarshal %s: expected a string",
-				key);
+		return berr_set(err, BERR_INVALID, 0,
+				"json: cannot unmarshal %s: expected a string", key);
 	*out = json_string_value(v);
 	return 0;
 }
 
 int daemon_container_create_api(struct daemon *d, const char *name, const json_t *body,
-				struct daemon_container **out, json_t **warnings,
-				struct berr **err)
+				struct daemon_container **out, json_t **warnings, struct berr **err)
 {
 	_cleanup_strv_ char **cmd = NULL;
 	_cleanup_strv_ char **entrypoint = NULL;
@@ -59,8 +57,9 @@ int daemon_container_create_api(struct daemon *d, const char *name, const json_t
 	bool cmd_set, env_set;
 
 	if (!json_is_object(body))
-		return berr_set(err, BERR_INVALID, 0, "config cannot be empty in order to create a "
-						      "container");
+		return berr_set(err, BERR_INVALID, 0,
+				"config cannot be empty in order to create a "
+				"container");
 	if (string_of(body, "Image", &o.image, err) < 0 ||
 	    string_of(body, "WorkingDir", &o.working_dir, err) < 0 ||
 	    string_of(body, "User", &o.user, err) < 0 ||

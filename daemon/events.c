@@ -46,9 +46,9 @@ struct event_filters {
 	json_t *keys; /* key -> array of values */
 };
 
-static const char *const filter_keys[] = { "type",    "event", "container", "image", "label",
-					   "volume",  "network", "daemon",  "scope", "plugin",
-					   "node",    "service", "secret",  "config", NULL };
+static const char *const filter_keys[] = { "type",   "event",	"container", "image",  "label",
+					   "volume", "network", "daemon",    "scope",  "plugin",
+					   "node",   "service", "secret",    "config", NULL };
 
 void event_filters_free(struct event_filters *f)
 {
@@ -176,12 +176,13 @@ static bool key_matches(const char *key, const json_t *values, const json_t *ev)
 	if (strcmp(key, "container") == 0)
 		return strcmp(type, "container") == 0 &&
 		       (any_equal(values, id, true) ||
-			any_equal(values, json_string_value(json_object_get(attrs, "name")), false));
+			any_equal(values, json_string_value(json_object_get(attrs, "name")),
+				  false));
 	if (strcmp(key, "image") == 0)
 		return strcmp(type, "image") == 0
 			       ? image_matches(values, id) ||
-					 image_matches(values, json_string_value(
-								       json_object_get(attrs, "name")))
+					 image_matches(values, json_string_value(json_object_get(
+								       attrs, "name")))
 			       : image_matches(values,
 					       json_string_value(json_object_get(attrs, "image")));
 	if (strcmp(key, "label") == 0) {
@@ -191,7 +192,8 @@ static bool key_matches(const char *key, const json_t *values, const json_t *ev)
 		json_array_foreach (values, i, v) {
 			const char *want = json_string_value(v);
 			const char *eq = strchr(want, '=');
-			_cleanup_free_ char *k = eq ? strndup(want, (size_t)(eq - want)) : strdup(want);
+			_cleanup_free_ char *k =
+				eq ? strndup(want, (size_t)(eq - want)) : strdup(want);
 			const char *have = k ? json_string_value(json_object_get(attrs, k)) : NULL;
 
 			if (have && (!eq || strcmp(have, eq + 1) == 0))
@@ -230,8 +232,8 @@ static int64_t parse_duration(const char *text, bool *ok)
 	static const struct {
 		const char *unit;
 		double ns;
-	} units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "h", 3600e9 },
-		      { "m", 60e9 }, { "s", 1e9 } };
+	} units[] = { { "ns", 1 },     { "us", 1e3 }, { "ms", 1e6 },
+		      { "h", 3600e9 }, { "m", 60e9 }, { "s", 1e9 } };
 	const char *p = text;
 	double total = 0;
 	bool neg = false;

@@ -17,7 +17,6 @@
 /* Largest config.json read back. */
 #define CONFIG_MAX (16 * 1024 * 1024)
 
-
 /* The environment of the container's process with the exec's ENV over
  * it, as Docker merges them. */
 static json_t *merged_env(const json_t *base, const json_t *env)
@@ -142,9 +141,9 @@ int daemon_exec_prepare(struct daemon *d, const struct daemon_container *c, cons
 	return 0;
 }
 
-int daemon_exec_start(struct daemon *d, const struct daemon_container *c,
-		      const char *process_file, const struct daemon_start_opts *o, bool tty,
-		      bool in, pid_t *pid, pid_t *shim, struct berr **err)
+int daemon_exec_start(struct daemon *d, const struct daemon_container *c, const char *process_file,
+		      const struct daemon_start_opts *o, bool tty, bool in, pid_t *pid, pid_t *shim,
+		      struct berr **err)
 {
 	if (!daemon_container_is_running(c))
 		return berr_set(err, BERR_CONFLICT, 0, "Container %s is not running", c->id);

@@ -15,21 +15,52 @@
 #include "lib/json.h"
 
 const char *const daemon_all_caps[] = {
-	"CAP_CHOWN",		  "CAP_DAC_OVERRIDE",	 "CAP_DAC_READ_SEARCH",	 "CAP_FOWNER",
-	"CAP_FSETID",		  "CAP_KILL",		 "CAP_SETGID",		 "CAP_SETUID",
-	"CAP_SETPCAP",		  "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN",	  "CAP_NET_RAW",	 "CAP_IPC_LOCK",	 "CAP_IPC_OWNER",
-	"CAP_SYS_MODULE",	  "CAP_SYS_RAWIO",	 "CAP_SYS_CHROOT",	 "CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT",	  "CAP_SYS_ADMIN",	 "CAP_SYS_BOOT",	 "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE",	  "CAP_SYS_TIME",	 "CAP_SYS_TTY_CONFIG",	 "CAP_MKNOD",
-	"CAP_LEASE",		  "CAP_AUDIT_WRITE",	 "CAP_AUDIT_CONTROL",	 "CAP_SETFCAP",
-	"CAP_MAC_OVERRIDE",	  "CAP_MAC_ADMIN",	 "CAP_SYSLOG",		 "CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND",	  "CAP_AUDIT_READ",	 "CAP_PERFMON",		 "CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE", NULL,
+	"CAP_CHOWN",
+	"CAP_DAC_OVERRIDE",
+	"CAP_DAC_READ_SEARCH",
+	"CAP_FOWNER",
+	"CAP_FSETID",
+	"CAP_KILL",
+	"CAP_SETGID",
+	"CAP_SETUID",
+	"CAP_SETPCAP",
+	"CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE",
+	"CAP_NET_BROADCAST",
+	"CAP_NET_ADMIN",
+	"CAP_NET_RAW",
+	"CAP_IPC_LOCK",
+	"CAP_IPC_OWNER",
+	"CAP_SYS_MODULE",
+	"CAP_SYS_RAWIO",
+	"CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE",
+	"CAP_SYS_PACCT",
+	"CAP_SYS_ADMIN",
+	"CAP_SYS_BOOT",
+	"CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE",
+	"CAP_SYS_TIME",
+	"CAP_SYS_TTY_CONFIG",
+	"CAP_MKNOD",
+	"CAP_LEASE",
+	"CAP_AUDIT_WRITE",
+	"CAP_AUDIT_CONTROL",
+	"CAP_SETFCAP",
+	"CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN",
+	"CAP_SYSLOG",
+	"CAP_WAKE_ALARM",
+	"CAP_BLOCK_SUSPEND",
+	"CAP_AUDIT_READ",
+	"CAP_PERFMON",
+	"CAP_BPF",
+	"CAP_CHECKPOINT_RESTORE",
+	NULL,
 };
 
 /* Docker's smallest memory limit. */
-#define MEMORY_MIN (6 * 1024 * 1024)
+#define MEMORY_MIN	   (6 * 1024 * 1024)
 #define CPU_PERIOD_DEFAULT 100000
 
 /* The members a create may set, with the JSON type each must have. */
@@ -37,23 +68,40 @@ static const struct {
 	const char *name;
 	json_type type;
 } members[] = {
-	{ "Binds", JSON_ARRAY },	 { "LogConfig", JSON_OBJECT },
-	{ "NetworkMode", JSON_STRING },	 { "PortBindings", JSON_OBJECT },
-	{ "RestartPolicy", JSON_OBJECT }, { "AutoRemove", JSON_TRUE },
-	{ "CapAdd", JSON_ARRAY },	 { "CapDrop", JSON_ARRAY },
-	{ "Dns", JSON_ARRAY },		 { "DnsOptions", JSON_ARRAY },
-	{ "DnsSearch", JSON_ARRAY },	 { "ExtraHosts", JSON_ARRAY },
-	{ "GroupAdd", JSON_ARRAY },	 { "OomScoreAdj", JSON_INTEGER },
-	{ "Privileged", JSON_TRUE },	 { "ReadonlyRootfs", JSON_TRUE },
-	{ "SecurityOpt", JSON_ARRAY },	 { "Tmpfs", JSON_OBJECT },
-	{ "ShmSize", JSON_INTEGER },	 { "CpuShares", JSON_INTEGER },
-	{ "Memory", JSON_INTEGER },	 { "NanoCpus", JSON_INTEGER },
-	{ "CpuPeriod", JSON_INTEGER },	 { "CpuQuota", JSON_INTEGER },
-	{ "CpusetCpus", JSON_STRING },	 { "CpusetMems", JSON_STRING },
-	{ "Devices", JSON_ARRAY },	 { "MemoryReservation", JSON_INTEGER },
-	{ "MemorySwap", JSON_INTEGER },	 { "OomKillDisable", JSON_TRUE },
-	{ "PidsLimit", JSON_INTEGER },	 { "Ulimits", JSON_ARRAY },
-	{ "Init", JSON_TRUE },		 { "Sysctls", JSON_OBJECT },
+	{ "Binds", JSON_ARRAY },
+	{ "LogConfig", JSON_OBJECT },
+	{ "NetworkMode", JSON_STRING },
+	{ "PortBindings", JSON_OBJECT },
+	{ "RestartPolicy", JSON_OBJECT },
+	{ "AutoRemove", JSON_TRUE },
+	{ "CapAdd", JSON_ARRAY },
+	{ "CapDrop", JSON_ARRAY },
+	{ "Dns", JSON_ARRAY },
+	{ "DnsOptions", JSON_ARRAY },
+	{ "DnsSearch", JSON_ARRAY },
+	{ "ExtraHosts", JSON_ARRAY },
+	{ "GroupAdd", JSON_ARRAY },
+	{ "OomScoreAdj", JSON_INTEGER },
+	{ "Privileged", JSON_TRUE },
+	{ "ReadonlyRootfs", JSON_TRUE },
+	{ "SecurityOpt", JSON_ARRAY },
+	{ "Tmpfs", JSON_OBJECT },
+	{ "ShmSize", JSON_INTEGER },
+	{ "CpuShares", JSON_INTEGER },
+	{ "Memory", JSON_INTEGER },
+	{ "NanoCpus", JSON_INTEGER },
+	{ "CpuPeriod", JSON_INTEGER },
+	{ "CpuQuota", JSON_INTEGER },
+	{ "CpusetCpus", JSON_STRING },
+	{ "CpusetMems", JSON_STRING },
+	{ "Devices", JSON_ARRAY },
+	{ "MemoryReservation", JSON_INTEGER },
+	{ "MemorySwap", JSON_INTEGER },
+	{ "OomKillDisable", JSON_TRUE },
+	{ "PidsLimit", JSON_INTEGER },
+	{ "Ulimits", JSON_ARRAY },
+	{ "Init", JSON_TRUE },
+	{ "Sysctls", JSON_OBJECT },
 	{ "BlkioWeight", JSON_INTEGER },
 };
 
@@ -71,11 +119,16 @@ static bool type_ok(const json_t *v, json_type t)
 static const char *type_name(json_type t)
 {
 	switch (t) {
-	case JSON_ARRAY: return "an array";
-	case JSON_OBJECT: return "an object";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "a number";
-	default: return "a boolean";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "a number";
+	default:
+		return "a boolean";
 	}
 }
 
@@ -271,10 +324,13 @@ static void apply_resources(json_t *lnx, const json_t *hc)
 		json_object_set_new(mem, "limit", json_integer(memory));
 		/* Docker's default swap is as much again as the memory. */
 		json_object_set_new(mem, "swap",
-				    json_integer(swap == 0 ? 2 * memory : swap < 0 ? -1 : swap));
+				    json_integer(swap == 0  ? 2 * memory
+						 : swap < 0 ? -1
+							    : swap));
 	}
 	if (reservation > 0)
-		json_object_set_new(obj_at(res, "memory"), "reservation", json_integer(reservation));
+		json_object_set_new(obj_at(res, "memory"), "reservation",
+				    json_integer(reservation));
 	if (json_is_true(json_object_get(hc, "OomKillDisable")))
 		json_object_set_new(obj_at(res, "memory"), "disableOOMKiller", json_true());
 	if (nano > 0) {
@@ -316,28 +372,29 @@ static int apply_mounts(json_t *mounts, const json_t *hc, const char *init_path)
 			continue;
 		if (parts[2])
 			ro = strstr(parts[2], "ro") != NULL;
-		json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s, s, s]}",
-							"destination", parts[1], "type", "bind",
-							"source", parts[0], "options", "rbind",
-							"rprivate", ro ? "ro" : "rw"));
+		json_array_append_new(mounts,
+				      json_pack("{s:s, s:s, s:s, s:[s, s, s]}", "destination",
+						parts[1], "type", "bind", "source", parts[0],
+						"options", "rbind", "rprivate", ro ? "ro" : "rw"));
 	}
 	json_object_foreach ((json_t *)tmpfs, dst, v) {
 		json_t *opts = json_pack("[s, s, s]", "nosuid", "nodev", "noexec");
-		_cleanup_free_ char *text = strdup(json_string_value(v) ? json_string_value(v) : "");
+		_cleanup_free_ char *text =
+			strdup(json_string_value(v) ? json_string_value(v) : "");
 		char *save = NULL;
 
 		for (char *o = text ? strtok_r(text, ",", &save) : NULL; o;
 		     o = strtok_r(NULL, ",", &save))
 			json_array_append_new(opts, json_string(o));
-		json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:o}", "destination", dst,
-							"type", "tmpfs", "source", "tmpfs",
-							"options", opts));
+		json_array_append_new(mounts,
+				      json_pack("{s:s, s:s, s:s, s:o}", "destination", dst, "type",
+						"tmpfs", "source", "tmpfs", "options", opts));
 	}
 	if (json_is_true(json_object_get(hc, "Init")) && init_path)
-		json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s, s, s]}",
-							"destination", DAEMON_INIT_PATH, "type",
-							"bind", "source", init_path, "options",
-							"bind", "ro", "rprivate"));
+		json_array_append_new(mounts,
+				      json_pack("{s:s, s:s, s:s, s:[s, s, s]}", "destination",
+						DAEMON_INIT_PATH, "type", "bind", "source",
+						init_path, "options", "bind", "ro", "rprivate"));
 	return 0;
 }
 
@@ -382,8 +439,8 @@ int daemon_spec_apply_host(json_t *spec, const json_t *doc, const char *init_pat
 		json_t *ns = json_object_get(lnx, "namespaces");
 
 		for (size_t k = 0; k < json_array_size(ns); k++)
-			if (strcmp(json_string_value(json_object_get(json_array_get(ns, k),
-								     "type")),
+			if (strcmp(json_string_value(
+					   json_object_get(json_array_get(ns, k), "type")),
 				   "network") == 0)
 				json_array_remove(ns, k--);
 		json_object_del(lnx, "sysctl");
@@ -397,10 +454,11 @@ int daemon_spec_apply_host(json_t *spec, const json_t *doc, const char *init_pat
 			json_object_set_new(process, "rlimits", rl);
 		}
 		json_array_append_new(
-			rl, json_pack("{s:s, s:I, s:I}", "type",
-				      rlimit_name(json_string_value(json_object_get(v, "Name")), name),
-				      "soft", json_integer_value(json_object_get(v, "Soft")), "hard",
-				      json_integer_value(json_object_get(v, "Hard"))));
+			rl,
+			json_pack("{s:s, s:I, s:I}", "type",
+				  rlimit_name(json_string_value(json_object_get(v, "Name")), name),
+				  "soft", json_integer_value(json_object_get(v, "Soft")), "hard",
+				  json_integer_value(json_object_get(v, "Hard"))));
 	}
 	json_array_foreach (secopt, i, v) {
 		const char *o = json_string_value(v);

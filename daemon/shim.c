@@ -155,9 +155,8 @@ static int log_args(char ***args, const json_t *doc, const char *log_path)
 	return 0;
 }
 
-int daemon_shim_start(struct daemon *d, const struct daemon_container *c, const char *dir,
-		      int lock, const struct daemon_start_opts *o, pid_t *pid, pid_t *shim,
-		      struct berr **err)
+int daemon_shim_start(struct daemon *d, const struct daemon_container *c, const char *dir, int lock,
+		      const struct daemon_start_opts *o, pid_t *pid, pid_t *shim, struct berr **err)
 {
 	const json_t *config = json_object_get(c->doc, "Config");
 	_cleanup_free_ char *log_path = str_printf("%s/%s-json.log", dir, c->id);
@@ -266,8 +265,9 @@ static int shim_call(const char *dir, const json_t *msg, int fd, struct berr **e
 	if (sock < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "shim socket");
 	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return berr_set(err, errno == ENOENT || errno == ECONNREFUSED ? BERR_CONFLICT
-									     : BERR_INTERNAL,
+		return berr_set(err,
+				errno == ENOENT || errno == ECONNREFUSED ? BERR_CONFLICT
+									 : BERR_INTERNAL,
 				errno, "the container's shim does not answer");
 	if (fd >= 0) {
 		if (unixsock_send_fd(sock, fd, text, strlen(text), err) < 0)
@@ -291,12 +291,12 @@ static int shim_call(const char *dir, const json_t *msg, int fd, struct berr **e
 int daemon_shim_attach(const char *dir, const struct daemon_attach *a, const char *detach_keys,
 		       struct berr **err)
 {
-	_cleanup_json_ json_t *msg = json_pack("{s:s, s:b, s:b, s:b, s:b}", "op", "attach", "stdin",
-					       a->in, "stdout", a->out, "stderr", a->err, "raw",
-					       a->raw);
+	_cleanup_json_ json_t *msg =
+		json_pack("{s:s, s:b, s:b, s:b, s:b}", "op", "attach", "stdin", a->in, "stdout",
+			  a->out, "stderr", a->err, "raw", a->raw);
 
-	if (!msg || (detach_keys && json_object_set_new(msg, "detach_keys",
-							json_string(detach_keys)) < 0))
+	if (!msg ||
+	    (detach_keys && json_object_set_new(msg, "detach_keys", json_string(detach_keys)) < 0))
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "attach");
 	return shim_call(dir, msg, a->fd, err);
 }

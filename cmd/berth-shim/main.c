@@ -68,7 +68,7 @@ struct client {
 	int fd;
 	bool in, out, err, raw;
 	bool read_done; /* the client has closed its side: output only */
-	char *buf; /* output waiting for the client */
+	char *buf;	/* output waiting for the client */
 	size_t len;
 	/* Detach keys and how far the client's input has matched them. */
 	unsigned char keys[16];
@@ -95,8 +95,7 @@ struct shim {
 
 static void report(const char *json)
 {
-	if (fs_write_all(FD_REPORT, json, strlen(json)) < 0 ||
-	    fs_write_all(FD_REPORT, "\n", 1) < 0)
+	if (fs_write_all(FD_REPORT, json, strlen(json)) < 0 || fs_write_all(FD_REPORT, "\n", 1) < 0)
 		return;
 }
 
@@ -307,10 +306,14 @@ static void clients_output(struct shim *s, int stream, const char *data, size_t 
 
 		if (stream == 1 ? c->out : c->err) {
 			if (!c->raw) {
-				unsigned char head[8] = { (unsigned char)stream, 0, 0, 0,
+				unsigned char head[8] = { (unsigned char)stream,
+							  0,
+							  0,
+							  0,
 							  (unsigned char)(len >> 24),
 							  (unsigned char)(len >> 16),
-							  (unsigned char)(len >> 8), (unsigned char)len };
+							  (unsigned char)(len >> 8),
+							  (unsigned char)len };
 
 				ok = client_queue(c, head, sizeof(head));
 			}
@@ -724,7 +727,10 @@ static void serve(struct shim *s)
 		if (flags >= 0)
 			fcntl(s->clients[i].fd, F_SETFL, flags & ~O_NONBLOCK);
 		client_flush(s, i);
-		shutdown(s->clients[i].fd, SHUT_WR);
+		/* An exec's client sees the end when the daemon, which holds
+		 * the connection too, has its exit code. */
+		if (!s->exec)
+			shutdown(s->clients[i].fd, SHUT_WR);
 	}
 }
 
@@ -764,10 +770,23 @@ static long long parse_size(const char *text)
 	if (end == text || n < 0)
 		return -1;
 	switch (*end) {
-	case 'k': case 'K': n <<= 10; end++; break;
-	case 'm': case 'M': n <<= 20; end++; break;
-	case 'g': case 'G': n <<= 30; end++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		n <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		n <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		n <<= 30;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end == 'b' || *end == 'B')
 		end++;
@@ -797,8 +816,12 @@ int main(int argc, char **argv)
 		{ "attach", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct shim s = { .out_fd = -1, .err_fd = -1, .in_fd = -1, .control_fd = -1,
-			  .log_fd = -1, .log_max_file = 1 };
+	struct shim s = { .out_fd = -1,
+			  .err_fd = -1,
+			  .in_fd = -1,
+			  .control_fd = -1,
+			  .log_fd = -1,
+			  .log_max_file = 1 };
 	struct berr *err = NULL;
 	sigset_t mask;
 	char pids[64];
@@ -814,21 +837,42 @@ int main(int argc, char **argv)
 	optind = 2;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'r': s.root = optarg; break;
-		case 'i': s.id = optarg; break;
-		case 'b': s.bundle = optarg; break;
-		case 'p': s.process_file = optarg; break;
-		case 'l': s.log_path = optarg; break;
-		case 's': s.log_max_size = parse_size(optarg); break;
-		case 'f': s.log_max_file = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
-		case 't': s.tty = true; break;
-		case 'I': s.in = true; break;
-		case 'o': s.in_once = true; break;
+		case 'r':
+			s.root = optarg;
+			break;
+		case 'i':
+			s.id = optarg;
+			break;
+		case 'b':
+			s.bundle = optarg;
+			break;
+		case 'p':
+			s.process_file = optarg;
+			break;
+		case 'l':
+			s.log_path = optarg;
+			break;
+		case 's':
+			s.log_max_size = parse_size(optarg);
+			break;
+		case 'f':
+			s.log_max_file = atoi(optarg) > 0 ? atoi(optarg) : 1;
+			break;
+		case 't':
+			s.tty = true;
+			break;
+		case 'I':
+			s.in = true;
+			break;
+		case 'o':
+			s.in_once = true;
+			break;
 		case 'a':
 			if (parse_attach(&s, optarg) < 0)
 				return usage();
 			break;
-		default: return usage();
+		default:
+			return usage();
 		}
 	}
 	if (!s.root || !s.id || (s.exec ? !s.process_file : !s.bundle))

@@ -26,8 +26,8 @@ static const char *param(struct api_request *req)
 	return api_params_get(&req->params, "name");
 }
 
-static void queue(struct berthd *d, struct api_request *req, berthd_job_fn fn,
-		  berthd_done_fn done, const char *const *args, size_t n)
+static void queue(struct berthd *d, struct api_request *req, berthd_job_fn fn, berthd_done_fn done,
+		  const char *const *args, size_t n)
 {
 	struct berthd_job *job = berthd_job_with(d, req, fn, done, args, n);
 
@@ -43,14 +43,16 @@ static int signal_of(const char *spec)
 		const char *name;
 		int sig;
 	} names[] = {
-		{ "HUP", SIGHUP },   { "INT", SIGINT },	  { "QUIT", SIGQUIT }, { "ILL", SIGILL },
-		{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "BUS", SIGBUS },   { "FPE", SIGFPE },
-		{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
-		{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "CHLD", SIGCHLD },
-		{ "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },
-		{ "TTOU", SIGTTOU }, { "URG", SIGURG },	  { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
-		{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
-		{ "PWR", SIGPWR },   { "SYS", SIGSYS },
+		{ "HUP", SIGHUP },	 { "INT", SIGINT },   { "QUIT", SIGQUIT },
+		{ "ILL", SIGILL },	 { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+		{ "BUS", SIGBUS },	 { "FPE", SIGFPE },   { "KILL", SIGKILL },
+		{ "USR1", SIGUSR1 },	 { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+		{ "PIPE", SIGPIPE },	 { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+		{ "CHLD", SIGCHLD },	 { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+		{ "TSTP", SIGTSTP },	 { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
+		{ "URG", SIGURG },	 { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+		{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+		{ "IO", SIGIO },	 { "PWR", SIGPWR },   { "SYS", SIGSYS },
 	};
 	char *end;
 	long n;
@@ -70,8 +72,8 @@ static int signal_of(const char *spec)
 
 /* Docker's attributes of a container's events: its name and image (and
  * its labels, added by the caller). */
-void berthd_container_event(struct berthd *d, const char *action, const char *id,
-			    const char *name, const char *image, json_t *attributes)
+void berthd_container_event(struct berthd *d, const char *action, const char *id, const char *name,
+			    const char *image, json_t *attributes)
 {
 	json_t *attrs = attributes ? attributes : json_object();
 
@@ -98,8 +100,8 @@ static json_t *who_of(const struct daemon_container *c)
 	const char *image = json_string_value(json_object_get(config, "Image"));
 
 	return json_pack("{s:s, s:s, s:s, s:b, s:i}", "Id", c->id, "Name", c->name + 1, "Image",
-			 image ? image : "", "Running", daemon_container_is_running(c),
-			 "ExitCode", daemon_container_exit_code(c));
+			 image ? image : "", "Running", daemon_container_is_running(c), "ExitCode",
+			 daemon_container_exit_code(c));
 }
 
 /*
@@ -179,9 +181,8 @@ static int changes_job(struct berthd_job *job, struct berthd_engine *e, struct b
 		return -1;
 	job->result = n ? json_array() : json_null();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(job->result,
-				      json_pack("{s:s, s:i}", "Path", changes[i].path, "Kind",
-						(int)changes[i].kind));
+		json_array_append_new(job->result, json_pack("{s:s, s:i}", "Path", changes[i].path,
+							     "Kind", (int)changes[i].kind));
 	image_changes_free(changes, n);
 	return 0;
 }
@@ -289,10 +290,11 @@ static int who_job(struct berthd_job *job, struct berthd_engine *e, struct berr 
 	job->result = who_of(c);
 	json_object_set_new(job->result, "StopSignal",
 			    json_string(json_string_value(json_object_get(
-				    json_object_get(c->doc, "Config"), "StopSignal")) ?: ""));
-	json_object_set_new(job->result, "StopTimeout",
-			    json_incref(json_object_get(json_object_get(c->doc, "Config"),
-							"StopTimeout")));
+						json_object_get(c->doc, "Config"), "StopSignal"))
+						?: ""));
+	json_object_set_new(
+		job->result, "StopTimeout",
+		json_incref(json_object_get(json_object_get(c->doc, "Config"), "StopTimeout")));
 	return 0;
 }
 
@@ -548,10 +550,10 @@ static int attach_lookup_job(struct berthd_job *job, struct berthd_engine *e, st
 
 	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
 		return -1;
-	job->result = json_pack("{s:s, s:b, s:b}", "Id", c->id, "Tty",
-				json_is_true(json_object_get(json_object_get(c->doc, "Config"),
-							     "Tty")),
-				"Running", daemon_container_is_running(c));
+	job->result =
+		json_pack("{s:s, s:b, s:b}", "Id", c->id, "Tty",
+			  json_is_true(json_object_get(json_object_get(c->doc, "Config"), "Tty")),
+			  "Running", daemon_container_is_running(c));
 	return 0;
 }
 

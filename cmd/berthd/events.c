@@ -20,11 +20,11 @@
 struct berthd_sub {
 	struct api_request *req;
 	struct event_filters *filters;
-	int64_t until_ns;  /* 0: none */
-	int64_t replayed;  /* timeNano of the last logged event sent */
-	json_t *pending;   /* live events held while replaying; NULL after */
-	uv_timer_t timer;  /* ends the response at until */
-	bool ending;	   /* ended while its logged events were read */
+	int64_t until_ns; /* 0: none */
+	int64_t replayed; /* timeNano of the last logged event sent */
+	json_t *pending;  /* live events held while replaying; NULL after */
+	uv_timer_t timer; /* ends the response at until */
+	bool ending;	  /* ended while its logged events were read */
 	struct berthd *d;
 	struct berthd_sub *next;
 };

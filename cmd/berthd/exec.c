@@ -25,6 +25,10 @@ struct berthd_exec {
 	uint64_t ended_ms;
 	int exit_code;
 	pid_t pid, shim;
+	/* The daemon's copy of the client's connection: the client sees
+	 * its end only once the exit code is known here, so that the
+	 * inspect that follows has it. */
+	int client_fd;
 	char *process_file;
 	uv_poll_t poll;
 	struct berthd *d;
@@ -37,6 +41,8 @@ struct berthd_exec {
 
 static void exec_free(struct berthd_exec *e)
 {
+	if (e->client_fd >= 0)
+		close(e->client_fd);
 	json_decref(e->config);
 	free(e->process_file);
 	free(e);
@@ -122,8 +128,7 @@ static int create_job(struct berthd_job *job, struct berthd_engine *e, struct be
 		return berr_set(err, BERR_CONFLICT, 0, "Container %s is not running", c->id);
 	if (json_is_true(json_object_get(json_object_get(c->doc, "State"), "Paused")))
 		return berr_set(err, BERR_CONFLICT, 0,
-				"Container %s is paused, unpause the container before exec",
-				c->id);
+				"Container %s is paused, unpause the container before exec", c->id);
 	json_object_set_new(body, "ContainerID", json_string(c->id));
 	job->result = json_incref(body);
 	return 0;
@@ -151,6 +156,7 @@ static void create_done(struct berthd_job *job)
 	snprintf(e->container, sizeof(e->container), "%s",
 		 json_string_value(json_object_get(job->result, "ContainerID")));
 	e->config = json_incref(job->result);
+	e->client_fd = -1;
 	e->d = d;
 	e->next = d->execs;
 	d->execs = e;
@@ -188,6 +194,10 @@ static void on_exec_exit(uv_poll_t *p, int status, int events)
 	e->running = false;
 	e->ended = true;
 	e->ended_ms = uv_now(e->d->loop);
+	if (e->client_fd >= 0) {
+		close(e->client_fd);
+		e->client_fd = -1;
+	}
 	e->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 	if (e->process_file)
 		unlink(e->process_file);
@@ -215,8 +225,8 @@ static int start_job(struct berthd_job *job, struct berthd_engine *e, struct ber
 		unlink(file);
 		goto fail;
 	}
-	job->result = json_pack("{s:I, s:I, s:s}", "Pid", (json_int_t)pid, "Shim",
-				(json_int_t)shim, "File", file);
+	job->result = json_pack("{s:I, s:I, s:s}", "Pid", (json_int_t)pid, "Shim", (json_int_t)shim,
+				"File", file);
 	json_decref((json_t *)config);
 	return 0;
 fail:
@@ -249,6 +259,10 @@ static void start_done(struct berthd_job *job)
 	e->shim = (pid_t)json_integer_value(json_object_get(job->result, "Shim"));
 	e->process_file = strdup(json_string_value(json_object_get(job->result, "File")));
 	e->running = true;
+	if (job->n_attach) {
+		e->client_fd = job->attach[0].fd;
+		job->n_attach = 0;
+	}
 	exec_event(job->d, "exec_start", e, NULL);
 	if (job->req)
 		api_reply(job->req, 200, NULL, NULL, 0);

@@ -144,7 +144,7 @@ static void probe_finish(struct berthd_health *h)
 	if (h->stopped)
 		return;
 	time_now_rfc3339(end);
-	code = h->timed_out ? -1
+	code = h->timed_out		   ? -1
 	       : WIFEXITED(h->shim_status) ? WEXITSTATUS(h->shim_status)
 					   : 128 + WTERMSIG(h->shim_status);
 	/* Docker: 0 healthy, 1 unhealthy, anything else reserved and
@@ -320,8 +320,9 @@ static void on_probe_timer(uv_timer_t *t)
 		close(sp[1]);
 		berr_set(&job->err, BERR_INTERNAL, ENOMEM, "health");
 	} else {
-		job->attach[0] = (struct daemon_attach){ .fd = sp[1], .out = true, .err = true,
-							 .raw = true };
+		job->attach[0] = (struct daemon_attach){
+			.fd = sp[1], .out = true, .err = true, .raw = true
+		};
 		job->n_attach = 1;
 	}
 	job->result = json_incref(h->test);
@@ -354,7 +355,8 @@ void berthd_health_start(struct berthd *d, const char *id, const json_t *healthc
 	snprintf(h->id, sizeof(h->id), "%s", id);
 	h->d = d;
 	h->test = json_incref(cmd);
-	h->interval_ms = ms_of(json_object_get(healthcheck, "Interval"), HEALTH_INTERVAL_MS_DEFAULT);
+	h->interval_ms =
+		ms_of(json_object_get(healthcheck, "Interval"), HEALTH_INTERVAL_MS_DEFAULT);
 	h->timeout_ms = ms_of(json_object_get(healthcheck, "Timeout"), HEALTH_TIMEOUT_MS_DEFAULT);
 	h->start_period_ms = ms_of(json_object_get(healthcheck, "StartPeriod"), 0);
 	h->retries = retries > 0 ? (int)retries : HEALTH_RETRIES_DEFAULT;

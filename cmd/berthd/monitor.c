@@ -24,7 +24,11 @@
 #define RESTART_DELAY_MAX_MS   (60 * 1000)
 #define RESTART_RESET_MS       (10 * 1000)
 
-enum wait_condition { WAIT_NOT_RUNNING, WAIT_NEXT_EXIT, WAIT_REMOVED };
+enum wait_condition {
+	WAIT_NOT_RUNNING,
+	WAIT_NEXT_EXIT,
+	WAIT_REMOVED
+};
 
 struct waiter {
 	struct api_request *req;
@@ -230,13 +234,12 @@ static int exited_job(struct berthd_job *job, struct berthd_engine *e, struct be
 		  policy_restarts(json_string_value(json_object_get(rp, "Name")),
 				  (int)json_integer_value(json_object_get(rp, "MaximumRetryCount")),
 				  count, code);
-	job->result = json_pack("{s:i, s:b, s:b, s:s, s:s}", "ExitCode", code, "Restart", restart,
-				"OOMKilled",
-				json_is_true(json_object_get(json_object_get(c->doc, "State"),
-							     "OOMKilled")),
-				"Name", c->name + 1, "Image",
-				json_string_value(json_object_get(json_object_get(c->doc, "Config"),
-								  "Image")) ?: "");
+	job->result = json_pack(
+		"{s:i, s:b, s:b, s:s, s:s}", "ExitCode", code, "Restart", restart, "OOMKilled",
+		json_is_true(json_object_get(json_object_get(c->doc, "State"), "OOMKilled")),
+		"Name", c->name + 1, "Image",
+		json_string_value(json_object_get(json_object_get(c->doc, "Config"), "Image"))
+			?: "");
 	if (restart && daemon_container_set_restarting(e->engine, c, count + 1, err) < 0)
 		return -1;
 	/* Removed as --rm asked (or by someone else meanwhile). */
@@ -383,9 +386,11 @@ static int start_job(struct berthd_job *job, struct berthd_engine *e, struct ber
 	if (rc == 0 && daemon_container_is_running(c)) {
 		job->status = 304;
 	} else if (rc == 0) {
-		const json_t *hc = json_object_get(json_object_get(c->doc, "Config"), "Healthcheck");
+		const json_t *hc;
 
 		rc = daemon_container_start_shim(e->engine, c, &o, &pid, &shim, err);
+		/* The start reloads the document: what it holds is read after. */
+		hc = json_object_get(json_object_get(c->doc, "Config"), "Healthcheck");
 		if (rc < 0 && json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"),
 							   "AutoRemove"))) {
 			/* As Docker: a --rm container that cannot start is
@@ -396,12 +401,12 @@ static int start_job(struct berthd_job *job, struct berthd_engine *e, struct ber
 		if (rc == 0 && json_is_object(hc))
 			daemon_container_reset_health(e->engine, c, NULL);
 		if (rc == 0)
-			job->result = json_pack(
-				"{s:s, s:I, s:s, s:s, s:O}", "Id", c->id, "Shim", (json_int_t)shim,
-				"Name", c->name + 1, "Image",
-				json_string_value(json_object_get(
-					json_object_get(c->doc, "Config"), "Image")) ?: "",
-				"Healthcheck", hc ? hc : json_null());
+			job->result = json_pack("{s:s, s:I, s:s, s:s, s:O}", "Id", c->id, "Shim",
+						(json_int_t)shim, "Name", c->name + 1, "Image",
+						json_string_value(json_object_get(
+							json_object_get(c->doc, "Config"), "Image"))
+							?: "",
+						"Healthcheck", hc ? hc : json_null());
 	}
 	return rc;
 }
@@ -639,8 +644,8 @@ static int restore_job(struct berthd_job *job, struct berthd_engine *e, struct b
 		return -1;
 	job->result = json_array();
 	for (size_t i = 0; i < n; i++) {
-		const json_t *rp =
-			json_object_get(json_object_get(list[i]->doc, "HostConfig"), "RestartPolicy");
+		const json_t *rp = json_object_get(json_object_get(list[i]->doc, "HostConfig"),
+						   "RestartPolicy");
 		const char *policy = json_string_value(json_object_get(rp, "Name"));
 		pid_t shim = daemon_container_shim_pid(list[i]);
 		bool running = daemon_container_is_running(list[i]);
@@ -651,11 +656,10 @@ static int restore_job(struct berthd_job *job, struct berthd_engine *e, struct b
 			json_object_get(json_object_get(list[i]->doc, "Config"), "Healthcheck");
 
 		if (running || (policy && strcmp(policy, "always") == 0))
-			json_array_append_new(job->result,
-					      json_pack("{s:s, s:I, s:b, s:O}", "Id", list[i]->id,
-							"Shim", (json_int_t)shim, "Running",
-							running, "Healthcheck",
-							hc ? hc : json_null()));
+			json_array_append_new(
+				job->result, json_pack("{s:s, s:I, s:b, s:O}", "Id", list[i]->id,
+						       "Shim", (json_int_t)shim, "Running", running,
+						       "Healthcheck", hc ? hc : json_null()));
 	}
 	daemon_container_list_free(list, n);
 	return 0;

@@ -4,6 +4,7 @@ and containers outliving a berthd killed with SIGKILL."""
 
 import json
 import signal
+import subprocess
 import time
 
 import pytest
@@ -203,3 +204,132 @@ def test_containers_outlive_a_killed_daemon(bb):
     assert short["ExitCode"] == 4
     bb.docker("stop", "live")
     assert inspect(bb, "live")["State"]["ExitCode"] == 9
+
+
+def test_interactive_tty_session(bb):
+    """docker run -it through a pseudo-terminal: the shell sees a terminal of
+    the client's size, reads what is typed, and its exit code comes back."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import termios
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+        os.execvpe("docker", ["docker", "run", "-it", "--rm", "busybox", "sh"], bb.env())
+    out = b""
+
+    def read_until(token, timeout=15):
+        nonlocal out
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.2)[0]:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    break
+                if token in out:
+                    return True
+        return False
+
+    try:
+        assert read_until(b"# "), out
+        os.write(fd, b"tty; stty size; echo $((6*7))\r")
+        assert read_until(b"42\r\n"), out
+        assert b"/dev/pts/0" in out and b"33 101" in out
+        os.write(fd, b"exit 5\r")
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 5
+    finally:
+        os.close(fd)
+
+
+def test_logs_of_a_detached_server_followed(bb):
+    bb.docker("run", "-d", "--name", "talker", "busybox", "sh", "-c",
+              "for i in 1 2 3; do echo line$i; echo oops$i >&2; sleep 0.3; done")
+    res = bb.docker("logs", "-f", "talker")
+    assert res.stdout.split() == ["line1", "line2", "line3"]
+    assert res.stderr.split() == ["oops1", "oops2", "oops3"]
+    # The last entry of the log, whichever stream it came on.
+    res = bb.docker("logs", "--tail", "1", "-t", "talker")
+    assert res.stdout == "" and res.stderr.strip().endswith(" oops3")
+    assert res.stderr.startswith("20")
+    follower = subprocess.Popen(["docker", "logs", "-f", "--since", "0", "talker"],
+                                env=bb.env(), stdout=subprocess.PIPE, text=True)
+    out, _ = follower.communicate(timeout=20)
+    assert out.split() == ["line1", "line2", "line3"]
+    res = bb.request("GET", "/containers/talker/logs")
+    assert res.status == 400 and "choose at least one stream" in res.json()["message"]
+
+
+def test_oom_kill_in_inspect_and_events(bb):
+    since = str(time.time())
+    res = bb.docker("run", "--name", "hog", "-m", "16m", "--memory-swap", "16m", "busybox",
+                    "tail", "/dev/zero", check=False)
+    assert res.returncode == 137
+    state = inspect(bb, "hog")["State"]
+    assert state["OOMKilled"] is True and state["ExitCode"] == 137
+    assert inspect(bb, "hog")["HostConfig"]["Memory"] == 16 * 1024 * 1024
+    res = bb.docker("events", "--since", since, "--until", str(time.time() + 1), "--filter",
+                    "container=hog", "--format", "{{.Action}}")
+    actions = res.stdout.split()
+    assert "oom" in actions and actions.index("oom") < actions.index("die")
+
+
+def test_health_turns_healthy_then_unhealthy(bb):
+    since = str(time.time())
+    bb.docker("run", "-d", "--name", "doc", "--health-cmd", "test -f /tmp/ok",
+              "--health-interval", "200ms", "--health-retries", "2", "busybox", "sh", "-c",
+              "touch /tmp/ok; sleep 2; rm /tmp/ok; sleep 300")
+    wait_for(lambda: inspect(bb, "doc")["State"]["Health"]["Status"] == "healthy")
+    health = wait_for(lambda: (h := inspect(bb, "doc")["State"]["Health"])["Status"]
+                      == "unhealthy" and h, timeout=20)
+    assert health["FailingStreak"] >= 2 and health["Log"][-1]["ExitCode"] == 1
+    res = bb.docker("events", "--since", since, "--until", str(time.time()), "--filter",
+                    "event=health_status", "--format", "{{.Action}}")
+    statuses = res.stdout.splitlines()
+    assert "health_status: healthy" in statuses and "health_status: unhealthy" in statuses
+    bb.docker("rm", "-f", "doc")
+
+
+def test_events_with_since_until_and_filters(bb):
+    since = str(time.time())
+    bb.docker("run", "--rm", "--name", "evented", "busybox", "true")
+    bb.docker("create", "--name", "other", "busybox", "true")
+    until = str(time.time() + 0.5)
+    res = bb.docker("events", "--since", since, "--until", until, "--format",
+                    "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}")
+    lines = res.stdout.splitlines()
+    assert lines[:4] == ["container create evented", "container start evented",
+                         "container die evented", "container destroy evented"]
+    assert "container create other" in lines
+    res = bb.docker("events", "--since", since, "--until", until, "--filter",
+                    "container=evented", "--filter", "event=die", "--format",
+                    "{{json .}}")
+    (event,) = [json.loads(line) for line in res.stdout.splitlines()]
+    assert event["status"] == "die" and event["from"] == "busybox"
+    assert event["Actor"]["Attributes"]["exitCode"] == "0" and event["timeNano"] > 0
+    res = bb.request("GET", "/events?filters=" + '{"nope":["x"]}')
+    assert res.status == 400 and "invalid filter 'nope'" in res.json()["message"]
+    res = bb.request("GET", "/events?since=yesterday")
+    assert res.status == 400
+
+
+def test_docker_py_drives_containers(bb):
+    docker = pytest.importorskip("docker")
+    client = docker.DockerClient(base_url="unix://" + bb.sock, version="1.41")
+    assert client.containers.run("busybox", ["sh", "-c", "echo hi"], remove=True) == b"hi\n"
+    c = client.containers.run("busybox", ["sleep", "300"], detach=True, name="py")
+    c.reload()
+    assert c.status == "running"
+    code, out = c.exec_run(["sh", "-c", "echo $X; exit 3"], environment={"X": "y"})
+    assert (code, out) == (3, b"y\n")
+    c.stop(timeout=1)
+    assert c.wait()["StatusCode"] == 137
+    c.remove()
+    with pytest.raises(docker.errors.NotFound):
+        client.containers.get("py")
+    client.close()
