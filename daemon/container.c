@@ -161,6 +161,7 @@ static void show_lost_end(struct daemon *d, struct daemon_container *c)
 	runtime_state_free(st);
 	if (alive)
 		return;
+	c->end_unrecorded = true;
 	/* A shim records the end before it goes: the daemon has only not
 	 * taken note of it yet. */
 	dir = daemon_container_dir(d, c->id);

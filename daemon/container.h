@@ -103,6 +103,9 @@ struct daemon_container {
 	 * container, so that others tell a process whose end is about to be
 	 * recorded from one whose waiter is gone; -1 when not held here. */
 	int waiter_fd;
+	/* Recorded as running, shown as exited: its end happened unseen
+	 * (see daemon_container_lookup()) and is still to be recorded. */
+	bool end_unrecorded;
 };
 
 void daemon_container_free(struct daemon_container *c);
@@ -261,10 +264,11 @@ int daemon_container_rename(struct daemon *d, struct daemon_container *c, const 
  * entry ({Start, End, ExitCode, Output}); State.Health's Status and
  * FailingStreak follow Docker's rules (RETRIES failures in a row make it
  * unhealthy; failures IN_START_PERIOD do not count); the last five probes
- * are kept.  *status gets the new Status (a constant string). */
+ * are kept.  *status gets the new Status (a constant string), *changed
+ * whether it differs from the one before. */
 int daemon_container_record_probe(struct daemon *d, const char *id, const json_t *probe,
 				  int retries, bool in_start_period, const char **status,
-				  struct berr **err);
+				  bool *changed, struct berr **err);
 /* Sets State.Health of C to "starting", as a start does for a container
  * with a health check. */
 int daemon_container_reset_health(struct daemon *d, struct daemon_container *c, struct berr **err);

@@ -567,8 +567,9 @@ int daemon_container_rename(struct daemon *d, struct daemon_container *c, const 
 
 int daemon_container_record_probe(struct daemon *d, const char *id, const json_t *probe,
 				  int retries, bool in_start_period, const char **status,
-				  struct berr **err)
+				  bool *changed, struct berr **err)
 {
+	_cleanup_free_ char *before = NULL;
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
 	_cleanup_close_ int lock = -1;
 	json_t *state, *health, *log;
@@ -588,6 +589,7 @@ int daemon_container_record_probe(struct daemon *d, const char *id, const json_t
 		if (!health || json_object_set_new(state, "Health", health) < 0)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "health");
 	}
+	before = strdup(json_string_value(json_object_get(health, "Status")) ?: "");
 	streak = json_integer_value(json_object_get(health, "FailingStreak"));
 	if (ok) {
 		streak = 0;
@@ -615,6 +617,7 @@ int daemon_container_record_probe(struct daemon *d, const char *id, const json_t
 	*status = strcmp(*status, "healthy") == 0     ? "healthy"
 		  : strcmp(*status, "unhealthy") == 0 ? "unhealthy"
 						      : "starting";
+	*changed = !before || strcmp(before, *status) != 0;
 	return 0;
 }
 

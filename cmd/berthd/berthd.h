@@ -157,8 +157,10 @@ int daemon_container_create_api(struct daemon *d, const char *name, const json_t
 /* health.c: health checks of running containers. */
 
 /* Starts the checks of HEALTHCHECK (Docker's Config.Healthcheck) for the
- * running container ID; none for a missing or "NONE" test. */
-void berthd_health_start(struct berthd *d, const char *id, const json_t *healthcheck);
+ * running container ID (NAME and IMAGE for its events); none for a
+ * missing or "NONE" test. */
+void berthd_health_start(struct berthd *d, const char *id, const char *name, const char *image,
+			 const json_t *healthcheck);
 /* Stops the checks of container ID. */
 void berthd_health_stop(struct berthd *d, const char *id);
 void berthd_health_free(struct berthd *d);

@@ -28,6 +28,7 @@
 
 struct berthd_health {
 	char id[65];
+	char *name, *image; /* for the events */
 	struct berthd *d;
 	json_t *test; /* the command, as an exec's Cmd */
 	uint64_t interval_ms, timeout_ms, start_period_ms;
@@ -64,6 +65,8 @@ static void on_handle_closed(uv_handle_t *handle)
 
 	if (--h->handles == 0) {
 		json_decref(h->test);
+		free(h->name);
+		free(h->image);
 		free(h);
 	}
 }
@@ -102,11 +105,14 @@ static uint64_t ms_of(const json_t *ns, uint64_t fallback)
 static int record_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
 	const char *status = NULL;
+	bool changed = false;
 
 	if (daemon_container_record_probe(e->engine, job->names[0], job->result,
-					  atoi(job->names[1]), job->flags, &status, err) < 0)
+					  atoi(job->names[1]), job->flags, &status, &changed,
+					  err) < 0)
 		return -1;
 	json_object_set_new(job->result, "NewStatus", json_string(status));
+	json_object_set_new(job->result, "Changed", json_boolean(changed));
 	return 0;
 }
 
@@ -118,12 +124,12 @@ static void record_done(struct berthd_job *job)
 
 	if (job->err) {
 		blog_debug("container %s: health: %s", job->names[0], job->err->msg);
-	} else if (strcmp(status, job->names[2]) != 0 || strcmp(status, "starting") != 0) {
-		/* Docker sends health_status on every probe that leaves a
-		 * status other than starting. */
+	} else if (json_is_true(json_object_get(job->result, "Changed"))) {
+		/* As Docker: an event when the status changes. */
 		action = str_printf("health_status: %s", status);
-		if (action)
-			berthd_container_event(job->d, action, job->names[0], NULL, NULL, NULL);
+		if (action && h)
+			berthd_container_event(job->d, action, job->names[0], h->name, h->image,
+					       NULL);
 	}
 	if (h && !h->stopped)
 		schedule(h);
@@ -132,7 +138,7 @@ static void record_done(struct berthd_job *job)
 static void probe_finish(struct berthd_health *h)
 {
 	char end[TIME_RFC3339_SIZE], retries[16];
-	const char *args[3] = { h->id, retries, "starting" };
+	const char *args[2] = { h->id, retries };
 	int code;
 	json_t *probe;
 	struct berthd_job *job;
@@ -153,7 +159,7 @@ static void probe_finish(struct berthd_health *h)
 			  "Output", h->timed_out ? "Health check exceeded timeout" : h->output,
 			  h->timed_out ? strlen("Health check exceeded timeout") : h->output_len);
 	snprintf(retries, sizeof(retries), "%d", h->retries);
-	job = berthd_job_with(h->d, NULL, record_job, record_done, args, 3);
+	job = berthd_job_with(h->d, NULL, record_job, record_done, args, 2);
 	if (!job || !probe) {
 		json_decref(probe);
 		if (job)
@@ -340,7 +346,8 @@ static void schedule(struct berthd_health *h)
 	uv_timer_start(&h->timer, on_probe_timer, h->interval_ms, 0);
 }
 
-void berthd_health_start(struct berthd *d, const char *id, const json_t *healthcheck)
+void berthd_health_start(struct berthd *d, const char *id, const char *name, const char *image,
+			 const json_t *healthcheck)
 {
 	_cleanup_json_ json_t *cmd = command_of(json_object_get(healthcheck, "Test"));
 	struct berthd_health *h;
@@ -353,6 +360,8 @@ void berthd_health_start(struct berthd *d, const char *id, const json_t *healthc
 	if (!h)
 		return;
 	snprintf(h->id, sizeof(h->id), "%s", id);
+	h->name = strdup(name ? name : "");
+	h->image = strdup(image ? image : "");
 	h->d = d;
 	h->test = json_incref(cmd);
 	h->interval_ms =

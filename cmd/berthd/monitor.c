@@ -421,7 +421,9 @@ static void start_done(struct berthd_job *job)
 
 		berthd_container_started(d, id,
 					 (pid_t)json_integer_value(json_object_get(r, "Shim")));
-		berthd_health_start(d, id, json_object_get(r, "Healthcheck"));
+		berthd_health_start(d, id, json_string_value(json_object_get(r, "Name")),
+				    json_string_value(json_object_get(r, "Image")),
+				    json_object_get(r, "Healthcheck"));
 		berthd_container_event(d, "start", id,
 				       json_string_value(json_object_get(r, "Name")),
 				       json_string_value(json_object_get(r, "Image")), NULL);
@@ -648,18 +650,23 @@ static int restore_job(struct berthd_job *job, struct berthd_engine *e, struct b
 						   "RestartPolicy");
 		const char *policy = json_string_value(json_object_get(rp, "Name"));
 		pid_t shim = daemon_container_shim_pid(list[i]);
-		bool running = daemon_container_is_running(list[i]);
+		bool running = daemon_container_is_running(list[i]) || list[i]->end_unrecorded;
 
 		/* Running without a shim: its end is recorded below; an
 		 * "always" container the daemon's stop ended comes back. */
 		const json_t *hc =
 			json_object_get(json_object_get(list[i]->doc, "Config"), "Healthcheck");
 
-		if (running || (policy && strcmp(policy, "always") == 0))
-			json_array_append_new(
-				job->result, json_pack("{s:s, s:I, s:b, s:O}", "Id", list[i]->id,
-						       "Shim", (json_int_t)shim, "Running", running,
-						       "Healthcheck", hc ? hc : json_null()));
+		if (!running && !(policy && strcmp(policy, "always") == 0))
+			continue;
+		json_array_append_new(
+			job->result,
+			json_pack("{s:s, s:I, s:b, s:O, s:s, s:s}", "Id", list[i]->id, "Shim",
+				  (json_int_t)shim, "Running", running, "Healthcheck",
+				  hc ? hc : json_null(), "Name", list[i]->name + 1, "Image",
+				  json_string_value(json_object_get(
+					  json_object_get(list[i]->doc, "Config"), "Image"))
+					  ?: ""));
 	}
 	daemon_container_list_free(list, n);
 	return 0;
@@ -691,7 +698,9 @@ static void restore_done(struct berthd_job *job)
 			  shim ? "running, watched again" : "ended while the daemon was away");
 		if (shim) {
 			watch(c, shim);
-			berthd_health_start(d, id, json_object_get(v, "Healthcheck"));
+			berthd_health_start(d, id, json_string_value(json_object_get(v, "Name")),
+					    json_string_value(json_object_get(v, "Image")),
+					    json_object_get(v, "Healthcheck"));
 		} else
 			shim_ended(c);
 	}

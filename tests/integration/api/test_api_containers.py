@@ -3,11 +3,14 @@ detached servers, exec, stop/kill/restart/wait, pause, restart policies,
 and containers outliving a berthd killed with SIGKILL."""
 
 import json
+import os
 import signal
 import subprocess
 import time
 
 import pytest
+
+from berthd_testlib import BUILD
 
 
 def wait_for(predicate, timeout=15, step=0.05):
@@ -202,6 +205,14 @@ def test_containers_outlive_a_killed_daemon(bb):
     assert state["Running"] is True and state["Pid"] == pid
     short = wait_for(lambda: (s := inspect(bb, "short")["State"])["Status"] == "exited" and s)
     assert short["ExitCode"] == 4
+    # Its end was recorded in full: nothing of it stays mounted or in the
+    # runtime.
+    short_id = inspect(bb, "short")["Id"]
+    merged = bb.data_root / "containers" / short_id / "merged"
+    wait_for(lambda: not os.path.ismount(merged))
+    listed = subprocess.run([str(BUILD / "berth-runc"), "--root", str(bb.exec_root / "runtime"),
+                             "list", "-q"], capture_output=True, text=True).stdout.split()
+    assert short_id not in listed
     bb.docker("stop", "live")
     assert inspect(bb, "live")["State"]["ExitCode"] == 9
 
