@@ -72,3 +72,34 @@ int time_parse_rfc3339(const char *text, struct timespec *out)
 	out->tv_nsec = nsec;
 	return 0;
 }
+
+void time_human_duration(int64_t seconds, char out[TIME_HUMAN_SIZE])
+{
+	int64_t minutes = seconds / 60;
+	/* go-units rounds hours to the nearest whole one. */
+	int64_t hours = (seconds + 1800) / 3600;
+
+	if (seconds < 1)
+		snprintf(out, TIME_HUMAN_SIZE, "Less than a second");
+	else if (seconds == 1)
+		snprintf(out, TIME_HUMAN_SIZE, "1 second");
+	else if (seconds < 60)
+		snprintf(out, TIME_HUMAN_SIZE, "%lld seconds", (long long)seconds);
+	else if (minutes == 1)
+		snprintf(out, TIME_HUMAN_SIZE, "About a minute");
+	else if (minutes < 60)
+		snprintf(out, TIME_HUMAN_SIZE, "%lld minutes", (long long)minutes);
+	else if (hours == 1)
+		snprintf(out, TIME_HUMAN_SIZE, "About an hour");
+	else if (hours < 48)
+		snprintf(out, TIME_HUMAN_SIZE, "%lld hours", (long long)hours);
+	else if (hours < 24 * 7 * 2)
+		snprintf(out, TIME_HUMAN_SIZE, "%lld days", (long long)(hours / 24));
+	else if (hours < 24 * 30 * 2)
+		snprintf(out, TIME_HUMAN_SIZE, "%lld weeks", (long long)(hours / 24 / 7));
+	else if (hours < 24 * 365 * 2)
+		snprintf(out, TIME_HUMAN_SIZE, "%lld months", (long long)(hours / 24 / 30));
+	else
+		snprintf(out, TIME_HUMAN_SIZE, "%lld years",
+			 (long long)(seconds / 3600 / 24 / 365));
+}

@@ -3,6 +3,7 @@
 #ifndef BERTH_LIB_TIMEFMT_H
 #define BERTH_LIB_TIMEFMT_H
 
+#include <stdint.h>
 #include <time.h>
 
 #define TIME_RFC3339_SIZE 40
@@ -15,5 +16,12 @@ void time_now_rfc3339(char out[TIME_RFC3339_SIZE]);
  * "2026-11-22T08:45:01+01:00") into *out.  Returns 0, or -1 when TEXT is
  * not one or NULL. */
 int time_parse_rfc3339(const char *text, struct timespec *out);
+
+/* Room for time_human_duration()'s text. */
+#define TIME_HUMAN_SIZE 32
+
+/* Docker's (go-units') words for a duration of SECONDS: "Less than a
+ * second", "3 seconds", "About a minute", "5 hours", "2 weeks"... */
+void time_human_duration(int64_t seconds, char out[TIME_HUMAN_SIZE]);
 
 #endif

@@ -183,6 +183,7 @@ void berthd_images_get(struct api_request *req, void *ctx);
 void berthd_image_get(struct api_request *req, void *ctx);
 void berthd_images_create(struct api_request *req, void *ctx);
 void berthd_container_create(struct api_request *req, void *ctx);
+void berthd_containers_list(struct api_request *req, void *ctx);
 void berthd_container_inspect(struct api_request *req, void *ctx);
 void berthd_container_start(struct api_request *req, void *ctx);
 void berthd_container_stop_route(struct api_request *req, void *ctx);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cmd/berthd/berthd.h"
+#include "daemon/query.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
@@ -683,4 +684,33 @@ void berthd_container_rename(struct api_request *req, void *ctx)
 	const char *args[] = { param(req), api_query_get(&req->query, "name") };
 
 	queue(ctx, req, rename_job, rename_done, args, 2);
+}
+
+/*
+ * List.
+ */
+
+static int list_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	struct daemon_list_opts o = {
+		.all = job->flags & 1,
+		.size = job->flags & 2,
+		.limit = atol(job->names[1]),
+		.filters = job->names[0],
+	};
+
+	return daemon_container_list_json(e->engine, &o, &job->result, err);
+}
+
+void berthd_containers_list(struct api_request *req, void *ctx)
+{
+	const char *args[] = { api_query_get(&req->query, "filters"),
+			       api_query_get(&req->query, "limit") };
+	struct berthd_job *job = berthd_job_with(ctx, req, list_job, NULL, args, 2);
+
+	if (job) {
+		job->flags = (api_query_bool(&req->query, "all") ? 1 : 0) |
+			     (api_query_bool(&req->query, "size") ? 2 : 0);
+		berthd_job_queue(job);
+	}
 }

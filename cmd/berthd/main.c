@@ -47,6 +47,7 @@ static const struct api_route routes[] = {
 	{ "POST", "/images/{name}/tag", berthd_image_tag, 0, 0 },
 	{ "DELETE", "/images/{name}", berthd_image_delete, 0, 0 },
 	{ "POST", "/containers/create", berthd_container_create, 0, 0 },
+	{ "GET", "/containers/json", berthd_containers_list, 0, 0 },
 	{ "POST", "/commit", berthd_commit, 0, 0 },
 	{ "GET", "/containers/{name}/json", berthd_container_inspect, 0, 0 },
 	{ "GET", "/containers/{name}/changes", berthd_container_changes, 0, 0 },

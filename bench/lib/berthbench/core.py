@@ -33,6 +33,8 @@ class Subject:
              number (to reset state the command changes); raises
              SubjectError
     cleanup: run after the rounds (and after a failure), never raises
+    call:    instead of argv, a function of the iteration number timed in
+             this process (an API client's requests); raises SubjectError
     """
 
     name: str
@@ -43,6 +45,7 @@ class Subject:
     check: Optional[Callable[[], None]] = None
     prepare: Optional[Callable[[int], None]] = None
     cleanup: Optional[Callable[[], None]] = None
+    call: Optional[Callable[[int], None]] = None
     status: str = OK
     error: str = ""
     samples: List[float] = field(default_factory=list)
@@ -112,6 +115,9 @@ class Benchmark:
 
     name = ""
     summary = ""
+    # What a benchmark measured besides time, per subject name: {metric:
+    # value}, shown as a second table (memory, threads...).
+    findings: dict = {}
 
     def setup(self, ctx: Context) -> List[Subject]:
         raise NotImplementedError
@@ -128,6 +134,10 @@ def last_line(text):
 def run_once(subject, i, timeout):
     """Runs the subject's command for iteration i; returns the wall time in
     seconds or raises SubjectError."""
+    if subject.call:
+        start = time.perf_counter()
+        subject.call(i)
+        return time.perf_counter() - start
     argv = subject.argv(i)
     start = time.perf_counter()
     try:

@@ -20,6 +20,7 @@ def _ratio(v):
 def benchmark_json(bench, subjects):
     return {
         "name": bench.name,
+        "findings": bench.findings,
         "summary": bench.summary,
         "subjects": [s.to_json() for s in subjects],
         "ratios": {
@@ -54,6 +55,18 @@ def table(subjects):
     return "\n".join(lines)
 
 
+def findings_table(findings):
+    """Markdown table of what a benchmark measured besides time."""
+    metrics = []
+    for values in findings.values():
+        metrics += [m for m in values if m not in metrics]
+    lines = ["| subject | " + " | ".join(metrics) + " |", "|" + "---|" * (len(metrics) + 1)]
+    for name, values in findings.items():
+        cells = [str(values.get(m, "")) for m in metrics]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def markdown(doc, results):
     """The whole Markdown page of a run."""
     m = doc["machine"]
@@ -70,6 +83,8 @@ def markdown(doc, results):
     ]
     for bench, subjects in results:
         out += ["", f"## {bench.name}", "", bench.summary, "", table(subjects), ""]
+        if bench.findings:
+            out += [findings_table(bench.findings), ""]
         for s in subjects:
             out.append(f"- `{s.name}`: `{s.command}`")
     out.append("")

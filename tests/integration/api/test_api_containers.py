@@ -344,3 +344,34 @@ def test_docker_py_drives_containers(bb):
     with pytest.raises(docker.errors.NotFound):
         client.containers.get("py")
     client.close()
+
+
+def test_ps_with_filters(bb):
+    bb.docker("run", "-d", "--name", "web1", "--label", "tier=front", "busybox", "sleep", "300")
+    bb.docker("run", "--name", "failed2", "busybox", "sh", "-c", "exit 2", check=False)
+    bb.docker("create", "--name", "fresh", "busybox", "true")
+
+    def names(*args):
+        return bb.docker("ps", *args, "--format", "{{.Names}}").stdout.split()
+
+    assert names() == ["web1"]
+    assert names("-a") == ["fresh", "failed2", "web1"]
+    assert names("-a", "--filter", "exited=2") == ["failed2"]
+    assert names("-a", "--filter", "status=created") == ["fresh"]
+    assert names("--filter", "label=tier=front") == ["web1"]
+    assert names("-a", "--filter", "name=^/fail") == ["failed2"]
+    assert names("-a", "--filter", "ancestor=busybox", "--filter", "status=running") == ["web1"]
+    assert names("-a", "--filter", "since=web1") == ["fresh", "failed2"]
+    assert names("-a", "--filter", "before=fresh") == ["failed2", "web1"]
+    assert names("-a", "-n", "1") == ["fresh"]
+    row = bb.docker("ps", "-a", "--filter", "name=failed2", "--format",
+                    "{{.Command}}|{{.Status}}").stdout.strip()
+    assert row.startswith('"sh -c \'exit 2\'"|Exited (2) ')
+    listed = bb.request("GET", "/containers/json?all=1&size=1").json()
+    assert {c["Names"][0] for c in listed} == {"/web1", "/failed2", "/fresh"}
+    assert all(c["SizeRootFs"] >= c["SizeRw"] >= 0 for c in listed)
+    res = bb.docker("ps", "--filter", "status=sleeping", check=False)
+    assert res.returncode != 0 and "Invalid filter 'status=sleeping'" in res.stderr
+    res = bb.docker("ps", "--filter", "colour=red", check=False)
+    assert res.returncode != 0 and "invalid filter 'colour'" in res.stderr
+    bb.docker("rm", "-f", "web1")

@@ -2,7 +2,9 @@
 benchmark is a module here with a Benchmark subclass, added to BENCHMARKS.
 """
 
+from .containers import ContainerExec, ContainerIdle, ContainerRun, ContainerRunApi
 from .images import ImageLoad, ImageSave
 from .runtime import RuntimeRun
 
-BENCHMARKS = {cls.name: cls for cls in (RuntimeRun, ImageLoad, ImageSave)}
+BENCHMARKS = {cls.name: cls for cls in (RuntimeRun, ImageLoad, ImageSave, ContainerRun,
+                                        ContainerRunApi, ContainerExec, ContainerIdle)}

@@ -1,0 +1,324 @@
+"""Container benchmarks through each engine's own front door, side by side:
+berthd (driven by the docker client on its private socket, and by an
+Engine API client in this process), a private dockerd (the same two ways)
+and podman (its command line; it has no daemon).  Every engine gets the
+same busybox image, made offline by scripts/mkimage-busybox and saved by
+berth, and keeps everything under the benchmark's work directory.
+
+- `run`: `run --rm busybox true`, through the command line.
+- `run-api`: the same through the Engine API alone (create with AutoRemove,
+  wait for removal, start), timed in this process: what the daemon costs
+  without a client program's start-up.
+- `exec`: `exec CONTAINER true` into a running container.
+- `idle`: N idle running containers (`sleep`); the engine's memory (PSS of
+  every process of the engine: berthd and its shims; dockerd, containerd
+  and its shims; podman's conmons) and threads, and the time of `ps -a`.
+"""
+
+import http.client
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import time
+
+from ..core import OK, SKIPPED, Benchmark, Subject, SubjectError
+from ..machine import version_of
+from .images import Dockerd, Podman, _run
+
+IMAGE = "busybox:latest"
+IDLE_CONTAINERS = int(os.environ.get("BERTH_BENCH_CONTAINERS", "200"))
+QUICK_IDLE_CONTAINERS = 10
+
+
+def _busybox_archive(ctx):
+    """busybox:latest as a docker-archive, made with the berth CLI."""
+    data = os.path.join(ctx.workdir, "mkimage")
+    _run([os.path.join(ctx.repo, "scripts", "mkimage-busybox"), ctx.berth, "--data-root",
+          data, "--exec-root", os.path.join(ctx.workdir, "mkimage-exec")], timeout=300)
+    path = os.path.join(ctx.workdir, "busybox.tar")
+    _run([ctx.berth, "--data-root", data, "save", "-o", path, IMAGE])
+    shutil.rmtree(data, ignore_errors=True)
+    return path
+
+
+class Berthd(Dockerd):
+    """berthd on a private socket, driven by the docker client."""
+
+    name = "berth"
+    role = "berth"
+
+    def __init__(self, workdir, berthd):
+        super().__init__(workdir)
+        self.sock = os.path.join(self.dir, "berth.sock")
+        self.binary = berthd
+        self.error = None if os.access(berthd, os.X_OK) else f"not built: {berthd}"
+        if not self.error and not shutil.which("docker"):
+            self.error = "no docker client (apt-get install docker.io)"
+
+    def start(self):
+        os.makedirs(self.dir)
+        with open(os.path.join(self.dir, "daemon.json"), "w") as f:
+            f.write("{}")
+        self.log = open(os.path.join(self.dir, "berthd.log"), "wb")
+        self.proc = subprocess.Popen(
+            [self.binary, "-H", f"unix://{self.sock}", "--data-root",
+             os.path.join(self.dir, "data"), "--exec-root", os.path.join(self.dir, "exec"),
+             "--pidfile", os.path.join(self.dir, "pid"), "--config-file",
+             os.path.join(self.dir, "daemon.json"), "--log-level", "error"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SubjectError("berthd exited at start")
+            if subprocess.run(self.cmd("version"), capture_output=True).returncode == 0:
+                return
+            time.sleep(0.05)
+        raise SubjectError("berthd did not answer within 30 s")
+
+    def version(self, repo):
+        return version_of([self.binary, "--version"], repo=repo)
+
+
+def _run_flags(engine):
+    """podman would make a bridge and firewall rules on the host for its
+    default network: its containers get none (berthd's and the private
+    dockerd's, started with --bridge none, have only loopback too).  Its
+    default limits (nofile 1048576) are above what a process without
+    CAP_SYS_RESOURCE may set, and it lowers its own nproc to 32768 when it
+    cannot raise it: its containers ask for no more."""
+    if engine.name != "podman":
+        return []
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return ["--network", "none", "--ulimit", f"nofile={nofile}:{nofile}", "--ulimit",
+            "nproc=32768:32768"]
+
+
+def _engine_processes(marker):
+    """The pids of the processes whose command line names MARKER (the
+    engine's work directory): the engine's own, not its containers'."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmdline:
+            pids.append(int(entry))
+    return pids
+
+
+def _pss_kib_and_threads(pids):
+    pss = threads = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("Threads:"):
+                        threads += int(line.split()[1])
+        except OSError:
+            continue
+    return pss, threads
+
+
+class ContainerBenchmark(Benchmark):
+    """What the container benchmarks share: the engines with busybox."""
+
+    def setup(self, ctx):
+        self.findings = {}
+        berthd = os.path.join(os.path.dirname(ctx.berth), "berthd")
+        self.engines = [Berthd(ctx.workdir, berthd), Dockerd(ctx.workdir), Podman(ctx.workdir)]
+        self.started = []
+        reason = "needs root" if os.geteuid() != 0 else None
+        archive = None
+        if not reason:
+            try:
+                archive = _busybox_archive(ctx)
+            except SubjectError as e:
+                reason = f"no busybox image: {e}"
+        subjects = []
+        for e in self.engines:
+            s = self.subject(ctx, e)
+            if reason or e.error:
+                s.fail(SKIPPED, reason or e.error)
+            else:
+                try:
+                    e.start()
+                    self.started.append(e)
+                    s.version = e.version(ctx.repo)
+                    _run(e.cmd("load", "-i", archive), env=e.env)
+                    self.prepare_engine(ctx, e)
+                except SubjectError as err:
+                    s.fail(SKIPPED if s.status == OK else s.status, f"start: {err}")
+            subjects.append(s)
+        return subjects
+
+    def prepare_engine(self, ctx, engine):
+        pass
+
+    def teardown(self, ctx):
+        for e in self.started:
+            subprocess.run(e.cmd("rm", "-f", *self.container_ids(e)), capture_output=True,
+                           env=e.env, timeout=600)
+            e.stop()
+
+    def container_ids(self, engine):
+        res = subprocess.run(engine.cmd("ps", "-aq"), capture_output=True, text=True,
+                             env=engine.env, timeout=300)
+        return res.stdout.split()
+
+
+class ContainerRun(ContainerBenchmark):
+    name = "run"
+    summary = ("Wall time of `CLIENT run --rm busybox true`: the docker client against "
+               "berthd and against a private dockerd, and podman.")
+
+    def subject(self, ctx, engine):
+        argv = engine.cmd("run", "--rm", *_run_flags(engine), IMAGE, "true")
+
+        def check():
+            out = _run(engine.cmd("run", "--rm", *_run_flags(engine), IMAGE, "echo", "ok"),
+                       env=engine.env)
+            if out.strip() != "ok":
+                raise SubjectError(f"run printed {out!r}")
+
+        return Subject(name=engine.name, role=engine.role, argv=lambda i: argv,
+                       command=" ".join(["docker" if engine.name != "podman" else "podman",
+                                         "run", "--rm", IMAGE, "true"]),
+                       check=check)
+
+
+class ApiClient:
+    """The Engine API over a unix socket, one connection per request."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def _conn(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.sock)
+        c = http.client.HTTPConnection("localhost", timeout=60)
+        c.sock = s
+        return c
+
+    def request(self, method, path, body=None):
+        c = self._conn()
+        try:
+            c.request(method, path, body=json.dumps(body) if body is not None else None,
+                      headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            data = r.read()
+            if r.status >= 300:
+                raise SubjectError(f"{method} {path}: {r.status} {data[:200]!r}")
+            return json.loads(data) if data.strip() else None
+        finally:
+            c.close()
+
+    def run_rm(self, cmd):
+        """What `docker run --rm` does without attaching: create, wait for
+        the removal, start, read the exit code."""
+        cid = self.request("POST", "/v1.41/containers/create",
+                           {"Image": IMAGE, "Cmd": cmd, "HostConfig": {"AutoRemove": True}})["Id"]
+        wait = self._conn()
+        try:
+            wait.request("POST", f"/v1.41/containers/{cid}/wait?condition=removed")
+            resp = wait.getresponse()
+            self.request("POST", f"/v1.41/containers/{cid}/start")
+            status = json.loads(resp.read())
+        finally:
+            wait.close()
+        if status.get("StatusCode") != 0:
+            raise SubjectError(f"exit code {status.get('StatusCode')}")
+
+
+class ContainerRunApi(ContainerBenchmark):
+    name = "run-api"
+    summary = ("Wall time of `run --rm busybox true` through the Engine API alone (create "
+               "with AutoRemove, wait for the removal, start), by a client in the benchmark's "
+               "process: berthd and a private dockerd (podman has no daemon here).")
+
+    def subject(self, ctx, engine):
+        if engine.name == "podman":
+            s = Subject(name=engine.name, role=engine.role, argv=lambda i: [],
+                        command="(no daemon)")
+            s.fail(SKIPPED, "podman runs without a daemon: see the run benchmark")
+            engine.error = engine.error or "no daemon"
+            return s
+        client = ApiClient(engine.sock)
+        return Subject(name=engine.name, role=engine.role, argv=lambda i: [],
+                       call=lambda i: client.run_rm(["true"]),
+                       command="POST create, POST wait?condition=removed, POST start",
+                       check=lambda: client.run_rm(["true"]))
+
+
+class ContainerExec(ContainerBenchmark):
+    name = "exec"
+    summary = ("Wall time of `CLIENT exec CONTAINER true` into a running busybox container: "
+               "the docker client against berthd and a private dockerd, and podman.")
+
+    def prepare_engine(self, ctx, engine):
+        _run(engine.cmd("run", "-d", *_run_flags(engine), "--name", "bench-exec", IMAGE,
+                        "sleep", "100000"), env=engine.env)
+
+    def subject(self, ctx, engine):
+        def check():
+            out = _run(engine.cmd("exec", "bench-exec", "sh", "-c", "echo $((6*7))"),
+                       env=engine.env)
+            if out.strip() != "42":
+                raise SubjectError(f"exec printed {out!r}")
+
+        return Subject(name=engine.name, role=engine.role,
+                       argv=lambda i: engine.cmd("exec", "bench-exec", "true"),
+                       command=f"{'podman' if engine.name == 'podman' else 'docker'} exec "
+                               "CONTAINER true",
+                       check=check)
+
+
+class ContainerIdle(ContainerBenchmark):
+    name = "idle"
+    summary = (f"{IDLE_CONTAINERS} idle running containers (`sleep`; {QUICK_IDLE_CONTAINERS} "
+               "with --quick) per engine: the engine's memory (PSS of every process whose "
+               "command line names the engine's directory: berthd and its shims; dockerd, "
+               "containerd and its shims; podman's conmons) and threads, before and with the "
+               "containers; timed: `CLIENT ps -a` listing them.")
+
+    def prepare_engine(self, ctx, engine):
+        n = QUICK_IDLE_CONTAINERS if ctx.quick else IDLE_CONTAINERS
+        pss0, threads0 = _pss_kib_and_threads(_engine_processes(engine.dir))
+        t0 = time.monotonic()
+        for i in range(n):
+            _run(engine.cmd("run", "-d", *_run_flags(engine), "--name", f"idle{i}", IMAGE,
+                            "sleep", "1000000"), env=engine.env)
+        started = time.monotonic() - t0
+        time.sleep(1)
+        pss, threads = _pss_kib_and_threads(_engine_processes(engine.dir))
+        self.findings[engine.name] = {
+            "containers": n,
+            "engine PSS, none (KiB)": pss0,
+            f"engine PSS, {n} (KiB)": pss,
+            "PSS per container (KiB)": round((pss - pss0) / n, 1),
+            "threads, none": threads0,
+            f"threads, {n}": threads,
+            f"time to start {n} (s)": round(started, 1),
+        }
+
+    def subject(self, ctx, engine):
+        def check():
+            listed = self.container_ids(engine)
+            want = QUICK_IDLE_CONTAINERS if ctx.quick else IDLE_CONTAINERS
+            if len(listed) != want:
+                raise SubjectError(f"ps -a listed {len(listed)} containers, not {want}")
+
+        return Subject(name=engine.name, role=engine.role,
+                       argv=lambda i: engine.cmd("ps", "-a"),
+                       command=f"{'podman' if engine.name == 'podman' else 'docker'} ps -a",
+                       check=check)

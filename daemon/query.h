@@ -1,0 +1,46 @@
+/* Questions about containers in the Engine API's shapes: the list of
+ * `docker ps` (GET /containers/json) with Docker's filters, and the words
+ * Docker uses for a container's command and state. */
+#ifndef BERTH_DAEMON_QUERY_H
+#define BERTH_DAEMON_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "daemon/container.h"
+#include "lib/berr.h"
+
+/* Room for daemon_container_status_text(). */
+#define DAEMON_STATUS_TEXT_SIZE 96
+
+/* What GET /containers/json takes. */
+struct daemon_list_opts {
+	bool all;	     /* stopped containers too */
+	long limit;	     /* > 0: the LIMIT newest, stopped ones too */
+	bool size;	     /* SizeRw and SizeRootFs */
+	const char *filters; /* the filters parameter as sent (JSON), or NULL */
+};
+
+/* The containers O selects, newest first, as a new JSON array of Docker's
+ * container summaries (Id, Names, Image, ImageID, Command, Created, Ports,
+ * Labels, State, Status, HostConfig, NetworkSettings, Mounts, and SizeRw,
+ * SizeRootFs with size).  Filters: id, name, label, exited, status,
+ * ancestor, before, since, health, volume, network, publish, expose,
+ * isolation, is-task.  Sets BERR_INVALID with Docker's messages for a bad
+ * filter, BERR_NOT_FOUND for before/since naming no container. */
+int daemon_container_list_json(struct daemon *d, const struct daemon_list_opts *o, json_t **out,
+			       struct berr **err);
+
+/* Docker's Command of a container: Path and Args, an argument holding a
+ * space in single quotes.  The caller frees it; NULL when out of memory. */
+char *daemon_container_command_line(const struct daemon_container *c);
+
+/* Docker's Status words of C: "Up 5 minutes (healthy)", "Exited (0) 2
+ * hours ago", "Created", "Up 3 seconds (Paused)", "Restarting (1) 2
+ * seconds ago". */
+void daemon_container_status_text(const struct daemon_container *c,
+				  char out[DAEMON_STATUS_TEXT_SIZE]);
+
+#endif
