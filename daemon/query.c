@@ -15,10 +15,10 @@
 #include "lib/json.h"
 #include "lib/timefmt.h"
 
-static const char *const filter_keys[] = { "id",      "name",	"label",   "exited",
-					   "status",  "ancestor", "before", "since",
-					   "health",  "volume",	"network", "publish",
-					   "expose",  "isolation", "is-task", NULL };
+static const char *const filter_keys[] = { "id",     "name",	  "label",   "exited",
+					   "status", "ancestor",  "before",  "since",
+					   "health", "volume",	  "network", "publish",
+					   "expose", "isolation", "is-task", NULL };
 
 static const char *const statuses[] = { "created", "restarting", "running", "removing",
 					"paused",  "exited",	 "dead",    NULL };
@@ -85,8 +85,8 @@ void daemon_container_status_text(const struct daemon_container *c,
 	char d[TIME_HUMAN_SIZE], h[32] = "";
 
 	if (strcmp(health, "none") != 0)
-		snprintf(h, sizeof(h), " (%s)", strcmp(health, "starting") == 0 ? "health: starting"
-										 : health);
+		snprintf(h, sizeof(h), " (%s)",
+			 strcmp(health, "starting") == 0 ? "health: starting" : health);
 	if (strcmp(status, "restarting") == 0) {
 		time_human_duration(seconds_since(finished), d);
 		snprintf(out, DAEMON_STATUS_TEXT_SIZE, "Restarting (%d) %s ago",
@@ -178,16 +178,15 @@ static int check_values(const json_t *f, struct berr **err)
 	json_array_foreach (json_object_get(f, "is-task"), i, v)
 		if (strcmp(json_string_value(v), "true") != 0 &&
 		    strcmp(json_string_value(v), "false") != 0)
-			return berr_set(err, BERR_INVALID, 0,
-					"Invalid filter 'is-task=%s'", json_string_value(v));
+			return berr_set(err, BERR_INVALID, 0, "Invalid filter 'is-task=%s'",
+					json_string_value(v));
 	return 0;
 }
 
 /* Whether any value of VALUES passes TEST for C. */
 typedef bool (*value_test)(const struct daemon_container *c, const char *value, void *arg);
 
-static bool any(const json_t *values, const struct daemon_container *c, value_test test,
-		void *arg)
+static bool any(const json_t *values, const struct daemon_container *c, value_test test, void *arg)
 {
 	size_t i;
 	json_t *v;
@@ -256,8 +255,8 @@ static bool test_ancestor(const struct daemon_container *c, const char *v, void 
 {
 	struct daemon *d = arg;
 	_cleanup_(store_image_free_cleanup) struct store_image *img = NULL;
-	const char *image = json_string_value(json_object_get(json_object_get(c->doc, "Config"),
-							      "Image"));
+	const char *image =
+		json_string_value(json_object_get(json_object_get(c->doc, "Config"), "Image"));
 
 	if (image && strcmp(image, v) == 0)
 		return true;
@@ -286,8 +285,8 @@ static bool test_network(const struct daemon_container *c, const char *v, void *
 	const char *mode = json_string_value(
 		json_object_get(json_object_get(c->doc, "HostConfig"), "NetworkMode"));
 
-	return mode && (strcmp(mode, v) == 0 ||
-			(strcmp(v, "bridge") == 0 && strcmp(mode, "default") == 0));
+	return mode &&
+	       (strcmp(mode, v) == 0 || (strcmp(v, "bridge") == 0 && strcmp(mode, "default") == 0));
 }
 
 static bool matches(struct daemon *d, const json_t *f, const struct daemon_container *c)
@@ -296,10 +295,17 @@ static bool matches(struct daemon *d, const json_t *f, const struct daemon_conta
 		const char *key;
 		value_test test;
 	} tests[] = {
-		{ "id", test_id },	     { "name", test_name },	  { "status", test_status },
-		{ "exited", test_exited },   { "health", test_health },	  { "is-task", test_is_task },
-		{ "ancestor", test_ancestor }, { "volume", test_none },	  { "publish", test_none },
-		{ "expose", test_expose },   { "network", test_network },
+		{ "id", test_id },
+		{ "name", test_name },
+		{ "status", test_status },
+		{ "exited", test_exited },
+		{ "health", test_health },
+		{ "is-task", test_is_task },
+		{ "ancestor", test_ancestor },
+		{ "volume", test_none },
+		{ "publish", test_none },
+		{ "expose", test_expose },
+		{ "network", test_network },
 	};
 	size_t i;
 	json_t *v;
@@ -315,8 +321,7 @@ static bool matches(struct daemon *d, const json_t *f, const struct daemon_conta
 }
 
 /* The id of the container REF names, for before and since. */
-static int id_of(struct daemon *d, const json_t *f, const char *key, char **out,
-		 struct berr **err)
+static int id_of(struct daemon *d, const json_t *f, const char *key, char **out, struct berr **err)
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
 	const char *ref = json_string_value(json_array_get(json_object_get(f, key), 0));

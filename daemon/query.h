@@ -43,4 +43,18 @@ char *daemon_container_command_line(const struct daemon_container *c);
 void daemon_container_status_text(const struct daemon_container *c,
 				  char out[DAEMON_STATUS_TEXT_SIZE]);
 
+/* `docker stats` of C: a new object in Docker's stats shape from its
+ * cgroup (memory, CPU with the host's CPU time, pids, blkio), with
+ * PREVIOUS (an earlier sample; may be NULL) giving preread and
+ * precpu_stats; Docker's zeroes when C does not run. */
+int daemon_container_stats_json(struct daemon *d, const struct daemon_container *c,
+				const json_t *previous, json_t **out, struct berr **err);
+
+/* `docker top` of the running C: the host's `ps PS_ARGS` (NULL: -ef)
+ * kept to C's processes, {"Titles": [...], "Processes": [[...]...]}.
+ * Sets BERR_CONFLICT when C does not run, BERR_INVALID for ps arguments
+ * ps refuses or output without a PID column. */
+int daemon_container_top_json(struct daemon *d, const struct daemon_container *c,
+			      const char *ps_args, json_t **out, struct berr **err);
+
 #endif

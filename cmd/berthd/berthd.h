@@ -184,6 +184,8 @@ void berthd_image_get(struct api_request *req, void *ctx);
 void berthd_images_create(struct api_request *req, void *ctx);
 void berthd_container_create(struct api_request *req, void *ctx);
 void berthd_containers_list(struct api_request *req, void *ctx);
+void berthd_container_stats(struct api_request *req, void *ctx);
+void berthd_container_top(struct api_request *req, void *ctx);
 void berthd_container_inspect(struct api_request *req, void *ctx);
 void berthd_container_start(struct api_request *req, void *ctx);
 void berthd_container_stop_route(struct api_request *req, void *ctx);

@@ -714,3 +714,142 @@ void berthd_containers_list(struct api_request *req, void *ctx)
 		berthd_job_queue(job);
 	}
 }
+
+/*
+ * Stats and top.
+ */
+
+/* One client's stats: samples taken by jobs, one a second, written from
+ * the loop. */
+struct stats_req {
+	struct api_request *req;
+	struct berthd *d;
+	char id[65];
+	json_t *previous;
+	bool stream, one_shot, sent_one;
+	uv_timer_t timer;
+};
+
+static void stats_sample(struct stats_req *s);
+
+static void on_stats_closed(uv_handle_t *h)
+{
+	struct stats_req *s = h->data;
+
+	json_decref(s->previous);
+	free(s);
+}
+
+static void stats_end(struct stats_req *s)
+{
+	api_reply_stream_end(s->req);
+	uv_close((uv_handle_t *)&s->timer, on_stats_closed);
+}
+
+static void on_stats_timer(uv_timer_t *t)
+{
+	stats_sample(t->data);
+}
+
+static int stats_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+	struct stats_req *s = job->data;
+
+	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
+		return -1;
+	if (daemon_container_stats_json(e->engine, c, s->previous, &job->result, err) < 0)
+		return -1;
+	job->flags = daemon_container_is_running(c);
+	return 0;
+}
+
+static void stats_done(struct berthd_job *job)
+{
+	struct stats_req *s = job->data;
+	_cleanup_free_ char *text = NULL;
+	bool last;
+
+	if (job->err) {
+		if (!s->sent_one)
+			api_reply_error(s->req, job->err);
+		else
+			api_reply_stream_end(s->req);
+		uv_close((uv_handle_t *)&s->timer, on_stats_closed);
+		return;
+	}
+	/* Without stream, Docker answers its second sample, whose precpu
+	 * the first one filled; one-shot answers the first. */
+	last = !s->stream && (s->one_shot || s->previous || !job->flags);
+	if (s->stream || last) {
+		if (!s->sent_one)
+			api_reply_stream_begin(s->req, 200, "application/json");
+		s->sent_one = true;
+		text = json_dumps(job->result, JSON_COMPACT);
+		if (text && (!api_reply_stream_write(s->req, text, strlen(text)) ||
+			     !api_reply_stream_write(s->req, "\n", 1)))
+			last = true;
+	}
+	json_decref(s->previous);
+	s->previous = json_incref(job->result);
+	if (last || !api_request_connected(s->req) || !job->flags) {
+		stats_end(s);
+		return;
+	}
+	uv_timer_start(&s->timer, on_stats_timer, 1000, 0);
+}
+
+static void stats_sample(struct stats_req *s)
+{
+	const char *args[] = { s->id };
+	struct berthd_job *job = berthd_job_with(s->d, NULL, stats_job, stats_done, args, 1);
+
+	if (!job) {
+		stats_end(s);
+		return;
+	}
+	job->data = s;
+	berthd_job_queue(job);
+}
+
+static void stats_then(struct berthd *d, struct api_request *req, const json_t *who)
+{
+	const char *stream = api_query_get(&req->query, "stream");
+	struct stats_req *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		api_reply_errorf(req, BERR_INTERNAL, "out of memory");
+		return;
+	}
+	s->req = req;
+	s->d = d;
+	snprintf(s->id, sizeof(s->id), "%s", who_id(who));
+	/* Docker streams unless told not to. */
+	s->stream = !stream || api_query_bool(&req->query, "stream");
+	s->one_shot = api_query_bool(&req->query, "one-shot");
+	uv_timer_init(d->loop, &s->timer);
+	s->timer.data = s;
+	stats_sample(s);
+}
+
+void berthd_container_stats(struct api_request *req, void *ctx)
+{
+	with_container(ctx, req, stats_then);
+}
+
+static int top_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+
+	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
+		return -1;
+	return daemon_container_top_json(e->engine, c, *job->names[1] ? job->names[1] : NULL,
+					 &job->result, err);
+}
+
+void berthd_container_top(struct api_request *req, void *ctx)
+{
+	const char *args[] = { param(req), api_query_get(&req->query, "ps_args") };
+
+	queue(ctx, req, top_job, NULL, args, 2);
+}

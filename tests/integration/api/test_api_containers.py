@@ -375,3 +375,29 @@ def test_ps_with_filters(bb):
     res = bb.docker("ps", "--filter", "colour=red", check=False)
     assert res.returncode != 0 and "invalid filter 'colour'" in res.stderr
     bb.docker("rm", "-f", "web1")
+
+
+def test_stats_and_top(bb):
+    bb.docker("run", "-d", "--name", "busy", "-m", "64m", "busybox", "sh", "-c",
+              "while :; do :; done")
+    row = bb.docker("stats", "--no-stream", "--format",
+                    "{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}|{{.PIDs}}", "busy").stdout.strip()
+    name, cpu, mem, pids = row.split("|")
+    assert name == "busy" and float(cpu.rstrip("%")) > 20 and mem.endswith("/ 64MiB")
+    assert pids == "1"
+    # Streamed: one object a second, each with the previous sample's CPU.
+    conn = bb.connection()
+    conn.request("GET", "/containers/busy/stats")
+    resp = conn.getresponse()
+    first, second = (json.loads(resp.readline()) for _ in range(2))
+    conn.close()
+    assert second["precpu_stats"]["cpu_usage"]["total_usage"] == \
+        first["cpu_stats"]["cpu_usage"]["total_usage"]
+    assert second["memory_stats"]["limit"] == 64 << 20
+    top = bb.docker("top", "busy", "-o", "pid,comm").stdout.split()
+    assert top[:2] == ["PID", "COMMAND"] and top[3] == "sh"
+    pid = inspect(bb, "busy")["State"]["Pid"]
+    assert int(top[2]) == pid
+    bb.docker("stop", "-t", "0", "busy")
+    res = bb.docker("top", "busy", check=False)
+    assert res.returncode != 0 and "is not running" in res.stderr
