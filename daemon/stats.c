@@ -101,16 +101,16 @@ static json_t *cpu_stats(const char *id)
 	_cleanup_json_ json_t *t = cg_keyed(throttle);
 	long tick_ns = 1000000000L / sysconf(_SC_CLK_TCK);
 
-	return json_pack("{s:{s:I, s:o, s:I, s:I}, s:I, s:I, s:{s:I, s:I, s:I}}", "cpu_usage",
-			 "total_usage", cg_int("cpuacct", id, "cpuacct.usage"), "percpu_usage",
-			 percpu(id), "usage_in_kernelmode",
-			 json_integer_value(json_object_get(a, "system")) * tick_ns,
-			 "usage_in_usermode", json_integer_value(json_object_get(a, "user")) * tick_ns,
-			 "system_cpu_usage", system_cpu_ns(), "online_cpus",
-			 (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "throttling_data", "periods",
-			 json_integer_value(json_object_get(t, "nr_periods")), "throttled_periods",
-			 json_integer_value(json_object_get(t, "nr_throttled")), "throttled_time",
-			 json_integer_value(json_object_get(t, "throttled_time")));
+	return json_pack(
+		"{s:{s:I, s:o, s:I, s:I}, s:I, s:I, s:{s:I, s:I, s:I}}", "cpu_usage", "total_usage",
+		cg_int("cpuacct", id, "cpuacct.usage"), "percpu_usage", percpu(id),
+		"usage_in_kernelmode", json_integer_value(json_object_get(a, "system")) * tick_ns,
+		"usage_in_usermode", json_integer_value(json_object_get(a, "user")) * tick_ns,
+		"system_cpu_usage", system_cpu_ns(), "online_cpus",
+		(json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "throttling_data", "periods",
+		json_integer_value(json_object_get(t, "nr_periods")), "throttled_periods",
+		json_integer_value(json_object_get(t, "nr_throttled")), "throttled_time",
+		json_integer_value(json_object_get(t, "throttled_time")));
 }
 
 static json_t *memory_stats(const char *id)
@@ -168,22 +168,21 @@ int daemon_container_stats_json(struct daemon *d, const struct daemon_container 
 	(void)d;
 	if (!daemon_container_is_running(c)) {
 		/* Docker's zeroes for a container that does not run. */
-		*out = json_pack("{s:s, s:s, s:{}, s:{s:n, s:n, s:n, s:n, s:n, s:n, s:n, s:n}, "
-				 "s:i, s:{}, s:{s:{s:i, s:i, s:i}, s:i, s:{s:i, s:i, s:i}}, "
-				 "s:{s:{s:i, s:i, s:i}, s:i, s:{s:i, s:i, s:i}}, s:{}, s:s, s:s}",
-				 "read", DAEMON_ZERO_TIME, "preread", DAEMON_ZERO_TIME, "pids_stats",
-				 "blkio_stats", "io_service_bytes_recursive", "io_serviced_recursive",
-				 "io_queue_recursive", "io_service_time_recursive",
-				 "io_wait_time_recursive", "io_merged_recursive",
-				 "io_time_recursive", "sectors_recursive", "num_procs", 0,
-				 "storage_stats", "cpu_stats", "cpu_usage", "total_usage", 0,
-				 "usage_in_kernelmode", 0, "usage_in_usermode", 0,
-				 "system_cpu_usage", 0, "throttling_data", "periods", 0,
-				 "throttled_periods", 0, "throttled_time", 0, "precpu_stats",
-				 "cpu_usage", "total_usage", 0, "usage_in_kernelmode", 0,
-				 "usage_in_usermode", 0, "system_cpu_usage", 0, "throttling_data",
-				 "periods", 0, "throttled_periods", 0, "throttled_time", 0,
-				 "memory_stats", "name", c->name, "id", c->id);
+		*out = json_pack(
+			"{s:s, s:s, s:{}, s:{s:n, s:n, s:n, s:n, s:n, s:n, s:n, s:n}, "
+			"s:i, s:{}, s:{s:{s:i, s:i, s:i}, s:i, s:{s:i, s:i, s:i}}, "
+			"s:{s:{s:i, s:i, s:i}, s:i, s:{s:i, s:i, s:i}}, s:{}, s:s, s:s}",
+			"read", DAEMON_ZERO_TIME, "preread", DAEMON_ZERO_TIME, "pids_stats",
+			"blkio_stats", "io_service_bytes_recursive", "io_serviced_recursive",
+			"io_queue_recursive", "io_service_time_recursive", "io_wait_time_recursive",
+			"io_merged_recursive", "io_time_recursive", "sectors_recursive",
+			"num_procs", 0, "storage_stats", "cpu_stats", "cpu_usage", "total_usage", 0,
+			"usage_in_kernelmode", 0, "usage_in_usermode", 0, "system_cpu_usage", 0,
+			"throttling_data", "periods", 0, "throttled_periods", 0, "throttled_time",
+			0, "precpu_stats", "cpu_usage", "total_usage", 0, "usage_in_kernelmode", 0,
+			"usage_in_usermode", 0, "system_cpu_usage", 0, "throttling_data", "periods",
+			0, "throttled_periods", 0, "throttled_time", 0, "memory_stats", "name",
+			c->name, "id", c->id);
 		return *out ? 0 : berr_set(err, BERR_INTERNAL, ENOMEM, "stats");
 	}
 	time_now_rfc3339(now);
@@ -191,13 +190,15 @@ int daemon_container_stats_json(struct daemon *d, const struct daemon_container 
 	pre = previous ? json_incref(json_object_get(previous, "cpu_stats")) : NULL;
 	if (!pre)
 		pre = json_pack("{s:{s:i, s:i, s:i}, s:i, s:{s:i, s:i, s:i}}", "cpu_usage",
-				"total_usage", 0, "usage_in_kernelmode", 0, "usage_in_usermode",
-				0, "system_cpu_usage", 0, "throttling_data", "periods", 0,
+				"total_usage", 0, "usage_in_kernelmode", 0, "usage_in_usermode", 0,
+				"system_cpu_usage", 0, "throttling_data", "periods", 0,
 				"throttled_periods", 0, "throttled_time", 0);
 	limit_text = cg_read("pids", c->id, "pids.max");
-	pids_limit = limit_text && strncmp(limit_text, "max", 3) != 0 ? strtoll(limit_text, NULL, 10)
-								       : 0;
-	*out = json_pack_ex(&je, 0, 
+	pids_limit = limit_text && strncmp(limit_text, "max", 3) != 0
+			     ? strtoll(limit_text, NULL, 10)
+			     : 0;
+	*out = json_pack_ex(
+		&je, 0,
 		"{s:s, s:s, s:{s:I, s:I}, s:{s:o, s:o, s:n, s:n, s:n, s:n, s:n, s:n}, s:i, s:{}, "
 		"s:o, s:o, s:o, s:s, s:s}",
 		"read", now, "preread",
@@ -208,8 +209,8 @@ int daemon_container_stats_json(struct daemon *d, const struct daemon_container 
 		"io_serviced_recursive", blkio_list(c->id, "blkio.throttle.io_serviced_recursive"),
 		"io_queue_recursive", "io_service_time_recursive", "io_wait_time_recursive",
 		"io_merged_recursive", "io_time_recursive", "sectors_recursive", "num_procs", 0,
-		"storage_stats", "cpu_stats", cpu_stats(c->id), "precpu_stats", pre,
-		"memory_stats", memory_stats(c->id), "name", c->name, "id", c->id);
+		"storage_stats", "cpu_stats", cpu_stats(c->id), "precpu_stats", pre, "memory_stats",
+		memory_stats(c->id), "name", c->name, "id", c->id);
 	return *out ? 0 : berr_set(err, BERR_INTERNAL, 0, "stats: %s", je.text);
 }
 
@@ -252,7 +253,8 @@ int daemon_container_top_json(struct daemon *d, const struct daemon_container *c
 
 		line[strcspn(line, "\n")] = '\0';
 		if (first) {
-			for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+			for (tok = strtok_r(line, " \t", &save); tok;
+			     tok = strtok_r(NULL, " \t", &save)) {
 				if (strcmp(tok, "PID") == 0)
 					pid_col = (ssize_t)col;
 				json_array_append_new(titles, json_string(tok));
