@@ -19,7 +19,8 @@ static bool label_present(const struct image_config *cfg, const char *filter)
 	size_t klen = eq ? (size_t)(eq - filter) : strlen(filter);
 
 	for (size_t k = 0; k < rc->n_labels; k++)
-		if (strlen(rc->label_keys[k]) == klen && strncmp(rc->label_keys[k], filter, klen) == 0 &&
+		if (strlen(rc->label_keys[k]) == klen &&
+		    strncmp(rc->label_keys[k], filter, klen) == 0 &&
 		    (!eq || strcmp(rc->label_values[k], eq + 1) == 0))
 			return true;
 	return false;
@@ -79,7 +80,8 @@ int image_prune(struct image_store *st, const struct image_prune_opts *o, json_t
 		if (image_store_remove(st, imgs[i]->id, true, NULL, NULL, &res, NULL) < 0)
 			continue;
 		for (size_t k = 0; res.untagged && res.untagged[k]; k++)
-			json_array_append_new(deleted, json_pack("{s:s}", "Untagged", res.untagged[k]));
+			json_array_append_new(deleted,
+					      json_pack("{s:s}", "Untagged", res.untagged[k]));
 		if (res.deleted) {
 			json_array_append_new(deleted, json_pack("{s:s}", "Deleted", res.deleted));
 			reclaimed += imgs[i]->size;
