@@ -348,6 +348,7 @@ static int record_end(struct daemon *d, struct daemon_container *c, int wait_sta
 	bool oom = false, auto_remove;
 	int lock;
 
+	(void)waiter; /* only held */
 	/* Removed meanwhile (rm -f): nothing is left to record. */
 	lock = daemon_container_lock(d, c->id, &lerr);
 	if (lock >= 0 && daemon_container_reload(d, c, &lerr) < 0) {
