@@ -80,10 +80,17 @@ static void merged_clear(struct merged *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* The merge of the body the CLI's OPTS make. */
 static int merge(const struct image_run_config *rc, const struct daemon_create_opts *opts,
 		 struct merged *m, struct berr **err)
 {
-	return daemon_config_merge(rc, opts, "abcdef012345", &m->config, &m->path, &m->args, err);
+	json_t *body = daemon_create_opts_body(opts, err);
+	int r;
+
+	assert_non_null(body);
+	r = daemon_config_merge(rc, body, "abcdef012345", &m->config, &m->path, &m->args, err);
+	json_decref(body);
+	return r;
 }
 
 static void test_merge(void **state)
@@ -387,10 +394,11 @@ static void test_resolv_conf(void **state)
  * The OCI config.
  */
 
+/* Docker's default capabilities, in the order of their numbers. */
 static const char *const docker_caps =
-	"[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FSETID\",\"CAP_FOWNER\",\"CAP_MKNOD\","
-	"\"CAP_NET_RAW\",\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETFCAP\",\"CAP_SETPCAP\","
-	"\"CAP_NET_BIND_SERVICE\",\"CAP_SYS_CHROOT\",\"CAP_KILL\",\"CAP_AUDIT_WRITE\"]";
+	"[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","
+	"\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETPCAP\",\"CAP_NET_BIND_SERVICE\",\"CAP_NET_RAW\","
+	"\"CAP_SYS_CHROOT\",\"CAP_MKNOD\",\"CAP_AUDIT_WRITE\",\"CAP_SETFCAP\"]";
 
 /* The mounts of SPEC as "destination type source" lines. */
 static char *mount_lines(const json_t *spec)
