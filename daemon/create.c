@@ -49,14 +49,16 @@ json_t *daemon_create_opts_body(const struct daemon_create_opts *opts, struct be
 {
 	_cleanup_json_ json_t *body = NULL;
 
-	/* What the docker CLI sends for `docker create` without flags. */
+	/* What the docker CLI sends for `docker create` without flags, but
+	 * the network: without berthd there is no bridge to join, and "none"
+	 * (loopback only) says what the container gets. */
 	body = json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:{s:b, s:s, s:{s:s, s:i},"
 			 " s:[], s:[], s:[], s:{}, s:[], s:[], s:[], s:[], s:[], s:[], s:[]},"
 			 " s:{s:{}}}",
 			 "Image", opts->image ? opts->image : "", "Hostname",
 			 opts->hostname ? opts->hostname : "", "AttachStdin", 0, "AttachStdout", 1,
 			 "AttachStderr", 1, "Tty", opts->tty, "OpenStdin", 0, "StdinOnce", 0,
-			 "HostConfig", "AutoRemove", opts->auto_remove, "NetworkMode", "default",
+			 "HostConfig", "AutoRemove", opts->auto_remove, "NetworkMode", "none",
 			 "RestartPolicy", "Name", "no", "MaximumRetryCount", 0, "Dns", "DnsOptions",
 			 "DnsSearch", "PortBindings", "Devices", "Ulimits", "BlkioWeightDevice",
 			 "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
@@ -285,7 +287,7 @@ static void host_name_of(const json_t *body, const json_t *hc, const char *id,
 		return;
 	}
 	if (strcmp(daemon_hc_str(hc, "NetworkMode"), "host") == 0 &&
-	    gethostname(out, HOSTNAME_MAX + 1) == 0) {
+	    gethostname(out, HOSTNAME_MAX + 1) == 0 && out[0]) {
 		out[HOSTNAME_MAX] = '\0';
 		return;
 	}

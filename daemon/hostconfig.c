@@ -931,12 +931,17 @@ static int add_mount(json_t *oci, json_t *points, json_t *oci_mount, json_t *poi
 
 	json_array_foreach (oci, i, e)
 		if (dst && strcmp(json_string_value(json_object_get(e, "destination")), dst) == 0) {
+			invalid(err, "Duplicate mount point: %s", dst);
 			json_decref(oci_mount);
 			json_decref(point);
-			return invalid(err, "Duplicate mount point: %s", dst);
+			return -1;
 		}
-	if (!oci_mount || !point || json_array_append_new(oci, oci_mount) < 0 ||
-	    json_array_append_new(points, point) < 0)
+	if (!oci_mount || !point) {
+		json_decref(oci_mount);
+		json_decref(point);
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "mounts");
+	}
+	if (json_array_append_new(oci, oci_mount) < 0 || json_array_append_new(points, point) < 0)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "mounts");
 	return 0;
 }
@@ -964,6 +969,7 @@ static int bind_source_check(const char *type, const char *src, struct berr **er
 static int add_bind(json_t *oci, json_t *points, const char *spec, struct berr **err)
 {
 	_cleanup_free_ char *copy = strdup(spec);
+	_cleanup_free_ char *mode_text = NULL;
 	char *src, *dst, *mode, *save = NULL;
 	const char *prop = "rprivate";
 	bool ro = false;
@@ -978,6 +984,9 @@ static int add_bind(json_t *oci, json_t *points, const char *spec, struct berr *
 	mode = strchr(dst, ':');
 	if (mode)
 		*mode++ = '\0';
+	mode_text = strdup(mode ? mode : "");
+	if (!mode_text)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "Binds");
 	if (src[0] != '/')
 		return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
 				"invalid volume specification: '%s': named volumes are not "
@@ -995,9 +1004,7 @@ static int add_bind(json_t *oci, json_t *points, const char *spec, struct berr *
 		else if (strcmp(o, "rw") == 0)
 			ro = false;
 		else if (is_propagation(o))
-			prop = strstr(o, "shared") || strstr(o, "slave") || strstr(o, "private")
-				       ? (o[0] == 'r' ? o : o)
-				       : prop;
+			prop = o;
 		else if (strcmp(o, "z") != 0 && strcmp(o, "Z") != 0 && strcmp(o, "nocopy") != 0 &&
 			 strcmp(o, "consistent") != 0 && strcmp(o, "cached") != 0 &&
 			 strcmp(o, "delegated") != 0)
@@ -1005,16 +1012,11 @@ static int add_bind(json_t *oci, json_t *points, const char *spec, struct berr *
 	}
 	if (bind_source_check("bind", src, err) < 0)
 		return -1;
-	{
-		const char *m = strchr(spec + strlen(src) + 1 + strlen(dst), ':');
-		const char *propagation = prop;
-
-		return add_mount(oci, points, bind_json(src, dst, ro, propagation),
-				 json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind",
-					   "Source", src, "Destination", dst, "Mode",
-					   m ? m + 1 : "", "RW", !ro, "Propagation", propagation),
-				 err);
-	}
+	return add_mount(oci, points, bind_json(src, dst, ro, prop),
+			 json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", src,
+				   "Destination", dst, "Mode", mode_text, "RW", !ro, "Propagation",
+				   prop),
+			 err);
 }
 
 /* Docker's tmpfs options: noexec, nosuid and nodev unless the caller says
