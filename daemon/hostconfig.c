@@ -545,9 +545,10 @@ static int check_log_config(json_t *hc, struct berr **err)
 		return invalid(err, "error looking up logging plugin %s: plugin \"%s\" not found",
 			       type, type);
 	}
-	if (json_object_set_new(hc, "LogConfig",
-				json_pack("{s:s, s:O}", "Type", type, "Config",
-					  json_is_object(cfg) ? cfg : json_object())) < 0)
+	if (json_object_set_new(
+		    hc, "LogConfig",
+		    json_pack("{s:s, s:o}", "Type", type, "Config",
+			      json_is_object(cfg) ? json_deep_copy(cfg) : json_object())) < 0)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "HostConfig");
 	return 0;
 }
