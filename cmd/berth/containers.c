@@ -4,6 +4,7 @@
  * container is berth itself: in the foreground for `run` and `start -a`, and
  * a detached monitor process (a small stand-in for a shim) for `start` and
  * `run -d`, which records the container's end. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -345,6 +347,21 @@ static int add_env(struct create_flags *f, const char *e)
 	return strv_append(&f->env, kv ? kv : e);
 }
 
+/* Appends NAME as the docker CLI sends it: "CAP_" and upper case, but
+ * "ALL". */
+static int add_cap(char ***list, const char *name)
+{
+	bool all = strcasecmp(name, "ALL") == 0;
+	_cleanup_free_ char *s =
+		str_printf("%s%s", all || strncasecmp(name, "CAP_", 4) == 0 ? "" : "CAP_", name);
+
+	if (!s)
+		return -1;
+	for (char *p = s; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return strv_append(list, s);
+}
+
 /* "64m", "1g", "1048576": the docker CLI's memory sizes (units.RAMInBytes). */
 static int parse_bytes(const char *s, int64_t *out)
 {
@@ -550,10 +567,10 @@ static int parse_create(const char *command, int argc, char **argv, struct creat
 			f->opts.working_dir = optarg;
 			break;
 		case OPT_CAP_ADD:
-			r = strv_append(&f->cap_add, optarg);
+			r = add_cap(&f->cap_add, optarg);
 			break;
 		case OPT_CAP_DROP:
-			r = strv_append(&f->cap_drop, optarg);
+			r = add_cap(&f->cap_drop, optarg);
 			break;
 		case OPT_SECURITY_OPT:
 			r = strv_append(&f->security_opt, optarg);
