@@ -139,6 +139,9 @@ const char *const daemon_readonly_paths[] = {
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
+/* Sets BERR_INVALID with a message of Docker's; returns -1. */
+static int invalid(struct berr **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static json_t *strv_json(const char *const *v)
 {
 	json_t *arr = json_array();
@@ -304,7 +307,27 @@ static int check_nested(const json_t *hc, const struct bjson_path *at, struct be
 	}
 	json_array_foreach (json_object_get(hc, "Ulimits"), i, e) {
 		const struct bjson_path *up = BJSON_INDEX(BJSON_KEY(at, "Ulimits"), i);
+		_cleanup_free_ char *type = NULL;
+		int64_t soft = 0, hard = 0;
 
+		if (bjson_get_string(e, up, "Name", BJSON_REQUIRED, &s, err) < 0)
+			return -1;
+		type = str_printf("RLIMIT_%s", s);
+		for (char *p = type; p && *p; p++)
+			*p = (char)toupper((unsigned char)*p);
+		if (!type || runtime_rlimit_parse(type) < 0)
+			return invalid(err, "invalid ulimit type: %s", s);
+		if (bjson_get_int64(e, up, "Soft", BJSON_OPTIONAL, INT64_MIN, INT64_MAX, &soft,
+				    err) < 0 ||
+		    bjson_get_int64(e, up, "Hard", BJSON_OPTIONAL, INT64_MIN, INT64_MAX, &hard,
+				    err) < 0)
+			return -1;
+		if (soft > hard)
+			return invalid(
+				err,
+				"ulimit soft limit must be less than or equal to hard limit: "
+				"%lld > %lld",
+				(long long)soft, (long long)hard);
 		if (bjson_get_string(e, up, "Name", BJSON_REQUIRED, &s, err) < 0 ||
 		    bjson_get_int64(e, up, "Soft", BJSON_OPTIONAL, INT64_MIN, INT64_MAX, &n, err) <
 			    0 ||
@@ -336,8 +359,6 @@ static int check_nested(const json_t *hc, const struct bjson_path *at, struct be
 /*
  * Docker's validation.
  */
-
-static int invalid(struct berr **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int invalid(struct berr **err, const char *fmt, ...)
 {

@@ -521,7 +521,8 @@ int daemon_seccomp_profile_load(const char *text, json_t **out, struct berr **er
 {
 	_cleanup_json_ json_t *p = NULL;
 	const char *s;
-	json_t *arr;
+	json_t *arr, *rule;
+	size_t i;
 
 	if (bjson_load(text, strlen(text), SECCOMP_PROFILE_MAX, &p, err) < 0 ||
 	    bjson_as_object(p, NULL, err) < 0 ||
@@ -530,6 +531,19 @@ int daemon_seccomp_profile_load(const char *text, json_t **out, struct berr **er
 	    bjson_get_array(p, NULL, "architectures", BJSON_OPTIONAL, &arr, err) < 0 ||
 	    bjson_get_array(p, NULL, "archMap", BJSON_OPTIONAL, &arr, err) < 0)
 		return berr_prefix(err, "Decoding seccomp profile failed");
+	/* Each rule: an action and its names (or Docker's older "name"). */
+	json_array_foreach (json_object_get(p, "syscalls"), i, rule) {
+		const struct bjson_path *rp = BJSON_INDEX(BJSON_KEY(NULL, "syscalls"), i);
+		_cleanup_strv_ char **names = NULL;
+
+		if (bjson_as_object(rule, rp, err) < 0 ||
+		    bjson_get_string(rule, rp, "action", BJSON_REQUIRED, &s, err) < 0 ||
+		    bjson_get_strv(rule, rp, "names", BJSON_OPTIONAL, &names, err) < 0 ||
+		    bjson_get_string(rule, rp, "name", names ? BJSON_OPTIONAL : BJSON_REQUIRED, &s,
+				     err) < 0 ||
+		    bjson_get_array(rule, rp, "args", BJSON_OPTIONAL, &arr, err) < 0)
+			return berr_prefix(err, "Decoding seccomp profile failed");
+	}
 	*out = steal_ptr(&p);
 	return 0;
 }

@@ -427,6 +427,15 @@ static void test_hostconfig_validation(void **state)
 		       NULL);
 	expect_refused("{\"NetworkMode\":\"container:abc\"}", BERR_NOT_IMPLEMENTED, NULL);
 	expect_refused("{\"NetworkMode\":\"bogus\"}", BERR_NOT_FOUND, "network bogus not found");
+	expect_refused("{\"Ulimits\":[{\"Name\":\"bogus\",\"Soft\":1,\"Hard\":2}]}", BERR_INVALID,
+		       "invalid ulimit type: bogus");
+	expect_refused("{\"Ulimits\":[{\"Name\":\"nofile\",\"Soft\":3,\"Hard\":2}]}", BERR_INVALID,
+		       "ulimit soft limit must be less than or equal to hard limit: 3 > 2");
+	expect_refused("{\"SecurityOpt\":[\"seccomp={\\\"defaultAction\\\":\\\"SCMP_ACT_ALLOW\\\","
+		       "\\\"syscalls\\\":[{\\\"names\\\":[\\\"mkdir\\\"]}]}\"]}",
+		       BERR_INVALID,
+		       "Decoding seccomp profile failed: syscalls[0].action: required field is "
+		       "missing");
 }
 
 static void test_caps(void **state)
