@@ -1,8 +1,7 @@
-/* The engine's containers as records: making one (`docker create`), finding
- * and listing them with a state that tells a lost end from a running
- * process, removing one (`docker rm`), and the document `docker container
- * inspect` shows.  Starting and stopping live in lifecycle.c, diff, commit
- * and export in changes.c. */
+/* The engine's containers as records: finding and listing them with a state that tells a lost end
+ * from a running process, removing one (`docker rm`), and the document `docker container inspect`
+ * shows.  Making one lives in create.c, starting and stopping in lifecycle.c, diff, commit and
+ * export in changes.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -19,29 +18,6 @@
 #include "lib/json.h"
 #include "lib/timefmt.h"
 
-/* Longest host name the kernel takes (HOST_NAME_MAX). */
-#define HOSTNAME_MAX 64
-
-/* How many random names are tried before create gives up. */
-#define NAME_ATTEMPTS 10
-
-/* The program NAME next to the running one: berth's programs are built
- * and installed side by side.  NULL when out of memory. */
-static char *sibling_program(const char *name)
-{
-	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return str_printf("/usr/local/bin/%s", name);
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	return str_printf("%s/%s", self, name);
-}
-
 int daemon_new(struct image_store *images, const char *exec_root, struct daemon **out,
 	       struct berr **err)
 {
@@ -56,7 +32,6 @@ int daemon_new(struct image_store *images, const char *exec_root, struct daemon 
 	if (!d->containers_root || !d->runtime_root)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container engine");
 	d->rt.state_root = d->runtime_root;
-	d->init_path = sibling_program("berth-init");
 	*out = steal_ptr(&d);
 	return 0;
 }
@@ -67,7 +42,6 @@ void daemon_free(struct daemon *d)
 		return;
 	free(d->containers_root);
 	free(d->runtime_root);
-	free(d->init_path);
 	free(d);
 }
 
@@ -291,206 +265,6 @@ int daemon_container_lower_dirs(struct daemon *d, const struct daemon_container 
 	if (strv_append(&dirs, init) < 0)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
 	*out = steal_ptr(&dirs);
-	return 0;
-}
-
-/* The HostConfig of a new container: what berth applies (network "none",
- * Docker's masked and read-only paths, /dev/shm's size) and Docker's
- * defaults for the rest. */
-static json_t *host_config_json(const struct daemon_create_opts *opts)
-{
-	return json_pack(
-		"{s:n, s:s, s:{s:s, s:{}}, s:s, s:{}, s:{s:s, s:i}, s:b, s:s, s:n, s:n, s:n,"
-		" s:s, s:[], s:[], s:[], s:n, s:n, s:s, s:s, s:n, s:i, s:s, s:b, s:b, s:b, s:n,"
-		" s:s, s:s, s:I, s:s, s:s, s:[sssssssssss], s:[sssss]}",
-		"Binds", "ContainerIDFile", "", "LogConfig", "Type", "none", "Config",
-		"NetworkMode", "none", "PortBindings", "RestartPolicy", "Name", "no",
-		"MaximumRetryCount", 0, "AutoRemove", opts->auto_remove, "VolumeDriver", "",
-		"VolumesFrom", "CapAdd", "CapDrop", "CgroupnsMode", "host", "Dns", "DnsOptions",
-		"DnsSearch", "ExtraHosts", "GroupAdd", "IpcMode", "private", "Cgroup", "", "Links",
-		"OomScoreAdj", 0, "PidMode", "", "Privileged", 0, "PublishAllPorts", 0,
-		"ReadonlyRootfs", 0, "SecurityOpt", "UTSMode", "", "UsernsMode", "", "ShmSize",
-		(json_int_t)DAEMON_SHM_SIZE, "Runtime", "berth-runc", "Isolation", "",
-		"MaskedPaths", "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
-		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-		"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap", "ReadonlyPaths",
-		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger");
-}
-
-/* Config members of the Engine API's create body taken as given, with
- * the JSON type each must have. */
-static const struct {
-	const char *name;
-	json_type type;
-} config_members[] = {
-	{ "Domainname", JSON_STRING },
-	{ "AttachStdin", JSON_TRUE },
-	{ "AttachStdout", JSON_TRUE },
-	{ "AttachStderr", JSON_TRUE },
-	{ "Tty", JSON_TRUE },
-	{ "OpenStdin", JSON_TRUE },
-	{ "StdinOnce", JSON_TRUE },
-	{ "ExposedPorts", JSON_OBJECT },
-	{ "Volumes", JSON_OBJECT },
-	{ "StopSignal", JSON_STRING },
-	{ "StopTimeout", JSON_INTEGER },
-	{ "Healthcheck", JSON_OBJECT },
-	{ "Labels", JSON_OBJECT },
-};
-
-/* Whether V is null or of type T (JSON_TRUE: a boolean). */
-static bool member_type_ok(const json_t *v, json_type t)
-{
-	if (!v || json_is_null(v))
-		return true;
-	return t == JSON_TRUE ? json_is_boolean(v) : json_typeof(v) == t;
-}
-
-/* Applies what the Engine API's create BODY holds beyond the run
- * options to the new DOC: Config members (Labels over the image's;
- * Healthcheck, StopSignal and ExposedPorts the image's unless given) and
- * HostConfig (checked).  Sets BERR_INVALID. */
-static int apply_body(json_t *doc, const json_t *body, const struct image_run_config *image,
-		      struct berr **err)
-{
-	json_t *config = json_object_get(doc, "Config");
-	json_t *hc = json_object_get(doc, "HostConfig");
-	json_t *labels = json_object();
-
-	for (size_t i = 0; i < sizeof(config_members) / sizeof(config_members[0]); i++) {
-		const json_t *v = json_object_get(body, config_members[i].name);
-
-		if (!member_type_ok(v, config_members[i].type)) {
-			json_decref(labels);
-			return berr_set(err, BERR_INVALID, 0,
-					"json: cannot unmarshal %s: wrong type",
-					config_members[i].name);
-		}
-		if (v && !json_is_null(v) && strcmp(config_members[i].name, "Labels") != 0)
-			json_object_set(config, config_members[i].name, (json_t *)v);
-	}
-	for (size_t i = 0; labels && i < image->n_labels; i++)
-		json_object_set_new(labels, image->label_keys[i],
-				    json_string(image->label_values[i]));
-	if (labels && json_is_object(json_object_get(body, "Labels")))
-		json_object_update(labels, json_object_get(body, "Labels"));
-	json_object_set_new(config, "Labels", labels ? labels : json_object());
-	if (!json_object_get(body, "Healthcheck") && json_object_get(image->extra, "Healthcheck"))
-		json_object_set(config, "Healthcheck",
-				json_object_get(image->extra, "Healthcheck"));
-	if (!json_object_get(body, "StopSignal") && image->stop_signal)
-		json_object_set_new(config, "StopSignal", json_string(image->stop_signal));
-	/* Containers of the Engine API log with json-file, as Docker's do. */
-	json_object_set_new(hc, "LogConfig",
-			    json_pack("{s:s, s:{}}", "Type", "json-file", "Config"));
-	json_object_set_new(hc, "NetworkMode", json_string("default"));
-	return daemon_host_config_merge(hc, json_object_get(body, "HostConfig"), err);
-}
-
-/* The document of a new container, in Docker's inspect order. */
-static json_t *new_doc(const char *id, const char *created, const char *path, json_t *args,
-		       const char *image_id, json_t *config, const struct daemon_create_opts *opts)
-{
-	return json_pack("{s:s, s:s, s:s, s:O, s:o, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:n,"
-			 " s:o, s:[], s:O, s:{s:s, s:s, s:{}, s:s, s:{s:{s:s, s:s, s:s, s:s, s:i,"
-			 " s:s}}}}",
-			 "Id", id, "Created", created, "Path", path, "Args", args, "State",
-			 daemon_state_new(), "Image", image_id, "Name", "", "RestartCount", 0,
-			 "Driver", "overlay2", "Platform", "linux", "MountLabel", "",
-			 "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs", "HostConfig",
-			 host_config_json(opts), "Mounts", "Config", config, "NetworkSettings",
-			 "Bridge", "", "SandboxID", "", "Ports", "SandboxKey", "", "Networks",
-			 "none", "NetworkID", "", "EndpointID", "", "Gateway", "", "IPAddress", "",
-			 "IPPrefixLen", 0, "MacAddress", "");
-}
-
-/* Records C's row, trying new random names while they collide when the
- * caller gave none. */
-static int record(struct daemon *d, struct daemon_container *c, const char *given_name,
-		  struct berr **err)
-{
-	for (unsigned attempt = 0;; attempt++) {
-		_cleanup_free_ char *name = NULL;
-		_cleanup_free_ char *text = NULL;
-		_cleanup_berr_ struct berr *aerr = NULL;
-		struct store_container rec;
-
-		name = given_name ? strdup(given_name[0] == '/' ? given_name + 1 : given_name)
-				  : daemon_name_generate(attempt);
-		if (!name)
-			return berr_set(err, BERR_INTERNAL, ENOMEM, "container name");
-		free(c->name);
-		c->name = str_printf("/%s", name);
-		if (!c->name || json_object_set_new(c->doc, "Name", json_string(c->name)) < 0 ||
-		    !(text = json_dumps(c->doc, JSON_COMPACT)))
-			return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
-		rec = (struct store_container){ .id = c->id,
-						.name = name,
-						.image_id = c->image_id,
-						.created = c->created,
-						.doc = text };
-		if (store_container_add(d->db, &rec, &aerr) == 0)
-			return 0;
-		if (given_name || aerr->kind != BERR_CONFLICT || attempt + 1 == NAME_ATTEMPTS) {
-			berr_move(err, &aerr);
-			return -1;
-		}
-	}
-}
-
-int daemon_container_create(struct daemon *d, const struct daemon_create_opts *opts,
-			    struct daemon_container **out, struct berr **err)
-{
-	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
-	_cleanup_(store_image_free_cleanup) struct store_image *img = NULL;
-	_cleanup_(image_config_free_cleanup) struct image_config *cfg = NULL;
-	_cleanup_(image_container_dirs_free_cleanup) struct image_container_dirs *dirs = NULL;
-	_cleanup_json_ json_t *config = NULL;
-	_cleanup_json_ json_t *args = NULL;
-	_cleanup_free_ char *path = NULL;
-	char id[DAEMON_ID_SIZE], hostname[HOSTNAME_MAX + 1], created[TIME_RFC3339_SIZE];
-	struct timespec now;
-
-	if (!opts->image || !*opts->image)
-		return berr_set(err, BERR_INVALID, 0, "no image given");
-	if (opts->name && daemon_name_validate(opts->name, err) < 0)
-		return -1;
-	if (opts->hostname && strlen(opts->hostname) > HOSTNAME_MAX)
-		return berr_set(err, BERR_INVALID, 0, "invalid hostname \"%s\": longer than %d",
-				opts->hostname, HOSTNAME_MAX);
-	if (image_store_lookup(d->images, opts->image, &img, err) < 0 ||
-	    image_store_config(img, &cfg, err) < 0)
-		return -1;
-	if (daemon_id_generate(id, err) < 0)
-		return -1;
-	snprintf(hostname, sizeof(hostname), "%.*s", opts->hostname && *opts->hostname ? 64 : 12,
-		 opts->hostname && *opts->hostname ? opts->hostname : id);
-	if (daemon_config_merge(&cfg->config, opts, hostname, &config, &path, &args, err) < 0)
-		return -1;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	time_format_rfc3339(&now, created);
-	c = calloc(1, sizeof(*c));
-	if (c)
-		c->waiter_fd = -1;
-	if (!c || !(c->id = strdup(id)) || !(c->image_id = strdup(img->id)))
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "create container");
-	c->created = now.tv_sec;
-	c->doc = new_doc(id, created, path, args, img->id, config, opts);
-	if (!c->doc)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "create container");
-	if (opts->body && apply_body(c->doc, opts->body, &cfg->config, err) < 0)
-		return -1;
-
-	/* The directories first: a recorded container always has them. */
-	if (image_container_dirs_create(d->containers_root, id, &dirs, err) < 0)
-		return berr_prefix(err, "create container");
-	if (daemon_files_write(dirs->dir, hostname, NULL, err) < 0 ||
-	    record(d, c, opts->name, err) < 0) {
-		image_container_dirs_remove(d->containers_root, id, NULL);
-		return -1;
-	}
-	*out = steal_ptr(&c);
 	return 0;
 }
 

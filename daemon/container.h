@@ -112,15 +112,37 @@ void daemon_container_free(struct daemon_container *c);
 void daemon_container_list_free(struct daemon_container **list, size_t n);
 DEFINE_CLEANUP(struct daemon_container *, daemon_container_free)
 
-/* `docker create`: looks the image up, merges its run config with OPTS as
- * Docker does, makes the container's directories and files and records it
- * (as a user of its image).  Nothing is left when it fails.  On success
- * *out owns the new container, in state "created".  Sets BERR_NOT_FOUND
- * ("No such image: X"), BERR_INVALID (a bad name, a relative working dir,
- * no command at all), BERR_CONFLICT (a name in use, with Docker's message),
- * BERR_NOT_IMPLEMENTED (a terminal), BERR_INTERNAL. */
+/* `docker create` of the body of Docker's `POST /containers/create` BODY
+ * (borrowed): its Config members (Hostname, User, Env, Cmd, Entrypoint,
+ * Image, WorkingDir, Labels, ExposedPorts, Healthcheck...) at the top
+ * level, HostConfig and NetworkingConfig.  NAME (may be NULL: a random
+ * one) is the ?name= of the request.  Looks the image up, merges its run
+ * config with the body as Docker does, keeps HostConfig in Docker's inspect
+ * shape, makes the container's directories and files and records it (as a
+ * user of its image).  Nothing is left when it fails.  On success *out owns
+ * the new container, in state "created", and *warnings (may be NULL) a new
+ * array of Docker's warnings.  Sets BERR_INVALID (a wrongly typed member,
+ * named; Docker's validation messages: "Minimum memory limit allowed is
+ * 6MB", "invalid restart policy ...", "No command specified"...),
+ * BERR_NOT_FOUND ("No such image: X", an unknown network), BERR_CONFLICT (a
+ * name in use, with Docker's message), BERR_NOT_IMPLEMENTED (a terminal,
+ * named volumes, another container's network), BERR_INTERNAL. */
+int daemon_container_create_api(struct daemon *d, const char *name, const json_t *body,
+				struct daemon_container **out, json_t **warnings,
+				struct berr **err);
+
+/* The create body of OPTS (as the docker CLI would send it); a new object
+ * the caller owns, NULL with BERR_INTERNAL. */
+json_t *daemon_create_opts_body(const struct daemon_create_opts *opts, struct berr **err);
+
+/* daemon_container_create_api() of the body of OPTS. */
 int daemon_container_create(struct daemon *d, const struct daemon_create_opts *opts,
 			    struct daemon_container **out, struct berr **err);
+
+/* The berth-init binary that containers with HostConfig.Init get (bound at
+ * /sbin/docker-init); NULL or "" for the one next to the running program.
+ * Sets BERR_INVALID for a path too long. */
+int daemon_set_init_path(struct daemon *d, const char *path, struct berr **err);
 
 /* Finds the container REF names (full id, name with or without "/", or a
  * unique id prefix).  A container recorded as running whose process is

@@ -13,6 +13,7 @@
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "runtime/spec.h"
 
 /* Largest config.json read back. */
 #define CONFIG_MAX (16 * 1024 * 1024)
@@ -79,12 +80,16 @@ static int set_user(json_t *process, const char *merged, const char *spec, struc
 	return 0;
 }
 
+/* Every capability the host has, for a privileged exec (Docker gives it
+ * the full set). */
 static json_t *all_caps_json(void)
 {
+	uint64_t mask = daemon_caps_host();
 	json_t *caps = json_array();
 
-	for (size_t i = 0; caps && daemon_all_caps[i]; i++)
-		json_array_append_new(caps, json_string(daemon_all_caps[i]));
+	for (int cap = 0; caps && cap < 64; cap++)
+		if ((mask & ((uint64_t)1 << cap)) && runtime_cap_name(cap))
+			json_array_append_new(caps, json_string(runtime_cap_name(cap)));
 	return caps;
 }
 

@@ -1,481 +1,1213 @@
-/* Docker's HostConfig: what a create takes (checked, with Docker's
- * messages, over the defaults of the document) and what it makes of the
- * OCI config (resources, capabilities, read-only root, binds, tmpfs,
- * ulimits, init, host network, terminal). */
+/* A container's HostConfig as Docker keeps it: the body's members checked
+ * for their types (each error names the member), every member Docker 20.10
+ * shows filled with Docker's zero value, then Docker's validation with its
+ * messages (daemon/daemon_unix.go's verifyPlatformContainerResources,
+ * runconfig's restart policy and log option checks, volume/mounts parser).
+ * Also what the OCI config builder reads back out of it: capabilities,
+ * security options, mounts, devices and hosts entries. */
 #include <ctype.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "daemon/internal.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/safepath.h"
 
-const char *const daemon_all_caps[] = {
-	"CAP_CHOWN",
-	"CAP_DAC_OVERRIDE",
-	"CAP_DAC_READ_SEARCH",
-	"CAP_FOWNER",
-	"CAP_FSETID",
-	"CAP_KILL",
-	"CAP_SETGID",
-	"CAP_SETUID",
-	"CAP_SETPCAP",
-	"CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE",
-	"CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN",
-	"CAP_NET_RAW",
-	"CAP_IPC_LOCK",
-	"CAP_IPC_OWNER",
-	"CAP_SYS_MODULE",
-	"CAP_SYS_RAWIO",
-	"CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT",
-	"CAP_SYS_ADMIN",
-	"CAP_SYS_BOOT",
-	"CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE",
-	"CAP_SYS_TIME",
-	"CAP_SYS_TTY_CONFIG",
-	"CAP_MKNOD",
-	"CAP_LEASE",
-	"CAP_AUDIT_WRITE",
-	"CAP_AUDIT_CONTROL",
-	"CAP_SETFCAP",
-	"CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN",
-	"CAP_SYSLOG",
-	"CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND",
-	"CAP_AUDIT_READ",
-	"CAP_PERFMON",
-	"CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE",
+#define MIB ((int64_t)1024 * 1024)
+
+/* Docker's smallest memory limit (linuxMinMemory). */
+#define MIN_MEMORY (6 * MIB)
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+enum hc_kind {
+	HC_STR,		 /* a string; "" takes the default */
+	HC_BOOL,	 /* a boolean */
+	HC_INT,		 /* an integer */
+	HC_INT_OR_NULL,	 /* an integer or null (Go's *int64) */
+	HC_BOOL_OR_NULL, /* a boolean or null (Go's *bool) */
+	HC_STRV,	 /* an array of strings or null */
+	HC_STRMAP,	 /* an object of strings or null */
+	HC_OBJ_ARRAY,	 /* an array of objects or null */
+	HC_OBJECT,	 /* an object or null */
+	HC_SIZE2,	 /* ConsoleSize: [height, width] */
+};
+
+/* One member of HostConfig, in the order Docker's inspect shows them. */
+struct hc_member {
+	const char *name;
+	enum hc_kind kind;
+	const char *def; /* HC_STR: the default */
+	bool omit_empty; /* Go's omitempty: absent when not set */
+};
+
+static const struct hc_member members[] = {
+	{ "Binds", HC_STRV, NULL, false },
+	{ "ContainerIDFile", HC_STR, "", false },
+	{ "LogConfig", HC_OBJECT, NULL, false },
+	{ "NetworkMode", HC_STR, "default", false },
+	{ "PortBindings", HC_OBJECT, NULL, false },
+	{ "RestartPolicy", HC_OBJECT, NULL, false },
+	{ "AutoRemove", HC_BOOL, NULL, false },
+	{ "VolumeDriver", HC_STR, "", false },
+	{ "VolumesFrom", HC_STRV, NULL, false },
+	{ "CapAdd", HC_STRV, NULL, false },
+	{ "CapDrop", HC_STRV, NULL, false },
+	{ "CgroupnsMode", HC_STR, "host", false },
+	{ "Dns", HC_STRV, NULL, false },
+	{ "DnsOptions", HC_STRV, NULL, false },
+	{ "DnsSearch", HC_STRV, NULL, false },
+	{ "ExtraHosts", HC_STRV, NULL, false },
+	{ "GroupAdd", HC_STRV, NULL, false },
+	{ "IpcMode", HC_STR, "private", false },
+	{ "Cgroup", HC_STR, "", false },
+	{ "Links", HC_STRV, NULL, false },
+	{ "OomScoreAdj", HC_INT, NULL, false },
+	{ "PidMode", HC_STR, "", false },
+	{ "Privileged", HC_BOOL, NULL, false },
+	{ "PublishAllPorts", HC_BOOL, NULL, false },
+	{ "ReadonlyRootfs", HC_BOOL, NULL, false },
+	{ "SecurityOpt", HC_STRV, NULL, false },
+	{ "StorageOpt", HC_STRMAP, NULL, true },
+	{ "Tmpfs", HC_STRMAP, NULL, true },
+	{ "UTSMode", HC_STR, "", false },
+	{ "UsernsMode", HC_STR, "", false },
+	{ "ShmSize", HC_INT, NULL, false },
+	{ "Sysctls", HC_STRMAP, NULL, true },
+	{ "Runtime", HC_STR, "runc", false },
+	{ "ConsoleSize", HC_SIZE2, NULL, false },
+	{ "Isolation", HC_STR, "", false },
+	{ "CpuShares", HC_INT, NULL, false },
+	{ "Memory", HC_INT, NULL, false },
+	{ "NanoCpus", HC_INT, NULL, false },
+	{ "CgroupParent", HC_STR, "", false },
+	{ "BlkioWeight", HC_INT, NULL, false },
+	{ "BlkioWeightDevice", HC_OBJ_ARRAY, NULL, false },
+	{ "BlkioDeviceReadBps", HC_OBJ_ARRAY, NULL, false },
+	{ "BlkioDeviceWriteBps", HC_OBJ_ARRAY, NULL, false },
+	{ "BlkioDeviceReadIOps", HC_OBJ_ARRAY, NULL, false },
+	{ "BlkioDeviceWriteIOps", HC_OBJ_ARRAY, NULL, false },
+	{ "CpuPeriod", HC_INT, NULL, false },
+	{ "CpuQuota", HC_INT, NULL, false },
+	{ "CpuRealtimePeriod", HC_INT, NULL, false },
+	{ "CpuRealtimeRuntime", HC_INT, NULL, false },
+	{ "CpusetCpus", HC_STR, "", false },
+	{ "CpusetMems", HC_STR, "", false },
+	{ "Devices", HC_OBJ_ARRAY, NULL, false },
+	{ "DeviceCgroupRules", HC_STRV, NULL, false },
+	{ "DeviceRequests", HC_OBJ_ARRAY, NULL, false },
+	{ "KernelMemory", HC_INT, NULL, false },
+	{ "KernelMemoryTCP", HC_INT, NULL, false },
+	{ "MemoryReservation", HC_INT, NULL, false },
+	{ "MemorySwap", HC_INT, NULL, false },
+	{ "MemorySwappiness", HC_INT_OR_NULL, NULL, false },
+	{ "OomKillDisable", HC_BOOL, NULL, false },
+	{ "PidsLimit", HC_INT_OR_NULL, NULL, false },
+	{ "Ulimits", HC_OBJ_ARRAY, NULL, false },
+	{ "CpuCount", HC_INT, NULL, false },
+	{ "CpuPercent", HC_INT, NULL, false },
+	{ "IOMaximumIOps", HC_INT, NULL, false },
+	{ "IOMaximumBandwidth", HC_INT, NULL, false },
+	{ "Mounts", HC_OBJ_ARRAY, NULL, true },
+	{ "MaskedPaths", HC_STRV, NULL, false },
+	{ "ReadonlyPaths", HC_STRV, NULL, false },
+	{ "Init", HC_BOOL_OR_NULL, NULL, true },
+};
+
+const char *const daemon_masked_paths[] = {
+	"/proc/asound",
+	"/proc/acpi",
+	"/proc/kcore",
+	"/proc/keys",
+	"/proc/latency_stats",
+	"/proc/timer_list",
+	"/proc/timer_stats",
+	"/proc/sched_debug",
+	"/proc/scsi",
+	"/sys/firmware",
+	"/sys/devices/virtual/powercap",
 	NULL,
 };
 
-/* Docker's smallest memory limit. */
-#define MEMORY_MIN	   (6 * 1024 * 1024)
-#define CPU_PERIOD_DEFAULT 100000
-
-/* The members a create may set, with the JSON type each must have. */
-static const struct {
-	const char *name;
-	json_type type;
-} members[] = {
-	{ "Binds", JSON_ARRAY },
-	{ "LogConfig", JSON_OBJECT },
-	{ "NetworkMode", JSON_STRING },
-	{ "PortBindings", JSON_OBJECT },
-	{ "RestartPolicy", JSON_OBJECT },
-	{ "AutoRemove", JSON_TRUE },
-	{ "CapAdd", JSON_ARRAY },
-	{ "CapDrop", JSON_ARRAY },
-	{ "Dns", JSON_ARRAY },
-	{ "DnsOptions", JSON_ARRAY },
-	{ "DnsSearch", JSON_ARRAY },
-	{ "ExtraHosts", JSON_ARRAY },
-	{ "GroupAdd", JSON_ARRAY },
-	{ "OomScoreAdj", JSON_INTEGER },
-	{ "Privileged", JSON_TRUE },
-	{ "ReadonlyRootfs", JSON_TRUE },
-	{ "SecurityOpt", JSON_ARRAY },
-	{ "Tmpfs", JSON_OBJECT },
-	{ "ShmSize", JSON_INTEGER },
-	{ "CpuShares", JSON_INTEGER },
-	{ "Memory", JSON_INTEGER },
-	{ "NanoCpus", JSON_INTEGER },
-	{ "CpuPeriod", JSON_INTEGER },
-	{ "CpuQuota", JSON_INTEGER },
-	{ "CpusetCpus", JSON_STRING },
-	{ "CpusetMems", JSON_STRING },
-	{ "Devices", JSON_ARRAY },
-	{ "MemoryReservation", JSON_INTEGER },
-	{ "MemorySwap", JSON_INTEGER },
-	{ "OomKillDisable", JSON_TRUE },
-	{ "PidsLimit", JSON_INTEGER },
-	{ "Ulimits", JSON_ARRAY },
-	{ "Init", JSON_TRUE },
-	{ "Sysctls", JSON_OBJECT },
-	{ "BlkioWeight", JSON_INTEGER },
+const char *const daemon_readonly_paths[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
-/* Whether V has type T (JSON_TRUE stands for a boolean; null is fine for
- * every member, as Go decodes it to the zero value). */
-static bool type_ok(const json_t *v, json_type t)
+/* Sets BERR_INVALID with a message of Docker's; returns -1. */
+static int invalid(struct berr **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static json_t *strv_json(const char *const *v)
 {
-	if (!v || json_is_null(v))
-		return true;
-	if (t == JSON_TRUE)
-		return json_is_boolean(v);
-	return json_typeof(v) == t;
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && v[i]; i++)
+		if (json_array_append_new(arr, json_string(v[i])) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	return arr;
 }
 
-static const char *type_name(json_type t)
-{
-	switch (t) {
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "a number";
-	default:
-		return "a boolean";
-	}
-}
+/*
+ * Reading members of a HostConfig already normalized (or absent: NULL
+ * reads as Docker's zero values).
+ */
 
-static int64_t int_of(const json_t *hc, const char *key)
+int64_t daemon_hc_int(const json_t *hc, const char *key)
 {
 	return json_integer_value(json_object_get(hc, key));
 }
 
-static int check_restart(const json_t *hc, struct berr **err)
+bool daemon_hc_bool(const json_t *hc, const char *key)
 {
-	const json_t *rp = json_object_get(hc, "RestartPolicy");
-	const char *name = json_string_value(json_object_get(rp, "Name"));
-	int64_t max = int_of(rp, "MaximumRetryCount");
-
-	if (!name || !*name || strcmp(name, "no") == 0)
-		return max ? berr_set(err, BERR_INVALID, 0,
-				      "invalid restart policy: maximum retry count can only be "
-				      "used with 'on-failure'")
-			   : 0;
-	if (strcmp(name, "always") != 0 && strcmp(name, "unless-stopped") != 0 &&
-	    strcmp(name, "on-failure") != 0)
-		return berr_set(err, BERR_INVALID, 0, "invalid restart policy: unknown policy '%s'",
-				name);
-	if (max < 0)
-		return berr_set(err, BERR_INVALID, 0,
-				"invalid restart policy: maximum retry count cannot be negative");
-	if (max && strcmp(name, "on-failure") != 0)
-		return berr_set(err, BERR_INVALID, 0,
-				"invalid restart policy: maximum retry count can only be used "
-				"with 'on-failure'");
-	if (json_is_true(json_object_get(hc, "AutoRemove")))
-		return berr_set(err, BERR_INVALID, 0,
-				"can't create 'AutoRemove' container with restart policy");
-	return 0;
+	return json_is_true(json_object_get(hc, key));
 }
 
-static int check_binds(const json_t *binds, struct berr **err)
+const char *daemon_hc_str(const json_t *hc, const char *key)
+{
+	const char *s = json_string_value(json_object_get(hc, key));
+
+	return s ? s : "";
+}
+
+/*
+ * Types.
+ */
+
+/* An array whose elements are objects; null is fine. */
+static int check_obj_array(const json_t *v, const struct bjson_path *at, struct berr **err)
 {
 	size_t i;
-	json_t *v;
+	json_t *e;
 
-	json_array_foreach (binds, i, v) {
-		const char *b = json_string_value(v);
-		_cleanup_free_ char *src = NULL;
-		const char *colon;
-		struct stat st;
+	if (bjson_as_array(v, at, err) < 0)
+		return -1;
+	json_array_foreach (v, i, e)
+		if (bjson_as_object(e, BJSON_INDEX(at, i), err) < 0)
+			return -1;
+	return 0;
+}
 
-		if (!b)
-			return berr_set(err, BERR_INVALID, 0, "HostConfig.Binds: expected strings");
-		colon = strchr(b, ':');
-		if (!colon || b[0] != '/' || colon[1] != '/')
-			return berr_set(err, BERR_INVALID, 0, "invalid volume specification: '%s'",
-					b);
-		src = strndup(b, (size_t)(colon - b));
-		if (!src)
-			return berr_set(err, BERR_INTERNAL, ENOMEM, "binds");
-		if (stat(src, &st) < 0)
-			return berr_set(err, BERR_INVALID, 0,
-					"invalid mount config for type \"bind\": bind source path "
-					"does not exist: %s",
-					src);
+static int check_member(const struct hc_member *m, const json_t *v, const struct bjson_path *at,
+			struct berr **err)
+{
+	_cleanup_strv_ char **keys = NULL, **values = NULL, **strv = NULL;
+	const char *s;
+	int64_t n;
+	bool b;
+	size_t count;
+
+	switch (m->kind) {
+	case HC_STR:
+		return bjson_as_string(v, at, &s, err);
+	case HC_BOOL:
+	case HC_BOOL_OR_NULL:
+		return bjson_as_bool(v, at, &b, err);
+	case HC_INT:
+	case HC_INT_OR_NULL:
+		return bjson_as_int64(v, at, INT64_MIN, INT64_MAX, &n, err);
+	case HC_STRV:
+		return bjson_as_strv(v, at, &strv, err);
+	case HC_STRMAP:
+		return bjson_as_strmap(v, at, &keys, &values, &count, err);
+	case HC_OBJ_ARRAY:
+		return check_obj_array(v, at, err);
+	case HC_OBJECT:
+		return bjson_as_object(v, at, err);
+	case HC_SIZE2:
+		if (bjson_as_array(v, at, err) < 0)
+			return -1;
+		if (json_array_size(v) != 2)
+			return bjson_error(err, at, "expected [height, width]");
+		for (size_t i = 0; i < 2; i++)
+			if (bjson_as_int64(json_array_get(v, i), BJSON_INDEX(at, i), 0, UINT16_MAX,
+					   &n, err) < 0)
+				return -1;
+		return 0;
 	}
 	return 0;
 }
 
-int daemon_host_config_merge(json_t *hc, const json_t *given, struct berr **err)
+/* The member's value when the body gives none (or null, or ""). */
+static json_t *default_of(const struct hc_member *m)
 {
-	const char *key;
-	json_t *v;
-
-	if (!given || json_is_null(given))
-		return 0;
-	if (!json_is_object(given))
-		return berr_set(err, BERR_INVALID, 0, "HostConfig: expected an object");
-	json_object_foreach ((json_t *)given, key, v) {
-		for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
-			if (strcmp(members[i].name, key) != 0)
-				continue;
-			if (!type_ok(v, members[i].type))
-				return berr_set(err, BERR_INVALID, 0,
-						"json: cannot unmarshal HostConfig.%s: expected %s",
-						key, type_name(members[i].type));
-			if (!json_is_null(v))
-				json_object_set(hc, key, v);
-		}
+	switch (m->kind) {
+	case HC_STR:
+		return json_string(m->def ? m->def : "");
+	case HC_BOOL:
+		return json_false();
+	case HC_INT:
+		return json_integer(0);
+	case HC_SIZE2:
+		return json_pack("[i, i]", 0, 0);
+	default:
+		return json_null();
 	}
-	if (int_of(hc, "Memory") && int_of(hc, "Memory") < MEMORY_MIN)
-		return berr_set(err, BERR_INVALID, 0, "Minimum memory limit allowed is 6MB");
-	if (int_of(hc, "NanoCpus") && (int_of(hc, "CpuQuota") || int_of(hc, "CpuPeriod")))
-		return berr_set(err, BERR_INVALID, 0,
-				"Conflicting options: Nano CPUs and CPU Period cannot both be set");
-	if (check_restart(hc, err) < 0 || check_binds(json_object_get(hc, "Binds"), err) < 0)
+}
+
+/* The members of the objects inside HostConfig, checked one by one. */
+static int check_nested(const json_t *hc, const struct bjson_path *at, struct berr **err)
+{
+	const struct bjson_path *lp = BJSON_KEY(at, "LogConfig");
+	const struct bjson_path *rp = BJSON_KEY(at, "RestartPolicy");
+	const struct bjson_path *pp = BJSON_KEY(at, "PortBindings");
+	json_t *obj, *v;
+	const char *key, *s;
+	int64_t n;
+	size_t i;
+	json_t *e;
+
+	obj = json_object_get(hc, "LogConfig");
+	if (json_is_object(obj)) {
+		_cleanup_strv_ char **keys = NULL, **values = NULL;
+		size_t count;
+
+		if (bjson_get_string(obj, lp, "Type", BJSON_OPTIONAL, &s, err) < 0)
+			return -1;
+		if (json_object_get(obj, "Config") &&
+		    !json_is_null(json_object_get(obj, "Config")) &&
+		    bjson_as_strmap(json_object_get(obj, "Config"), BJSON_KEY(lp, "Config"), &keys,
+				    &values, &count, err) < 0)
+			return -1;
+	}
+	obj = json_object_get(hc, "RestartPolicy");
+	if (json_is_object(obj) &&
+	    (bjson_get_string(obj, rp, "Name", BJSON_OPTIONAL, &s, err) < 0 ||
+	     bjson_get_int64(obj, rp, "MaximumRetryCount", BJSON_OPTIONAL, INT32_MIN, INT32_MAX, &n,
+			     err) < 0))
 		return -1;
+	obj = json_object_get(hc, "PortBindings");
+	json_object_foreach (obj, key, v) {
+		const struct bjson_path *kp = BJSON_KEY(pp, key);
+
+		if (json_is_null(v))
+			continue;
+		if (check_obj_array(v, kp, err) < 0)
+			return -1;
+		json_array_foreach (v, i, e)
+			if (bjson_get_string(e, BJSON_INDEX(kp, i), "HostIp", BJSON_OPTIONAL, &s,
+					     err) < 0 ||
+			    bjson_get_string(e, BJSON_INDEX(kp, i), "HostPort", BJSON_OPTIONAL, &s,
+					     err) < 0)
+				return -1;
+	}
+	json_array_foreach (json_object_get(hc, "Devices"), i, e) {
+		const struct bjson_path *dp = BJSON_INDEX(BJSON_KEY(at, "Devices"), i);
+
+		if (bjson_get_string(e, dp, "PathOnHost", BJSON_REQUIRED, &s, err) < 0 ||
+		    bjson_get_string(e, dp, "PathInContainer", BJSON_OPTIONAL, &s, err) < 0 ||
+		    bjson_get_string(e, dp, "CgroupPermissions", BJSON_OPTIONAL, &s, err) < 0)
+			return -1;
+	}
+	json_array_foreach (json_object_get(hc, "Ulimits"), i, e) {
+		const struct bjson_path *up = BJSON_INDEX(BJSON_KEY(at, "Ulimits"), i);
+		_cleanup_free_ char *type = NULL;
+		int64_t soft = 0, hard = 0;
+
+		if (bjson_get_string(e, up, "Name", BJSON_REQUIRED, &s, err) < 0)
+			return -1;
+		type = str_printf("RLIMIT_%s", s);
+		for (char *p = type; p && *p; p++)
+			*p = (char)toupper((unsigned char)*p);
+		if (!type || runtime_rlimit_parse(type) < 0)
+			return invalid(err, "invalid ulimit type: %s", s);
+		if (bjson_get_int64(e, up, "Soft", BJSON_OPTIONAL, INT64_MIN, INT64_MAX, &soft,
+				    err) < 0 ||
+		    bjson_get_int64(e, up, "Hard", BJSON_OPTIONAL, INT64_MIN, INT64_MAX, &hard,
+				    err) < 0)
+			return -1;
+		if (soft > hard)
+			return invalid(
+				err,
+				"ulimit soft limit must be less than or equal to hard limit: "
+				"%lld > %lld",
+				(long long)soft, (long long)hard);
+		if (bjson_get_string(e, up, "Name", BJSON_REQUIRED, &s, err) < 0 ||
+		    bjson_get_int64(e, up, "Soft", BJSON_OPTIONAL, INT64_MIN, INT64_MAX, &n, err) <
+			    0 ||
+		    bjson_get_int64(e, up, "Hard", BJSON_OPTIONAL, INT64_MIN, INT64_MAX, &n, err) <
+			    0)
+			return -1;
+	}
+	json_array_foreach (json_object_get(hc, "Mounts"), i, e) {
+		const struct bjson_path *mp = BJSON_INDEX(BJSON_KEY(at, "Mounts"), i);
+		bool b;
+
+		if (bjson_get_string(e, mp, "Type", BJSON_OPTIONAL, &s, err) < 0 ||
+		    bjson_get_string(e, mp, "Source", BJSON_OPTIONAL, &s, err) < 0 ||
+		    bjson_get_string(e, mp, "Target", BJSON_OPTIONAL, &s, err) < 0 ||
+		    bjson_get_bool(e, mp, "ReadOnly", BJSON_OPTIONAL, &b, err) < 0 ||
+		    bjson_get_object(e, mp, "BindOptions", BJSON_OPTIONAL, &obj, err) < 0 ||
+		    (obj && bjson_get_string(obj, BJSON_KEY(mp, "BindOptions"), "Propagation",
+					     BJSON_OPTIONAL, &s, err) < 0) ||
+		    bjson_get_object(e, mp, "TmpfsOptions", BJSON_OPTIONAL, &obj, err) < 0 ||
+		    (obj && (bjson_get_int64(obj, BJSON_KEY(mp, "TmpfsOptions"), "SizeBytes",
+					     BJSON_OPTIONAL, 0, INT64_MAX, &n, err) < 0 ||
+			     bjson_get_int64(obj, BJSON_KEY(mp, "TmpfsOptions"), "Mode",
+					     BJSON_OPTIONAL, 0, 07777, &n, err) < 0)))
+			return -1;
+	}
 	return 0;
 }
 
 /*
- * The OCI config.
+ * Docker's validation.
  */
 
-static json_t *obj_at(json_t *parent, const char *key)
+static int invalid(struct berr **err, const char *fmt, ...)
 {
-	json_t *o = json_object_get(parent, key);
+	va_list ap;
 
-	if (!json_is_object(o)) {
-		o = json_object();
-		json_object_set_new(parent, key, o);
-	}
-	return o;
+	va_start(ap, fmt);
+	berr_setv(err, BERR_INVALID, 0, fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
-/* "NET_ADMIN" or "CAP_NET_ADMIN" as "CAP_NET_ADMIN". */
-static char *cap_name(const char *c)
+static bool is_valid_port(const char *s, size_t len)
 {
-	char *out = strncasecmp(c, "CAP_", 4) == 0 ? strdup(c) : str_printf("CAP_%s", c);
+	const char *dash = memchr(s, '-', len);
+	char *end;
+	long a, b;
 
-	for (char *p = out; p && *p; p++)
-		*p = (char)toupper((unsigned char)*p);
-	return out;
+	if (len == 0 || len > 11 || !isdigit((unsigned char)s[0]))
+		return false;
+	errno = 0;
+	a = strtol(s, &end, 10);
+	if (errno || a < 0 || a > 65535)
+		return false;
+	if (!dash)
+		return (size_t)(end - s) == len;
+	if (end != dash || !isdigit((unsigned char)dash[1]))
+		return false;
+	b = strtol(dash + 1, &end, 10);
+	return (size_t)(end - s) == len && b >= a && b <= 65535;
 }
 
-static bool list_has(const json_t *list, const char *s)
+/* "80", "80/tcp", "8000-8010/udp": Docker's nat.ParsePort and proto. */
+int daemon_port_validate(const char *spec, struct berr **err)
 {
+	const char *slash = strchr(spec, '/');
+	size_t len = slash ? (size_t)(slash - spec) : strlen(spec);
+
+	if (!is_valid_port(spec, len))
+		return invalid(err, "invalid port specification: \"%.*s\"", (int)len, spec);
+	if (slash && strcmp(slash + 1, "tcp") != 0 && strcmp(slash + 1, "udp") != 0 &&
+	    strcmp(slash + 1, "sctp") != 0)
+		return invalid(err, "invalid proto: %s", slash + 1);
+	return 0;
+}
+
+static int check_ports(const json_t *hc, struct berr **err)
+{
+	const char *key;
+	json_t *v, *e;
 	size_t i;
+
+	json_object_foreach ((json_t *)json_object_get(hc, "PortBindings"), key, v) {
+		if (daemon_port_validate(key, err) < 0)
+			return -1;
+		json_array_foreach (v, i, e) {
+			const char *hp = json_string_value(json_object_get(e, "HostPort"));
+
+			if (hp && *hp && !is_valid_port(hp, strlen(hp)))
+				return invalid(err, "invalid port specification: \"%s\"", hp);
+		}
+	}
+	return 0;
+}
+
+static int check_restart(json_t *hc, struct berr **err)
+{
+	json_t *rp = json_object_get(hc, "RestartPolicy");
+	const char *name = json_string_value(json_object_get(rp, "Name"));
+	int64_t max = json_integer_value(json_object_get(rp, "MaximumRetryCount"));
+
+	if (!name)
+		name = "";
+	if (strcmp(name, "always") == 0 || strcmp(name, "unless-stopped") == 0) {
+		if (max != 0)
+			return invalid(
+				err, "maximum retry count cannot be used with restart policy '%s'",
+				name);
+	} else if (strcmp(name, "on-failure") == 0) {
+		if (max < 0)
+			return invalid(err, "maximum retry count cannot be negative");
+	} else if (*name && strcmp(name, "no") != 0) {
+		return invalid(err, "invalid restart policy '%s'", name);
+	}
+	if (daemon_hc_bool(hc, "AutoRemove") && *name && strcmp(name, "no") != 0)
+		return invalid(err, "can't create 'AutoRemove' container with restart policy");
+	if (json_object_set_new(hc, "RestartPolicy",
+				json_pack("{s:s, s:I}", "Name", name, "MaximumRetryCount",
+					  (json_int_t)max)) < 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "HostConfig");
+	return 0;
+}
+
+/* "10m", "1g", "512": Docker's units.RAMInBytes. */
+static int parse_size(const char *s, int64_t *out)
+{
+	char *end;
+	double v;
+	int64_t mult = 1;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0 || !isdigit((unsigned char)s[0]))
+		return -1;
+	switch (tolower((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'k':
+		mult = 1024;
+		break;
+	case 'm':
+		mult = MIB;
+		break;
+	case 'g':
+		mult = 1024 * MIB;
+		break;
+	case 't':
+		mult = 1024 * 1024 * MIB;
+		break;
+	default:
+		return -1;
+	}
+	if (*end) {
+		end++;
+		if (tolower((unsigned char)*end) == 'b')
+			end++;
+		else if (tolower((unsigned char)*end) == 'i' &&
+			 tolower((unsigned char)end[1]) == 'b')
+			end += 2;
+	}
+	if (*end)
+		return -1;
+	*out = (int64_t)(v * (double)mult);
+	return 0;
+}
+
+static bool is_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* json-file's options (daemon/logger/jsonfilelog's ValidateLogOpt). */
+static int check_json_file_opt(const char *key, const char *value, struct berr **err)
+{
+	static const char *const allowed[] = { "max-file",     "max-size", "compress",	"labels",
+					       "labels-regex", "env",	   "env-regex", "tag" };
+	bool known = false;
+	int64_t n;
+
+	for (size_t i = 0; i < N_OF(allowed); i++)
+		known |= strcmp(key, allowed[i]) == 0;
+	if (!known)
+		return invalid(err, "unknown log opt '%s' for json-file log driver", key);
+	if (strcmp(key, "max-size") == 0 && (parse_size(value, &n) < 0 || n == 0))
+		return invalid(err,
+			       "invalid max-size \"%s\" for json-file log driver: want a size "
+			       "such as 10m",
+			       value);
+	if (strcmp(key, "max-file") == 0) {
+		if (!is_digits(value))
+			return invalid(err,
+				       "invalid max-file \"%s\" for json-file log driver: want a "
+				       "number",
+				       value);
+		if (strtoll(value, NULL, 10) < 1)
+			return invalid(err, "max-file cannot be less than 1");
+	}
+	if (strcmp(key, "compress") == 0 && strcmp(value, "true") != 0 &&
+	    strcmp(value, "false") != 0 && strcmp(value, "1") != 0 && strcmp(value, "0") != 0)
+		return invalid(err, "error parsing compress option: invalid syntax");
+	return 0;
+}
+
+static int check_log_config(json_t *hc, struct berr **err)
+{
+	static const char *const other_drivers[] = { "local",	"syslog",    "journald", "gelf",
+						     "fluentd", "awslogs",   "splunk",	 "etwlogs",
+						     "gcplogs", "logentries" };
+	json_t *lc = json_object_get(hc, "LogConfig");
+	const char *type = json_string_value(json_object_get(lc, "Type"));
+	json_t *cfg = json_object_get(lc, "Config");
+	const char *key;
 	json_t *v;
 
-	json_array_foreach (list, i, v)
-		if (json_string_value(v) && strcasecmp(json_string_value(v), s) == 0)
+	if (!type || !*type)
+		type = "json-file";
+	if (strcmp(type, "json-file") == 0) {
+		json_object_foreach (cfg, key, v)
+			if (check_json_file_opt(key, json_string_value(v), err) < 0)
+				return -1;
+	} else if (strcmp(type, "none") == 0) {
+		json_object_foreach (cfg, key, v)
+			return invalid(err, "unknown log opt '%s' for none log driver", key);
+	} else {
+		for (size_t i = 0; i < N_OF(other_drivers); i++)
+			if (strcmp(type, other_drivers[i]) == 0)
+				return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
+						"logging driver \"%s\" is not supported: use "
+						"json-file or none",
+						type);
+		return invalid(err, "error looking up logging plugin %s: plugin \"%s\" not found",
+			       type, type);
+	}
+	if (json_object_set_new(
+		    hc, "LogConfig",
+		    json_pack("{s:s, s:o}", "Type", type, "Config",
+			      json_is_object(cfg) ? json_deep_copy(cfg) : json_object())) < 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "HostConfig");
+	return 0;
+}
+
+/* Memory, CPU, pids and blkio (verifyPlatformContainerResources). */
+static int check_resources(json_t *hc, json_t *warnings, bool swap_accounting, struct berr **err)
+{
+	int64_t mem = daemon_hc_int(hc, "Memory"), swap = daemon_hc_int(hc, "MemorySwap");
+	int64_t reservation = daemon_hc_int(hc, "MemoryReservation");
+	int64_t nano = daemon_hc_int(hc, "NanoCpus"), period = daemon_hc_int(hc, "CpuPeriod");
+	int64_t quota = daemon_hc_int(hc, "CpuQuota"), weight = daemon_hc_int(hc, "BlkioWeight");
+	int64_t kmem = daemon_hc_int(hc, "KernelMemory"), oom = daemon_hc_int(hc, "OomScoreAdj");
+	json_t *swappiness = json_object_get(hc, "MemorySwappiness");
+	json_t *pids = json_object_get(hc, "PidsLimit");
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (mem != 0 && mem < MIN_MEMORY)
+		return invalid(err, "Minimum memory limit allowed is 6MB");
+	if (mem > 0 && swap == 0) {
+		/* Docker's default: as much swap as memory. */
+		swap = swap_accounting ? mem * 2 : -1;
+		if (json_object_set_new(hc, "MemorySwap", json_integer(swap)) < 0)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "HostConfig");
+	}
+	if (mem > 0 && swap > 0 && swap < mem)
+		return invalid(err, "Minimum memoryswap limit should be larger than memory limit, "
+				    "see usage");
+	if (mem == 0 && swap > 0)
+		return invalid(err, "You should always set the Memory limit when using Memoryswap "
+				    "limit, see usage");
+	if (swap > 0 && !swap_accounting) {
+		json_array_append_new(warnings,
+				      json_string("Your kernel does not support swap limit "
+						  "capabilities or the cgroup is not mounted. "
+						  "Memory limited without swap."));
+		json_object_set_new(hc, "MemorySwap", json_integer(-1));
+	}
+	if (json_is_integer(swappiness)) {
+		json_int_t s = json_integer_value(swappiness);
+
+		if (s != -1 && (s < 0 || s > 100))
+			return invalid(
+				err, "Invalid value: %lld, valid memory swappiness range is 0-100",
+				(long long)s);
+	}
+	if (reservation != 0 && reservation < MIN_MEMORY)
+		return invalid(err, "Minimum memory reservation allowed is 6MB");
+	if (mem > 0 && reservation > 0 && mem < reservation)
+		return invalid(err, "Minimum memory limit can not be less than memory reservation "
+				    "limit, see usage");
+	if (kmem != 0 && kmem < MIN_MEMORY)
+		return invalid(err, "Minimum kernel memory limit allowed is 6MB");
+	if (nano > 0 && period > 0)
+		return invalid(err,
+			       "Conflicting options: Nano CPUs and CPU Period cannot both be set");
+	if (nano > 0 && quota > 0)
+		return invalid(err,
+			       "Conflicting options: Nano CPUs and CPU Quota cannot both be set");
+	if (nano < 0 || (ncpu > 0 && nano > ncpu * 1000000000LL))
+		return invalid(err,
+			       "Range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs "
+			       "available",
+			       ncpu, ncpu);
+	if (period != 0 && (period < 1000 || period > 1000000))
+		return invalid(err, "CPU cfs period can not be less than 1ms (i.e. 1000) or larger "
+				    "than 1s (i.e. 1000000)");
+	if (quota > 0 && quota < 1000)
+		return invalid(err, "CPU cfs quota can not be less than 1ms (i.e. 1000)");
+	if (weight > 0 && (weight < 10 || weight > 1000))
+		return invalid(err, "Range of blkio weight is from 10 to 1000");
+	if (oom < -1000 || oom > 1000)
+		return invalid(err, "Invalid value %lld, range for oom score adj is [-1000, 1000]",
+			       (long long)oom);
+	if (daemon_hc_int(hc, "ShmSize") < 0)
+		return invalid(err, "SHM size can not be less than 0");
+	if (daemon_hc_int(hc, "ShmSize") == 0 &&
+	    json_object_set_new(hc, "ShmSize", json_integer(DAEMON_SHM_SIZE)) < 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "HostConfig");
+	/* Docker keeps no limit as null: 0 and -1 mean unlimited. */
+	if (json_is_integer(pids) && json_integer_value(pids) <= 0 &&
+	    json_object_set_new(hc, "PidsLimit", json_null()) < 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "HostConfig");
+	return 0;
+}
+
+static int check_network(const json_t *hc, struct berr **err)
+{
+	const char *mode = daemon_hc_str(hc, "NetworkMode");
+
+	if (strcmp(mode, "default") == 0 || strcmp(mode, "bridge") == 0 ||
+	    strcmp(mode, "none") == 0 || strcmp(mode, "host") == 0)
+		return 0;
+	if (str_has_prefix(mode, "container:"))
+		return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
+				"network mode \"%s\" is not supported yet: sharing another "
+				"container's network needs it running under berthd",
+				mode);
+	return berr_set(err, BERR_NOT_FOUND, 0, "network %s not found", mode);
+}
+
+/* "name:ip" (ExtraHosts); *name and *ip point into a copy *buf owns. */
+int daemon_extra_host_split(const char *entry, char **buf, const char **name, const char **ip,
+			    struct berr **err)
+{
+	char *copy = strdup(entry), *colon;
+
+	if (!copy)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "ExtraHosts");
+	colon = strchr(copy, ':');
+	if (!colon || colon == copy || !colon[1]) {
+		free(copy);
+		return invalid(err, "bad format for add-host: \"%s\"", entry);
+	}
+	*colon = '\0';
+	*buf = copy;
+	*name = copy;
+	*ip = colon + 1;
+	return 0;
+}
+
+static int check_hosts(const json_t *hc, struct berr **err)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach (json_object_get(hc, "ExtraHosts"), i, e) {
+		_cleanup_free_ char *buf = NULL;
+		const char *name, *ip;
+
+		if (daemon_extra_host_split(json_string_value(e), &buf, &name, &ip, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int check_devices(const json_t *hc, struct berr **err)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach (json_object_get(hc, "Devices"), i, e) {
+		struct daemon_device dev;
+
+		if (daemon_device_of(e, &dev, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int daemon_hostconfig_normalize(const json_t *given, json_t *warnings, json_t **out,
+				struct berr **err)
+{
+	const struct bjson_path *at = BJSON_KEY(NULL, "HostConfig");
+	_cleanup_json_ json_t *hc = json_object();
+	_cleanup_json_ json_t *points = NULL, *oci = NULL;
+	uint64_t caps;
+	struct daemon_security sec;
+
+	if (!hc)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "HostConfig");
+	if (given && !json_is_null(given) && bjson_as_object(given, at, err) < 0)
+		return -1;
+	for (size_t i = 0; i < N_OF(members); i++) {
+		const struct hc_member *m = &members[i];
+		json_t *v = json_object_get(given, m->name);
+		bool unset = !v || json_is_null(v) ||
+			     (m->kind == HC_STR && json_is_string(v) && !*json_string_value(v));
+
+		if (!unset && check_member(m, v, BJSON_KEY(at, m->name), err) < 0)
+			return -1;
+		if (unset && m->omit_empty)
+			continue;
+		if (json_object_set_new(hc, m->name, unset ? default_of(m) : json_deep_copy(v)) < 0)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "HostConfig");
+	}
+	if (check_nested(hc, at, err) < 0)
+		return -1;
+	/* What berth applies of its own: Docker's masked and read-only paths
+	 * for a container that is not privileged. */
+	if (daemon_hc_bool(hc, "Privileged")) {
+		json_object_set_new(hc, "MaskedPaths", json_null());
+		json_object_set_new(hc, "ReadonlyPaths", json_null());
+	} else {
+		if (json_is_null(json_object_get(hc, "MaskedPaths")))
+			json_object_set_new(hc, "MaskedPaths", strv_json(daemon_masked_paths));
+		if (json_is_null(json_object_get(hc, "ReadonlyPaths")))
+			json_object_set_new(hc, "ReadonlyPaths", strv_json(daemon_readonly_paths));
+	}
+	if (check_log_config(hc, err) < 0 || check_restart(hc, err) < 0 ||
+	    check_resources(hc, warnings, fs_exists(DAEMON_MEMSW_FILE), err) < 0 ||
+	    check_network(hc, err) < 0 || check_ports(hc, err) < 0 || check_hosts(hc, err) < 0 ||
+	    daemon_hostconfig_caps(hc, &caps, err) < 0 ||
+	    daemon_hostconfig_security(hc, &sec, err) < 0 ||
+	    daemon_hostconfig_mounts(hc, &oci, &points, err) < 0 || check_devices(hc, err) < 0)
+		return -1;
+	if (sec.seccomp_profile) {
+		_cleanup_json_ json_t *profile = NULL;
+
+		if (daemon_seccomp_profile_load(sec.seccomp_profile, &profile, err) < 0)
+			return -1;
+	}
+	*out = steal_ptr(&hc);
+	return 0;
+}
+
+/*
+ * Capabilities.
+ */
+
+/* "net_admin", "CAP_NET_ADMIN" -> "CAP_NET_ADMIN"; "all" -> "ALL".  The
+ * caller frees it. */
+static char *cap_normalize(const char *name)
+{
+	bool has_prefix = strncasecmp(name, "CAP_", 4) == 0;
+	char *s =
+		str_printf("%s%s", has_prefix || strcasecmp(name, "ALL") == 0 ? "" : "CAP_", name);
+
+	for (char *p = s; p && *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return s;
+}
+
+uint64_t daemon_caps_host(void)
+{
+	uint64_t all = 0;
+
+	for (int cap = 0; cap < 64; cap++)
+		if (runtime_cap_name(cap) && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+			all |= (uint64_t)1 << cap;
+	return all;
+}
+
+/* The capabilities of LIST (CapAdd or CapDrop) as a mask; *all tells
+ * whether "ALL" was there. */
+static int caps_of(const json_t *list, const char *what, uint64_t *mask, bool *all,
+		   struct berr **err)
+{
+	size_t i;
+	json_t *e;
+
+	*mask = 0;
+	*all = false;
+	json_array_foreach (list, i, e) {
+		_cleanup_free_ char *name = cap_normalize(json_string_value(e));
+		int cap;
+
+		if (!name)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "capabilities");
+		if (strcmp(name, "ALL") == 0) {
+			*all = true;
+			continue;
+		}
+		cap = runtime_cap_parse(name);
+		if (cap < 0)
+			return invalid(err, "invalid %s: unknown capability: \"%s\"", what, name);
+		*mask |= (uint64_t)1 << cap;
+	}
+	return 0;
+}
+
+int daemon_hostconfig_caps(const json_t *hc, uint64_t *out, struct berr **err)
+{
+	uint64_t add, drop, caps = 0;
+	bool add_all, drop_all;
+
+	if (caps_of(json_object_get(hc, "CapAdd"), "CapAdd", &add, &add_all, err) < 0 ||
+	    caps_of(json_object_get(hc, "CapDrop"), "CapDrop", &drop, &drop_all, err) < 0)
+		return -1;
+	if (daemon_hc_bool(hc, "Privileged")) {
+		*out = daemon_caps_host();
+		return 0;
+	}
+	/* Docker's TweakCapabilities: the defaults less what is dropped,
+	 * then what is added; adding ALL keeps only the drops. */
+	for (size_t i = 0; daemon_default_caps[i]; i++)
+		caps |= (uint64_t)1 << runtime_cap_parse(daemon_default_caps[i]);
+	if (add_all) {
+		caps = daemon_caps_host() & ~drop;
+	} else {
+		caps = drop_all ? 0 : caps & ~drop;
+		caps |= add;
+	}
+	*out = caps;
+	return 0;
+}
+
+/*
+ * Security options.
+ */
+
+int daemon_hostconfig_security(const json_t *hc, struct daemon_security *out, struct berr **err)
+{
+	size_t i;
+	json_t *e;
+
+	*out = (struct daemon_security){ 0 };
+	json_array_foreach (json_object_get(hc, "SecurityOpt"), i, e) {
+		const char *opt = json_string_value(e);
+		const char *sep = strchr(opt, '=');
+		size_t klen;
+		const char *value;
+
+		if (strcmp(opt, "no-new-privileges") == 0) {
+			out->no_new_privileges = true;
+			continue;
+		}
+		if (strcmp(opt, "disable") == 0)
+			continue;
+		if (!sep)
+			sep = strchr(opt, ':');
+		if (!sep)
+			return invalid(err, "invalid --security-opt 1: \"%s\"", opt);
+		klen = (size_t)(sep - opt);
+		value = sep + 1;
+		if (klen == 7 && strncmp(opt, "seccomp", 7) == 0) {
+			if (strcmp(value, "unconfined") == 0) {
+				out->seccomp_unconfined = true;
+				out->seccomp_profile = NULL;
+			} else if (strcmp(value, "builtin") == 0) {
+				out->seccomp_profile = NULL;
+			} else {
+				/* The docker CLI sends the file's content. */
+				out->seccomp_unconfined = false;
+				out->seccomp_profile = value;
+			}
+		} else if (klen == 17 && strncmp(opt, "no-new-privileges", 17) == 0) {
+			if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+				out->no_new_privileges = true;
+			else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+				out->no_new_privileges = false;
+			else
+				return invalid(err, "invalid --security-opt 2: \"%s\"", opt);
+		} else if ((klen == 8 && strncmp(opt, "apparmor", 8) == 0) ||
+			   (klen == 5 && strncmp(opt, "label", 5) == 0)) {
+			/* Accepted as Docker does; this host has neither
+			 * AppArmor nor SELinux to apply them. */
+		} else {
+			return invalid(err, "invalid --security-opt 2: \"%s\"", opt);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Mounts: Binds, Mounts and Tmpfs.
+ */
+
+static const char *const propagations[] = { "shared", "slave",	  "private", "rshared",
+					    "rslave", "rprivate", NULL };
+
+static bool is_propagation(const char *s)
+{
+	for (size_t i = 0; propagations[i]; i++)
+		if (strcmp(s, propagations[i]) == 0)
 			return true;
 	return false;
 }
 
-/* The capability sets after CapAdd and CapDrop (and "ALL"). */
-static void apply_caps(json_t *caps, const json_t *hc, const char *const *all)
+static int invalid_mount(struct berr **err, const char *type, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int invalid_mount(struct berr **err, const char *type, const char *fmt, ...)
 {
-	const json_t *add = json_object_get(hc, "CapAdd");
-	const json_t *drop = json_object_get(hc, "CapDrop");
-	const char *sets[] = { "bounding", "effective", "permitted" };
-	bool privileged = json_is_true(json_object_get(hc, "Privileged"));
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
 
-	for (size_t s = 0; s < 3; s++) {
-		json_t *list = json_object_get(caps, sets[s]);
-		size_t i;
-		json_t *v;
-
-		if (!list)
-			continue;
-		if (privileged || list_has(add, "ALL")) {
-			json_array_clear(list);
-			for (size_t k = 0; all[k]; k++)
-				json_array_append_new(list, json_string(all[k]));
-		} else {
-			json_array_foreach (add, i, v) {
-				_cleanup_free_ char *name = cap_name(json_string_value(v));
-
-				if (name && !list_has(list, name))
-					json_array_append_new(list, json_string(name));
-			}
-		}
-		if (list_has(drop, "ALL")) {
-			json_array_clear(list);
-			json_array_foreach (add, i, v) {
-				_cleanup_free_ char *name = cap_name(json_string_value(v));
-
-				if (name && strcmp(name, "CAP_ALL") != 0)
-					json_array_append_new(list, json_string(name));
-			}
-			continue;
-		}
-		json_array_foreach (drop, i, v) {
-			_cleanup_free_ char *name = cap_name(json_string_value(v));
-
-			for (size_t k = 0; name && k < json_array_size(list); k++)
-				if (strcmp(json_string_value(json_array_get(list, k)), name) == 0)
-					json_array_remove(list, k--);
-		}
-	}
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	return invalid(err, "invalid mount config for type \"%s\": %s", type, msg ? msg : "");
 }
 
-static void apply_resources(json_t *lnx, const json_t *hc)
+/* Appends an OCI mount and Docker's mount point for it. */
+static int add_mount(json_t *oci, json_t *points, json_t *oci_mount, json_t *point,
+		     struct berr **err)
 {
-	json_t *res = obj_at(lnx, "resources");
-	int64_t memory = int_of(hc, "Memory"), swap = int_of(hc, "MemorySwap");
-	int64_t nano = int_of(hc, "NanoCpus"), quota = int_of(hc, "CpuQuota");
-	int64_t period = int_of(hc, "CpuPeriod"), shares = int_of(hc, "CpuShares");
-	int64_t pids = int_of(hc, "PidsLimit"), reservation = int_of(hc, "MemoryReservation");
-	const char *cpus = json_string_value(json_object_get(hc, "CpusetCpus"));
-	const char *mems = json_string_value(json_object_get(hc, "CpusetMems"));
-
-	if (memory > 0) {
-		json_t *mem = obj_at(res, "memory");
-
-		json_object_set_new(mem, "limit", json_integer(memory));
-		/* Docker's default swap is as much again as the memory. */
-		json_object_set_new(mem, "swap",
-				    json_integer(swap == 0  ? 2 * memory
-						 : swap < 0 ? -1
-							    : swap));
-	}
-	if (reservation > 0)
-		json_object_set_new(obj_at(res, "memory"), "reservation",
-				    json_integer(reservation));
-	if (json_is_true(json_object_get(hc, "OomKillDisable")))
-		json_object_set_new(obj_at(res, "memory"), "disableOOMKiller", json_true());
-	if (nano > 0) {
-		period = CPU_PERIOD_DEFAULT;
-		quota = nano * CPU_PERIOD_DEFAULT / 1000000000;
-	}
-	if (quota > 0)
-		json_object_set_new(obj_at(res, "cpu"), "quota", json_integer(quota));
-	if (period > 0)
-		json_object_set_new(obj_at(res, "cpu"), "period", json_integer(period));
-	if (shares > 0)
-		json_object_set_new(obj_at(res, "cpu"), "shares", json_integer(shares));
-	if (cpus && *cpus)
-		json_object_set_new(obj_at(res, "cpu"), "cpus", json_string(cpus));
-	if (mems && *mems)
-		json_object_set_new(obj_at(res, "cpu"), "mems", json_string(mems));
-	if (pids > 0)
-		json_object_set_new(obj_at(res, "pids"), "limit", json_integer(pids));
-}
-
-static int apply_mounts(json_t *mounts, const json_t *hc, const char *init_path)
-{
-	const json_t *binds = json_object_get(hc, "Binds");
-	const json_t *tmpfs = json_object_get(hc, "Tmpfs");
-	const char *dst;
 	size_t i;
-	json_t *v;
+	json_t *e;
+	const char *dst = json_string_value(json_object_get(oci_mount, "destination"));
 
-	json_array_foreach (binds, i, v) {
-		_cleanup_strv_ char **parts = NULL;
-		char *copy = strdup(json_string_value(v)), *save = NULL;
-		bool ro = false;
-
-		for (char *p = copy ? strtok_r(copy, ":", &save) : NULL; p;
-		     p = strtok_r(NULL, ":", &save))
-			strv_append(&parts, p);
-		free(copy);
-		if (strv_length(parts) < 2)
-			continue;
-		if (parts[2])
-			ro = strstr(parts[2], "ro") != NULL;
-		json_array_append_new(mounts,
-				      json_pack("{s:s, s:s, s:s, s:[s, s, s]}", "destination",
-						parts[1], "type", "bind", "source", parts[0],
-						"options", "rbind", "rprivate", ro ? "ro" : "rw"));
+	json_array_foreach (oci, i, e)
+		if (dst && strcmp(json_string_value(json_object_get(e, "destination")), dst) == 0) {
+			invalid(err, "Duplicate mount point: %s", dst);
+			json_decref(oci_mount);
+			json_decref(point);
+			return -1;
+		}
+	if (!oci_mount || !point) {
+		json_decref(oci_mount);
+		json_decref(point);
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "mounts");
 	}
-	json_object_foreach ((json_t *)tmpfs, dst, v) {
-		json_t *opts = json_pack("[s, s, s]", "nosuid", "nodev", "noexec");
-		_cleanup_free_ char *text =
-			strdup(json_string_value(v) ? json_string_value(v) : "");
-		char *save = NULL;
-
-		for (char *o = text ? strtok_r(text, ",", &save) : NULL; o;
-		     o = strtok_r(NULL, ",", &save))
-			json_array_append_new(opts, json_string(o));
-		json_array_append_new(mounts,
-				      json_pack("{s:s, s:s, s:s, s:o}", "destination", dst, "type",
-						"tmpfs", "source", "tmpfs", "options", opts));
-	}
-	if (json_is_true(json_object_get(hc, "Init")) && init_path)
-		json_array_append_new(mounts,
-				      json_pack("{s:s, s:s, s:s, s:[s, s, s]}", "destination",
-						DAEMON_INIT_PATH, "type", "bind", "source",
-						init_path, "options", "bind", "ro", "rprivate"));
+	if (json_array_append_new(oci, oci_mount) < 0 || json_array_append_new(points, point) < 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "mounts");
 	return 0;
 }
 
-/* "nofile" as "RLIMIT_NOFILE", into BUF. */
-static const char *rlimit_name(const char *docker, char buf[64])
+static json_t *bind_json(const char *src, const char *dst, bool ro, const char *prop)
 {
-	snprintf(buf, 64, "RLIMIT_%s", docker ? docker : "");
-	for (char *p = buf; *p; p++)
-		*p = (char)toupper((unsigned char)*p);
-	return buf;
+	return json_pack("{s:s, s:s, s:s, s:[s, s, s]}", "destination", dst, "type", "bind",
+			 "source", src, "options", "rbind", prop, ro ? "ro" : "rw");
 }
 
-int daemon_spec_apply_host(json_t *spec, const json_t *doc, const char *init_path,
-			   struct berr **err)
+static int bind_source_check(const char *type, const char *src, struct berr **err)
 {
-	const json_t *hc = json_object_get(doc, "HostConfig");
-	const json_t *config = json_object_get(doc, "Config");
-	json_t *process = json_object_get(spec, "process");
-	json_t *lnx = json_object_get(spec, "linux");
-	const char *net = json_string_value(json_object_get(hc, "NetworkMode"));
-	const json_t *ulimits = json_object_get(hc, "Ulimits");
-	const json_t *secopt = json_object_get(hc, "SecurityOpt");
+	struct stat st;
+
+	if (src[0] != '/')
+		return invalid_mount(err, type,
+				     "invalid mount path: '%s' mount path must be absolute", src);
+	if (stat(src, &st) < 0)
+		return invalid_mount(err, type, "bind source path does not exist: %s", src);
+	return 0;
+}
+
+/* "src:dst[:opts]" with opts ro, rw, z, Z, nocopy, consistent, cached,
+ * delegated and a propagation (volume/mounts/linux_parser.go). */
+static int add_bind(json_t *oci, json_t *points, const char *spec, struct berr **err)
+{
+	_cleanup_free_ char *copy = strdup(spec);
+	_cleanup_free_ char *mode_text = NULL;
+	char *src, *dst, *mode, *save = NULL;
+	const char *prop = "rprivate";
+	bool ro = false;
+
+	if (!copy)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "Binds");
+	src = copy;
+	dst = strchr(src, ':');
+	if (!dst || !dst[1] || dst == src)
+		return invalid(err, "invalid volume specification: '%s'", spec);
+	*dst++ = '\0';
+	mode = strchr(dst, ':');
+	if (mode)
+		*mode++ = '\0';
+	mode_text = strdup(mode ? mode : "");
+	if (!mode_text)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "Binds");
+	if (src[0] != '/')
+		return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
+				"invalid volume specification: '%s': named volumes are not "
+				"supported yet, bind an absolute host path",
+				spec);
+	if (dst[0] != '/')
+		return invalid(err,
+			       "invalid volume specification: '%s': invalid mount config for type "
+			       "\"bind\": invalid mount path: '%s' mount path must be absolute",
+			       spec, dst);
+	for (char *o = mode ? strtok_r(mode, ",", &save) : NULL; o;
+	     o = strtok_r(NULL, ",", &save)) {
+		if (strcmp(o, "ro") == 0)
+			ro = true;
+		else if (strcmp(o, "rw") == 0)
+			ro = false;
+		else if (is_propagation(o))
+			prop = o;
+		else if (strcmp(o, "z") != 0 && strcmp(o, "Z") != 0 && strcmp(o, "nocopy") != 0 &&
+			 strcmp(o, "consistent") != 0 && strcmp(o, "cached") != 0 &&
+			 strcmp(o, "delegated") != 0)
+			return invalid(err, "invalid mode: %s", o);
+	}
+	if (bind_source_check("bind", src, err) < 0)
+		return -1;
+	return add_mount(oci, points, bind_json(src, dst, ro, prop),
+			 json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", src,
+				   "Destination", dst, "Mode", mode_text, "RW", !ro, "Propagation",
+				   prop),
+			 err);
+}
+
+/* Docker's tmpfs options: noexec, nosuid and nodev unless the caller says
+ * otherwise, then the caller's ("rw,size=64m"). */
+static json_t *tmpfs_json(const char *dst, const char *opts, int64_t size, int64_t mode)
+{
+	_cleanup_json_ json_t *o = json_pack("[s, s, s]", "nosuid", "nodev", "noexec");
+	_cleanup_free_ char *copy = strdup(opts ? opts : "");
+	char *save = NULL;
+
+	if (!o || !copy)
+		return NULL;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "exec") == 0 || strcmp(t, "suid") == 0 || strcmp(t, "dev") == 0) {
+			/* Drop the default it overrides. */
+			char neg[8];
+			size_t i;
+			json_t *e;
+
+			snprintf(neg, sizeof(neg), "no%s", t);
+			json_array_foreach (o, i, e)
+				if (strcmp(json_string_value(e), neg) == 0) {
+					json_array_remove(o, i);
+					break;
+				}
+		}
+		if (json_array_append_new(o, json_string(t)) < 0)
+			return NULL;
+	}
+	if (size > 0 && json_array_append_new(o, json_sprintf("size=%lld", (long long)size)) < 0)
+		return NULL;
+	if (mode > 0 && json_array_append_new(o, json_sprintf("mode=%llo", (long long)mode)) < 0)
+		return NULL;
+	return json_pack("{s:s, s:s, s:s, s:O}", "destination", dst, "type", "tmpfs", "source",
+			 "tmpfs", "options", o);
+}
+
+static int add_api_mount(json_t *oci, json_t *points, const json_t *m, struct berr **err)
+{
+	const char *type = json_string_value(json_object_get(m, "Type"));
+	const char *src = json_string_value(json_object_get(m, "Source"));
+	const char *dst = json_string_value(json_object_get(m, "Target"));
+	bool ro = json_is_true(json_object_get(m, "ReadOnly"));
+	json_t *tmpfs = json_object_get(m, "TmpfsOptions");
+
+	if (!type || !*type)
+		type = "";
+	if (strcmp(type, "bind") != 0 && strcmp(type, "tmpfs") != 0) {
+		if (strcmp(type, "volume") == 0 || strcmp(type, "npipe") == 0)
+			return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
+					"invalid mount config for type \"%s\": not supported yet",
+					type);
+		return invalid_mount(err, type, "mount type unknown");
+	}
+	if (!dst || !*dst)
+		return invalid_mount(err, type, "field Target must not be empty");
+	if (dst[0] != '/')
+		return invalid_mount(err, type,
+				     "invalid mount path: '%s' mount path must be absolute", dst);
+	if (strcmp(type, "tmpfs") == 0) {
+		if (src && *src)
+			return invalid_mount(err, type, "field Source must not be specified");
+		return add_mount(oci, points,
+				 tmpfs_json(dst, ro ? "ro" : NULL,
+					    json_integer_value(json_object_get(tmpfs, "SizeBytes")),
+					    json_integer_value(json_object_get(tmpfs, "Mode"))),
+				 json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "tmpfs",
+					   "Source", "", "Destination", dst, "Mode", "", "RW", !ro,
+					   "Propagation", ""),
+				 err);
+	}
+	{
+		const char *prop = json_string_value(
+			json_object_get(json_object_get(m, "BindOptions"), "Propagation"));
+
+		if (!src || !*src)
+			return invalid_mount(err, type, "field Source must not be empty");
+		if (prop && *prop && !is_propagation(prop))
+			return invalid_mount(err, type, "invalid propagation mode: %s", prop);
+		if (!prop || !*prop)
+			prop = "rprivate";
+		if (bind_source_check(type, src, err) < 0)
+			return -1;
+		return add_mount(oci, points, bind_json(src, dst, ro, prop),
+				 json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind",
+					   "Source", src, "Destination", dst, "Mode", "", "RW", !ro,
+					   "Propagation", prop),
+				 err);
+	}
+}
+
+int daemon_hostconfig_mounts(const json_t *hc, json_t **oci_out, json_t **points_out,
+			     struct berr **err)
+{
+	_cleanup_json_ json_t *oci = json_array();
+	_cleanup_json_ json_t *points = json_array();
+	const char *key;
 	size_t i;
-	json_t *v;
+	json_t *e;
 
-	json_object_set_new(process, "terminal",
-			    json_boolean(json_is_true(json_object_get(config, "Tty"))));
-	if (json_is_true(json_object_get(hc, "ReadonlyRootfs")))
-		json_object_set_new(json_object_get(spec, "root"), "readonly", json_true());
-	if (json_is_integer(json_object_get(hc, "OomScoreAdj")))
-		json_object_set(process, "oomScoreAdj", json_object_get(hc, "OomScoreAdj"));
-	apply_caps(json_object_get(process, "capabilities"), hc, daemon_all_caps);
-	apply_resources(lnx, hc);
-	apply_mounts(json_object_get(spec, "mounts"), hc, init_path);
-	if (json_is_true(json_object_get(hc, "Privileged"))) {
-		json_object_del(lnx, "maskedPaths");
-		json_object_del(lnx, "readonlyPaths");
-		json_object_set_new(obj_at(lnx, "resources"), "devices",
-				    json_pack("[{s:b, s:s}]", "allow", 1, "access", "rwm"));
-	}
-	if (net && strcmp(net, "host") == 0) {
-		json_t *ns = json_object_get(lnx, "namespaces");
+	if (!oci || !points)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "mounts");
+	json_array_foreach (json_object_get(hc, "Binds"), i, e)
+		if (add_bind(oci, points, json_string_value(e), err) < 0)
+			return -1;
+	json_array_foreach (json_object_get(hc, "Mounts"), i, e)
+		if (add_api_mount(oci, points, e, err) < 0)
+			return -1;
+	json_object_foreach ((json_t *)json_object_get(hc, "Tmpfs"), key, e) {
+		if (key[0] != '/')
+			return invalid(err, "invalid mount path: '%s' mount path must be absolute",
+				       key);
+		/* Docker lists Tmpfs mounts in the spec, not in Mounts. */
+		{
+			json_t *t = tmpfs_json(key, json_string_value(e), 0, 0);
+			size_t j;
+			json_t *x;
 
-		for (size_t k = 0; k < json_array_size(ns); k++)
-			if (strcmp(json_string_value(
-					   json_object_get(json_array_get(ns, k), "type")),
-				   "network") == 0)
-				json_array_remove(ns, k--);
-		json_object_del(lnx, "sysctl");
-	}
-	json_array_foreach (ulimits, i, v) {
-		json_t *rl = json_object_get(process, "rlimits");
-		char name[64];
-
-		if (!json_is_array(rl)) {
-			rl = json_array();
-			json_object_set_new(process, "rlimits", rl);
+			json_array_foreach (oci, j, x)
+				if (strcmp(json_string_value(json_object_get(x, "destination")),
+					   key) == 0) {
+					json_decref(t);
+					return invalid(err, "Duplicate mount point: %s", key);
+				}
+			if (!t || json_array_append_new(oci, t) < 0)
+				return berr_set(err, BERR_INTERNAL, ENOMEM, "mounts");
 		}
-		json_array_append_new(
-			rl,
-			json_pack("{s:s, s:I, s:I}", "type",
-				  rlimit_name(json_string_value(json_object_get(v, "Name")), name),
-				  "soft", json_integer_value(json_object_get(v, "Soft")), "hard",
-				  json_integer_value(json_object_get(v, "Hard"))));
 	}
-	json_array_foreach (secopt, i, v) {
-		const char *o = json_string_value(v);
+	*oci_out = steal_ptr(&oci);
+	*points_out = steal_ptr(&points);
+	return 0;
+}
 
-		if (o && (strcmp(o, "no-new-privileges") == 0 ||
-			  strcmp(o, "no-new-privileges:true") == 0 ||
-			  strcmp(o, "no-new-privileges=true") == 0))
-			json_object_set_new(process, "noNewPrivileges", json_true());
-	}
-	if (json_is_true(json_object_get(hc, "Init")) && init_path) {
-		json_t *args = json_pack("[s, s]", DAEMON_INIT_PATH, "--");
+/*
+ * Devices.
+ */
 
-		if (!args || json_array_extend(args, json_object_get(process, "args")) < 0) {
-			json_decref(args);
-			return berr_set(err, BERR_INTERNAL, ENOMEM, "init");
-		}
-		json_object_set_new(process, "args", args);
-	}
+int daemon_device_of(const json_t *d, struct daemon_device *out, struct berr **err)
+{
+	const char *host = json_string_value(json_object_get(d, "PathOnHost"));
+	const char *in = json_string_value(json_object_get(d, "PathInContainer"));
+	const char *perms = json_string_value(json_object_get(d, "CgroupPermissions"));
+	struct stat st;
+
+	if (!host || !*host)
+		return invalid(err, "device: PathOnHost is empty");
+	if (!in || !*in)
+		in = host;
+	if (!perms || !*perms)
+		perms = "rwm";
+	if (in[0] != '/')
+		return invalid(err, "%s is not an absolute path", in);
+	if (strlen(perms) > 3 || strspn(perms, "rwm") != strlen(perms))
+		return invalid(err, "invalid device mode: %s", perms);
+	if (stat(host, &st) < 0)
+		return berr_set(err, BERR_INVALID, errno,
+				"error gathering device information while adding custom device "
+				"\"%s\"",
+				host);
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		return invalid(err,
+			       "error gathering device information while adding custom device "
+			       "\"%s\": not a device node",
+			       host);
+	out->path_in_container = in;
+	out->permissions = perms;
+	out->type = S_ISCHR(st.st_mode) ? 'c' : 'b';
+	out->major = major(st.st_rdev);
+	out->minor = minor(st.st_rdev);
+	out->mode = st.st_mode & 07777;
 	return 0;
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -34,8 +35,10 @@ struct daemon {
 	struct store *db;	    /* the image store's */
 	char *containers_root;	    /* <data-root>/containers */
 	char *runtime_root;	    /* <exec-root>/runtime */
-	char *init_path;	    /* berth-init, next to the running program */
 	struct runtime_config rt;
+	/* berth-init for HostConfig.Init; "": next to the running program.
+	 * A buffer, not a pointer, so that the engine's free stays as it is. */
+	char init_path[4096];
 };
 
 /* The files of one container in its directory. */
@@ -64,16 +67,23 @@ char *daemon_name_generate(unsigned attempt);
 
 /* config.c */
 
-/* Docker's merge of a container's run config: the caller's OPTS over the
- * image's run config IMAGE (Env: the caller's, then the image's keys the
- * caller did not set; Cmd and Entrypoint as `docker run` treats them;
- * WorkingDir and User when not given).  *config gets a new "Config" object
- * (Hostname, Domainname, User, Attach*, Tty, OpenStdin, StdinOnce, Env, Cmd,
- * Image, Volumes, WorkingDir, Entrypoint, OnBuild, Labels...); *path and
- * *args (new, owned) the command the container runs.  HOSTNAME is the
- * container's host name.  Sets BERR_INVALID (no command, a relative
- * working dir), BERR_INTERNAL. */
-int daemon_config_merge(const struct image_run_config *image, const struct daemon_create_opts *opts,
+/* Checks the types of the Config members of a create BODY (Hostname,
+ * User, Env, Cmd, Entrypoint, ExposedPorts, Healthcheck, Labels...): Cmd,
+ * Entrypoint and Shell may be a string or an array of strings, as Docker's
+ * strslice takes them.  Sets BERR_INVALID naming the member. */
+int daemon_config_check(const json_t *body, struct berr **err);
+
+/* Docker's merge of a container's run config (daemon/commit.go's merge):
+ * the create BODY (checked by daemon_config_check()) over the image's run
+ * config IMAGE: Env (the body's, then the image's keys the body did not
+ * set), Cmd and Entrypoint as `docker run` treats them, WorkingDir, User,
+ * StopSignal, OnBuild and Healthcheck when not given, Labels, ExposedPorts
+ * and Volumes the image's and the body's.  *config gets a new "Config"
+ * object in Docker's inspect order; *path and *args (new, owned) the
+ * command the container runs.  HOSTNAME is the container's host name.
+ * Sets BERR_INVALID (no command, a relative working dir, a bad port),
+ * BERR_INTERNAL. */
+int daemon_config_merge(const struct image_run_config *image, const json_t *body,
 			const char *hostname, json_t **config, char **path, json_t **args,
 			struct berr **err);
 
@@ -105,6 +115,101 @@ void daemon_user_clear(struct daemon_user *u);
  * matching entries in passwd file"), BERR_INTERNAL. */
 int daemon_user_resolve(int rootfd, const char *spec, struct daemon_user *out, struct berr **err);
 
+/* hostconfig.c */
+
+/* Docker's default capabilities (caps.DefaultCapabilities), NULL-ended. */
+extern const char *const daemon_default_caps[];
+/* Docker's masked and read-only paths, NULL-ended. */
+extern const char *const daemon_masked_paths[];
+extern const char *const daemon_readonly_paths[];
+
+/* Whether the memory controller accounts swap; without it Docker sets no
+ * swap limit. */
+#define DAEMON_MEMSW_FILE "/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"
+
+/* The HostConfig a container keeps, from GIVEN (the body's, NULL for
+ * none): every member Docker 20.10's inspect shows, with its zero value
+ * when not given, checked and validated as Docker does (memory, CPU, restart
+ * policy, log driver, capabilities, security options, mounts, devices,
+ * ports, extra hosts, network mode).  Docker's warnings are appended to
+ * WARNINGS.  On success *out owns the new object.  Sets BERR_INVALID with
+ * Docker's message (or naming the wrongly typed member), BERR_NOT_FOUND (an
+ * unknown network), BERR_NOT_IMPLEMENTED (named volumes, a container's
+ * network, a log driver other than json-file and none), BERR_INTERNAL. */
+int daemon_hostconfig_normalize(const json_t *given, json_t *warnings, json_t **out,
+				struct berr **err);
+
+/* Members of a normalized HostConfig HC (NULL reads as zero values). */
+int64_t daemon_hc_int(const json_t *hc, const char *key);
+bool daemon_hc_bool(const json_t *hc, const char *key);
+const char *daemon_hc_str(const json_t *hc, const char *key); /* never NULL */
+
+/* "80/tcp", "8000-8010", "53/udp".  Sets BERR_INVALID ("invalid port
+ * specification: \"abc\""). */
+int daemon_port_validate(const char *spec, struct berr **err);
+
+/* Splits "name:ip" of ExtraHosts; *name and *ip point into *buf, a copy
+ * the caller frees.  Sets BERR_INVALID ("bad format for add-host"). */
+int daemon_extra_host_split(const char *entry, char **buf, const char **name, const char **ip,
+			    struct berr **err);
+
+/* Every capability of the host's bounding set that the runtime knows. */
+uint64_t daemon_caps_host(void);
+/* The capabilities of a container with HC as a mask of CAP_* bits:
+ * Docker's defaults less CapDrop plus CapAdd ("ALL" and names with or
+ * without "CAP_", any case), or all the host has when Privileged.  Sets
+ * BERR_INVALID ("invalid CapAdd: unknown capability: \"CAP_FOO\""). */
+int daemon_hostconfig_caps(const json_t *hc, uint64_t *out, struct berr **err);
+
+/* SecurityOpt of a HostConfig. */
+struct daemon_security {
+	bool no_new_privileges;
+	bool seccomp_unconfined;
+	const char *seccomp_profile; /* inline JSON, borrowed from the HostConfig; NULL: default */
+};
+
+/* Parses SecurityOpt of HC: "no-new-privileges[:true|false]",
+ * "seccomp=unconfined", "seccomp=<profile JSON>", "apparmor=..." and
+ * "label=..." (accepted, nothing to apply here).  Sets BERR_INVALID with
+ * Docker's message ("invalid --security-opt 2: ..."). */
+int daemon_hostconfig_security(const json_t *hc, struct daemon_security *out, struct berr **err);
+
+/* The container's mounts of Binds ("src:dst[:ro|rw|z|Z|propagation]"),
+ * Mounts (types bind and tmpfs) and Tmpfs, as new arrays: *oci of OCI
+ * mounts, *points of Docker's inspect "Mounts" entries (Tmpfs has none).
+ * A bind's source must exist.  Sets BERR_INVALID with Docker's messages
+ * ("invalid mount config for type \"bind\": bind source path does not
+ * exist: /x", "Duplicate mount point: /x"), BERR_NOT_IMPLEMENTED for
+ * volumes. */
+int daemon_hostconfig_mounts(const json_t *hc, json_t **oci, json_t **points, struct berr **err);
+
+/* One entry of HostConfig.Devices, resolved on the host. */
+struct daemon_device {
+	const char *path_in_container; /* borrowed */
+	const char *permissions;       /* "rwm" or part of it; borrowed */
+	char type;		       /* 'c' or 'b' */
+	int64_t major, minor;
+	unsigned mode;
+};
+
+/* Resolves DEV (PathOnHost, PathInContainer, CgroupPermissions).  Sets
+ * BERR_INVALID (no such device, a bad mode). */
+int daemon_device_of(const json_t *dev, struct daemon_device *out, struct berr **err);
+
+/* seccomp_default.c */
+
+/* berth's default seccomp profile in Docker's profile format (a new
+ * object; NULL when out of memory). */
+json_t *daemon_seccomp_default_profile(void);
+/* Parses TEXT, a Docker seccomp profile, into *out.  Sets BERR_INVALID
+ * ("Decoding seccomp profile failed: ..."). */
+int daemon_seccomp_profile_load(const char *text, json_t **out, struct berr **err);
+/* The OCI linux.seccomp object of the Docker profile PROFILE for a
+ * container holding CAPS on this machine's architecture: the rules whose
+ * includes and excludes (caps, arches, minKernel) fit.  A new object;
+ * NULL with BERR_INVALID or BERR_INTERNAL. */
+json_t *daemon_seccomp_oci(const json_t *profile, uint64_t caps, struct berr **err);
+
 /* spec.c */
 
 /* What the OCI config of a container is built from; all borrowed. */
@@ -112,21 +217,36 @@ struct daemon_spec_input {
 	const char *id;
 	const char *rootfs; /* the merged dir */
 	const char *dir;    /* holds hostname, hosts, resolv.conf */
-	const json_t *doc;  /* the container's document: Path, Args, Config */
+	const json_t *doc;  /* the container's document: Path, Args, Config, HostConfig */
 	const struct daemon_user *user;
 	bool unprivileged_ports; /* net.ipv4.ip_unprivileged_port_start exists */
-	const char *init_path;	 /* berth-init, for HostConfig.Init */
+	const char *init_path;	 /* berth-init; NULL: daemon_default_init_path() */
 };
 
-/* The OCI runtime config of a container, as Docker's defaults make it:
- * Entrypoint + Cmd, the environment of daemon_config_env(), the working
- * dir ("/" by default), the user, Docker's default capabilities (bounding
- * only for a user other than root), Docker's mounts, masked and read-only
- * paths, new pid, ipc, uts, mount and network namespaces (loopback only),
- * the host name, the container's hostname, hosts and resolv.conf bound in,
- * and the cgroup /berth/<id>.  A new object the caller owns; NULL
- * (BERR_INTERNAL) when out of memory. */
+/* berth-init next to the running program (/proc/self/exe's directory); the
+ * caller frees it.  NULL when out of memory or unreadable. */
+char *daemon_default_init_path(void);
+
+/* The OCI runtime config of a container, as Docker makes it: Entrypoint +
+ * Cmd (behind /sbin/docker-init -- with HostConfig.Init), the environment of
+ * daemon_config_env(), the working dir ("/" by default), the user and
+ * GroupAdd, the capabilities of daemon_hostconfig_caps() (bounding only for
+ * a user other than root), Docker's mounts, masked and read-only paths
+ * (none when privileged), the seccomp profile (berth's default, none, or the
+ * one given), no_new_privileges, rlimits, resources (memory, swap, CPU,
+ * pids, blkio, devices), namespaces as NetworkMode says (a new network
+ * namespace but for "host"), the host name, the container's hostname,
+ * hosts and resolv.conf bound in, Binds, Mounts and Tmpfs, sysctls, and the
+ * cgroup /berth/<id>.  A new object the caller owns; NULL with
+ * BERR_INVALID (a bad seccomp profile, a device gone, a group name) or
+ * BERR_INTERNAL. */
 json_t *daemon_spec_build(const struct daemon_spec_input *in, struct berr **err);
+
+/* Writes the hosts and resolv.conf of a container in DIR as its HostConfig
+ * HC asks: ExtraHosts appended to the hosts file; Dns, DnsSearch and
+ * DnsOptions replacing the host's; with NetworkMode "host", the host's own
+ * /etc/hosts and resolv.conf.  Sets BERR_INTERNAL. */
+int daemon_files_apply_hostconfig(const char *dir, const json_t *hc, struct berr **err);
 
 /* files.c */
 
@@ -143,27 +263,6 @@ int daemon_files_write(const char *dir, const char *hostname, const char *host_r
 /* The resolv.conf a container gets from the host's TEXT; the caller
  * frees it.  NULL when out of memory. */
 char *daemon_resolv_conf(const char *text);
-
-/* hostconfig.c */
-
-/* Where a container with Init finds berth-init (Docker's path). */
-#define DAEMON_INIT_PATH "/sbin/docker-init"
-
-/* Every capability the kernel knows, for privileged containers and
- * execs, NULL-terminated. */
-extern const char *const daemon_all_caps[];
-
-/* Checks the HostConfig GIVEN to a create (types, Docker's rules and
- * messages) and sets its members over HC, the document's defaults.  Sets
- * BERR_INVALID. */
-int daemon_host_config_merge(json_t *hc, const json_t *given, struct berr **err);
-
-/* Applies the document DOC's HostConfig (and Config.Tty) to the OCI
- * config SPEC: resources, capabilities, read-only root, binds, tmpfs,
- * ulimits, no-new-privileges, privileged, host network, and Init with the
- * berth-init at INIT_PATH. */
-int daemon_spec_apply_host(json_t *spec, const json_t *doc, const char *init_path,
-			   struct berr **err);
 
 /* shim.c */
 

@@ -170,7 +170,7 @@ static int write_config(struct daemon *d, const struct daemon_container *c,
 		.doc = c->doc,
 		.user = user,
 		.unprivileged_ports = fs_exists(UNPRIVILEGED_PORT_SYSCTL),
-		.init_path = d->init_path,
+		.init_path = d->init_path[0] ? d->init_path : NULL,
 	};
 	_cleanup_json_ json_t *spec = daemon_spec_build(&in, err);
 	_cleanup_free_ char *text = NULL;

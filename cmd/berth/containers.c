@@ -4,6 +4,7 @@
  * container is berth itself: in the foreground for `run` and `start -a`, and
  * a detached monitor process (a small stand-in for a shim) for `start` and
  * `run -d`, which records the container's end. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -142,10 +144,12 @@ struct monitor_report {
 	uint32_t msg_len;
 };
 
-/* What the monitor is to do: start REF, or first create it from OPTS. */
+/* What the monitor is to do: start REF, or first create it from the create
+ * BODY, named NAME. */
 struct monitor_job {
 	const char *ref;
-	const struct daemon_create_opts *create;
+	const json_t *body;
+	const char *name;
 };
 
 static void monitor_send(int fd, const char *id, struct berr *err)
@@ -202,8 +206,8 @@ static void monitor_main(struct cli *cli, const struct monitor_job *job, int rep
 		dup2(null_fd, STDERR_FILENO);
 	}
 	if (monitor_open(cli->data_root, cli->exec_root, &images, &d, &err) < 0 ||
-	    (job->create ? daemon_container_create(d, job->create, &c, &err)
-			 : daemon_container_lookup(d, job->ref, &c, &err)) < 0) {
+	    (job->body ? daemon_container_create_api(d, job->name, job->body, &c, NULL, &err)
+		       : daemon_container_lookup(d, job->ref, &c, &err)) < 0) {
 		monitor_send(report_fd, NULL, err);
 		_exit(1);
 	}
@@ -283,6 +287,11 @@ static int start_detached(struct cli *cli, const struct monitor_job *job, char i
 struct create_flags {
 	struct daemon_create_opts opts;
 	char **env;
+	/* HostConfig members of the flags below, merged into the body. */
+	char **cap_add, **cap_drop, **security_opt, **binds, **tmpfs;
+	const char *memory;
+	const char *network;
+	bool read_only, init, privileged;
 	bool detach;
 	bool interactive;
 };
@@ -290,6 +299,11 @@ struct create_flags {
 static void create_flags_clear(struct create_flags *f)
 {
 	strv_free(f->env);
+	strv_free(f->cap_add);
+	strv_free(f->cap_drop);
+	strv_free(f->security_opt);
+	strv_free(f->binds);
+	strv_free(f->tmpfs);
 }
 
 static int create_usage(const char *command)
@@ -298,16 +312,28 @@ static int create_usage(const char *command)
 
 	printf("\nUsage:  berth %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n%s\n\nOptions:\n", command,
 	       run ? "Create and run a new container from an image" : "Create a new container");
+	printf("      --cap-add list         Add Linux capabilities\n"
+	       "      --cap-drop list        Drop Linux capabilities\n");
 	if (run)
 		printf("  -d, --detach               Run container in background and print "
 		       "container ID\n");
 	printf("      --entrypoint string    Overwrite the default ENTRYPOINT of the image\n"
 	       "  -e, --env list             Set environment variables\n"
 	       "  -h, --hostname string      Container host name\n"
+	       "      --init                 Run an init inside the container that forwards "
+	       "signals and reaps processes\n"
 	       "  -i, --interactive          Keep STDIN open\n"
+	       "  -m, --memory bytes         Memory limit\n"
 	       "      --name string          Assign a name to the container\n"
+	       "      --network string       Connect a container to a network (none, host, "
+	       "bridge)\n"
+	       "      --privileged           Give extended privileges to this container\n"
+	       "      --read-only            Mount the container's root filesystem as read only\n"
 	       "      --rm                   Automatically remove the container when it exits\n"
+	       "      --security-opt list    Security Options\n"
+	       "      --tmpfs list           Mount a tmpfs directory\n"
 	       "  -u, --user string          Username or UID (format: <name|uid>[:<group|gid>])\n"
+	       "  -v, --volume list          Bind mount a volume\n"
 	       "  -w, --workdir string       Working directory inside the container\n");
 	return 0;
 }
@@ -321,6 +347,138 @@ static int add_env(struct create_flags *f, const char *e)
 	return strv_append(&f->env, kv ? kv : e);
 }
 
+/* Appends NAME as the docker CLI sends it: "CAP_" and upper case, but
+ * "ALL". */
+static int add_cap(char ***list, const char *name)
+{
+	bool all = strcasecmp(name, "ALL") == 0;
+	_cleanup_free_ char *s =
+		str_printf("%s%s", all || strncasecmp(name, "CAP_", 4) == 0 ? "" : "CAP_", name);
+
+	if (!s)
+		return -1;
+	for (char *p = s; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return strv_append(list, s);
+}
+
+/* "64m", "1g", "1048576": the docker CLI's memory sizes (units.RAMInBytes). */
+static int parse_bytes(const char *s, int64_t *out)
+{
+	char *end;
+	double v;
+	int64_t mult = 1;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -1;
+	switch (*end) {
+	case 'b':
+	case 'B':
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		mult = 1024;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1024 * 1024;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1024 * 1024 * 1024;
+		break;
+	default:
+		return -1;
+	}
+	if (*end && *end != 'b' && *end != 'B')
+		end++;
+	if ((*end == 'b' || *end == 'B') && end[1] == '\0')
+		end++;
+	if (*end)
+		return -1;
+	*out = (int64_t)(v * (double)mult);
+	return 0;
+}
+
+static json_t *strv_to_json(char *const *v)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && v && v[i]; i++)
+		if (json_array_append_new(arr, json_string(v[i])) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	return arr;
+}
+
+/* The create body of F: its options, then the HostConfig members of its
+ * flags.  NULL (reported) on failure. */
+static json_t *create_body(const char *command, const struct create_flags *f)
+{
+	struct berr *err = NULL;
+	json_t *body = daemon_create_opts_body(&f->opts, &err);
+	json_t *hc = json_object_get(body, "HostConfig");
+	int64_t memory = 0;
+	bool ok = true;
+
+	if (!body) {
+		cli_report(err);
+		return NULL;
+	}
+	if (f->memory && parse_bytes(f->memory, &memory) < 0) {
+		fprintf(stderr,
+			"invalid argument \"%s\" for \"-m, --memory\" flag: invalid size: '%s'\n"
+			"See 'berth %s --help'.\n",
+			f->memory, f->memory, command);
+		json_decref(body);
+		return NULL;
+	}
+	if (f->cap_add)
+		ok &= json_object_set_new(hc, "CapAdd", strv_to_json(f->cap_add)) == 0;
+	if (f->cap_drop)
+		ok &= json_object_set_new(hc, "CapDrop", strv_to_json(f->cap_drop)) == 0;
+	if (f->security_opt)
+		ok &= json_object_set_new(hc, "SecurityOpt", strv_to_json(f->security_opt)) == 0;
+	if (f->binds)
+		ok &= json_object_set_new(hc, "Binds", strv_to_json(f->binds)) == 0;
+	if (f->memory)
+		ok &= json_object_set_new(hc, "Memory", json_integer(memory)) == 0;
+	if (f->network)
+		ok &= json_object_set_new(hc, "NetworkMode", json_string(f->network)) == 0;
+	if (f->read_only)
+		ok &= json_object_set_new(hc, "ReadonlyRootfs", json_true()) == 0;
+	if (f->privileged)
+		ok &= json_object_set_new(hc, "Privileged", json_true()) == 0;
+	if (f->init)
+		ok &= json_object_set_new(hc, "Init", json_true()) == 0;
+	if (f->tmpfs) {
+		json_t *t = json_object();
+
+		/* "/run:rw,size=64m": the path, then its mount options. */
+		for (size_t i = 0; t && f->tmpfs[i]; i++) {
+			_cleanup_free_ char *path = strdup(f->tmpfs[i]);
+			char *colon = path ? strchr(path, ':') : NULL;
+
+			if (colon)
+				*colon++ = '\0';
+			ok &= path &&
+			      json_object_set_new(t, path, json_string(colon ? colon : "")) == 0;
+		}
+		ok &= json_object_set_new(hc, "Tmpfs", t) == 0;
+	}
+	if (!ok) {
+		berr_set(&err, BERR_INTERNAL, ENOMEM, "create body");
+		cli_report(err);
+		json_decref(body);
+		return NULL;
+	}
+	return body;
+}
+
 /* Parses the flags of run and create; returns -1 when the command goes on
  * (IMAGE at argv[optind]), else the status to leave with. */
 static int parse_create(const char *command, int argc, char **argv, struct create_flags *f)
@@ -329,27 +487,46 @@ static int parse_create(const char *command, int argc, char **argv, struct creat
 		OPT_NAME = 256,
 		OPT_RM,
 		OPT_ENTRYPOINT,
+		OPT_CAP_ADD,
+		OPT_CAP_DROP,
+		OPT_SECURITY_OPT,
+		OPT_READ_ONLY,
+		OPT_INIT,
+		OPT_TMPFS,
+		OPT_NETWORK,
+		OPT_PRIVILEGED,
 		OPT_HELP
 	};
 	static const struct option opts[] = {
+		{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
+		{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
 		{ "detach", no_argument, NULL, 'd' },
 		{ "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
 		{ "env", required_argument, NULL, 'e' },
 		{ "hostname", required_argument, NULL, 'h' },
+		{ "init", no_argument, NULL, OPT_INIT },
 		{ "interactive", no_argument, NULL, 'i' },
+		{ "memory", required_argument, NULL, 'm' },
 		{ "name", required_argument, NULL, OPT_NAME },
+		{ "network", required_argument, NULL, OPT_NETWORK },
+		{ "net", required_argument, NULL, OPT_NETWORK },
+		{ "privileged", no_argument, NULL, OPT_PRIVILEGED },
+		{ "read-only", no_argument, NULL, OPT_READ_ONLY },
 		{ "rm", no_argument, NULL, OPT_RM },
+		{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
+		{ "tmpfs", required_argument, NULL, OPT_TMPFS },
 		{ "tty", no_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "volume", required_argument, NULL, 'v' },
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool run = strcmp(command, "run") == 0;
-	int c;
+	int c, r = 0;
 
-	while ((c = getopt_long(argc, argv, run ? "+de:h:itu:w:" : "+e:h:itu:w:", opts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, run ? "+de:h:im:tu:v:w:" : "+e:h:im:tu:v:w:", opts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!run)
@@ -360,14 +537,16 @@ static int parse_create(const char *command, int argc, char **argv, struct creat
 			f->opts.entrypoint = optarg;
 			break;
 		case 'e':
-			if (add_env(f, optarg) < 0)
-				return RUN_ERROR_STATUS;
+			r = add_env(f, optarg);
 			break;
 		case 'h':
 			f->opts.hostname = optarg;
 			break;
 		case 'i':
 			f->interactive = true;
+			break;
+		case 'm':
+			f->memory = optarg;
 			break;
 		case OPT_NAME:
 			f->opts.name = optarg;
@@ -381,8 +560,35 @@ static int parse_create(const char *command, int argc, char **argv, struct creat
 		case 'u':
 			f->opts.user = optarg;
 			break;
+		case 'v':
+			r = strv_append(&f->binds, optarg);
+			break;
 		case 'w':
 			f->opts.working_dir = optarg;
+			break;
+		case OPT_CAP_ADD:
+			r = add_cap(&f->cap_add, optarg);
+			break;
+		case OPT_CAP_DROP:
+			r = add_cap(&f->cap_drop, optarg);
+			break;
+		case OPT_SECURITY_OPT:
+			r = strv_append(&f->security_opt, optarg);
+			break;
+		case OPT_TMPFS:
+			r = strv_append(&f->tmpfs, optarg);
+			break;
+		case OPT_READ_ONLY:
+			f->read_only = true;
+			break;
+		case OPT_INIT:
+			f->init = true;
+			break;
+		case OPT_NETWORK:
+			f->network = optarg;
+			break;
+		case OPT_PRIVILEGED:
+			f->privileged = true;
 			break;
 		case OPT_HELP:
 			return create_usage(command);
@@ -390,6 +596,8 @@ static int parse_create(const char *command, int argc, char **argv, struct creat
 			cli_usage_error(command, "got an unknown flag.");
 			return RUN_ERROR_STATUS;
 		}
+		if (r < 0)
+			return RUN_ERROR_STATUS;
 	}
 	if (optind >= argc) {
 		cli_usage_error(command, "requires at least 1 argument.");
@@ -401,21 +609,50 @@ static int parse_create(const char *command, int argc, char **argv, struct creat
 	return -1;
 }
 
+/* The docker CLI prints the daemon's warnings before the id. */
+static void print_warnings(json_t *warnings)
+{
+	size_t i;
+	json_t *w;
+
+	json_array_foreach (warnings, i, w)
+		fprintf(stderr, "WARNING: %s\n", json_string_value(w));
+	json_decref(warnings);
+}
+
+/* Without a daemon nothing holds a terminal for the container. */
+static int no_terminal(const char *command)
+{
+	fprintf(stderr,
+		"berth: %s -t: a terminal needs berthd; run it through the daemon "
+		"(DOCKER_HOST=unix:///run/berth.sock docker %s -t ...)\n",
+		command, command);
+	return 125;
+}
+
 int cmd_create(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_(create_flags_clear) struct create_flags f = { 0 };
 	_cleanup_(daemon_free_cleanup) struct daemon *d = NULL;
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+	_cleanup_json_ json_t *body = NULL;
+	json_t *warnings = NULL;
 	struct berr *err = NULL;
 	int parsed = parse_create("create", argc, argv, &f);
 
 	if (parsed >= 0)
 		return parsed;
+	if (f.opts.tty)
+		return no_terminal("create");
+	body = create_body("create", &f);
+	if (!body)
+		return RUN_ERROR_STATUS;
 	d = cli_engine_open(cli);
 	if (!d)
 		return RUN_ERROR_STATUS;
-	if (daemon_container_create(d, &f.opts, &c, &err) < 0)
+	if (daemon_container_create_api(d, f.opts.name, body, &c, &warnings, &err) < 0)
 		return report(err, RUN_ERROR_STATUS);
+	print_warnings(warnings);
 	printf("%s\n", c->id);
 	return 0;
 }
@@ -425,13 +662,20 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	_cleanup_(create_flags_clear) struct create_flags f = { 0 };
 	_cleanup_(daemon_free_cleanup) struct daemon *d = NULL;
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+	_cleanup_json_ json_t *body = NULL;
+	json_t *warnings = NULL;
 	struct berr *err = NULL;
 	int parsed = parse_create("run", argc, argv, &f);
 
 	if (parsed >= 0)
 		return parsed;
+	if (f.opts.tty)
+		return no_terminal("run");
+	body = create_body("run", &f);
+	if (!body)
+		return RUN_ERROR_STATUS;
 	if (f.detach) {
-		struct monitor_job job = { .create = &f.opts };
+		struct monitor_job job = { .body = body, .name = f.opts.name };
 		char id[65] = "";
 
 		if (start_detached(cli, &job, id, &err) < 0) {
@@ -444,8 +688,9 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	d = cli_engine_open(cli);
 	if (!d)
 		return RUN_ERROR_STATUS;
-	if (daemon_container_create(d, &f.opts, &c, &err) < 0)
+	if (daemon_container_create_api(d, f.opts.name, body, &c, &warnings, &err) < 0)
 		return report(err, RUN_ERROR_STATUS);
+	print_warnings(warnings);
 	/* Without -i the container's input is empty, as docker gives it. */
 	if (!f.interactive) {
 		int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -41,15 +41,17 @@ static void events_filters(const char *text)
 static void host_config(const char *text, size_t len)
 {
 	json_t *given = json_loadb(text, len, 0, NULL);
-	json_t *hc = json_object();
+	json_t *warnings = json_array();
+	json_t *hc = NULL;
 	struct berr *err = NULL;
 
-	if (daemon_host_config_merge(hc, given, &err) < 0) {
+	if (daemon_hostconfig_normalize(given, warnings, &hc, &err) < 0) {
 		if (!err || !err->msg)
 			__builtin_trap();
 		berr_free(err);
 	}
 	json_decref(hc);
+	json_decref(warnings);
 	json_decref(given);
 }
 

@@ -80,10 +80,17 @@ static void merged_clear(struct merged *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* The merge of the body the CLI's OPTS make. */
 static int merge(const struct image_run_config *rc, const struct daemon_create_opts *opts,
 		 struct merged *m, struct berr **err)
 {
-	return daemon_config_merge(rc, opts, "abcdef012345", &m->config, &m->path, &m->args, err);
+	json_t *body = daemon_create_opts_body(opts, err);
+	int r;
+
+	assert_non_null(body);
+	r = daemon_config_merge(rc, body, "abcdef012345", &m->config, &m->path, &m->args, err);
+	json_decref(body);
+	return r;
 }
 
 static void test_merge(void **state)
@@ -387,10 +394,11 @@ static void test_resolv_conf(void **state)
  * The OCI config.
  */
 
+/* Docker's default capabilities, in the order of their numbers. */
 static const char *const docker_caps =
-	"[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FSETID\",\"CAP_FOWNER\",\"CAP_MKNOD\","
-	"\"CAP_NET_RAW\",\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETFCAP\",\"CAP_SETPCAP\","
-	"\"CAP_NET_BIND_SERVICE\",\"CAP_SYS_CHROOT\",\"CAP_KILL\",\"CAP_AUDIT_WRITE\"]";
+	"[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","
+	"\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETPCAP\",\"CAP_NET_BIND_SERVICE\",\"CAP_NET_RAW\","
+	"\"CAP_SYS_CHROOT\",\"CAP_MKNOD\",\"CAP_AUDIT_WRITE\",\"CAP_SETFCAP\"]";
 
 /* The mounts of SPEC as "destination type source" lines. */
 static char *mount_lines(const json_t *spec)
@@ -902,6 +910,65 @@ static void test_run(void **state)
 	daemon_container_free(c);
 }
 
+/* The Engine API's create body: members checked and named, HostConfig kept
+ * in Docker's shape, Warnings empty, the container's files as HostConfig
+ * asks, nothing left of a refused body. */
+static void test_create_api(void **state)
+{
+	struct fixture *f = *state;
+	struct daemon_container *c = NULL, **list = NULL;
+	struct berr *err = NULL;
+	json_t *warnings = NULL, *body;
+	char *hosts, *path;
+	size_t n = 0, len = 0;
+
+	body = json_pack("{s:s, s:s, s:{s:I, s:[s], s:{s:s}}}", "Image", "base:1", "Cmd", "echo hi",
+			 "HostConfig", "Memory", (json_int_t)64 * 1024 * 1024, "ExtraHosts",
+			 "db:10.0.0.5", "RestartPolicy", "Name", "always");
+	assert_non_null(body);
+	if (daemon_container_create_api(f->d, "api", body, &c, &warnings, &err) < 0)
+		fail_msg("create: %s", err->msg);
+	json_decref(body);
+	expect_json(warnings, "[]");
+	json_decref(warnings);
+	/* A string Cmd is one word, as Docker's strslice has it. */
+	expect_json(json_object_get(c->doc, "Path"), "\"echo hi\"");
+	expect_json(json_object_get(json_object_get(c->doc, "HostConfig"), "Memory"), "67108864");
+	expect_json(json_object_get(json_object_get(c->doc, "HostConfig"), "RestartPolicy"),
+		    "{\"Name\":\"always\",\"MaximumRetryCount\":0}");
+	expect_json(json_object_get(json_object_get(c->doc, "NetworkSettings"), "Networks"),
+		    "{\"bridge\":{\"IPAMConfig\":null,\"Links\":null,\"Aliases\":null,"
+		    "\"NetworkID\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\",\"IPAddress\":\"\","
+		    "\"IPPrefixLen\":0,\"IPv6Gateway\":\"\",\"GlobalIPv6Address\":\"\","
+		    "\"GlobalIPv6PrefixLen\":0,\"MacAddress\":\"\",\"DriverOpts\":null}}");
+	expect_json(json_object_get(c->doc, "Mounts"), "[]");
+	path = container_path(f, c->id, "hosts");
+	assert_int_equal(fs_read_file(path, 65536, &hosts, &len, &err), 0);
+	assert_non_null(strstr(hosts, "10.0.0.5\tdb\n"));
+	free(hosts);
+	free(path);
+	daemon_container_free(c);
+
+	/* Refused bodies leave nothing. */
+	body = json_pack("{s:s, s:{s:s}}", "Image", "base:1", "HostConfig", "Memory", "64m");
+	assert_int_equal(daemon_container_create_api(f->d, NULL, body, &c, NULL, &err), -1);
+	expect_error(&err, BERR_INVALID, "HostConfig.Memory: expected an integer");
+	json_decref(body);
+	body = json_pack("{s:s, s:[s]}", "Image", "base:1", "Entrypoint", "");
+	json_object_set_new(body, "Cmd", json_null());
+	/* The image's Cmd goes with an entrypoint given, even [""]. */
+	assert_int_equal(daemon_container_create_api(f->d, NULL, body, &c, NULL, &err), -1);
+	expect_error(&err, BERR_INVALID, "No command specified");
+	json_decref(body);
+	body = json_pack("{s:s}", "Cmd", "sh");
+	assert_int_equal(daemon_container_create_api(f->d, NULL, body, &c, NULL, &err), -1);
+	expect_error(&err, BERR_INVALID, NULL);
+	json_decref(body);
+	assert_int_equal(daemon_container_list(f->d, &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	daemon_container_list_free(list, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -912,6 +979,7 @@ int main(void)
 		cmocka_unit_test(test_resolv_conf),
 		cmocka_unit_test(test_spec),
 		cmocka_unit_test_setup_teardown(test_create_lookup_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_api, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run, setup, teardown),
 	};
