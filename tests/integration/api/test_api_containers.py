@@ -401,3 +401,27 @@ def test_stats_and_top(bb):
     bb.docker("stop", "-t", "0", "busy")
     res = bb.docker("top", "busy", check=False)
     assert res.returncode != 0 and "is not running" in res.stderr
+
+
+def test_prune_and_df(bb):
+    bb.docker("run", "-d", "--name", "keeper", "busybox", "sleep", "300")
+    bb.docker("run", "--name", "done1", "--label", "keep=no", "busybox", "true")
+    bb.docker("run", "--name", "done2", "--label", "keep=yes", "busybox", "true")
+    df = bb.request("GET", "/system/df").json()
+    assert {c["Names"][0] for c in df["Containers"]} == {"/keeper", "/done1", "/done2"}
+    assert df["Images"][0]["RepoTags"] == ["busybox:latest"] and df["LayersSize"] > 0
+    res = bb.request("POST", '/containers/prune?filters={"label":["keep=no"]}').json()
+    assert len(res["ContainersDeleted"]) == 1
+    assert bb.request("GET", "/containers/done1/json").status == 404
+    bb.docker("container", "prune", "-f")
+    names = bb.docker("ps", "-a", "--format", "{{.Names}}").stdout.split()
+    assert names == ["keeper"]
+    # busybox is in use: even an "all" prune keeps it.
+    res = bb.request("POST", '/images/prune?filters={"dangling":["false"]}').json()
+    assert res["ImagesDeleted"] is None
+    bb.docker("rm", "-f", "keeper")
+    res = bb.request("POST", '/images/prune?filters={"dangling":["false"]}').json()
+    assert {"Untagged": "busybox:latest"} in res["ImagesDeleted"]
+    assert bb.docker("images", "-q").stdout == ""
+    res = bb.request("POST", '/containers/prune?filters={"colour":["red"]}')
+    assert res.status == 400

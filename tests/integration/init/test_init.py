@@ -97,6 +97,11 @@ def workdir(tmp_path):
     return tmp_path
 
 
+def _default_signals():
+    for sig in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 class Runner:
     """Starts berth-init and ends whatever is still running at teardown."""
 
@@ -114,6 +119,10 @@ class Runner:
         kwargs.setdefault("stdin", subprocess.DEVNULL)
         kwargs.setdefault("stdout", subprocess.PIPE)
         kwargs.setdefault("stderr", subprocess.PIPE)
+        # A test run started in the background inherits SIGINT and SIGQUIT
+        # ignored, and a shell cannot trap what it was started ignoring:
+        # the commands get the default dispositions back.
+        kwargs.setdefault("preexec_fn", _default_signals)
         proc = subprocess.Popen(cmd, env=full_env, text=True, start_new_session=True, **kwargs)
         self.procs.append(proc)
         return proc

@@ -1,0 +1,214 @@
+/* The clean-up routes: POST /containers/prune, POST /images/prune and
+ * GET /system/df, each a thread-pool job over the stores. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/berthd/berthd.h"
+#include "daemon/events.h"
+#include "daemon/query.h"
+#include "image/query.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
+
+/* The prune filters Docker takes: until, label and label!. */
+struct prune_filters {
+	int64_t until; /* unix seconds; 0: none */
+	char **labels, **not_labels;
+	int dangling; /* images: -1 not given, else 0 or 1 */
+};
+
+static void prune_filters_clear(struct prune_filters *f)
+{
+	strv_free(f->labels);
+	strv_free(f->not_labels);
+}
+
+static int parse_prune_filters(const char *text, struct prune_filters *f, struct berr **err)
+{
+	_cleanup_json_ json_t *root = NULL;
+	const char *key;
+	json_t *vals;
+
+	f->dangling = -1;
+	if (!text || !*text)
+		return 0;
+	root = json_loads(text, 0, NULL);
+	if (!json_is_object(root))
+		return berr_set(err, BERR_INVALID, 0, "invalid filter: expected a JSON object");
+	json_object_foreach (root, key, vals) {
+		size_t i;
+		json_t *v;
+
+		json_array_foreach (vals, i, v) {
+			const char *s = json_string_value(v);
+			int64_t ns;
+
+			if (!s)
+				continue;
+			if (strcmp(key, "until") == 0) {
+				struct timespec now;
+
+				clock_gettime(CLOCK_REALTIME, &now);
+				if (event_time_parse(s, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec,
+						     &ns, err) < 0)
+					return -1;
+				f->until = ns / 1000000000;
+			} else if (strcmp(key, "label") == 0) {
+				strv_append(&f->labels, s);
+			} else if (strcmp(key, "label!") == 0) {
+				strv_append(&f->not_labels, s);
+			} else if (strcmp(key, "dangling") == 0) {
+				f->dangling = strcmp(s, "false") != 0 && strcmp(s, "0") != 0;
+			} else {
+				return berr_set(err, BERR_INVALID, 0, "invalid filter '%s'", key);
+			}
+		}
+	}
+	return 0;
+}
+
+static bool label_present(const json_t *labels, const char *filter)
+{
+	const char *eq = strchr(filter, '=');
+	_cleanup_free_ char *key = eq ? strndup(filter, (size_t)(eq - filter)) : strdup(filter);
+	const char *have = key ? json_string_value(json_object_get(labels, key)) : NULL;
+
+	return have && (!eq || strcmp(have, eq + 1) == 0);
+}
+
+static int containers_prune_job(struct berthd_job *job, struct berthd_engine *e,
+				struct berr **err)
+{
+	_cleanup_(prune_filters_clear) struct prune_filters f = { 0 };
+	struct daemon_container **list = NULL;
+	json_t *deleted;
+	size_t n = 0;
+
+	if (parse_prune_filters(job->names[0], &f, err) < 0 ||
+	    daemon_container_list(e->engine, &list, &n, err) < 0)
+		return -1;
+	deleted = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const json_t *labels =
+			json_object_get(json_object_get(list[i]->doc, "Config"), "Labels");
+		bool keep = daemon_container_is_running(list[i]) ||
+			    (f.until && list[i]->created >= f.until);
+
+		for (size_t k = 0; f.labels && f.labels[k]; k++)
+			keep |= !label_present(labels, f.labels[k]);
+		for (size_t k = 0; f.not_labels && f.not_labels[k]; k++)
+			keep |= label_present(labels, f.not_labels[k]);
+		if (!keep && daemon_container_remove(e->engine, list[i]->id, false, NULL) == 0)
+			json_array_append_new(deleted, json_string(list[i]->id));
+	}
+	daemon_container_list_free(list, n);
+	job->result = json_pack("{s:o, s:i}", "ContainersDeleted",
+				json_array_size(deleted) ? deleted : (json_decref(deleted), json_null()),
+				"SpaceReclaimed", 0);
+	return job->result ? 0 : berr_set(err, BERR_INTERNAL, ENOMEM, "prune");
+}
+
+static void containers_prune_done(struct berthd_job *job)
+{
+	size_t i;
+	json_t *id;
+
+	if (job->err) {
+		api_reply_error(job->req, job->err);
+		return;
+	}
+	json_array_foreach (json_object_get(job->result, "ContainersDeleted"), i, id) {
+		berthd_container_removed(job->d, json_string_value(id));
+		berthd_container_event(job->d, "destroy", json_string_value(id), NULL, NULL, NULL);
+	}
+	berthd_event_emit(job->d, "container", "prune", "", NULL);
+	api_reply_json(job->req, 200, job->result);
+}
+
+void berthd_containers_prune(struct api_request *req, void *ctx)
+{
+	const char *args[] = { api_query_get(&req->query, "filters") };
+	struct berthd_job *job =
+		berthd_job_with(ctx, req, containers_prune_job, containers_prune_done, args, 1);
+
+	if (job)
+		berthd_job_queue(job);
+}
+
+static int images_prune_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(prune_filters_clear) struct prune_filters f = { 0 };
+	struct image_prune_opts o = { 0 };
+
+	if (parse_prune_filters(job->names[0], &f, err) < 0)
+		return -1;
+	o.all = f.dangling == 0;
+	o.until = f.until;
+	o.labels = f.labels;
+	o.not_labels = f.not_labels;
+	return image_prune(e->images, &o, &job->result, err);
+}
+
+static void images_prune_done(struct berthd_job *job)
+{
+	size_t i;
+	json_t *v;
+
+	if (job->err) {
+		api_reply_error(job->req, job->err);
+		return;
+	}
+	json_array_foreach (json_object_get(job->result, "ImagesDeleted"), i, v) {
+		const char *untagged = json_string_value(json_object_get(v, "Untagged"));
+		const char *deleted = json_string_value(json_object_get(v, "Deleted"));
+
+		if (untagged)
+			berthd_event_emit(job->d, "image", "untag", untagged,
+					  json_pack("{s:s}", "name", untagged));
+		if (deleted)
+			berthd_event_emit(job->d, "image", "delete", deleted,
+					  json_pack("{s:s}", "name", deleted));
+	}
+	berthd_event_emit(job->d, "image", "prune", "", NULL);
+	api_reply_json(job->req, 200, job->result);
+}
+
+void berthd_images_prune(struct api_request *req, void *ctx)
+{
+	const char *args[] = { api_query_get(&req->query, "filters") };
+	struct berthd_job *job =
+		berthd_job_with(ctx, req, images_prune_job, images_prune_done, args, 1);
+
+	if (job)
+		berthd_job_queue(job);
+}
+
+static int df_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	struct daemon_list_opts o = { .all = true, .size = true };
+	_cleanup_json_ json_t *containers = NULL;
+	_cleanup_json_ json_t *images = NULL;
+	int64_t layers = 0;
+	size_t i;
+	json_t *img;
+
+	if (daemon_container_list_json(e->engine, &o, &containers, err) < 0 ||
+	    image_list_json(e->images, NULL, &images, err) < 0)
+		return -1;
+	json_array_foreach (images, i, img)
+		layers += json_integer_value(json_object_get(img, "Size"));
+	job->result = json_pack("{s:I, s:O, s:O, s:[], s:[]}", "LayersSize", (json_int_t)layers,
+				"Images", images, "Containers", containers, "Volumes",
+				"BuildCache");
+	return job->result ? 0 : berr_set(err, BERR_INTERNAL, ENOMEM, "df");
+}
+
+void berthd_system_df(struct api_request *req, void *ctx)
+{
+	struct berthd_job *job = berthd_job_with(ctx, req, df_job, NULL, NULL, 0);
+
+	if (job)
+		berthd_job_queue(job);
+}
