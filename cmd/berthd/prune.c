@@ -51,7 +51,8 @@ static int parse_prune_filters(const char *text, struct prune_filters *f, struct
 				struct timespec now;
 
 				clock_gettime(CLOCK_REALTIME, &now);
-				if (event_time_parse(s, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec,
+				if (event_time_parse(s,
+						     (int64_t)now.tv_sec * 1000000000 + now.tv_nsec,
 						     &ns, err) < 0)
 					return -1;
 				f->until = ns / 1000000000;
@@ -78,8 +79,7 @@ static bool label_present(const json_t *labels, const char *filter)
 	return have && (!eq || strcmp(have, eq + 1) == 0);
 }
 
-static int containers_prune_job(struct berthd_job *job, struct berthd_engine *e,
-				struct berr **err)
+static int containers_prune_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
 	_cleanup_(prune_filters_clear) struct prune_filters f = { 0 };
 	struct daemon_container **list = NULL;
@@ -104,9 +104,10 @@ static int containers_prune_job(struct berthd_job *job, struct berthd_engine *e,
 			json_array_append_new(deleted, json_string(list[i]->id));
 	}
 	daemon_container_list_free(list, n);
-	job->result = json_pack("{s:o, s:i}", "ContainersDeleted",
-				json_array_size(deleted) ? deleted : (json_decref(deleted), json_null()),
-				"SpaceReclaimed", 0);
+	job->result =
+		json_pack("{s:o, s:i}", "ContainersDeleted",
+			  json_array_size(deleted) ? deleted : (json_decref(deleted), json_null()),
+			  "SpaceReclaimed", 0);
 	return job->result ? 0 : berr_set(err, BERR_INTERNAL, ENOMEM, "prune");
 }
 
@@ -199,9 +200,9 @@ static int df_job(struct berthd_job *job, struct berthd_engine *e, struct berr *
 		return -1;
 	json_array_foreach (images, i, img)
 		layers += json_integer_value(json_object_get(img, "Size"));
-	job->result = json_pack("{s:I, s:O, s:O, s:[], s:[]}", "LayersSize", (json_int_t)layers,
-				"Images", images, "Containers", containers, "Volumes",
-				"BuildCache");
+	job->result =
+		json_pack("{s:I, s:O, s:O, s:[], s:[]}", "LayersSize", (json_int_t)layers, "Images",
+			  images, "Containers", containers, "Volumes", "BuildCache");
 	return job->result ? 0 : berr_set(err, BERR_INTERNAL, ENOMEM, "df");
 }
 
