@@ -11,6 +11,7 @@
 #include "cmd/berthd/berthd.h"
 #include "image/archive.h"
 #include "image/query.h"
+#include "image/reference.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
@@ -138,8 +139,28 @@ void berthd_image_history(struct api_request *req, void *ctx)
 	queue_or_fail(job_with(ctx, req, history_job, NULL, args, 1));
 }
 
+/* {"Id": the id of the image NAME names} (empty when there is none). */
+static json_t *image_id_json(struct berthd_engine *e, const char *name)
+{
+	_cleanup_(store_image_free_cleanup) struct store_image *img = NULL;
+
+	image_store_lookup(e->images, name, &img, NULL);
+	return json_pack("{s:s}", "Id", img ? img->id : "");
+}
+
+/* An image event on the image WHO's Id names, with NAME as its "name". */
+static void image_event(struct berthd *d, const char *action, const json_t *who, const char *name)
+{
+	const char *id = json_string_value(json_object_get(who, "Id"));
+
+	berthd_event_emit(d, "image", action, id && *id ? id : name,
+			  name ? json_pack("{s:s}", "name", name) : NULL);
+}
+
 static int tag_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
+	_cleanup_(image_reference_free_cleanup) struct image_reference *parsed = NULL;
+	_cleanup_free_ char *familiar = NULL;
 	_cleanup_free_ char *ref = NULL;
 	char *old = NULL;
 
@@ -153,15 +174,23 @@ static int tag_job(struct berthd_job *job, struct berthd_engine *e, struct berr 
 	if (image_store_tag(e->images, job->names[0], ref, &old, err) < 0)
 		return -1;
 	free(old);
+	/* Events name references as Docker shows them. */
+	if (image_reference_parse(ref, &parsed, NULL) == 0)
+		familiar = image_reference_format_familiar(parsed, NULL);
+	job->result = image_id_json(e, ref);
+	json_object_set_new(job->result, "Ref", json_string(familiar ? familiar : ref));
 	return 0;
 }
 
 static void tag_done(struct berthd_job *job)
 {
-	if (job->err)
+	if (job->err) {
 		api_reply_error(job->req, job->err);
-	else
-		api_reply(job->req, 201, NULL, NULL, 0);
+		return;
+	}
+	image_event(job->d, "tag", job->result,
+		    json_string_value(json_object_get(job->result, "Ref")));
+	api_reply(job->req, 201, NULL, NULL, 0);
 }
 
 void berthd_image_tag(struct api_request *req, void *ctx)
@@ -178,6 +207,7 @@ static int delete_job(struct berthd_job *job, struct berthd_engine *e, struct be
 	struct image_remove_result res = { 0 };
 	json_t *out;
 
+	job->data = image_id_json(e, job->names[0]);
 	if (image_store_remove(e->images, job->names[0], job->flags & 1,
 			       daemon_container_id_running, e->engine, &res, err) < 0)
 		return -1;
@@ -193,10 +223,32 @@ static int delete_job(struct berthd_job *job, struct berthd_engine *e, struct be
 	return 0;
 }
 
+static void delete_done(struct berthd_job *job)
+{
+	_cleanup_json_ json_t *who = job->data;
+	size_t i;
+	json_t *m;
+
+	if (job->err) {
+		api_reply_error(job->req, job->err);
+		return;
+	}
+	json_array_foreach (job->result, i, m) {
+		const char *untagged = json_string_value(json_object_get(m, "Untagged"));
+		const char *deleted = json_string_value(json_object_get(m, "Deleted"));
+
+		if (untagged)
+			image_event(job->d, "untag", who, untagged);
+		if (deleted)
+			image_event(job->d, "delete", who, deleted);
+	}
+	api_reply_json(job->req, 200, job->result);
+}
+
 void berthd_image_delete(struct api_request *req, void *ctx)
 {
 	const char *args[] = { api_params_get(&req->params, "name") };
-	struct berthd_job *job = job_with(ctx, req, delete_job, NULL, args, 1);
+	struct berthd_job *job = job_with(ctx, req, delete_job, delete_done, args, 1);
 
 	/* noprune: untagged parents are never removed here anyway. */
 	if (job && api_query_bool(&req->query, "force"))
@@ -254,9 +306,40 @@ static int load_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 	return 0;
 }
 
+/* Docker's load event for each image a load brought ("Loaded image: X"). */
+static void load_done(struct berthd_job *job)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach (job->result, i, m) {
+		const char *line = json_string_value(json_object_get(m, "stream"));
+		const char *name = line ? strstr(line, ": ") : NULL;
+
+		if (name && !job->err) {
+			_cleanup_free_ char *clean = strndup(name + 2, strcspn(name + 2, "\n"));
+
+			if (clean)
+				berthd_event_emit(job->d, "image", "load", clean,
+						  json_pack("{s:s}", "name", clean));
+		}
+	}
+	stream_done(job);
+}
+
+static void import_done(struct berthd_job *job)
+{
+	const char *id =
+		json_string_value(json_object_get(json_array_get(job->result, 0), "status"));
+
+	if (id && !job->err)
+		berthd_event_emit(job->d, "image", "import", id, json_pack("{s:s}", "name", id));
+	stream_done(job);
+}
+
 void berthd_images_load(struct api_request *req, void *ctx)
 {
-	struct berthd_job *job = berthd_job_new(ctx, req, load_job, stream_done);
+	struct berthd_job *job = berthd_job_new(ctx, req, load_job, load_done);
 
 	if (!job)
 		return;
@@ -307,7 +390,7 @@ void berthd_images_create(struct api_request *req, void *ctx)
 				 "importing from a URL is not supported: %s", src);
 		return;
 	}
-	job = job_with(ctx, req, import_job, stream_done, args, 3);
+	job = job_with(ctx, req, import_job, import_done, args, 3);
 	if (!job)
 		return;
 	for (size_t i = 0; i < req->query.n; i++)
@@ -326,6 +409,9 @@ static int save_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 
 static void save_done(struct berthd_job *job)
 {
+	for (size_t i = 0; !job->err && job->names && job->names[i]; i++)
+		berthd_event_emit(job->d, "image", "save", job->names[i],
+				  json_pack("{s:s}", "name", job->names[i]));
 	api_reply_fd_end(job->req, job->err);
 }
 

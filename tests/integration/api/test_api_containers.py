@@ -425,3 +425,22 @@ def test_prune_and_df(bb):
     assert bb.docker("images", "-q").stdout == ""
     res = bb.request("POST", '/containers/prune?filters={"colour":["red"]}')
     assert res.status == 400
+
+
+def test_image_events(bb, busybox_archive, tmp_path):
+    since = str(time.time())
+    bb.docker("load", "-i", str(busybox_archive))
+    bb.docker("tag", "busybox", "mine:1")
+    bb.docker("rmi", "mine:1")
+    bb.docker("save", "-o", str(tmp_path / "saved.tar"), "busybox")
+    res = bb.docker("events", "--since", since, "--until", str(time.time() + 0.5), "--filter",
+                    "type=image", "--format", "{{.Action}} {{.Actor.Attributes.name}}")
+    assert res.stdout.splitlines() == ["load busybox:latest", "tag mine:1", "untag mine:1",
+                                       "save busybox"]
+    res = bb.docker("events", "--since", since, "--until", str(time.time() + 0.5), "--filter",
+                    "event=tag", "--format", "{{.ID}}")
+    assert res.stdout.strip() == inspect_image_id(bb)
+
+
+def inspect_image_id(d):
+    return d.request("GET", "/images/busybox/json").json()["Id"]
