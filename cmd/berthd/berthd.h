@@ -101,6 +101,12 @@ void berthd_job_queue(struct berthd_job *job);
 struct berthd_job *berthd_job_with(struct berthd *d, struct api_request *req, berthd_job_fn fn,
 				   berthd_done_fn done, const char *const *args, size_t n);
 
+/* Watches process PID through a pidfd: CB runs with DATA (the handle's
+ * data) once it has ended.  NULL when it is gone already (or out of
+ * fds).  Unwatch closes the handle, then the fd, and frees it. */
+uv_poll_t *berthd_pidfd_watch(uv_loop_t *loop, pid_t pid, uv_poll_cb cb, void *data);
+void berthd_pidfd_unwatch(uv_poll_t *p);
+
 /* monitor.c: the containers the loop watches. */
 
 /* Picks up every container at start: running ones are watched again

@@ -2,6 +2,8 @@
  * and the one finish path of a job (answer, free). */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdint.h>
+#include <sys/pidfd.h>
 #include <unistd.h>
 
 #include "cmd/berthd/berthd.h"
@@ -139,4 +141,51 @@ struct berthd_job *berthd_job_with(struct berthd *d, struct api_request *req, be
 		}
 	}
 	return job;
+}
+
+/*
+ * Processes watched through pidfds.
+ */
+
+static void on_pidfd_closed(uv_handle_t *h)
+{
+	uv_os_fd_t fd = (uv_os_fd_t)(intptr_t)h->data;
+
+	/* Only now: the loop no longer looks at the fd. */
+	close(fd);
+	free(h);
+}
+
+uv_poll_t *berthd_pidfd_watch(uv_loop_t *loop, pid_t pid, uv_poll_cb cb, void *data)
+{
+	int fd = (int)pidfd_open(pid, 0);
+	uv_poll_t *p;
+
+	if (fd < 0)
+		return NULL;
+	p = malloc(sizeof(*p));
+	if (!p || uv_poll_init(loop, p, fd) < 0) {
+		free(p);
+		close(fd);
+		return NULL;
+	}
+	p->data = data;
+	if (uv_poll_start(p, UV_READABLE, cb) < 0) {
+		berthd_pidfd_unwatch(p);
+		return NULL;
+	}
+	return p;
+}
+
+void berthd_pidfd_unwatch(uv_poll_t *p)
+{
+	uv_os_fd_t fd;
+
+	if (!p)
+		return;
+	uv_poll_stop(p);
+	if (uv_fileno((uv_handle_t *)p, &fd) < 0)
+		fd = -1;
+	p->data = (void *)(intptr_t)fd;
+	uv_close((uv_handle_t *)p, on_pidfd_closed);
 }

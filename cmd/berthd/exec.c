@@ -30,7 +30,7 @@ struct berthd_exec {
 	 * inspect that follows has it. */
 	int client_fd;
 	char *process_file;
-	uv_poll_t poll;
+	uv_poll_t *poll; /* the shim's pidfd, while it runs */
 	struct berthd *d;
 	struct berthd_exec *next;
 };
@@ -181,14 +181,10 @@ void berthd_exec_create(struct api_request *req, void *ctx)
 static void on_exec_exit(uv_poll_t *p, int status, int events)
 {
 	struct berthd_exec *e = p->data;
-	uv_os_fd_t fd;
 	int ws = 0;
 	char code[16];
 
-	uv_poll_stop(p);
-	if (uv_fileno((uv_handle_t *)p, &fd) == 0)
-		close(fd);
-	uv_close((uv_handle_t *)p, NULL);
+	berthd_pidfd_unwatch(steal_ptr(&e->poll));
 	while (waitpid(e->shim, &ws, 0) < 0 && errno == EINTR)
 		;
 	e->running = false;
@@ -237,7 +233,6 @@ fail:
 static void start_done(struct berthd_job *job)
 {
 	struct berthd_exec *e = exec_find(job->d, job->names[0]);
-	int fd;
 
 	if (!e)
 		return;
@@ -266,15 +261,10 @@ static void start_done(struct berthd_job *job)
 	exec_event(job->d, "exec_start", e, NULL);
 	if (job->req)
 		api_reply(job->req, 200, NULL, NULL, 0);
-	fd = (int)pidfd_open(e->shim, 0);
-	if (fd < 0 || uv_poll_init(job->d->loop, &e->poll, fd) < 0) {
-		if (fd >= 0)
-			close(fd);
-		blog_warn("exec %s: cannot watch its end", e->id);
-		return;
-	}
-	e->poll.data = e;
-	uv_poll_start(&e->poll, UV_READABLE, on_exec_exit);
+	e->poll = berthd_pidfd_watch(job->d->loop, e->shim, on_exec_exit, e);
+	/* Gone already: its end is taken now. */
+	if (!e->poll)
+		on_exec_exit(&(uv_poll_t){ .data = e }, 0, 0);
 }
 
 void berthd_exec_start(struct api_request *req, void *ctx)
@@ -394,26 +384,14 @@ void berthd_exec_inspect(struct api_request *req, void *ctx)
 	api_reply_json(req, 200, out);
 }
 
-static void on_poll_closed(uv_handle_t *h)
-{
-	exec_free(h->data);
-}
-
 void berthd_execs_free(struct berthd *d)
 {
 	while (d->execs) {
 		struct berthd_exec *e = d->execs;
-		uv_os_fd_t fd;
 
 		d->execs = e->next;
-		if (!e->running) {
-			exec_free(e);
-			continue;
-		}
-		/* The process goes on; its end is not seen any more. */
-		uv_poll_stop(&e->poll);
-		if (uv_fileno((uv_handle_t *)&e->poll, &fd) == 0)
-			close(fd);
-		uv_close((uv_handle_t *)&e->poll, on_poll_closed);
+		/* A running one goes on; its end is not seen any more. */
+		berthd_pidfd_unwatch(steal_ptr(&e->poll));
+		exec_free(e);
 	}
 }

@@ -40,7 +40,7 @@ struct berthd_health {
 	bool probing, timed_out, out_done, shim_done;
 	pid_t pid, shim;
 	int shim_status;
-	uv_poll_t shim_poll;
+	uv_poll_t *shim_poll; /* the probe's shim, while it runs */
 	uv_pipe_t out;
 	char output[HEALTH_OUTPUT_MAX];
 	size_t output_len;
@@ -59,16 +59,20 @@ static struct berthd_health *health_find(struct berthd *d, const char *id)
 	return NULL;
 }
 
-static void on_handle_closed(uv_handle_t *handle)
+/* Drops one of H's holds (a handle, or the watch of a probe's shim). */
+static void health_unref(struct berthd_health *h)
 {
-	struct berthd_health *h = handle->data;
-
 	if (--h->handles == 0) {
 		json_decref(h->test);
 		free(h->name);
 		free(h->image);
 		free(h);
 	}
+}
+
+static void on_handle_closed(uv_handle_t *handle)
+{
+	health_unref(handle->data);
 }
 
 static void schedule(struct berthd_health *h);
@@ -203,16 +207,13 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 static void on_probe_exit(uv_poll_t *p, int status, int events)
 {
 	struct berthd_health *h = p->data;
-	uv_os_fd_t fd;
 
-	uv_poll_stop(p);
-	if (uv_fileno((uv_handle_t *)p, &fd) == 0)
-		close(fd);
-	uv_close((uv_handle_t *)p, on_handle_closed);
+	berthd_pidfd_unwatch(steal_ptr(&h->shim_poll));
 	while (waitpid(h->shim, &h->shim_status, 0) < 0 && errno == EINTR)
 		;
 	h->shim_done = true;
 	probe_finish(h);
+	health_unref(h);
 }
 
 static void on_probe_timeout(uv_timer_t *t)
@@ -256,7 +257,6 @@ static int probe_job(struct berthd_job *job, struct berthd_engine *e, struct ber
 static void probe_done(struct berthd_job *job)
 {
 	struct berthd_health *h = job->data;
-	int fd;
 
 	if (job->err) {
 		/* The container ended, or the probe could not run: Docker
@@ -272,10 +272,8 @@ static void probe_done(struct berthd_job *job)
 	h->pid = (pid_t)json_integer_value(json_object_get(job->result, "Pid"));
 	h->shim = (pid_t)json_integer_value(json_object_get(job->result, "Shim"));
 	uv_read_start((uv_stream_t *)&h->out, on_alloc, on_out_read);
-	fd = (int)pidfd_open(h->shim, 0);
-	if (fd < 0 || uv_poll_init(h->d->loop, &h->shim_poll, fd) < 0) {
-		if (fd >= 0)
-			close(fd);
+	h->shim_poll = berthd_pidfd_watch(h->d->loop, h->shim, on_probe_exit, h);
+	if (!h->shim_poll) {
 		while (waitpid(h->shim, &h->shim_status, 0) < 0 && errno == EINTR)
 			;
 		h->shim_done = true;
@@ -283,8 +281,6 @@ static void probe_done(struct berthd_job *job)
 		return;
 	}
 	h->handles++;
-	h->shim_poll.data = h;
-	uv_poll_start(&h->shim_poll, UV_READABLE, on_probe_exit);
 	if (h->stopped)
 		kill(h->pid, SIGKILL);
 	else

@@ -46,8 +46,7 @@ struct berthd_ctr {
 	char id[65];
 	struct berthd *d;
 	pid_t shim;
-	uv_poll_t poll;
-	bool polling;
+	uv_poll_t *poll;  /* the shim's pidfd, while watched */
 	uv_timer_t timer; /* the stop's SIGKILL, or the restart's delay */
 	bool timer_ready;
 	bool timer_is_restart;
@@ -152,15 +151,7 @@ static void on_ctr_closed(uv_handle_t *h)
 
 static void ctr_unwatch(struct berthd_ctr *c)
 {
-	if (!c->polling)
-		return;
-	uv_os_fd_t fd;
-
-	uv_poll_stop(&c->poll);
-	c->polling = false;
-	/* A poll handle is done with its fd once stopped. */
-	if (uv_fileno((uv_handle_t *)&c->poll, &fd) == 0)
-		close(fd);
+	berthd_pidfd_unwatch(steal_ptr(&c->poll));
 }
 
 /* Frees C once nothing waits on it. */
@@ -321,20 +312,13 @@ static void on_shim_exit(uv_poll_t *p, int status, int events)
 
 static void watch(struct berthd_ctr *c, pid_t shim)
 {
-	int fd = (int)pidfd_open(shim, 0);
-
+	ctr_unwatch(c);
 	c->shim = shim;
 	c->started_ms = now_ms(c->d);
-	if (fd < 0 || uv_poll_init(c->d->loop, &c->poll, fd) < 0) {
-		/* Already gone: its end is recorded at once. */
-		if (fd >= 0)
-			close(fd);
+	c->poll = berthd_pidfd_watch(c->d->loop, shim, on_shim_exit, c);
+	/* Already gone: its end is recorded at once. */
+	if (!c->poll)
 		shim_ended(c);
-		return;
-	}
-	c->poll.data = c;
-	c->polling = true;
-	uv_poll_start(&c->poll, UV_READABLE, on_shim_exit);
 }
 
 void berthd_container_started(struct berthd *d, const char *id, pid_t shim)
