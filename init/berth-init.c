@@ -271,6 +271,18 @@ int main(int argc, char **argv)
 	 *    taken one by one below, none is lost between fork and the loop. */
 	catchable_signals(&catchable);
 	sigprocmask(SIG_BLOCK, &catchable, &orig_mask);
+	/* A signal berth-init was started ignoring would be dropped before
+	 * sigwaitinfo() could take it (and its command would inherit the
+	 * ignoring): every one it forwards goes back to the default. */
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		if (sigismember(&catchable, sig) == 1 && sigaction(sig, NULL, &sa) == 0 &&
+		    sa.sa_handler == SIG_IGN) {
+			sa.sa_handler = SIG_DFL;
+			sigaction(sig, &sa, NULL);
+		}
+	}
 	if ((force_subreaper || getpid() != 1) && become_subreaper(force_subreaper) < 0)
 		return 1;
 

@@ -793,6 +793,92 @@ static long long parse_size(const char *text)
 	return *end ? -1 : n;
 }
 
+/* Clears close-on-exec of FD (may be -1), so that it survives execve. */
+static void keep_fd(int fd)
+{
+	if (fd >= 0)
+		fcntl(fd, F_SETFD, 0);
+}
+
+/* Re-executes the shim as `serve` with the state S holds: its fds (kept
+ * open) and its settings.  The container stays its child, and SIGCHLD
+ * stays blocked, so no end is missed.  Returns only when execve failed:
+ * the shim then serves as it is. */
+static void reexec_serve(struct shim *s, const char *self)
+{
+	char pid[16], fds[96], size[32], files[16], attach[MAX_CLIENTS][64];
+	const char *argv[24 + 2 * MAX_CLIENTS];
+	size_t n = 0;
+
+	snprintf(pid, sizeof(pid), "%d", (int)s->pid);
+	snprintf(fds, sizeof(fds), "%d,%d,%d,%d,%d", s->out_fd, s->err_fd, s->in_fd, s->control_fd,
+		 s->log_fd);
+	snprintf(size, sizeof(size), "%lld", s->log_max_size);
+	snprintf(files, sizeof(files), "%d", s->log_max_file);
+	argv[n++] = self;
+	argv[n++] = "serve";
+	argv[n++] = "--pid";
+	argv[n++] = pid;
+	argv[n++] = "--fds";
+	argv[n++] = fds;
+	if (s->log_path) {
+		argv[n++] = "--log-path";
+		argv[n++] = s->log_path;
+		argv[n++] = "--log-max-size";
+		argv[n++] = size;
+		argv[n++] = "--log-max-file";
+		argv[n++] = files;
+	}
+	if (s->tty)
+		argv[n++] = "--tty";
+	if (s->in_once)
+		argv[n++] = "--stdin-once";
+	for (size_t i = 0; i < s->n_clients; i++) {
+		const struct client *c = &s->clients[i];
+
+		snprintf(attach[i], sizeof(attach[i]), "%d:%s%s%s%s", c->fd, c->in ? "stdin," : "",
+			 c->out ? "stdout," : "", c->err ? "stderr," : "", c->raw ? "raw" : "");
+		argv[n++] = "--attach";
+		argv[n++] = attach[i];
+		keep_fd(c->fd);
+	}
+	argv[n] = NULL;
+	keep_fd(s->out_fd);
+	keep_fd(s->err_fd);
+	keep_fd(s->in_fd);
+	keep_fd(s->control_fd);
+	keep_fd(s->log_fd);
+	keep_fd(FD_LOCK);
+	/* By its own path: the daemon knows a shim by its name. */
+	execv(self, (char *const *)argv);
+	execv("/proc/self/exe", (char *const *)argv);
+}
+
+/* `serve`: the shim after its re-execution, with the container running. */
+static int serve_again(struct shim *s)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	s->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	fcntl(FD_LOCK, F_SETFD, FD_CLOEXEC);
+	prctl(PR_SET_NAME, "berth-shim");
+	if (s->log_fd >= 0)
+		s->log_size = lseek(s->log_fd, 0, SEEK_END);
+	/* An end that came before the re-execution is still a zombie. */
+	reap(s);
+	serve(s);
+	write_exit(s);
+	unlink(CONTROL_SOCK);
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: berth-shim start|exec --root DIR --id ID (--bundle DIR | --process "
@@ -814,6 +900,8 @@ int main(int argc, char **argv)
 		{ "stdin", no_argument, NULL, 'I' },
 		{ "stdin-once", no_argument, NULL, 'o' },
 		{ "attach", required_argument, NULL, 'a' },
+		{ "pid", required_argument, NULL, 'P' },
+		{ "fds", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct shim s = { .out_fd = -1,
@@ -823,6 +911,7 @@ int main(int argc, char **argv)
 			  .log_fd = -1,
 			  .log_max_file = 1 };
 	struct berr *err = NULL;
+	bool serving;
 	sigset_t mask;
 	char pids[64];
 	int opt;
@@ -830,7 +919,8 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return usage();
 	s.exec = strcmp(argv[1], "exec") == 0;
-	if (!s.exec && strcmp(argv[1], "start") != 0)
+	serving = strcmp(argv[1], "serve") == 0;
+	if (!s.exec && !serving && strcmp(argv[1], "start") != 0)
 		return usage();
 	fcntl(FD_REPORT, F_SETFD, FD_CLOEXEC);
 	fcntl(FD_LOCK, F_SETFD, FD_CLOEXEC);
@@ -871,10 +961,20 @@ int main(int argc, char **argv)
 			if (parse_attach(&s, optarg) < 0)
 				return usage();
 			break;
+		case 'P':
+			s.pid = (pid_t)atoi(optarg);
+			break;
+		case 'F':
+			if (sscanf(optarg, "%d,%d,%d,%d,%d", &s.out_fd, &s.err_fd, &s.in_fd,
+				   &s.control_fd, &s.log_fd) != 5)
+				return usage();
+			break;
 		default:
 			return usage();
 		}
 	}
+	if (serving)
+		return serve_again(&s);
 	if (!s.root || !s.id || (s.exec ? !s.process_file : !s.bundle))
 		return usage();
 	signal(SIGPIPE, SIG_IGN);
@@ -938,7 +1038,10 @@ int main(int argc, char **argv)
 		set_nonblock(s.out_fd);
 	if (s.err_fd >= 0)
 		set_nonblock(s.err_fd);
-	/* What create and start needed is not needed again. */
+	/* What create and start needed is not needed again: a container's
+	 * shim goes on as a new image of itself, with nothing but its fds. */
+	if (!s.exec)
+		reexec_serve(&s, argv[0]);
 	malloc_trim(0);
 	serve(&s);
 	if (s.exec)
