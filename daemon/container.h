@@ -295,6 +295,15 @@ int daemon_container_record_probe(struct daemon *d, const char *id, const json_t
  * with a health check. */
 int daemon_container_reset_health(struct daemon *d, struct daemon_container *c, struct berr **err);
 
+/* `docker update` of C with BODY's resources (Memory, MemorySwap,
+ * MemoryReservation, CpuShares, CpuQuota, CpuPeriod, NanoCpus,
+ * CpusetCpus, CpusetMems, PidsLimit, BlkioWeight) and RestartPolicy,
+ * checked as a create checks them, applied to its cgroup when it runs and
+ * kept in its HostConfig.  *warnings gets Docker's Warnings.  Sets
+ * BERR_INVALID with Docker's messages, BERR_INTERNAL. */
+int daemon_container_update(struct daemon *d, struct daemon_container *c, const json_t *body,
+			    json_t **warnings, struct berr **err);
+
 /* `docker rm`: removes the container REF names, its runtime state, its
  * directories and its record.  A running container is refused unless FORCE,
  * which kills it.  Sets BERR_NOT_FOUND, BERR_CONFLICT ("You cannot remove a

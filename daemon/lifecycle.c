@@ -632,3 +632,91 @@ int daemon_container_reset_health(struct daemon *d, struct daemon_container *c, 
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "health");
 	return daemon_container_save(d, c, err);
 }
+
+/* The members `docker update` may change. */
+static const char *const update_members[] = {
+	"Memory",   "MemorySwap", "MemoryReservation", "CpuShares", "CpuQuota",	   "CpuPeriod",
+	"NanoCpus", "CpusetCpus", "CpusetMems",	       "PidsLimit", "BlkioWeight", "RestartPolicy",
+	NULL,
+};
+
+/* The resources of HC for the runtime's update of a running container. */
+static void resources_of(const json_t *hc, struct runtime_resources *r)
+{
+	int64_t nano = daemon_hc_int(hc, "NanoCpus");
+
+	if (daemon_hc_int(hc, "Memory") > 0) {
+		r->has_memory_limit = true;
+		r->memory_limit = daemon_hc_int(hc, "Memory");
+	}
+	if (daemon_hc_int(hc, "MemorySwap") != 0) {
+		r->has_memory_swap = true;
+		r->memory_swap = daemon_hc_int(hc, "MemorySwap");
+	}
+	if (daemon_hc_int(hc, "MemoryReservation") > 0) {
+		r->has_memory_reservation = true;
+		r->memory_reservation = daemon_hc_int(hc, "MemoryReservation");
+	}
+	if (daemon_hc_int(hc, "CpuShares") > 0) {
+		r->has_cpu_shares = true;
+		r->cpu_shares = (uint64_t)daemon_hc_int(hc, "CpuShares");
+	}
+	if (nano > 0) {
+		r->has_cpu_period = r->has_cpu_quota = true;
+		r->cpu_period = 100000;
+		r->cpu_quota = nano * 100000 / 1000000000;
+	} else {
+		r->has_cpu_quota = daemon_hc_int(hc, "CpuQuota") != 0;
+		r->cpu_quota = daemon_hc_int(hc, "CpuQuota");
+		r->has_cpu_period = daemon_hc_int(hc, "CpuPeriod") > 0;
+		r->cpu_period = (uint64_t)daemon_hc_int(hc, "CpuPeriod");
+	}
+	if (daemon_hc_int(hc, "PidsLimit") != 0) {
+		r->has_pids_limit = true;
+		r->pids_limit = daemon_hc_int(hc, "PidsLimit");
+	}
+	if (daemon_hc_int(hc, "BlkioWeight") > 0) {
+		r->has_blkio_weight = true;
+		r->blkio_weight = (uint16_t)daemon_hc_int(hc, "BlkioWeight");
+	}
+	if (*daemon_hc_str(hc, "CpusetCpus"))
+		r->cpuset_cpus = (char *)daemon_hc_str(hc, "CpusetCpus");
+	if (*daemon_hc_str(hc, "CpusetMems"))
+		r->cpuset_mems = (char *)daemon_hc_str(hc, "CpusetMems");
+}
+
+int daemon_container_update(struct daemon *d, struct daemon_container *c, const json_t *body,
+			    json_t **warnings, struct berr **err)
+{
+	_cleanup_close_ int lock = -1;
+	_cleanup_json_ json_t *given = NULL;
+	_cleanup_json_ json_t *hc = NULL;
+	struct runtime_resources res = { 0 };
+
+	if (!json_is_object(body))
+		return berr_set(err, BERR_INVALID, 0, "update: expected a JSON object");
+	lock = daemon_container_lock(d, c->id, err);
+	if (lock < 0 || daemon_container_reload(d, c, err) < 0)
+		return -1;
+	/* The current HostConfig with the body's members over it, checked
+	 * as a create checks it. */
+	given = json_deep_copy(json_object_get(c->doc, "HostConfig"));
+	*warnings = json_array();
+	if (!given || !*warnings)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "update");
+	for (size_t i = 0; update_members[i]; i++) {
+		json_t *v = json_object_get(body, update_members[i]);
+
+		if (v)
+			json_object_set(given, update_members[i], v);
+	}
+	if (daemon_hostconfig_normalize(given, *warnings, &hc, err) < 0)
+		return berr_prefix(err, "Cannot update container %s", c->id);
+	if (daemon_container_is_running(c)) {
+		resources_of(hc, &res);
+		if (runtime_container_update(&d->rt, c->id, &res, err) < 0)
+			return berr_prefix(err, "Cannot update container %s", c->id);
+	}
+	json_object_set(c->doc, "HostConfig", hc);
+	return daemon_container_save(d, c, err);
+}

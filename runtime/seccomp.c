@@ -12,6 +12,9 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/seccomp.h>
 
 #include <seccomp.h>
 
@@ -34,6 +37,12 @@
 struct runtime_seccomp_filter {
 	scmp_filter_ctx ctx;
 	bool wants_listener; /* a SCMP_ACT_NOTIFY rule made it into the filter */
+	bool has_flags;	     /* linux.seccomp.flags asked for load-time flags */
+	/* The program as generated once at prepare: loaded as it is when no
+	 * listener or flag needs libseccomp's own load, which would generate
+	 * it again (a large profile takes milliseconds to generate). */
+	struct sock_filter *insns;
+	unsigned short n_insns;
 };
 
 struct seccomp_action_name {
@@ -349,8 +358,9 @@ static int set_base_attrs(scmp_filter_ctx ctx, const struct runtime_seccomp *spe
 /* Generates the BPF program once, so a filter that libseccomp cannot
  * render or that the kernel would refuse for its size fails here and not in
  * the container process. */
-static int check_program(scmp_filter_ctx ctx, struct berr **err)
+static int check_program(struct runtime_seccomp_filter *filter, struct berr **err)
 {
+	scmp_filter_ctx ctx = filter->ctx;
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 	uint64_t insns;
@@ -372,6 +382,12 @@ static int check_program(scmp_filter_ctx ctx, struct berr **err)
 			"linux.seccomp: the filter needs %llu instructions, the kernel takes "
 			"at most %d",
 			(unsigned long long)insns, BPF_MAXINSNS);
+	filter->insns = malloc((size_t)st.st_size);
+	if (!filter->insns || pread(fd, filter->insns, (size_t)st.st_size, 0) != st.st_size) {
+		free(steal_ptr(&filter->insns));
+		return 0; /* libseccomp's load generates it again */
+	}
+	filter->n_insns = (unsigned short)insns;
 	return 0;
 }
 
@@ -411,7 +427,8 @@ int runtime_seccomp_prepare(const struct runtime_seccomp *spec, struct runtime_s
 	for (size_t i = 0; i < spec->n_rules; i++)
 		if (add_rule(filter, spec, i, default_action, err) < 0)
 			return -1;
-	if (check_program(filter->ctx, err) < 0)
+	filter->has_flags = spec->flags && spec->flags[0];
+	if (check_program(filter, err) < 0)
 		return -1;
 	*out = steal_ptr(&filter);
 	return 0;
@@ -428,7 +445,13 @@ int runtime_seccomp_load(struct runtime_seccomp_filter *filter, int *listener_fd
 	if (filter->wants_listener && listener_fd == NULL)
 		return berr_set(err, BERR_INTERNAL, EINVAL,
 				"seccomp: the filter has a listener and nobody takes it");
-	rc = seccomp_load(filter->ctx);
+	if (filter->insns && !filter->wants_listener && !filter->has_flags) {
+		struct sock_fprog prog = { .len = filter->n_insns, .filter = filter->insns };
+
+		rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ? -errno : 0;
+	} else {
+		rc = seccomp_load(filter->ctx);
+	}
 	if (rc == -EACCES)
 		return berr_set(err, BERR_FORBIDDEN, -rc,
 				"load seccomp filter (needs noNewPrivileges or CAP_SYS_ADMIN)");
@@ -469,6 +492,7 @@ void runtime_seccomp_filter_free(struct runtime_seccomp_filter *filter)
 		return;
 	if (filter->ctx != NULL)
 		seccomp_release(filter->ctx);
+	free(filter->insns);
 	free(filter);
 }
 

@@ -192,6 +192,7 @@ void berthd_container_create(struct api_request *req, void *ctx);
 void berthd_containers_list(struct api_request *req, void *ctx);
 void berthd_container_stats(struct api_request *req, void *ctx);
 void berthd_container_top(struct api_request *req, void *ctx);
+void berthd_container_update(struct api_request *req, void *ctx);
 void berthd_containers_prune(struct api_request *req, void *ctx);
 void berthd_images_prune(struct api_request *req, void *ctx);
 void berthd_system_df(struct api_request *req, void *ctx);

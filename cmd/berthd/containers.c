@@ -853,3 +853,31 @@ void berthd_container_top(struct api_request *req, void *ctx)
 
 	queue(ctx, req, top_job, NULL, args, 2);
 }
+
+/*
+ * Update.
+ */
+
+static int update_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+	_cleanup_json_ json_t *body = NULL;
+	json_t *warnings = NULL;
+	const char *text = job->req->body ? job->req->body : "{}";
+
+	if (bjson_load(text, strlen(text), SIZE_MAX, &body, err) < 0 ||
+	    daemon_container_lookup(e->engine, job->names[0], &c, err) < 0 ||
+	    daemon_container_update(e->engine, c, body, &warnings, err) < 0) {
+		json_decref(warnings);
+		return -1;
+	}
+	job->result = json_pack("{s:o}", "Warnings", warnings);
+	return 0;
+}
+
+void berthd_container_update(struct api_request *req, void *ctx)
+{
+	const char *args[] = { param(req) };
+
+	queue(ctx, req, update_job, NULL, args, 1);
+}

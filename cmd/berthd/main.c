@@ -68,6 +68,7 @@ static const struct api_route routes[] = {
 	{ "GET", "/containers/{name}/logs", berthd_container_logs, 0, 0 },
 	{ "GET", "/containers/{name}/stats", berthd_container_stats, 0, 0 },
 	{ "GET", "/containers/{name}/top", berthd_container_top, 0, 0 },
+	{ "POST", "/containers/{name}/update", berthd_container_update, 0, 0 },
 	{ "POST", "/containers/{name}/exec", berthd_exec_create, 0, 0 },
 	{ "DELETE", "/containers/{name}", berthd_container_delete, 0, 0 },
 	{ "POST", "/exec/{name}/start", berthd_exec_start, 0, 0 },

@@ -444,3 +444,20 @@ def test_image_events(bb, busybox_archive, tmp_path):
 
 def inspect_image_id(d):
     return d.request("GET", "/images/busybox/json").json()["Id"]
+
+
+def test_update_resources_and_restart_policy(bb):
+    cid = bb.docker("run", "-d", "--name", "upd", "-m", "64m", "busybox", "sleep",
+                    "300").stdout.strip()
+    bb.docker("update", "-m", "32m", "--memory-swap", "64m", "--pids-limit", "50",
+              "--restart", "on-failure:3", "upd")
+    hc = inspect(bb, "upd")["HostConfig"]
+    assert hc["Memory"] == 32 << 20 and hc["PidsLimit"] == 50
+    assert hc["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
+    limit = f"/sys/fs/cgroup/memory/berth/{cid}/memory.limit_in_bytes"
+    with open(limit) as f:
+        assert int(f.read()) == 32 << 20
+    res = bb.docker("update", "-m", "1k", "upd", check=False)
+    assert res.returncode != 0 and "Minimum memory limit allowed is 6MB" in res.stderr
+    assert inspect(bb, "upd")["HostConfig"]["Memory"] == 32 << 20
+    bb.docker("rm", "-f", "upd")
