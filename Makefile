@@ -13,7 +13,7 @@ MESON_OPTS ?=
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all bootstrap check unit unit-asan integration demo bench format format-check fuzz clean install
+.PHONY: all bootstrap check unit unit-asan integration integration-asan demo bench format format-check fuzz clean install
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -34,6 +34,7 @@ check: bootstrap
 	$(MAKE) unit-asan
 	$(MAKE) fuzz
 	$(MAKE) integration
+	$(MAKE) integration-asan
 
 unit: all
 	meson test -C $(BUILD) --print-errorlogs
@@ -49,6 +50,12 @@ fuzz: all
 
 integration: all
 	$(PYTEST) -q tests/integration
+
+# The Engine API suite once more against the sanitizer build: berthd and
+# its shims under AddressSanitizer, leaks included, must exit clean.
+integration-asan: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	BERTH_BUILD=$(ASAN_BUILD) ASAN_OPTIONS=detect_leaks=1 $(PYTEST) -q tests/integration/api
 
 demo: bootstrap all
 	scripts/demo

@@ -734,6 +734,17 @@ static void serve(struct shim *s)
 	}
 }
 
+/* Lets go of what the shim holds at its end: clients and log buffers. */
+static void shim_clear(struct shim *s)
+{
+	while (s->n_clients > 0)
+		client_drop(s, 0);
+	for (int i = 0; i < 2; i++) {
+		free(s->partial[i]);
+		s->partial[i] = NULL;
+	}
+}
+
 /* Parses "FD:stdin,stdout,stderr,raw". */
 static int parse_attach(struct shim *s, const char *arg)
 {
@@ -874,6 +885,7 @@ static int serve_again(struct shim *s)
 	/* An end that came before the re-execution is still a zombie. */
 	reap(s);
 	serve(s);
+	shim_clear(s);
 	write_exit(s);
 	unlink(CONTROL_SOCK);
 	return 0;
@@ -1044,6 +1056,7 @@ int main(int argc, char **argv)
 		reexec_serve(&s, argv[0]);
 	malloc_trim(0);
 	serve(&s);
+	shim_clear(&s);
 	if (s.exec)
 		return WIFEXITED(s.status) ? WEXITSTATUS(s.status) : 128 + WTERMSIG(s.status);
 	write_exit(&s);
