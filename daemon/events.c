@@ -58,62 +58,22 @@ void event_filters_free(struct event_filters *f)
 	free(f);
 }
 
-static bool known_key(const char *key)
-{
-	for (size_t i = 0; filter_keys[i]; i++)
-		if (strcmp(filter_keys[i], key) == 0)
-			return true;
-	return false;
-}
-
 int event_filters_parse(const char *text, struct event_filters **out, struct berr **err)
 {
-	_cleanup_json_ json_t *root = NULL;
 	struct event_filters *f;
-	json_error_t je;
-	const char *key;
-	json_t *vals;
+	json_t *keys = NULL;
 
 	*out = NULL;
 	if (!text || !*text)
 		return 0;
-	root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-	if (!json_is_object(root))
-		return berr_set(err, BERR_INVALID, 0, "invalid filter: %s",
-				root ? "expected a JSON object" : je.text);
+	if (bjson_filters_parse(text, filter_keys, &keys, err) < 0)
+		return -1;
 	f = calloc(1, sizeof(*f));
-	if (!f || !(f->keys = json_object())) {
-		free(f);
+	if (!f) {
+		json_decref(keys);
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "filters");
 	}
-	json_object_foreach (root, key, vals) {
-		json_t *list = json_array();
-		const char *name;
-		size_t i;
-		json_t *v;
-
-		if (!known_key(key)) {
-			json_decref(list);
-			event_filters_free(f);
-			return berr_set(err, BERR_INVALID, 0, "invalid filter '%s'", key);
-		}
-		if (json_is_array(vals)) {
-			json_array_foreach (vals, i, v)
-				if (json_is_string(v))
-					json_array_append(list, v);
-		} else if (json_is_object(vals)) {
-			/* The old form: {"type": {"container": true}}. */
-			json_object_foreach (vals, name, v)
-				if (json_is_true(v))
-					json_array_append_new(list, json_string(name));
-		} else {
-			json_decref(list);
-			event_filters_free(f);
-			return berr_set(err, BERR_INVALID, 0, "invalid filter: bad value of '%s'",
-					key);
-		}
-		json_object_set_new(f->keys, key, list);
-	}
+	f->keys = keys;
 	*out = f;
 	return 0;
 }

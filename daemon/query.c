@@ -110,49 +110,6 @@ void daemon_container_status_text(const struct daemon_container *c,
  * Filters.
  */
 
-/* The filters parameter TEXT (arrays, or the old map form) as an object of
- * arrays. */
-static int parse_filters(const char *text, json_t **out, struct berr **err)
-{
-	_cleanup_json_ json_t *root = NULL;
-	json_t *norm = json_object();
-	json_error_t je;
-	const char *key;
-	json_t *vals;
-
-	if (!norm)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "filters");
-	*out = norm;
-	if (!text || !*text)
-		return 0;
-	root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-	if (!json_is_object(root))
-		return berr_set(err, BERR_INVALID, 0, "invalid filter: %s",
-				root ? "expected a JSON object" : je.text);
-	json_object_foreach (root, key, vals) {
-		json_t *list = json_array();
-		const char *name;
-		size_t i;
-		json_t *v;
-
-		if (!in_list(filter_keys, key)) {
-			json_decref(list);
-			return berr_set(err, BERR_INVALID, 0, "invalid filter '%s'", key);
-		}
-		if (json_is_array(vals)) {
-			json_array_foreach (vals, i, v)
-				if (json_is_string(v))
-					json_array_append(list, v);
-		} else if (json_is_object(vals)) {
-			json_object_foreach (vals, name, v)
-				if (json_is_true(v))
-					json_array_append_new(list, json_string(name));
-		}
-		json_object_set_new(norm, key, list);
-	}
-	return 0;
-}
-
 static int check_values(const json_t *f, struct berr **err)
 {
 	size_t i;
@@ -407,7 +364,7 @@ int daemon_container_list_json(struct daemon *d, const struct daemon_list_opts *
 
 	if (!arr)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "list containers");
-	if (parse_filters(o->filters, &f, err) < 0 || check_values(f, err) < 0)
+	if (bjson_filters_parse(o->filters, filter_keys, &f, err) < 0 || check_values(f, err) < 0)
 		return -1;
 	if (id_of(d, f, "before", &before, err) < 0 || id_of(d, f, "since", &since, err) < 0)
 		return -1;

@@ -557,3 +557,52 @@ bool strv_contains(char *const *v, const char *s)
 			return true;
 	return false;
 }
+
+int bjson_filters_parse(const char *text, const char *const *known, json_t **out, struct berr **err)
+{
+	_cleanup_json_ json_t *root = NULL;
+	_cleanup_json_ json_t *norm = json_object();
+	json_error_t je;
+	const char *key;
+	json_t *vals;
+
+	*out = NULL;
+	if (!norm)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "filters");
+	if (text && *text) {
+		root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+		if (!json_is_object(root))
+			return berr_set(err, BERR_INVALID, 0, "invalid filter: %s",
+					root ? "expected a JSON object" : je.text);
+	}
+	json_object_foreach (root, key, vals) {
+		_cleanup_json_ json_t *list = json_array();
+		bool allowed = false;
+		const char *name;
+		size_t i;
+		json_t *v;
+
+		for (size_t k = 0; known[k] && !allowed; k++)
+			allowed = strcmp(known[k], key) == 0;
+		if (!allowed)
+			return berr_set(err, BERR_INVALID, 0, "invalid filter '%s'", key);
+		if (!list)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "filters");
+		if (json_is_array(vals)) {
+			json_array_foreach (vals, i, v)
+				if (json_is_string(v))
+					json_array_append(list, v);
+		} else if (json_is_object(vals)) {
+			/* The old form: {"type": {"container": true}}. */
+			json_object_foreach (vals, name, v)
+				if (json_is_true(v))
+					json_array_append_new(list, json_string(name));
+		} else {
+			return berr_set(err, BERR_INVALID, 0, "invalid filter: bad value of '%s'",
+					key);
+		}
+		json_object_set(norm, key, list);
+	}
+	*out = steal_ptr(&norm);
+	return 0;
+}

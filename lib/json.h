@@ -127,6 +127,14 @@ char **strv_dup(char *const *v);
 /* Appends a copy of S to *V (which may be NULL); -1 on no memory, *V
  * unchanged then. */
 int strv_append(char ***v, const char *s);
+
+/* Docker's filters parameter TEXT (a JSON object of arrays of strings,
+ * or the old map form {"key": {"value": true}}) as a new object of arrays
+ * in *out; NULL or "" gives an empty one.  A key not in KNOWN
+ * (NULL-terminated) is refused.  Sets BERR_INVALID ("invalid filter
+ * 'x'"), BERR_INTERNAL. */
+int bjson_filters_parse(const char *text, const char *const *known, json_t **out,
+			struct berr **err);
 bool strv_contains(char *const *v, const char *s);
 
 DEFINE_CLEANUP(char **, strv_free)

@@ -20,41 +20,21 @@
  * {"dangling":{"true":true}}), into F. */
 static int parse_filters(const char *text, struct image_filters *f, struct berr **err)
 {
-	_cleanup_json_ json_t *root = NULL;
-	json_error_t je;
+	static const char *const known[] = { "dangling", "reference", "label",
+					     "before",	 "since",     NULL };
+	_cleanup_json_ json_t *keys = NULL;
 	const char *key;
 	json_t *vals;
 
-	if (!text || !*text)
-		return 0;
-	root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-	if (!root || !json_is_object(root))
-		return berr_set(err, BERR_INVALID, 0, "invalid filter: %s",
-				root ? "expected a JSON object" : je.text);
-	json_object_foreach (root, key, vals) {
+	if (bjson_filters_parse(text, known, &keys, err) < 0)
+		return -1;
+	json_object_foreach (keys, key, vals) {
 		size_t i;
 		json_t *v;
-		const char *name;
 
-		if (json_is_array(vals)) {
-			json_array_foreach (vals, i, v) {
-				if (!json_is_string(v))
-					return berr_set(err, BERR_INVALID, 0,
-							"invalid filter: values of '%s' must be "
-							"strings",
-							key);
-				if (image_filters_add_kv(f, key, json_string_value(v), err) < 0)
-					return -1;
-			}
-		} else if (json_is_object(vals)) {
-			json_object_foreach (vals, name, v) {
-				if (json_is_true(v) && image_filters_add_kv(f, key, name, err) < 0)
-					return -1;
-			}
-		} else {
-			return berr_set(err, BERR_INVALID, 0, "invalid filter: bad value of '%s'",
-					key);
-		}
+		json_array_foreach (vals, i, v)
+			if (image_filters_add_kv(f, key, json_string_value(v), err) < 0)
+				return -1;
 	}
 	return 0;
 }

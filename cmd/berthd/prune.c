@@ -27,29 +27,24 @@ static void prune_filters_clear(struct prune_filters *f)
 
 static int parse_prune_filters(const char *text, struct prune_filters *f, struct berr **err)
 {
-	_cleanup_json_ json_t *root = NULL;
+	static const char *const known[] = { "until", "label", "label!", "dangling", NULL };
+	_cleanup_json_ json_t *keys = NULL;
 	const char *key;
 	json_t *vals;
 
 	f->dangling = -1;
-	if (!text || !*text)
-		return 0;
-	root = json_loads(text, 0, NULL);
-	if (!json_is_object(root))
-		return berr_set(err, BERR_INVALID, 0, "invalid filter: expected a JSON object");
-	json_object_foreach (root, key, vals) {
+	if (bjson_filters_parse(text, known, &keys, err) < 0)
+		return -1;
+	json_object_foreach (keys, key, vals) {
 		size_t i;
 		json_t *v;
 
 		json_array_foreach (vals, i, v) {
 			const char *s = json_string_value(v);
+			struct timespec now;
 			int64_t ns;
 
-			if (!s)
-				continue;
 			if (strcmp(key, "until") == 0) {
-				struct timespec now;
-
 				clock_gettime(CLOCK_REALTIME, &now);
 				if (event_time_parse(s,
 						     (int64_t)now.tv_sec * 1000000000 + now.tv_nsec,
@@ -60,10 +55,8 @@ static int parse_prune_filters(const char *text, struct prune_filters *f, struct
 				strv_append(&f->labels, s);
 			} else if (strcmp(key, "label!") == 0) {
 				strv_append(&f->not_labels, s);
-			} else if (strcmp(key, "dangling") == 0) {
-				f->dangling = strcmp(s, "false") != 0 && strcmp(s, "0") != 0;
 			} else {
-				return berr_set(err, BERR_INVALID, 0, "invalid filter '%s'", key);
+				f->dangling = strcmp(s, "false") != 0 && strcmp(s, "0") != 0;
 			}
 		}
 	}
