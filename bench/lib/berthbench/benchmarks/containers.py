@@ -167,8 +167,12 @@ class ContainerBenchmark(Benchmark):
 
     def teardown(self, ctx):
         for e in self.started:
-            subprocess.run(e.cmd("rm", "-f", *self.container_ids(e)), capture_output=True,
-                           env=e.env, timeout=600)
+            # The names the benchmark gave too: an engine whose list fails
+            # must not keep them running.
+            ids = set(self.container_ids(e)) | {"bench-exec"} | {
+                f"idle{i}" for i in range(IDLE_CONTAINERS)}
+            subprocess.run(e.cmd("rm", "-f", *sorted(ids)), capture_output=True, env=e.env,
+                           timeout=600)
             e.stop()
 
     def container_ids(self, engine):
