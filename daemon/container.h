@@ -304,6 +304,11 @@ int daemon_container_reset_health(struct daemon *d, struct daemon_container *c, 
 int daemon_container_update(struct daemon *d, struct daemon_container *c, const json_t *body,
 			    json_t **warnings, struct berr **err);
 
+/* Resizes the terminal of the running exec EXEC_ID of container
+ * CONTAINER_ID.  Sets BERR_CONFLICT when its shim does not answer. */
+int daemon_exec_resize(struct daemon *d, const char *container_id, const char *exec_id,
+		       unsigned height, unsigned width, struct berr **err);
+
 /* `docker rm`: removes the container REF names, its runtime state, its
  * directories and its record.  A running container is refused unless FORCE,
  * which kills it.  Sets BERR_NOT_FOUND, BERR_CONFLICT ("You cannot remove a

@@ -154,3 +154,14 @@ int daemon_exec_start(struct daemon *d, const struct daemon_container *c, const 
 		return berr_set(err, BERR_CONFLICT, 0, "Container %s is not running", c->id);
 	return daemon_shim_exec(d, c->id, process_file, o, tty, in, pid, shim, err);
 }
+
+int daemon_exec_resize(struct daemon *d, const char *container_id, const char *exec_id,
+		       unsigned height, unsigned width, struct berr **err)
+{
+	_cleanup_free_ char *dir = daemon_container_dir(d, container_id);
+	_cleanup_free_ char *name = str_printf("exec-%s.sock", exec_id);
+
+	if (!dir || !name)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "resize");
+	return daemon_shim_resize(dir, name, height, width, err);
+}

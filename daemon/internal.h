@@ -285,7 +285,10 @@ int daemon_shim_exit_record(const char *dir, bool *found, int *wait_status, char
 			    struct berr **err);
 int daemon_shim_attach(const char *dir, const struct daemon_attach *a, const char *detach_keys,
 		       struct berr **err);
-int daemon_shim_resize(const char *dir, unsigned height, unsigned width, struct berr **err);
+/* Resizes the terminal of the shim whose control socket is SOCK_NAME in
+ * DIR (NULL: a container's shim). */
+int daemon_shim_resize(const char *dir, const char *sock_name, unsigned height, unsigned width,
+		       struct berr **err);
 
 /* state.c: the State object of a document. */
 

@@ -468,7 +468,7 @@ int daemon_container_resize(struct daemon *d, const struct daemon_container *c, 
 
 	if (!dir)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "resize");
-	return daemon_shim_resize(dir, height, width, err);
+	return daemon_shim_resize(dir, NULL, height, width, err);
 }
 
 int daemon_container_wait(struct daemon *d, struct daemon_container *c, pid_t pid, int *exit_code,

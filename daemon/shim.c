@@ -242,7 +242,8 @@ int daemon_shim_exit_record(const char *dir, bool *found, int *wait_status, char
 
 /* Sends MSG (and FD, unless -1) to the control socket of the shim in DIR
  * and reads its answer. */
-static int shim_call(const char *dir, const json_t *msg, int fd, struct berr **err)
+static int shim_call(const char *dir, const char *sock_name, const json_t *msg, int fd,
+		     struct berr **err)
 {
 	_cleanup_free_ char *text = json_dumps(msg, JSON_COMPACT);
 	_cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -259,8 +260,7 @@ static int shim_call(const char *dir, const json_t *msg, int fd, struct berr **e
 		return berr_set(err, BERR_NOT_FOUND, errno, "open %s", dir);
 	/* Through the directory's fd: the socket's own path may be longer
 	 * than a socket address holds. */
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" DAEMON_FILE_ATTACH_SOCK,
-		 dirfd);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dirfd, sock_name);
 	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "shim socket");
@@ -298,15 +298,16 @@ int daemon_shim_attach(const char *dir, const struct daemon_attach *a, const cha
 	if (!msg ||
 	    (detach_keys && json_object_set_new(msg, "detach_keys", json_string(detach_keys)) < 0))
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "attach");
-	return shim_call(dir, msg, a->fd, err);
+	return shim_call(dir, DAEMON_FILE_ATTACH_SOCK, msg, a->fd, err);
 }
 
-int daemon_shim_resize(const char *dir, unsigned height, unsigned width, struct berr **err)
+int daemon_shim_resize(const char *dir, const char *sock_name, unsigned height, unsigned width,
+		       struct berr **err)
 {
 	_cleanup_json_ json_t *msg = json_pack("{s:s, s:I, s:I}", "op", "resize", "height",
 					       (json_int_t)height, "width", (json_int_t)width);
 
 	if (!msg)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "resize");
-	return shim_call(dir, msg, -1, err);
+	return shim_call(dir, sock_name ? sock_name : DAEMON_FILE_ATTACH_SOCK, msg, -1, err);
 }

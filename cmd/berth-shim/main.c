@@ -923,6 +923,7 @@ int main(int argc, char **argv)
 			  .log_fd = -1,
 			  .log_max_file = 1 };
 	struct berr *err = NULL;
+	char exec_sock[128] = "";
 	bool serving;
 	sigset_t mask;
 	char pids[64];
@@ -1041,6 +1042,16 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 	}
+	if (s.exec) {
+		/* exec-<id>.json's control socket is exec-<id>.sock, beside it. */
+		const char *base = strrchr(s.process_file, '/');
+		size_t len;
+
+		base = base ? base + 1 : s.process_file;
+		len = strcspn(base, ".");
+		snprintf(exec_sock, sizeof(exec_sock), "%.*s.sock", (int)len, base);
+		s.control_fd = listen_here(exec_sock, SOCK_SEQPACKET);
+	}
 	if ((s.exec ? run_exec(&s, &err) : run_container(&s, &err)) < 0)
 		goto fail;
 	snprintf(pids, sizeof(pids), "{\"pid\":%d,\"shim\":%d}", (int)s.pid, (int)getpid());
@@ -1057,8 +1068,10 @@ int main(int argc, char **argv)
 	malloc_trim(0);
 	serve(&s);
 	shim_clear(&s);
-	if (s.exec)
+	if (s.exec) {
+		unlink(exec_sock);
 		return WIFEXITED(s.status) ? WEXITSTATUS(s.status) : 128 + WTERMSIG(s.status);
+	}
 	write_exit(&s);
 	unlink(CONTROL_SOCK);
 	return 0;
@@ -1066,6 +1079,6 @@ fail:
 	report_error(err);
 	berr_free(err);
 	if (s.control_fd >= 0)
-		unlink(CONTROL_SOCK);
+		unlink(s.exec ? exec_sock : CONTROL_SOCK);
 	return 1;
 }

@@ -395,3 +395,34 @@ void berthd_execs_free(struct berthd *d)
 		exec_free(e);
 	}
 }
+
+static int resize_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	return daemon_exec_resize(e->engine, job->names[0], job->names[1],
+				  (unsigned)atoi(job->names[2]), (unsigned)atoi(job->names[3]),
+				  err);
+}
+
+void berthd_exec_resize(struct api_request *req, void *ctx)
+{
+	struct berthd_exec *e = exec_find(ctx, api_params_get(&req->params, "name"));
+	const char *args[4];
+	struct berthd_job *job;
+
+	if (!e) {
+		api_reply_errorf(req, BERR_NOT_FOUND, "No such exec instance: %s",
+				 api_params_get(&req->params, "name"));
+		return;
+	}
+	if (!e->running) {
+		api_reply_errorf(req, BERR_CONFLICT, "Exec %s is not running", e->id);
+		return;
+	}
+	args[0] = e->container;
+	args[1] = e->id;
+	args[2] = api_query_get(&req->query, "h");
+	args[3] = api_query_get(&req->query, "w");
+	job = berthd_job_with(ctx, req, resize_job, NULL, args, 4);
+	if (job)
+		berthd_job_queue(job);
+}

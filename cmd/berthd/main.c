@@ -73,6 +73,7 @@ static const struct api_route routes[] = {
 	{ "DELETE", "/containers/{name}", berthd_container_delete, 0, 0 },
 	{ "POST", "/exec/{name}/start", berthd_exec_start, 0, 0 },
 	{ "GET", "/exec/{name}/json", berthd_exec_inspect, 0, 0 },
+	{ "POST", "/exec/{name}/resize", berthd_exec_resize, 0, 0 },
 };
 
 struct options {

@@ -461,3 +461,32 @@ def test_update_resources_and_restart_policy(bb):
     assert res.returncode != 0 and "Minimum memory limit allowed is 6MB" in res.stderr
     assert inspect(bb, "upd")["HostConfig"]["Memory"] == 32 << 20
     bb.docker("rm", "-f", "upd")
+
+
+def test_exec_tty_gets_the_clients_size(bb):
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    bb.docker("run", "-d", "--name", "ttybox", "busybox", "sleep", "300")
+    pid, fd = pty.fork()
+    if pid == 0:
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        os.execvpe("docker", ["docker", "exec", "-it", "ttybox", "sh", "-c",
+                              "sleep 0.5; stty size; exit 3"], bb.env())
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert b"40 120" in out, out
+    assert os.waitstatus_to_exitcode(status) == 3
+    bb.docker("rm", "-f", "ttybox")
