@@ -268,6 +268,29 @@ int daemon_container_lower_dirs(struct daemon *d, const struct daemon_container 
 	return 0;
 }
 
+/* How long a removal waits for the waiter of a container it killed. */
+#define WAITER_AWAIT_MS 10000
+
+/* Waits, a bounded time, until nobody holds the waiter's lock of
+ * container ID (see struct daemon_container). */
+static void await_waiter(struct daemon *d, const char *id)
+{
+	_cleanup_free_ char *dir = daemon_container_dir(d, id);
+	_cleanup_free_ char *path = str_printf("%s/" DAEMON_FILE_WAITER, dir ? dir : "");
+	_cleanup_close_ int fd = -1;
+
+	if (!dir || !path)
+		return;
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (int waited = 0; waited < WAITER_AWAIT_MS; waited += 10) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK)
+			return;
+		usleep(10 * 1000);
+	}
+}
+
 int daemon_container_remove(struct daemon *d, const char *ref, bool force, struct berr **err)
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
@@ -295,6 +318,19 @@ int daemon_container_remove(struct daemon *d, const char *ref, bool force, struc
 	    lerr->kind != BERR_NOT_FOUND) {
 		berr_move(err, &lerr);
 		return berr_prefix(err, "remove container %s", c->id);
+	}
+	if (daemon_container_is_running(c)) {
+		/* Its waiter (a shim) writes the end into the directory: the
+		 * directory goes once it is done.  The lock is let go
+		 * meanwhile, since a waiter records the end under it. */
+		cleanup_closep(&lock);
+		await_waiter(d, c->id);
+		lock = daemon_container_lock(d, c->id, &lerr);
+		if (lock < 0 && lerr->kind != BERR_NOT_FOUND) {
+			berr_move(err, &lerr);
+			return -1;
+		}
+		berr_clear(&lerr);
 	}
 	if (image_container_dirs_remove(d->containers_root, c->id, err) < 0)
 		return berr_prefix(err, "remove container %s", c->id);

@@ -346,6 +346,27 @@ int daemon_container_commit(struct daemon *d, const struct daemon_container *c,
 int daemon_container_export(struct daemon *d, const struct daemon_container *c, int fd,
 			    struct berr **err);
 
+/* What `docker cp` asks of C (archive.c); C's state is reread.  PATH is
+ * a path in the container, resolved there as the container would, its
+ * volumes included.
+ *
+ * Stat: Docker's container path stat ({"name", "size", "mode" as Go's
+ * os.FileMode, "mtime", "linkTarget"}) of PATH, a symlink at its end not
+ * followed, as a new object that *out owns.  Archive get: a tar of PATH to
+ * FD (borrowed), its entries named after PATH's last element ("etc/...";
+ * "./..." for "/etc/.").  Archive put: the tar read from FD (borrowed)
+ * extracted into the directory PATH; NO_OVERWRITE_DIR_NON_DIR refuses to
+ * replace a directory by a non-directory and the other way round.  Set
+ * BERR_NOT_FOUND ("Could not find the file PATH in container NAME"),
+ * BERR_INVALID (not a directory to extract into, a broken tar),
+ * BERR_FORBIDDEN (a read-only root file system or volume), BERR_INTERNAL. */
+int daemon_container_path_stat(struct daemon *d, struct daemon_container *c, const char *path,
+			       json_t **out, struct berr **err);
+int daemon_container_archive_get(struct daemon *d, struct daemon_container *c, const char *path,
+				 int fd, struct berr **err);
+int daemon_container_archive_put(struct daemon *d, struct daemon_container *c, const char *path,
+				 int fd, bool no_overwrite_dir_non_dir, struct berr **err);
+
 /* `docker container inspect` of C as a new JSON object that *out owns:
  * the document with the paths of the container's files
  * (ResolvConfPath, HostnamePath, HostsPath) and its GraphDriver (overlay2

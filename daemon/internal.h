@@ -293,7 +293,9 @@ int daemon_shim_resize(const char *dir, const char *sock_name, unsigned height, 
 /* state.c: the State object of a document. */
 
 void daemon_state_set_created(json_t *doc);
-void daemon_state_set_running(json_t *doc, pid_t pid);
+/* STARTED: when the start began, so that an end the process records
+ * before the daemon does never precedes it. */
+void daemon_state_set_running(json_t *doc, pid_t pid, const char *started);
 void daemon_state_set_exited(json_t *doc, int exit_code, bool oom_killed, const char *finished);
 /* A failed start: the status stays, Error and ExitCode are set. */
 void daemon_state_set_error(json_t *doc, const char *msg, int exit_code);

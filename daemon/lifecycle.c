@@ -20,6 +20,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/safepath.h"
+#include "lib/timefmt.h"
 
 /* Docker's sysctls for a private network need a kernel that has them. */
 #define UNPRIVILEGED_PORT_SYSCTL "/proc/sys/net/ipv4/ip_unprivileged_port_start"
@@ -263,6 +264,7 @@ static int start(struct daemon *d, struct daemon_container *c, const struct daem
 	_cleanup_close_ int waiter = -1;
 	_cleanup_free_ char *exit_file = NULL;
 	_cleanup_free_ char *log_path = NULL;
+	char started[TIME_RFC3339_SIZE];
 	pid_t pid = 0;
 
 	lock = daemon_container_lock(d, c->id, err);
@@ -289,13 +291,14 @@ static int start(struct daemon *d, struct daemon_container *c, const struct daem
 		return berr_set(err, BERR_INTERNAL, errno, "remove %s", exit_file);
 	if (o)
 		json_object_set_new(c->doc, "LogPath", json_string(log_path));
+	time_now_rfc3339(started);
 	if (start_steps(d, c, &s, o, waiter, &pid, shim_out, err) < 0) {
 		start_undo(d, c->id, &s);
 		daemon_state_set_error(c->doc, *err ? (*err)->msg : "", s.exit_code);
 		daemon_container_save(d, c, NULL);
 		return -1;
 	}
-	daemon_state_set_running(c->doc, pid);
+	daemon_state_set_running(c->doc, pid, started);
 	if (daemon_container_save(d, c, err) < 0) {
 		s.created = true;
 		start_undo(d, c->id, &s);

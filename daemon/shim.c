@@ -197,7 +197,9 @@ int daemon_shim_exec(struct daemon *d, const char *id, const char *process_file,
 	    strv_append(&args, "--root") < 0 || strv_append(&args, d->runtime_root) < 0 ||
 	    strv_append(&args, "--id") < 0 || strv_append(&args, id) < 0 ||
 	    strv_append(&args, "--process") < 0 || strv_append(&args, process_file) < 0 ||
-	    (tty && strv_append(&args, "--tty") < 0) || (in && strv_append(&args, "--stdin") < 0) ||
+	    (tty && strv_append(&args, "--tty") < 0) ||
+	    /* An exec's input ends with its client's, as in Docker. */
+	    (in && (strv_append(&args, "--stdin") < 0 || strv_append(&args, "--stdin-once") < 0)) ||
 	    attach_args(&args, o->attach, o->n_attach) < 0)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "exec in container %s", id);
 	if (spawn_shim(args, -1, o->attach, o->n_attach, shim, &report, err) < 0)

@@ -45,14 +45,12 @@ void daemon_state_set_created(json_t *doc)
 	set(state, "Pid", json_integer(0));
 }
 
-void daemon_state_set_running(json_t *doc, pid_t pid)
+void daemon_state_set_running(json_t *doc, pid_t pid, const char *started)
 {
 	json_t *state = state_of(doc);
-	char now[TIME_RFC3339_SIZE];
 
 	if (!state)
 		return;
-	time_now_rfc3339(now);
 	/* FinishedAt keeps the end of the previous run, as in Docker. */
 	set(state, "Status", json_string("running"));
 	set(state, "Running", json_true());
@@ -63,7 +61,7 @@ void daemon_state_set_running(json_t *doc, pid_t pid)
 	set(state, "Pid", json_integer(pid));
 	set(state, "ExitCode", json_integer(0));
 	set(state, "Error", json_string(""));
-	set(state, "StartedAt", json_string(now));
+	set(state, "StartedAt", json_string(started));
 }
 
 void daemon_state_set_exited(json_t *doc, int exit_code, bool oom_killed, const char *finished)

@@ -56,6 +56,7 @@ struct unpack {
 	int last_parent_fd;
 	struct dir_time *dirs;
 	size_t n_dirs, cap_dirs;
+	unsigned flags; /* enum image_extract_flags */
 };
 
 static void archive_freep(struct archive **a)
@@ -225,6 +226,11 @@ static int clear_slot(struct unpack *u, int parent, const char *base, const char
 			return 0;
 		return berr_set(err, BERR_INTERNAL, errno, "entry \"%s\": stat", clean);
 	}
+	if ((u->flags & IMAGE_EXTRACT_NO_OVERWRITE_DIR_NON_DIR) && S_ISDIR(sb.st_mode) != keep_dir)
+		return berr_set(err, BERR_INVALID, 0,
+				keep_dir ? "cannot overwrite non-directory \"%s\" with directory"
+					 : "cannot overwrite directory \"%s\" with non-directory",
+				clean);
 	if (S_ISDIR(sb.st_mode) && keep_dir)
 		return 1;
 	forget_parent(u);
@@ -509,7 +515,7 @@ static int unpack_entry(struct unpack *u, struct archive_entry *e, struct berr *
 		return -1;
 	/* BASE points into WALK at the same offset as in CLEAN. */
 	base = clean + (base - walk);
-	if (str_has_prefix(base, WHITEOUT_PREFIX))
+	if (!(u->flags & IMAGE_EXTRACT_PLAIN) && str_has_prefix(base, WHITEOUT_PREFIX))
 		return make_whiteout(parent, base, clean, u, err);
 	if (link != NULL)
 		return make_hardlink(u, parent, base, clean, link, err);
@@ -638,6 +644,27 @@ int image_layer_unpack(int fd, const char *dest, struct image_layer_info *info, 
 		return berr_prefix(err, "unpack layer %s", dest);
 	}
 	return 0;
+}
+
+int image_tar_extract(int fd, int dirfd, unsigned flags, struct berr **err)
+{
+	struct unpack u = { .root_fd = -1, .last_parent_fd = -1, .flags = flags };
+	char root_path[SAFEPATH_FD_PATH_MAX];
+	int r;
+
+	u.root_fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (u.root_fd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "extract: duplicate directory fd");
+	/* The path under which a directory in the way is removed: the very
+	 * directory the fd holds, however it was reached. */
+	if (safepath_fd_path(u.root_fd, root_path, sizeof(root_path), err) < 0) {
+		unpack_release(&u);
+		return -1;
+	}
+	u.root_path = root_path;
+	r = unpack_run(&u, fd, err);
+	unpack_release(&u);
+	return r;
 }
 
 /* Packing: the way back from a directory to a layer tar, as Docker writes
@@ -812,7 +839,8 @@ static int pack_one(struct pack *p, int dirfd, const char *name, const char *pat
 	int r = -1;
 
 	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-		return berr_set(err, BERR_INTERNAL, errno, "stat %s", path);
+		return berr_set(err, errno == ENOENT ? BERR_NOT_FOUND : BERR_INTERNAL, errno,
+				"stat %s", path);
 	if (S_ISSOCK(sb.st_mode))
 		return 0; /* a tar cannot hold one; Docker skips them too */
 	if (S_ISCHR(sb.st_mode) && sb.st_rdev == makedev(0, 0)) {
@@ -900,52 +928,75 @@ static int pack_dir(struct pack *p, int dirfd, const char *rel, struct berr **er
 	return r;
 }
 
+static void pack_release(struct pack *p)
+{
+	if (p->a)
+		archive_write_free(p->a);
+	if (p->links)
+		archive_entry_linkresolver_free(p->links);
+	free(p->data);
+	free(p->xattr_list);
+	free(p->xattr_value);
+}
+
+/* A tar writer on FD, fed by pack_one() and pack_dir(). */
+static int pack_open(struct pack *p, int fd, struct berr **err)
+{
+	p->a = archive_write_new();
+	p->links = archive_entry_linkresolver_new();
+	p->data = malloc(LAYER_CHUNK);
+	p->xattr_list = malloc(PACK_XATTR_MAX);
+	p->xattr_value = malloc(PACK_XATTR_MAX);
+	if (p->a == NULL || p->links == NULL || p->data == NULL || p->xattr_list == NULL ||
+	    p->xattr_value == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "allocate archive writer");
+	archive_entry_linkresolver_set_strategy(p->links, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+	if (archive_write_set_format_pax_restricted(p->a) != ARCHIVE_OK ||
+	    archive_write_add_filter_none(p->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(p->a, 1) != ARCHIVE_OK ||
+	    archive_write_open_fd(p->a, fd) != ARCHIVE_OK)
+		return berr_set(err, BERR_INTERNAL, archive_errno(p->a), "%s", archive_msg(p->a));
+	return 0;
+}
+
+static int pack_close(struct pack *p, struct berr **err)
+{
+	if (archive_write_close(p->a) != ARCHIVE_OK)
+		return berr_set(err, BERR_INTERNAL, archive_errno(p->a), "%s", archive_msg(p->a));
+	return 0;
+}
+
 int image_layer_pack(const char *dir, int fd, struct berr **err)
 {
 	struct pack p = { 0 };
 	_cleanup_close_ int dirfd = -1;
-	int r = -1;
+	int r;
 
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return berr_set(err, errno == ENOENT ? BERR_NOT_FOUND : BERR_INTERNAL, errno,
 				"open %s", dir);
-	p.a = archive_write_new();
-	p.links = archive_entry_linkresolver_new();
-	p.data = malloc(LAYER_CHUNK);
-	p.xattr_list = malloc(PACK_XATTR_MAX);
-	p.xattr_value = malloc(PACK_XATTR_MAX);
-	if (p.a == NULL || p.links == NULL || p.data == NULL || p.xattr_list == NULL ||
-	    p.xattr_value == NULL) {
-		berr_set(err, BERR_INTERNAL, ENOMEM, "allocate archive writer");
-		goto out;
-	}
-	archive_entry_linkresolver_set_strategy(p.links, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
-	if (archive_write_set_format_pax_restricted(p.a) != ARCHIVE_OK ||
-	    archive_write_add_filter_none(p.a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(p.a, 1) != ARCHIVE_OK ||
-	    archive_write_open_fd(p.a, fd) != ARCHIVE_OK) {
-		berr_set(err, BERR_INTERNAL, archive_errno(p.a), "%s", archive_msg(p.a));
-		goto out;
-	}
-	if (pack_dir(&p, dirfd, "", err) < 0)
-		goto out;
-	if (archive_write_close(p.a) != ARCHIVE_OK) {
-		berr_set(err, BERR_INTERNAL, archive_errno(p.a), "%s", archive_msg(p.a));
-		goto out;
-	}
-	r = 0;
-out:
-	if (p.a)
-		archive_write_free(p.a);
-	if (p.links)
-		archive_entry_linkresolver_free(p.links);
-	free(p.data);
-	free(p.xattr_list);
-	free(p.xattr_value);
+	r = pack_open(&p, fd, err) < 0 || pack_dir(&p, dirfd, "", err) < 0 ||
+			    pack_close(&p, err) < 0
+		    ? -1
+		    : 0;
+	pack_release(&p);
 	if (r < 0)
 		return berr_prefix(err, "pack %s", dir);
 	return 0;
+}
+
+int image_tar_entry(int dirfd, const char *name, const char *as, int fd, struct berr **err)
+{
+	struct pack p = { 0 };
+	int r;
+
+	r = pack_open(&p, fd, err) < 0 || pack_one(&p, dirfd, name, as, err) < 0 ||
+			    pack_close(&p, err) < 0
+		    ? -1
+		    : 0;
+	pack_release(&p);
+	return r;
 }
 
 int image_layer_diff_id(int fd, struct image_layer_info *info, struct berr **err)

@@ -45,6 +45,30 @@ int image_layer_unpack(int fd, const char *dest, struct image_layer_info *info, 
  * BERR_NOT_FOUND when DIR is missing, BERR_INTERNAL otherwise. */
 int image_layer_pack(const char *dir, int fd, struct berr **err);
 
+enum image_extract_flags {
+	/* ".wh." names are files like any other, not whiteouts. */
+	IMAGE_EXTRACT_PLAIN = 1 << 0,
+	/* An entry may not replace a directory with a non-directory, nor
+	 * the other way round (Docker's noOverwriteDirNonDir). */
+	IMAGE_EXTRACT_NO_OVERWRITE_DIR_NON_DIR = 1 << 1,
+};
+
+/* Extracts the archive read from FD (borrowed; tar, compressed or not)
+ * into the existing directory DIRFD (borrowed, opened O_RDONLY |
+ * O_DIRECTORY), as image_layer_unpack() does (the same checks: nothing is
+ * written through a symlink or outside DIRFD), with FLAGS.  What was
+ * extracted before a failure stays.  Sets the kinds of
+ * image_layer_unpack(); a write the file system refuses keeps its errno
+ * (EROFS...). */
+int image_tar_extract(int fd, int dirfd, unsigned flags, struct berr **err);
+
+/* Writes an uncompressed tar of the object NAME in DIRFD (a directory
+ * with everything under it) to FD (borrowed), its entries named under AS
+ * ("etc" gives "etc/", "etc/hostname"...), in the form of
+ * image_layer_pack().  Sets BERR_NOT_FOUND when NAME is missing,
+ * BERR_INTERNAL otherwise. */
+int image_tar_entry(int dirfd, const char *name, const char *as, int fd, struct berr **err);
+
 /* The DiffID and size of the layer archive read from FD (borrowed, read to
  * its end) without unpacking it: the digest of the decompressed stream.
  * Sets BERR_INVALID for a broken or truncated compression. */

@@ -258,7 +258,9 @@ static int client_add(struct shim *s, int fd, bool in, bool out, bool err, bool 
 	set_nonblock(fd);
 	c = &s->clients[s->n_clients++];
 	*c = (struct client){ .fd = fd, .in = in, .out = out, .err = err, .raw = raw || s->tty };
-	c->n_keys = parse_keys(keys, c->keys, sizeof(c->keys));
+	/* As in Docker, only a terminal has detach keys: piped input is
+	 * data, every byte of it. */
+	c->n_keys = s->tty ? parse_keys(keys, c->keys, sizeof(c->keys)) : 0;
 	return 0;
 }
 

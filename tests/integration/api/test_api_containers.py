@@ -490,3 +490,21 @@ def test_exec_tty_gets_the_clients_size(bb):
     assert b"40 120" in out, out
     assert os.waitstatus_to_exitcode(status) == 3
     bb.docker("rm", "-f", "ttybox")
+
+
+def test_piped_stdin_is_data_to_its_end(bb):
+    """Without a terminal there are no detach keys: ctrl-p ctrl-q bytes
+    are data; and an exec's input ends when its client's does."""
+    import hashlib
+
+    data = b"head\x10\x11tail" + os.urandom(64 * 1024) + b"\x10\x11"
+    want = hashlib.md5(data).hexdigest()
+    res = subprocess.run(["docker", "run", "-i", "--rm", "busybox", "md5sum"], input=data,
+                         env=bb.env(), capture_output=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split()[0].decode() == want
+    bb.docker("run", "-d", "--name", "web", "busybox", "sleep", "1000")
+    res = subprocess.run(["docker", "exec", "-i", "web", "md5sum"], input=data,
+                         env=bb.env(), capture_output=True, timeout=30)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split()[0].decode() == want
