@@ -29,6 +29,7 @@ struct berthd_ctr;
 struct berthd_exec;
 struct berthd_health;
 struct berthd_sub;
+struct berthd_follower;
 struct events_log;
 
 struct berthd {
@@ -47,6 +48,7 @@ struct berthd {
 	struct berthd_health *health;
 	struct events_log *events; /* <data-root>/events.log */
 	struct berthd_sub *subs;   /* clients following events */
+	struct berthd_follower *followers; /* clients following logs */
 	bool stopping;
 };
 
@@ -143,6 +145,14 @@ void berthd_container_take_attaches(struct berthd *d, const char *id, struct dae
  * keep off). */
 void berthd_container_set_manual_stop(struct berthd *d, const char *id, bool stopped);
 void berthd_containers_free(struct berthd *d);
+/* Whether the loop watches the shim of container ID (it runs). */
+bool berthd_container_shim_running(struct berthd *d, const char *id);
+
+/* logs.c: the clients following the logs of container ID get its last
+ * lines, then the end of their response, now that its shim has ended. */
+void berthd_logs_container_ended(struct berthd *d, const char *id);
+/* Ends every response following logs (the daemon stops). */
+void berthd_logs_close(struct berthd *d);
 /* Forgets the execs; running ones go on unwatched. */
 void berthd_execs_free(struct berthd *d);
 

@@ -2,8 +2,11 @@
  * the rotated files oldest first, then the live one; stdout/stderr
  * selection, since/until, tail, timestamps, Docker's multiplexed framing
  * (raw with a TTY), and follow, which goes on until the container has
- * ended and its log is read to the end, or the client leaves.  Runs as a
- * thread-pool job writing into the response's pipe. */
+ * ended and its log is read to the end, or the client leaves.  What is in
+ * the files already is read by a thread-pool job writing into the
+ * response's pipe; a follower then waits on the loop (inotify on the
+ * container's directory) and each change is read by a short job, so that
+ * no thread waits for a container that logs nothing. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,12 +22,14 @@
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/jsonlog.h"
+#include "lib/log.h"
 #include "lib/timefmt.h"
 
 /* Most rotated files looked at (json-file's max-file is small). */
 #define LOG_FILES_MAX 100
-/* How often a follower looks whether the container still runs. */
-#define FOLLOW_CHECK_MS 250
+/* How often a follower looks whether its client is still there (and,
+ * without inotify, for new lines). */
+#define FOLLOW_CHECK_MS 1000
 
 struct logs_opts {
 	bool out, err, timestamps, follow, tty;
@@ -149,76 +153,196 @@ static int read_from(FILE *f, const struct logs_opts *o, struct tail_ring *ring,
 	return rc;
 }
 
-/* Whether the reader of the response pipe has left. */
-static bool client_gone(int fd)
+/*
+ * Followers.
+ */
+
+struct berthd_follower {
+	struct berthd *d;
+	struct api_request *req;
+	char id[65];
+	char *path;	    /* the live log file, absolute */
+	const char *base;   /* its name in the container's directory, in PATH */
+	FILE *file;	    /* the file being read: the read job's alone */
+	ino_t ino;	    /* FILE's inode */
+	off_t offset;	    /* in FILE, past the last whole line sent */
+	struct logs_opts o; /* o.fd: the response pipe's write end, ours */
+	uv_fs_event_t watch;
+	uv_timer_t timer;
+	bool watching; /* inotify tells of changes (else the timer looks) */
+	int closing;   /* handles still closing */
+	bool busy;     /* a read job runs */
+	bool dirty;    /* something changed while it ran */
+	bool ended;    /* the container has ended: one last read */
+	bool gone;     /* the client left, or a write failed */
+	struct berthd_follower *next;
+};
+
+/* Reads what is new for F, following a rotation (the live file renamed
+ * away and made anew) to the new file.  On a pool thread. */
+static void follow_read(struct berthd_follower *f)
 {
-	struct pollfd p = { .fd = fd, .events = 0 };
-
-	return poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP));
-}
-
-static bool container_running(struct berthd_engine *e, const char *id)
-{
-	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
-
-	return daemon_container_lookup(e->engine, id, &c, NULL) == 0 &&
-	       daemon_container_is_running(c);
-}
-
-/* Follows PATH past *offset until the container ID has ended and every
- * line is read, or the client leaves.  A rotation (PATH renamed away and
- * made anew) is followed to the new file. */
-static int follow(struct berthd_engine *e, const char *id, const char *path,
-		  const struct logs_opts *o, off_t offset)
-{
-	_cleanup_close_ int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	struct stat st, now;
-	FILE *f = fopen(path, "re");
-	int rc = 0;
-
-	if (!f || fstat(fileno(f), &st) < 0) {
-		if (f)
-			fclose(f);
-		return 0;
-	}
-	if (in >= 0)
-		inotify_add_watch(in, path, IN_MODIFY);
 	for (;;) {
-		bool running = container_running(e, id);
-		struct pollfd p = { .fd = in, .events = POLLIN };
-		char drain[4096];
+		struct stat now;
+		FILE *g;
 
-		if (read_from(f, o, NULL, &offset) < 0)
-			break;
-		if (stat(path, &now) == 0 && now.st_ino != st.st_ino) {
-			/* Rotated: the old file is read to its end above;
-			 * the new one from its start. */
-			FILE *g = fopen(path, "re");
-
-			if (g) {
-				fclose(f);
-				f = g;
-				fstat(fileno(f), &st);
-				offset = 0;
-				if (in >= 0)
-					inotify_add_watch(in, path, IN_MODIFY);
-				continue;
-			}
+		if (read_from(f->file, &f->o, NULL, &f->offset) < 0) {
+			f->gone = true;
+			return;
 		}
-		if (!running) {
-			/* Ended: what it wrote before is in the file now. */
-			read_from(f, o, NULL, &offset);
-			break;
+		if (stat(f->path, &now) < 0 || now.st_ino == f->ino)
+			return;
+		g = fopen(f->path, "re");
+		if (!g)
+			return;
+		/* Rotated: what was written before the rename is read
+		 * first. */
+		if (read_from(f->file, &f->o, NULL, &f->offset) < 0) {
+			fclose(g);
+			f->gone = true;
+			return;
 		}
-		if (client_gone(o->fd))
-			break;
-		if (in < 0 || poll(&p, 1, FOLLOW_CHECK_MS) < 0)
-			usleep(FOLLOW_CHECK_MS * 1000);
-		while (in >= 0 && read(in, drain, sizeof(drain)) > 0)
-			;
+		fclose(f->file);
+		f->file = g;
+		f->offset = 0;
+		f->ino = fstat(fileno(g), &now) == 0 ? now.st_ino : 0;
 	}
-	fclose(f);
-	return rc;
+}
+
+static int follow_read_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	follow_read(job->data);
+	return 0;
+}
+
+static void follower_closed(uv_handle_t *h)
+{
+	struct berthd_follower *f = h->data;
+
+	if (--f->closing > 0)
+		return;
+	free(f->path);
+	free(f);
+}
+
+/* Ends F's response and lets it go; never while a read job runs. */
+static void follower_finish(struct berthd_follower *f)
+{
+	struct berthd_follower **pp;
+
+	for (pp = &f->d->followers; *pp && *pp != f; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = f->next;
+	if (f->file)
+		fclose(f->file);
+	f->file = NULL;
+	/* The reader of the pipe sees its end, then the response ends. */
+	cleanup_closep(&f->o.fd);
+	api_reply_fd_end(f->req, NULL);
+	f->closing = 2;
+	uv_close((uv_handle_t *)&f->watch, follower_closed);
+	uv_close((uv_handle_t *)&f->timer, follower_closed);
+}
+
+static void follow_read_done(struct berthd_job *job);
+
+/* Reads what changed for F now, or once the read under way is done. */
+static void follower_kick(struct berthd_follower *f)
+{
+	struct berthd_job *job;
+
+	if (f->busy) {
+		f->dirty = true;
+		return;
+	}
+	job = berthd_job_new(f->d, NULL, follow_read_job, follow_read_done);
+	if (!job) {
+		f->gone = true;
+		follower_finish(f);
+		return;
+	}
+	job->data = f;
+	f->busy = true;
+	f->dirty = false;
+	berthd_job_queue(job);
+}
+
+static void follow_read_done(struct berthd_job *job)
+{
+	struct berthd_follower *f = job->data;
+
+	f->busy = false;
+	if (f->gone || (f->ended && !f->dirty))
+		follower_finish(f);
+	else if (f->dirty)
+		follower_kick(f);
+}
+
+static void on_log_change(uv_fs_event_t *h, const char *name, int events, int status)
+{
+	struct berthd_follower *f = h->data;
+
+	/* The live file or a rotated one; not the container's other files. */
+	if (!name || strncmp(name, f->base, strlen(f->base)) == 0)
+		follower_kick(f);
+}
+
+static void on_follow_timer(uv_timer_t *t)
+{
+	struct berthd_follower *f = t->data;
+
+	if (!api_request_connected(f->req))
+		f->gone = true;
+	if (f->gone) {
+		if (!f->busy)
+			follower_finish(f);
+		return;
+	}
+	if (!f->watching)
+		follower_kick(f);
+}
+
+/* Hands F, which the catch-up job made, to the loop. */
+static void follower_start(struct berthd *d, struct berthd_follower *f)
+{
+	_cleanup_free_ char *dir = strndup(f->path, (size_t)(f->base - 1 - f->path));
+
+	f->d = d;
+	f->next = d->followers;
+	d->followers = f;
+	uv_timer_init(d->loop, &f->timer);
+	f->timer.data = f;
+	uv_timer_start(&f->timer, on_follow_timer, FOLLOW_CHECK_MS, FOLLOW_CHECK_MS);
+	uv_fs_event_init(d->loop, &f->watch);
+	f->watch.data = f;
+	f->watching = dir && uv_fs_event_start(&f->watch, on_log_change, dir, 0) == 0;
+	if (!f->watching)
+		blog_warn("container %s: logs followed without inotify", f->id);
+	/* It may have ended since the job looked. */
+	f->ended = !berthd_container_shim_running(d, f->id);
+	follower_kick(f);
+}
+
+void berthd_logs_container_ended(struct berthd *d, const char *id)
+{
+	for (struct berthd_follower *f = d->followers, *next; f; f = next) {
+		next = f->next;
+		if (strcmp(f->id, id) == 0 && !f->ended) {
+			f->ended = true;
+			follower_kick(f);
+		}
+	}
+}
+
+void berthd_logs_close(struct berthd *d)
+{
+	for (struct berthd_follower *f = d->followers, *next; f; f = next) {
+		next = f->next;
+		f->gone = true;
+		if (!f->busy)
+			follower_finish(f);
+	}
 }
 
 static int logs_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
@@ -237,6 +361,7 @@ static int logs_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 		.fd = job->fd,
 	};
 	struct tail_ring ring = { 0 };
+	FILE *live = NULL; /* the live file, kept for a follower */
 	off_t offset = 0;
 	int rc = 0;
 
@@ -276,7 +401,10 @@ static int logs_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 			continue;
 		offset = 0;
 		rc = read_from(f, &o, o.tail >= 0 ? &ring : NULL, &offset);
-		fclose(f);
+		if (i == 0)
+			live = f;
+		else
+			fclose(f);
 	}
 	for (size_t i = 0; i < ring.n; i++) {
 		struct jsonlog_entry *x = &ring.e[(ring.next + ring.cap - ring.n + i) % ring.cap];
@@ -286,14 +414,42 @@ static int logs_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 		jsonlog_entry_clear(x);
 	}
 	free(ring.e);
-	if (rc == 0 && o.follow && daemon_container_is_running(c))
-		follow(e, c->id, path, &o, offset);
+	if (rc == 0 && o.follow && live && daemon_container_is_running(c)) {
+		struct berthd_follower *f = calloc(1, sizeof(*f));
+		struct stat st;
+
+		/* The shims write it at an absolute path. */
+		if (f && path[0] == '/' && fstat(fileno(live), &st) == 0 &&
+		    (f->path = strdup(path))) {
+			f->base = strrchr(f->path, '/') + 1;
+			snprintf(f->id, sizeof(f->id), "%s", c->id);
+			f->file = steal_ptr(&live);
+			f->ino = st.st_ino;
+			f->offset = offset;
+			f->o = o;
+			f->o.fd = steal_fd(&job->fd);
+			job->data = steal_ptr(&f);
+		}
+		if (f) {
+			free(f->path);
+			free(f);
+		}
+	}
+	if (live)
+		fclose(live);
 	return 0;
 }
 
 static void logs_done(struct berthd_job *job)
 {
-	api_reply_fd_end(job->req, job->err);
+	struct berthd_follower *f = job->data;
+
+	if (!f) {
+		api_reply_fd_end(job->req, job->err);
+		return;
+	}
+	f->req = job->req;
+	follower_start(job->d, f);
 }
 
 void berthd_container_logs(struct api_request *req, void *ctx)

@@ -313,6 +313,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 	berthd_execs_free(s->d);
 	berthd_health_free(s->d);
 	berthd_events_close(s->d);
+	berthd_logs_close(s->d);
 	uv_close((uv_handle_t *)&s->term, NULL);
 	uv_close((uv_handle_t *)&s->intr, NULL);
 	uv_close((uv_handle_t *)&s->hup, NULL);

@@ -299,6 +299,8 @@ static void shim_ended(struct berthd_ctr *c)
 
 	ctr_unwatch(c);
 	c->shim = 0;
+	/* All it logged is in the file now. */
+	berthd_logs_container_ended(c->d, c->id);
 	job = berthd_job_with(c->d, NULL, exited_job, exited_done, args, 1);
 	if (job) {
 		job->flags = c->manual_stop;
@@ -320,6 +322,13 @@ static void watch(struct berthd_ctr *c, pid_t shim)
 	/* Already gone: its end is recorded at once. */
 	if (!c->poll)
 		shim_ended(c);
+}
+
+bool berthd_container_shim_running(struct berthd *d, const char *id)
+{
+	struct berthd_ctr *c = ctr_find(d, id);
+
+	return c && c->shim;
 }
 
 void berthd_container_started(struct berthd *d, const char *id, pid_t shim)
