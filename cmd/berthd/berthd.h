@@ -50,6 +50,8 @@ struct berthd {
 	struct berthd_sub *subs;   /* clients following events */
 	struct berthd_follower *followers; /* clients following logs */
 	bool stopping;
+	uv_timer_t trim; /* gives freed memory back once jobs are done */
+	bool trim_ready;
 };
 
 /* Takes an idle engine, or opens a new one (image_store_open(),

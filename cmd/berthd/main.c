@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,6 +315,8 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 	berthd_health_free(s->d);
 	berthd_events_close(s->d);
 	berthd_logs_close(s->d);
+	s->d->trim_ready = false;
+	uv_close((uv_handle_t *)&s->d->trim, NULL);
 	uv_close((uv_handle_t *)&s->term, NULL);
 	uv_close((uv_handle_t *)&s->intr, NULL);
 	uv_close((uv_handle_t *)&s->hup, NULL);
@@ -355,8 +358,12 @@ static int run(struct options *o)
 	d.live_restore = o->live_restore;
 	d.shim = sibling_program("berth-shim");
 	d.started = time(NULL);
-	/* Followed logs hold a pool thread each: more than libuv's four. */
-	setenv("UV_THREADPOOL_SIZE", "32", 0);
+	/* A job streaming to a slow client (a tar, logs) blocks its pool
+	 * thread: more than libuv's four. */
+	setenv("UV_THREADPOOL_SIZE", "16", 0);
+	/* One malloc arena: the pool threads' own arenas would each keep
+	 * what they once held. */
+	mallopt(M_ARENA_MAX, 1);
 	pthread_mutex_init(&d.lock, NULL);
 	if (uv_loop_init(&loop) < 0) {
 		fprintf(stderr, "berthd: cannot start the event loop\n");
@@ -399,6 +406,9 @@ static int run(struct options *o)
 	uv_signal_start(&sig.term, on_stop_signal, SIGTERM);
 	uv_signal_start(&sig.intr, on_stop_signal, SIGINT);
 	uv_signal_start(&sig.hup, on_hup, SIGHUP);
+	uv_timer_init(&loop, &d.trim);
+	d.trim.data = &d;
+	d.trim_ready = true;
 	berthd_containers_restore(&d);
 	blog_info("berthd %s started (data root %s)", BERTH_VERSION, o->data_root);
 	uv_run(&loop, UV_RUN_DEFAULT);
