@@ -7,6 +7,7 @@
  * hostile client costs its own buffers and nothing else. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <http_parser.h>
 
 #include "api/http.h"
+#include "api/tls.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -48,7 +50,8 @@ struct listener {
 		uv_tcp_t tcp;
 	} h;
 	struct api_server *srv;
-	char *path; /* unix socket file to remove; NULL for TCP */
+	char *path;	     /* unix socket file to remove; NULL for TCP */
+	struct api_tls *tls; /* the server's, for a TCP listener with TLS */
 	struct listener *next;
 };
 
@@ -62,6 +65,7 @@ struct api_server {
 	struct listener *listeners;
 	struct api_conn *conns;
 	size_t n_conns;
+	struct api_tls *tls; /* borrowed: TCP listeners serve TLS */
 	bool stopping;
 };
 
@@ -101,6 +105,11 @@ struct api_conn {
 	size_t body_bytes;
 	/* Extra response headers ("Name: value\r\n"...) for the next reply. */
 	char *extra_headers;
+	/* The TLS session of a TLS listener's connection: what is read goes
+	 * through api_tls_conn_decrypt(), what is written through
+	 * api_tls_conn_encrypt(). */
+	struct api_tls_conn *tls;
+	bool tls_logged;
 };
 
 struct write_req {
@@ -123,6 +132,7 @@ static void conn_unref(struct api_conn *c)
 		return;
 	free(c->pending);
 	free(c->extra_headers);
+	api_tls_conn_free(c->tls);
 	free(c);
 }
 
@@ -248,28 +258,69 @@ static void on_written(uv_write_t *w, int status)
 	conn_unref(c);
 }
 
-/* Queues the LEN bytes of DATA (copied) to the client. */
-static void conn_write(struct api_conn *c, const void *data, size_t len)
+/* Queues WR, whose LEN bytes of data are filled in, to the socket. */
+static void conn_queue(struct api_conn *c, struct write_req *wr, size_t len)
 {
-	struct write_req *wr;
-	uv_buf_t buf;
+	uv_buf_t buf = uv_buf_init(wr->data, (unsigned int)len);
 
-	if (c->closing || len == 0)
-		return;
-	wr = malloc(sizeof(*wr) + len);
-	if (!wr) {
-		conn_close(c);
-		return;
-	}
-	memcpy(wr->data, data, len);
 	wr->conn = c;
-	buf = uv_buf_init(wr->data, (unsigned int)len);
 	c->refs++;
 	if (uv_write(&wr->w, &c->h.stream, &buf, 1, on_written) < 0) {
 		free(wr);
 		c->refs--;
 		conn_close(c);
 	}
+}
+
+/* Sends the TLS records that wait, even on a connection being closed:
+ * a failed handshake's alert goes out before the shutdown. */
+static void conn_flush_tls(struct api_conn *c)
+{
+	size_t len = c->tls ? api_tls_conn_pending(c->tls) : 0;
+	struct write_req *wr;
+
+	if (len == 0 || uv_is_closing(&c->h.handle))
+		return;
+	wr = malloc(sizeof(*wr) + len);
+	if (!wr) {
+		conn_close(c);
+		return;
+	}
+	len = api_tls_conn_take(c->tls, wr->data, len);
+	if (len == 0) {
+		free(wr);
+		return;
+	}
+	conn_queue(c, wr, len);
+}
+
+/* Queues the LEN bytes of DATA (copied; encrypted on a TLS connection)
+ * to the client. */
+static void conn_write(struct api_conn *c, const void *data, size_t len)
+{
+	struct write_req *wr;
+
+	if (c->closing || len == 0)
+		return;
+	if (c->tls) {
+		struct berr *err = NULL;
+
+		if (api_tls_conn_encrypt(c->tls, data, len, &err) < 0) {
+			blog_debug("closing a connection: %s", err->msg);
+			berr_free(err);
+			conn_close(c);
+			return;
+		}
+		conn_flush_tls(c);
+		return;
+	}
+	wr = malloc(sizeof(*wr) + len);
+	if (!wr) {
+		conn_close(c);
+		return;
+	}
+	memcpy(wr->data, data, len);
+	conn_queue(c, wr, len);
 }
 
 static void on_shutdown(uv_shutdown_t *s, int status)
@@ -289,6 +340,12 @@ static void conn_close_graceful(struct api_conn *c)
 
 	if (c->closing)
 		return;
+	if (c->tls) {
+		api_tls_conn_close_notify(c->tls);
+		conn_flush_tls(c);
+		if (c->closing)
+			return;
+	}
 	s = malloc(sizeof(*s));
 	if (!s) {
 		conn_close(c);
@@ -363,6 +420,21 @@ static void write_chunk(struct api_request *req, const void *data, size_t len)
 		return;
 	}
 	snprintf(line, sizeof(line), "%zx\r\n", len);
+	if (req->conn->tls) {
+		/* One record for the chunk, not three. */
+		size_t n = strlen(line);
+		_cleanup_free_ char *all = malloc(n + len + 2);
+
+		if (!all) {
+			conn_close(req->conn);
+			return;
+		}
+		memcpy(all, line, n);
+		memcpy(all + n, data, len);
+		memcpy(all + n + len, "\r\n", 2);
+		conn_write(req->conn, all, n + len + 2);
+		return;
+	}
 	conn_write(req->conn, line, strlen(line));
 	conn_write(req->conn, data, len);
 	conn_write(req->conn, "\r\n", 2);
@@ -679,6 +751,14 @@ int api_request_hijack(struct api_request *req, const char *content_type, int *o
 	*out_fd = -1;
 	*early = NULL;
 	*early_len = 0;
+	if (req->conn->tls) {
+		/* The socket carries TLS records: whoever took it would have
+		 * to speak TLS. */
+		api_reply_errorf(req, BERR_NOT_IMPLEMENTED,
+				 "attach and exec over TLS are not supported yet");
+		return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
+				"attach and exec over TLS are not supported yet");
+	}
 	rc = take_over(req, content_type, out_fd, early, early_len, err);
 	conn_release(req);
 	return rc;
@@ -1241,18 +1321,83 @@ static void conn_process(struct api_conn *c)
 		conn_update(c);
 }
 
+/* "127.0.0.1:41234", for the log. */
+static const char *conn_peer(struct api_conn *c, char *buf, size_t size)
+{
+	struct sockaddr_storage sa;
+	int len = sizeof(sa);
+	char host[64] = "?";
+	int port = 0;
+
+	if (c->h.handle.type != UV_TCP ||
+	    uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&sa, &len) < 0) {
+		snprintf(buf, size, "a client");
+		return buf;
+	}
+	if (sa.ss_family == AF_INET) {
+		uv_ip4_name((struct sockaddr_in *)&sa, host, sizeof(host));
+		port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+		snprintf(buf, size, "%s:%d", host, port);
+	} else {
+		uv_ip6_name((struct sockaddr_in6 *)&sa, host, sizeof(host));
+		port = ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+		snprintf(buf, size, "[%s]:%d", host, port);
+	}
+	return buf;
+}
+
+/* Turns the LEN bytes of records at DATA into plain text (*plain, the
+ * caller's, *plain_len bytes), sending what the session answers (the
+ * handshake).  A session that fails is logged and closed: -1. */
+static int conn_decrypt(struct api_conn *c, const char *data, size_t len, char **plain,
+			size_t *plain_len, bool *eof)
+{
+	struct berr *err = NULL;
+	const char *desc;
+	char peer[80];
+	int rc;
+
+	rc = api_tls_conn_decrypt(c->tls, data, len, plain, plain_len, eof, &err);
+	if (rc < 0) {
+		blog_info("closing the connection from %s: %s", conn_peer(c, peer, sizeof(peer)),
+			  err->msg);
+		berr_free(err);
+		/* The alert (or the plain-text answer) goes out first. */
+		conn_flush_tls(c);
+		c->close_after = true;
+		conn_close_graceful(c);
+		return -1;
+	}
+	conn_flush_tls(c);
+	if (!c->tls_logged && (desc = api_tls_conn_describe(c->tls))) {
+		c->tls_logged = true;
+		blog_debug("TLS connection from %s: %s", conn_peer(c, peer, sizeof(peer)), desc);
+	}
+	return 0;
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct api_conn *c = s->data;
+	_cleanup_free_ char *plain = NULL;
+	const char *data = buf->base;
+	size_t len = nread > 0 ? (size_t)nread : 0;
+	bool eof = nread < 0;
 
 	c->refs++;
-	if (nread > 0 && !c->closing) {
+	if (c->tls && len > 0 && !c->closing) {
+		if (conn_decrypt(c, data, len, &plain, &len, &eof) < 0)
+			len = 0;
+		data = plain;
+	}
+	if (len > 0 && !c->closing) {
 		c->in_process = true;
-		conn_feed(c, buf->base, (size_t)nread);
+		conn_feed(c, data, len);
 		c->in_process = false;
 		if (!c->closing)
 			conn_process(c);
-	} else if (nread < 0 && !c->closing) {
+	}
+	if (eof && !c->closing) {
 		c->read_eof = true;
 		c->close_after = true;
 		uv_read_stop(s);
@@ -1387,6 +1532,10 @@ static void on_connection(uv_stream_t *ls, int status)
 			/* No handle to close: drop its reference by hand. */
 			c->refs--;
 		}
+		conn_close(c);
+		return;
+	}
+	if (l->tls && !(c->tls = api_tls_conn_new(l->tls))) {
 		conn_close(c);
 		return;
 	}
@@ -1543,8 +1692,8 @@ static int listen_tcp(struct api_server *srv, struct listener *l, const char *ho
 	if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)&sa) < 0 &&
 	    uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&sa) < 0)
 		return berr_set(err, BERR_INVALID, 0, "invalid tcp address %s", hostport);
-	/* TLS (--tlsverify) would wrap each accepted stream here; plain only
-	 * for now. */
+	/* Each accepted stream gets a TLS session of its own. */
+	l->tls = srv->tls;
 	uv_tcp_init(srv->loop, &l->h.tcp);
 	l->h.handle.data = l;
 	r = uv_tcp_bind(&l->h.tcp, (struct sockaddr *)&sa, 0);
@@ -1587,6 +1736,11 @@ int api_server_listen(struct api_server *srv, const char *addr, struct berr **er
 	l->next = srv->listeners;
 	srv->listeners = l;
 	return 0;
+}
+
+void api_server_set_tls(struct api_server *srv, struct api_tls *tls)
+{
+	srv->tls = tls;
 }
 
 size_t api_server_connections(const struct api_server *srv)

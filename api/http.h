@@ -31,6 +31,7 @@
 struct api_server;
 struct api_conn;
 struct api_request;
+struct api_tls;
 
 /* A handler owns REQ from the call until it answers through exactly one
  * of the api_reply*() functions (or api_reply_fd_begin() then
@@ -153,7 +154,8 @@ void api_reply_stream_end(struct api_request *req);
  * connection: *out_fd gets its socket (blocking, close-on-exec, the
  * caller's), *early (the caller frees it) the *early_len bytes the client
  * sent after the request.  REQ is answered and freed either way; on
- * failure the connection is closed.  Sets BERR_INTERNAL. */
+ * failure the connection is closed.  On a TLS connection it answers 501
+ * instead and sets BERR_NOT_IMPLEMENTED.  Sets BERR_INTERNAL. */
 int api_request_hijack(struct api_request *req, const char *content_type, int *out_fd, char **early,
 		       size_t *early_len, struct berr **err);
 
@@ -169,10 +171,17 @@ int api_server_new(uv_loop_t *loop, const struct api_route *routes, size_t n,
 
 /* Listens on ADDR: "unix:///run/berth.sock" (a stale socket file is
  * replaced; the socket gets mode 0660 and goes away at api_server_stop())
- * or "tcp://host:port" (plain HTTP: TLS would wrap the connection's stream
- * here).  Sets BERR_INVALID for a bad address, BERR_CONFLICT when a
- * daemon answers on the unix socket already, BERR_INTERNAL. */
+ * or "tcp://host:port" (TLS when api_server_set_tls() was called before,
+ * plain HTTP otherwise).  Sets BERR_INVALID for a bad address,
+ * BERR_CONFLICT when a daemon answers on the unix socket already,
+ * BERR_INTERNAL. */
 int api_server_listen(struct api_server *srv, const char *addr, struct berr **err);
+
+/* Makes the TCP listeners opened from now on serve TLS (api/tls.h): TLS
+ * is borrowed and must outlive the server; unix sockets stay plain.  On a
+ * TLS connection, api_request_hijack() answers 501 (BERR_NOT_IMPLEMENTED):
+ * its raw socket would carry TLS records. */
+void api_server_set_tls(struct api_server *srv, struct api_tls *tls);
 
 /* Serves a connected stream socket FD (taken), as if it had been
  * accepted: socket activation and tests use it. */

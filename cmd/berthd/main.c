@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/tls.h"
 #include "berth-config.h"
 #include "cmd/berthd/berthd.h"
 #include "lib/cleanup.h"
@@ -91,6 +92,13 @@ struct options {
 	bool config_given;
 	bool live_restore;
 	bool live_restore_set;
+	/* dockerd's TLS flags: --tlsverify implies --tls. */
+	bool tls, tls_set;
+	bool tlsverify, tlsverify_set;
+	char *tlscacert;
+	char *tlscert;
+	char *tlskey;
+	struct api_tls *tls_ctx; /* made from the above when TLS is on */
 };
 
 static void options_clear(struct options *o)
@@ -101,6 +109,10 @@ static void options_clear(struct options *o)
 	free(o->pidfile);
 	free(o->log_level);
 	free(o->config_file);
+	free(o->tlscacert);
+	free(o->tlscert);
+	free(o->tlskey);
+	api_tls_free(o->tls_ctx);
 }
 
 static void usage(FILE *f)
@@ -119,6 +131,14 @@ static void usage(FILE *f)
 		"  -l, --log-level string     debug, info, warn, error (default \"info\")\n"
 		"  -p, --pidfile string       Path to use for daemon PID file (default "
 		"\"%s\")\n"
+		"      --tls                  Use TLS; implied by --tlsverify\n"
+		"      --tlscacert string     Trust certs signed only by this CA (default "
+		"\"~/.docker/ca.pem\")\n"
+		"      --tlscert string       Path to TLS certificate file (default "
+		"\"~/.docker/cert.pem\")\n"
+		"      --tlskey string        Path to TLS key file (default "
+		"\"~/.docker/key.pem\")\n"
+		"      --tlsverify            Use TLS and verify the remote\n"
 		"  -v, --version              Print version information and quit\n",
 		DEFAULT_CONFIG_FILE, IMAGE_STORE_DEFAULT_ROOT, DEFAULT_EXEC_ROOT, DEFAULT_HOST,
 		DEFAULT_PIDFILE);
@@ -154,9 +174,11 @@ static int config_load(const char *path, bool required, struct options *o, struc
 	    bjson_as_object(root, NULL, err) < 0)
 		return berr_prefix(err, "unable to configure the berth daemon with file %s", path);
 	json_object_foreach (root, key, v) {
-		static const char *const known[] = { "hosts",	   "data-root", "exec-root",
-						     "pidfile",	   "log-level", "live-restore",
-						     "config-file" };
+		static const char *const known[] = {
+			"hosts",     "data-root",    "exec-root",   "pidfile",
+			"log-level", "live-restore", "config-file", "tls",
+			"tlsverify", "tlscacert",    "tlscert",	    "tlskey",
+		};
 		bool ok = false;
 
 		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -173,7 +195,12 @@ static int config_load(const char *path, bool required, struct options *o, struc
 			     (strcmp(key, "exec-root") == 0 && o->exec_root) ||
 			     (strcmp(key, "pidfile") == 0 && o->pidfile) ||
 			     (strcmp(key, "log-level") == 0 && o->log_level) ||
-			     (strcmp(key, "live-restore") == 0 && o->live_restore_set);
+			     (strcmp(key, "live-restore") == 0 && o->live_restore_set) ||
+			     (strcmp(key, "tls") == 0 && o->tls_set) ||
+			     (strcmp(key, "tlsverify") == 0 && o->tlsverify_set) ||
+			     (strcmp(key, "tlscacert") == 0 && o->tlscacert) ||
+			     (strcmp(key, "tlscert") == 0 && o->tlscert) ||
+			     (strcmp(key, "tlskey") == 0 && o->tlskey);
 		if (given) {
 			char *n = str_printf("%s%s%s", conflicts ? conflicts : "",
 					     conflicts ? ", " : "", key);
@@ -201,12 +228,19 @@ static int config_load(const char *path, bool required, struct options *o, struc
 			rc = bjson_as_strv(v, kp, &o->hosts, err);
 		} else if (strcmp(key, "live-restore") == 0) {
 			rc = bjson_as_bool(v, kp, &o->live_restore, err);
+		} else if (strcmp(key, "tls") == 0) {
+			rc = bjson_as_bool(v, kp, &o->tls, err);
+		} else if (strcmp(key, "tlsverify") == 0) {
+			rc = bjson_as_bool(v, kp, &o->tlsverify, err);
 		} else if (strcmp(key, "config-file") == 0) {
 			continue;
 		} else {
 			char **dst = strcmp(key, "data-root") == 0   ? &o->data_root
 				     : strcmp(key, "exec-root") == 0 ? &o->exec_root
 				     : strcmp(key, "pidfile") == 0   ? &o->pidfile
+				     : strcmp(key, "tlscacert") == 0 ? &o->tlscacert
+				     : strcmp(key, "tlscert") == 0   ? &o->tlscert
+				     : strcmp(key, "tlskey") == 0    ? &o->tlskey
 								     : &o->log_level;
 
 			rc = bjson_as_string(v, kp, &s, err);
@@ -218,6 +252,56 @@ static int config_load(const char *path, bool required, struct options *o, struc
 					   path);
 	}
 	return 0;
+}
+
+/* Parses a Go-style boolean flag value: none, "true"/"1" or
+ * "false"/"0". */
+static int parse_bool_flag(const char *name, const char *v, bool *out)
+{
+	if (!v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) {
+		*out = false;
+		return 0;
+	}
+	fprintf(stderr, "berthd: invalid argument \"%s\" for \"--%s\" flag\n", v, name);
+	return -1;
+}
+
+/* dockerd's TLS rules: --tlsverify implies --tls; files not named are
+ * ca.pem, cert.pem and key.pem in $DOCKER_CERT_PATH or ~/.docker.  The
+ * context is loaded now, so that a bad file stops the start. */
+static int tls_setup(struct options *o, struct berr **err)
+{
+	const char *dir = getenv("DOCKER_CERT_PATH");
+	_cleanup_free_ char *home_dir = NULL;
+	struct api_tls_config cfg;
+
+	if (o->tlsverify)
+		o->tls = true;
+	if (!o->tls)
+		return 0;
+	if (!dir || !*dir) {
+		const char *home = getenv("HOME");
+
+		home_dir = str_printf("%s/.docker", home && *home ? home : "/root");
+		if (!home_dir)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "TLS");
+		dir = home_dir;
+	}
+	if ((!o->tlscacert && !(o->tlscacert = str_printf("%s/ca.pem", dir))) ||
+	    (!o->tlscert && !(o->tlscert = str_printf("%s/cert.pem", dir))) ||
+	    (!o->tlskey && !(o->tlskey = str_printf("%s/key.pem", dir))))
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "TLS");
+	cfg = (struct api_tls_config){
+		.ca_file = o->tlscacert,
+		.cert_file = o->tlscert,
+		.key_file = o->tlskey,
+		.verify = o->tlsverify,
+	};
+	return api_tls_new(&cfg, &o->tls_ctx, err);
 }
 
 /* Writes our pid to PATH, refusing when a live process holds it. */
@@ -389,6 +473,8 @@ static int run(struct options *o)
 	if (api_server_new(&loop, routes, sizeof(routes) / sizeof(routes[0]),
 			   "berth/" BERTH_VERSION " (linux)", &d, &d.server, &err) < 0)
 		goto out;
+	if (o->tls_ctx)
+		api_server_set_tls(d.server, o->tls_ctx);
 	for (size_t i = 0; o->hosts[i]; i++) {
 		if (api_server_listen(d.server, o->hosts[i], &err) < 0) {
 			api_server_stop(d.server);
@@ -441,6 +527,11 @@ int main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "config-file", required_argument, NULL, 'c' },
 		{ "live-restore", no_argument, NULL, 'r' },
+		{ "tls", optional_argument, NULL, 't' },
+		{ "tlsverify", optional_argument, NULL, 'V' },
+		{ "tlscacert", required_argument, NULL, 'A' },
+		{ "tlscert", required_argument, NULL, 'C' },
+		{ "tlskey", required_argument, NULL, 'K' },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -476,6 +567,23 @@ int main(int argc, char **argv)
 			o.live_restore = true;
 			o.live_restore_set = true;
 			break;
+		case 't':
+			rc = parse_bool_flag("tls", optarg, &o.tls);
+			o.tls_set = true;
+			break;
+		case 'V':
+			rc = parse_bool_flag("tlsverify", optarg, &o.tlsverify);
+			o.tlsverify_set = true;
+			break;
+		case 'A':
+			rc = set_str(&o.tlscacert, optarg);
+			break;
+		case 'C':
+			rc = set_str(&o.tlscert, optarg);
+			break;
+		case 'K':
+			rc = set_str(&o.tlskey, optarg);
+			break;
 		case 'v':
 			printf("berthd version %s, build %s\n", BERTH_VERSION, BERTH_COMMIT);
 			options_clear(&o);
@@ -509,6 +617,12 @@ int main(int argc, char **argv)
 	}
 	if ((!o.hosts || !o.hosts[0]) && strv_append(&o.hosts, DEFAULT_HOST) < 0)
 		return 1;
+	if (tls_setup(&o, &err) < 0) {
+		fprintf(stderr, "berthd: %s\n", err->msg);
+		berr_free(err);
+		options_clear(&o);
+		return 1;
+	}
 	if ((!o.data_root && set_str(&o.data_root, IMAGE_STORE_DEFAULT_ROOT) < 0) ||
 	    (!o.exec_root && set_str(&o.exec_root, DEFAULT_EXEC_ROOT) < 0) ||
 	    (!o.pidfile && set_str(&o.pidfile, DEFAULT_PIDFILE) < 0))
