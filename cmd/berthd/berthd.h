@@ -46,8 +46,8 @@ struct berthd {
 	struct berthd_ctr *containers; /* what the loop holds per container */
 	struct berthd_exec *execs;
 	struct berthd_health *health;
-	struct events_log *events; /* <data-root>/events.log */
-	struct berthd_sub *subs;   /* clients following events */
+	struct events_log *events;	   /* <data-root>/events.log */
+	struct berthd_sub *subs;	   /* clients following events */
 	struct berthd_follower *followers; /* clients following logs */
 	bool stopping;
 	uv_timer_t trim; /* gives freed memory back once jobs are done */
@@ -168,6 +168,8 @@ void berthd_event_emit(struct berthd *d, const char *type, const char *action, c
 int berthd_events_open(struct berthd *d, struct berr **err);
 void berthd_events_close(struct berthd *d);
 void berthd_events(struct api_request *req, void *ctx);
+/* How many clients follow events now. */
+size_t berthd_events_listeners(const struct berthd *d);
 int daemon_container_create_api(struct daemon *d, const char *name, const json_t *body,
 				struct daemon_container **out, json_t **warnings,
 				struct berr **err);

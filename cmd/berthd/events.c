@@ -222,3 +222,13 @@ void berthd_events_close(struct berthd *d)
 	events_log_free(d->events);
 	d->events = NULL;
 }
+
+size_t berthd_events_listeners(const struct berthd *d)
+{
+	size_t n = 0;
+
+	/* One that left is dropped at the next event; it is no listener now. */
+	for (const struct berthd_sub *s = d->subs; s; s = s->next)
+		n += api_request_connected(s->req);
+	return n;
+}

@@ -244,9 +244,21 @@ static int info_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 	return 0;
 }
 
+/* The clients following events are the loop's to count. */
+static void info_done(struct berthd_job *job)
+{
+	if (job->err) {
+		api_reply_error(job->req, job->err);
+		return;
+	}
+	json_object_set_new(job->result, "NEventsListener",
+			    json_integer((json_int_t)berthd_events_listeners(job->d)));
+	api_reply_json(job->req, 200, job->result);
+}
+
 void berthd_info(struct api_request *req, void *ctx)
 {
-	struct berthd_job *job = berthd_job_new(ctx, req, info_job, NULL);
+	struct berthd_job *job = berthd_job_new(ctx, req, info_job, info_done);
 
 	if (job)
 		berthd_job_queue(job);

@@ -80,6 +80,13 @@ def test_info_shape(bb):
     assert info["Warnings"] == [] and info["LiveRestoreEnabled"] is False
     assert info["NCPU"] == os.cpu_count() and info["MemTotal"] > 0
     assert info["Name"] == socket.gethostname()
+    assert info["NEventsListener"] == 0
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.connect(bb.sock)
+    listener.sendall(b"GET /v1.41/events HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert listener.recv(1024).startswith(b"HTTP/1.1 200")
+    assert bb.request("GET", "/info").json()["NEventsListener"] == 1
+    listener.close()
     # The ID stays across restarts.
     first = info["ID"]
     bb.stop()
