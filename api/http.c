@@ -172,7 +172,9 @@ const char *api_request_header(const struct api_request *req, const char *name)
 
 bool api_request_connected(const struct api_request *req)
 {
-	return req->conn && !req->conn->closing;
+	/* A client that ended its side while its request is answered has
+	 * left, as Go's server counts it. */
+	return req->conn && !req->conn->closing && !(req->conn->read_eof && req->message_done);
 }
 
 int api_status_of(enum berr_kind kind)
@@ -1236,6 +1238,27 @@ static void reply_fatal(struct api_conn *c, int status)
 	conn_close_graceful(c);
 }
 
+/* Adds the LEN bytes of DATA to what waits to be parsed; -1 (the
+ * connection closed) when memory ran out. */
+static int keep_more(struct api_conn *c, const char *data, size_t len)
+{
+	size_t waiting = c->pending_len - c->pending_off;
+	char *grown = malloc(waiting + len);
+
+	if (!grown) {
+		conn_close(c);
+		return -1;
+	}
+	if (waiting)
+		memcpy(grown, c->pending + c->pending_off, waiting);
+	memcpy(grown + waiting, data, len);
+	free(c->pending);
+	c->pending = grown;
+	c->pending_len = waiting + len;
+	c->pending_off = 0;
+	return 0;
+}
+
 /* Keeps the LEN bytes of DATA the parser did not take: the next request
  * of a pipelining client, or the raw stream after an upgrade. */
 static void keep_rest(struct api_conn *c, const char *data, size_t len)
@@ -1390,7 +1413,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			len = 0;
 		data = plain;
 	}
-	if (len > 0 && !c->closing) {
+	if (len > 0 && !c->closing && c->req && c->req->message_done) {
+		/* Read only to see the client leave (see conn_update): what
+		 * it sends meanwhile waits for its turn. */
+		if (keep_more(c, data, len) == 0)
+			conn_update(c);
+	} else if (len > 0 && !c->closing) {
 		c->in_process = true;
 		conn_feed(c, data, len);
 		c->in_process = false;
@@ -1431,6 +1459,12 @@ static void conn_update(struct api_conn *c)
 	want = !c->read_eof && !c->body_paused && !c->upgraded &&
 	       c->pending_off >= c->pending_len && !(c->req && c->req->message_done) &&
 	       !c->srv->stopping;
+	/* While a request is answered, the connection is still read, up to a
+	 * bound, so that a client that leaves a long answer (events, logs,
+	 * stats, wait) is seen to go, as Go's server sees it.  Not for an
+	 * upgrade, whose stream is its handler's. */
+	want |= !c->read_eof && !c->upgraded && c->req && c->req->message_done &&
+		c->pending_len - c->pending_off < API_HEADERS_MAX && !c->srv->stopping;
 	if (want && !c->reading) {
 		if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
 			c->reading = true;

@@ -89,7 +89,8 @@ struct berthd_job {
 	struct daemon_attach *attach;
 	size_t n_attach;
 	berthd_then_fn then;
-	void *data; /* what the loop's side gave the job; borrowed */
+	void *data;	/* what the loop's side gave the job; borrowed */
+	bool storeless; /* FN needs no engine: it gets NULL */
 };
 
 /* A job for REQ (NULL: the daemon's own, whose DONE answers nobody) that runs FN on the loop's

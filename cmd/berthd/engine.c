@@ -65,6 +65,10 @@ static void job_work(uv_work_t *w)
 
 	if (job->err)
 		goto out;
+	if (job->storeless) {
+		job->fn(job, NULL, &job->err);
+		goto out;
+	}
 	if (berthd_engine_get(job->d, &e, &job->err) < 0)
 		goto out;
 	job->fn(job, e, &job->err);

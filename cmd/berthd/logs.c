@@ -263,6 +263,7 @@ static void follower_kick(struct berthd_follower *f)
 		return;
 	}
 	job->data = f;
+	job->storeless = true;
 	f->busy = true;
 	f->dirty = false;
 	berthd_job_queue(job);

@@ -87,6 +87,10 @@ def test_info_shape(bb):
     assert listener.recv(1024).startswith(b"HTTP/1.1 200")
     assert bb.request("GET", "/info").json()["NEventsListener"] == 1
     listener.close()
+    deadline = time.monotonic() + 10
+    while bb.request("GET", "/info").json()["NEventsListener"] != 0:
+        assert time.monotonic() < deadline, "the listener that left is still counted"
+        time.sleep(0.05)
     # The ID stays across restarts.
     first = info["ID"]
     bb.stop()

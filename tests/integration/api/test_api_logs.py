@@ -79,6 +79,29 @@ def test_follow_goes_on_across_rotations(bb):
     assert left and left[-1] == "line-399" and len(left) < 400
 
 
+def open_fds(d):
+    """The daemon's sockets and pipes: not the loop's inotify fd, made on
+    first use, nor the store connections kept for later jobs (one at most
+    per pool thread)."""
+    pid = d.proc.pid
+    names = [os.readlink(f"/proc/{pid}/fd/{n}") for n in os.listdir(f"/proc/{pid}/fd")]
+    return [n for n in names if n.startswith(("socket:", "pipe:"))]
+
+
+def test_a_follower_that_leaves_is_let_go(bb):
+    bb.docker("run", "-d", "--name", "quiet", "busybox", "sleep", "1000")
+    base = len(open_fds(bb))
+    clients = [follow(bb, "quiet") for _ in range(10)]
+    time.sleep(0.5)
+    assert len(open_fds(bb)) >= base + 20  # a socket and a pipe each
+    for c in clients:
+        c.close()
+    deadline = time.monotonic() + 10
+    while len(open_fds(bb)) > base:
+        assert time.monotonic() < deadline, "followers that left hold their fds"
+        time.sleep(0.1)
+
+
 def test_followers_end_when_the_daemon_stops(bb):
     bb.docker("run", "-d", "--name", "quiet", "busybox", "sleep", "1000")
     clients = [follow(bb, "quiet") for _ in range(3)]
