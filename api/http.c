@@ -110,6 +110,9 @@ struct api_conn {
 	 * api_tls_conn_encrypt(). */
 	struct api_tls_conn *tls;
 	bool tls_logged;
+	/* A hijacked TLS connection: the plain text goes to and from the
+	 * loop's end of a socket pair whose other end the handler took. */
+	uv_pipe_t *tunnel;
 };
 
 struct write_req {
@@ -125,6 +128,8 @@ static void conn_update(struct api_conn *c);
 static void request_answered(struct api_request *req);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void on_fd_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void on_tunnel_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void tunnel_close(struct api_conn *c);
 
 static void conn_unref(struct api_conn *c)
 {
@@ -255,6 +260,8 @@ static void on_written(uv_write_t *w, int status)
 		if (c->req && c->req->fd_pipe &&
 		    uv_stream_get_write_queue_size(&c->h.stream) < WRITE_QUEUE_LOW)
 			uv_read_start((uv_stream_t *)c->req->fd_pipe, on_alloc, on_fd_read);
+		if (c->tunnel && uv_stream_get_write_queue_size(&c->h.stream) < WRITE_QUEUE_LOW)
+			uv_read_start((uv_stream_t *)c->tunnel, on_alloc, on_tunnel_read);
 		conn_update(c);
 	}
 	conn_unref(c);
@@ -699,6 +706,39 @@ static void conn_release(struct api_request *req)
 	conn_unref(c);
 }
 
+/* Docker's answer to an attach or exec start, in HEAD of SIZE bytes;
+ * its length, or -1 when it does not fit. */
+static int hijack_head(const struct api_conn *c, const char *content_type, char *head, size_t size)
+{
+	int n = snprintf(head, size,
+			 "HTTP/1.1 %s\r\n"
+			 "Content-Type: %s\r\n"
+			 "%s"
+			 "Api-Version: " API_VERSION "\r\n"
+			 "Docker-Experimental: false\r\n"
+			 "Ostype: linux\r\n"
+			 "Server: %s\r\n\r\n",
+			 c->upgraded ? "101 UPGRADED" : "200 OK", content_type,
+			 c->upgraded ? "Connection: Upgrade\r\nUpgrade: tcp\r\n" : "",
+			 c->srv->server_version);
+
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+/* What the client sent after its request, for the taker: *early (the
+ * caller's) of *early_len bytes. */
+static int take_early(struct api_conn *c, char **early, size_t *early_len, struct berr **err)
+{
+	if (c->pending_off >= c->pending_len)
+		return 0;
+	*early = malloc(c->pending_len - c->pending_off);
+	if (!*early)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "take the connection");
+	*early_len = c->pending_len - c->pending_off;
+	memcpy(*early, c->pending + c->pending_off, *early_len);
+	return 0;
+}
+
 /* The hijack proper; REQ stays the caller's. */
 static int take_over(struct api_request *req, const char *content_type, int *out_fd, char **early,
 		     size_t *early_len, struct berr **err)
@@ -721,27 +761,150 @@ static int take_over(struct api_request *req, const char *content_type, int *out
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "take the connection");
-	n = snprintf(head, sizeof(head),
-		     "HTTP/1.1 %s\r\n"
-		     "Content-Type: %s\r\n"
-		     "%s"
-		     "Api-Version: " API_VERSION "\r\n"
-		     "Docker-Experimental: false\r\n"
-		     "Ostype: linux\r\n"
-		     "Server: %s\r\n\r\n",
-		     c->upgraded ? "101 UPGRADED" : "200 OK", content_type,
-		     c->upgraded ? "Connection: Upgrade\r\nUpgrade: tcp\r\n" : "",
-		     c->srv->server_version);
-	if (n < 0 || (size_t)n >= sizeof(head) || write_all_fd(fd, head, (size_t)n) < 0)
+	n = hijack_head(c, content_type, head, sizeof(head));
+	if (n < 0 || write_all_fd(fd, head, (size_t)n) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "answer the client");
-	if (c->pending_off < c->pending_len) {
-		*early = malloc(c->pending_len - c->pending_off);
-		if (!*early)
-			return berr_set(err, BERR_INTERNAL, ENOMEM, "take the connection");
-		*early_len = c->pending_len - c->pending_off;
-		memcpy(*early, c->pending + c->pending_off, *early_len);
-	}
+	if (take_early(c, early, early_len, err) < 0)
+		return -1;
 	*out_fd = steal_fd(&fd);
+	return 0;
+}
+
+/*
+ * Tunnels.  A TLS connection cannot be handed over as a socket: the
+ * taker gets one end of a socket pair instead, and the loop carries the
+ * plain text between the other end and the TLS session, with the same
+ * back-pressure as a streamed response: each side is read only while the
+ * other keeps up.
+ */
+
+static void on_tunnel_closed(uv_handle_t *h)
+{
+	struct api_conn *c = h->data;
+
+	free(h);
+	conn_unref(c);
+}
+
+static void tunnel_close(struct api_conn *c)
+{
+	if (!c->tunnel)
+		return;
+	uv_close((uv_handle_t *)steal_ptr(&c->tunnel), on_tunnel_closed);
+}
+
+/* What the taker writes goes to the client. */
+static void on_tunnel_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct api_conn *c = s->data;
+
+	if (nread > 0 && !c->closing) {
+		conn_write(c, buf->base, (size_t)nread);
+		if (!c->closing && uv_stream_get_write_queue_size(&c->h.stream) > WRITE_QUEUE_HIGH)
+			uv_read_stop(s);
+	}
+	free(buf->base);
+	if (nread < 0 && !c->closing) {
+		/* The taker is done: the session ends cleanly once what it
+		 * wrote is sent. */
+		tunnel_close(c);
+		conn_close_graceful(c);
+	}
+}
+
+static void on_tunnel_written(uv_write_t *w, int status)
+{
+	struct write_req *wr = (struct write_req *)w;
+	struct api_conn *c = wr->conn;
+
+	free(wr);
+	if (status < 0 && !c->closing)
+		conn_close(c);
+	else
+		conn_update(c);
+	conn_unref(c);
+}
+
+/* What the client sends goes to the taker. */
+static void tunnel_send(struct api_conn *c, const char *data, size_t len)
+{
+	struct write_req *wr = malloc(sizeof(*wr) + len);
+	uv_buf_t buf;
+
+	if (!wr) {
+		conn_close(c);
+		return;
+	}
+	memcpy(wr->data, data, len);
+	wr->conn = c;
+	buf = uv_buf_init(wr->data, (unsigned int)len);
+	c->refs++;
+	if (uv_write(&wr->w, (uv_stream_t *)c->tunnel, &buf, 1, on_tunnel_written) < 0) {
+		free(wr);
+		c->refs--;
+		conn_close(c);
+	}
+}
+
+static void on_tunnel_shutdown(uv_shutdown_t *sr, int status)
+{
+	struct api_conn *c = sr->data;
+
+	free(sr);
+	conn_unref(c);
+}
+
+/* The client has no more to send: the taker reads its end. */
+static void tunnel_send_eof(struct api_conn *c)
+{
+	uv_shutdown_t *sr = malloc(sizeof(*sr));
+
+	if (!sr)
+		return;
+	sr->data = c;
+	c->refs++;
+	if (uv_shutdown(sr, (uv_stream_t *)c->tunnel, on_tunnel_shutdown) < 0) {
+		free(sr);
+		c->refs--;
+	}
+}
+
+/* take_over() for a TLS connection: the answer goes through the session
+ * and the taker gets its end of a new tunnel. */
+static int take_over_tls(struct api_request *req, const char *content_type, int *out_fd,
+			 char **early, size_t *early_len, struct berr **err)
+{
+	struct api_conn *c = req->conn;
+	_cleanup_close_ int inner = -1;
+	char head[1024];
+	int pair[2], n;
+
+	if (c->closing)
+		return berr_set(err, BERR_INTERNAL, 0, "the client went away");
+	n = hijack_head(c, content_type, head, sizeof(head));
+	if (n < 0)
+		return berr_set(err, BERR_INTERNAL, 0, "answer the client");
+	if (take_early(c, early, early_len, err) < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "take the connection");
+	inner = pair[0];
+	c->tunnel = malloc(sizeof(*c->tunnel));
+	if (!c->tunnel || uv_pipe_init(c->srv->loop, c->tunnel, 0) < 0) {
+		free(steal_ptr(&c->tunnel));
+		close(pair[1]);
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "take the connection");
+	}
+	c->tunnel->data = c;
+	c->refs++;
+	if (uv_pipe_open(c->tunnel, pair[1]) < 0 ||
+	    uv_read_start((uv_stream_t *)c->tunnel, on_alloc, on_tunnel_read) < 0) {
+		close(pair[1]);
+		tunnel_close(c);
+		return berr_set(err, BERR_INTERNAL, 0, "take the connection");
+	}
+	conn_write(c, head, (size_t)n);
+	*out_fd = steal_fd(&inner);
 	return 0;
 }
 
@@ -754,12 +917,23 @@ int api_request_hijack(struct api_request *req, const char *content_type, int *o
 	*early = NULL;
 	*early_len = 0;
 	if (req->conn->tls) {
-		/* The socket carries TLS records: whoever took it would have
-		 * to speak TLS. */
-		api_reply_errorf(req, BERR_NOT_IMPLEMENTED,
-				 "attach and exec over TLS are not supported yet");
-		return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
-				"attach and exec over TLS are not supported yet");
+		struct api_conn *c = req->conn;
+
+		rc = take_over_tls(req, content_type, out_fd, early, early_len, err);
+		if (rc < 0) {
+			conn_release(req);
+			return rc;
+		}
+		/* The connection stays, as the tunnel's other side; the
+		 * request lets go of it. */
+		req->answered = true;
+		c->req = NULL;
+		request_free(req);
+		free(steal_ptr(&c->pending));
+		c->pending_len = c->pending_off = 0;
+		conn_update(c);
+		conn_unref(c);
+		return 0;
 	}
 	rc = take_over(req, content_type, out_fd, early, early_len, err);
 	conn_release(req);
@@ -1413,6 +1587,22 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			len = 0;
 		data = plain;
 	}
+	if (c->tunnel && !c->closing) {
+		if (len > 0)
+			tunnel_send(c, data, len);
+		if (nread < 0 && nread != UV_EOF && !c->closing) {
+			conn_close(c);
+		} else if (eof && !c->closing) {
+			/* Half closed: what the taker still writes goes out. */
+			c->read_eof = true;
+			uv_read_stop(s);
+			c->reading = false;
+			tunnel_send_eof(c);
+		}
+		free(buf->base);
+		conn_unref(c);
+		return;
+	}
 	if (len > 0 && !c->closing && c->req && c->req->message_done) {
 		/* Read only to see the client leave (see conn_update): what
 		 * it sends meanwhile waits for its turn. */
@@ -1456,6 +1646,19 @@ static void conn_update(struct api_conn *c)
 
 	if (c->closing)
 		return;
+	if (c->tunnel) {
+		/* No timeout: an attached session may be quiet for days. */
+		want = !c->read_eof &&
+		       uv_stream_get_write_queue_size((uv_stream_t *)c->tunnel) < WRITE_QUEUE_HIGH;
+		if (want && !c->reading && uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
+			c->reading = true;
+		else if (!want && c->reading) {
+			uv_read_stop(&c->h.stream);
+			c->reading = false;
+		}
+		uv_timer_stop(&c->timer);
+		return;
+	}
 	want = !c->read_eof && !c->body_paused && !c->upgraded &&
 	       c->pending_off >= c->pending_len && !(c->req && c->req->message_done) &&
 	       !c->srv->stopping;
@@ -1497,6 +1700,7 @@ static void conn_teardown(struct api_conn *c, bool now)
 	uv_read_stop(&c->h.stream);
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed_unref);
 	body_pipe_close(c);
+	tunnel_close(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

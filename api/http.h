@@ -154,8 +154,10 @@ void api_reply_stream_end(struct api_request *req);
  * connection: *out_fd gets its socket (blocking, close-on-exec, the
  * caller's), *early (the caller frees it) the *early_len bytes the client
  * sent after the request.  REQ is answered and freed either way; on
- * failure the connection is closed.  On a TLS connection it answers 501
- * instead and sets BERR_NOT_IMPLEMENTED.  Sets BERR_INTERNAL. */
+ * failure the connection is closed.  On a TLS connection *out_fd is one
+ * end of a socket pair instead, whose other end the loop carries through
+ * the TLS session (the connection stays the server's until either side
+ * ends).  Sets BERR_INTERNAL. */
 int api_request_hijack(struct api_request *req, const char *content_type, int *out_fd, char **early,
 		       size_t *early_len, struct berr **err);
 
@@ -178,9 +180,7 @@ int api_server_new(uv_loop_t *loop, const struct api_route *routes, size_t n,
 int api_server_listen(struct api_server *srv, const char *addr, struct berr **err);
 
 /* Makes the TCP listeners opened from now on serve TLS (api/tls.h): TLS
- * is borrowed and must outlive the server; unix sockets stay plain.  On a
- * TLS connection, api_request_hijack() answers 501 (BERR_NOT_IMPLEMENTED):
- * its raw socket would carry TLS records. */
+ * is borrowed and must outlive the server; unix sockets stay plain. */
 void api_server_set_tls(struct api_server *srv, struct api_tls *tls);
 
 /* Serves a connected stream socket FD (taken), as if it had been

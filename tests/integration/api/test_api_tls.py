@@ -1,6 +1,6 @@
 """berthd's TCP listener under TLS, as dockerd's --tls and --tlsverify: the
 docker client and docker-py with client certificates, streamed responses
-through TLS, clients refused at the handshake (no certificate, one of
+and attach and exec sessions through TLS, clients refused at the handshake (no certificate, one of
 another CA, plain HTTP, not TLS at all) without harm to anyone else, --tls
 without client verification, the keys of daemon.json, and a start that
 stops on a bad file.  Certificates are made with the openssl command; the
@@ -215,20 +215,40 @@ def test_docker_py_and_streamed_responses(tlsd, busybox_archive, monkeypatch):
     assert "TLS connection from 127.0.0.1" in log and "CN=berth-client" in log, log[-2000:]
 
 
-def test_attach_over_tls_is_refused_cleanly(tlsd, busybox_archive):
+def test_run_attach_and_exec_over_tls(tlsd, busybox_archive):
+    """Hijacked streams (attach, exec) go through the TLS session: output,
+    binary input to its end, exit codes."""
+    import hashlib
+    import os
+
     tlsd.start_tls(*tlsd.verify_args())
     tlsd.load(busybox_archive)
-    res = tlsd.request("POST", "/v1.41/containers/create?name=att",
-                       body=json.dumps({"Image": "busybox", "Cmd": ["true"]}),
-                       headers={"Content-Type": "application/json"})
-    assert res.status == 201, res
-    status, _, body = tlsd.tls_request(
-        "POST", "/v1.41/containers/att/attach?stream=1&stdout=1",
-        headers={"Connection": "Upgrade", "Upgrade": "tcp"})
-    assert status == 501
-    assert "not supported" in json.loads(body)["message"]
+    flags = tlsd.verify_flags()
+    res = tlsd.tcp_docker(*flags, "run", "--rm", "busybox", "sh", "-c",
+                          "echo out; echo err >&2; exit 3", check=False)
+    assert (res.returncode, res.stdout, res.stderr) == (3, "out\n", "err\n")
+    data = os.urandom(200 * 1024) + b"\x10\x11"
+    env = dict(tlsd.env())
+    env.pop("DOCKER_HOST", None)
+    res = subprocess.run(["docker", "-H", tlsd.tcp, *flags, "run", "-i",
+                          "--rm", "busybox", "md5sum"], input=data, env=env,
+                         capture_output=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split()[0].decode() == hashlib.md5(data).hexdigest()
+    tlsd.tcp_docker(*flags, "run", "-d", "--name", "web", "busybox", "sleep", "1000")
+    res = subprocess.run(["docker", "-H", tlsd.tcp, *flags, "exec", "-i",
+                          "web", "md5sum"], input=data, env=env, capture_output=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split()[0].decode() == hashlib.md5(data).hexdigest()
+    res = tlsd.tcp_docker(*flags, "exec", "web", "sh", "-c", "exit 7", check=False)
+    assert res.returncode == 7
+    tlsd.tcp_docker(*flags, "rm", "-f", "web")
     assert_alive(tlsd)
-    assert tlsd.request("DELETE", "/v1.41/containers/att").status == 204
+    # Nothing of the sessions is left: no connection, no tunnel.
+    deadline = time.monotonic() + 10
+    while tlsd.request("GET", "/v1.41/containers/json?all=1").json():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
 
 
 def test_no_client_certificate_is_refused(tlsd):
