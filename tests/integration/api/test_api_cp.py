@@ -4,6 +4,7 @@ links, Docker's stat header, and the refusals (a missing path, a file
 where a directory must be, a read-only root file system)."""
 
 import base64
+import hashlib
 import io
 import json
 import os
@@ -15,6 +16,16 @@ import docker
 def mounts_of(container_id):
     with open("/proc/self/mountinfo") as f:
         return [line for line in f if container_id in line]
+
+
+def tar_of(name, data):
+    """A tar of one file NAME holding DATA."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
 
 
 def cid(d, name):
@@ -40,7 +51,6 @@ def test_cp_in_and_out_of_a_running_container(bb, tmp_path):
     found = bb.docker("exec", "web", "find", "/tmp/src").stdout.split()
     assert sorted(found) == ["/tmp/src", "/tmp/src/note", "/tmp/src/sub", "/tmp/src/sub/blob"]
     sums = bb.docker("exec", "web", "md5sum", "/tmp/src/sub/blob").stdout.split()[0]
-    import hashlib
     assert sums == hashlib.md5(blob).hexdigest()
 
     back = tmp_path / "back"
@@ -96,12 +106,7 @@ def test_cp_refusals(bb, tmp_path):
     assert res.status == 404, res
     assert res.json()["message"] == "Could not find the file /nope in container web"
 
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        info = tarfile.TarInfo("f")
-        info.size = 1
-        t.addfile(info, io.BytesIO(b"y"))
-    res = bb.request("PUT", "/containers/web/archive?path=/etc/hostname", body=buf.getvalue())
+    res = bb.request("PUT", "/containers/web/archive?path=/etc/hostname", body=tar_of("f", b"y"))
     assert res.status == 400, res
     assert res.json()["message"] == "extraction point is not a directory"
 
@@ -114,12 +119,7 @@ def test_cp_refusals(bb, tmp_path):
     assert res.status == 404, res
 
     # An archive may not reach out of the directory it is extracted into.
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        info = tarfile.TarInfo("../escape")
-        info.size = 1
-        t.addfile(info, io.BytesIO(b"z"))
-    res = bb.request("PUT", "/containers/web/archive?path=/tmp", body=buf.getvalue())
+    res = bb.request("PUT", "/containers/web/archive?path=/tmp", body=tar_of("../escape", b"z"))
     assert res.status == 400, res
     assert bb.docker("exec", "web", "ls", "/").stdout.split().count("escape") == 0
 
