@@ -9,6 +9,7 @@ import io
 import json
 import os
 import tarfile
+import time
 
 import docker
 
@@ -168,3 +169,27 @@ def test_stat_header_and_docker_py_archives(bb):
         assert st["linkTarget"] == "/bin/busybox"
     finally:
         client.close()
+
+
+def test_symlinks_resolve_inside_the_container(bb, tmp_path):
+    """A symlink that climbs past the root stays at the container's root,
+    both ways, as it would for the container itself."""
+    bb.docker("run", "-d", "--name", "web", "busybox", "sh", "-c",
+              "ln -s ../../../../../.. /tmp/up && ln -s /etc /tmp/etc-link && sleep 1000")
+    deadline = time.monotonic() + 10
+    while bb.docker("exec", "web", "ls", "/tmp").stdout.split() != ["etc-link", "up"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    bb.docker("cp", "web:/tmp/up/etc/hostname", str(tmp_path / "h"))
+    assert (tmp_path / "h").read_text().strip() == cid(bb, "web")[:12]
+    marker = tmp_path / f"berth-cp-marker-{os.getpid()}"
+    marker.write_text("inside\n")
+    bb.docker("cp", str(marker), "web:/tmp/up/tmp/")
+    assert not os.path.exists(f"/tmp/{marker.name}")
+    assert bb.docker("exec", "web", "cat", f"/tmp/{marker.name}").stdout == "inside\n"
+    # A path through a symlinked directory, and the link's own stat.
+    bb.docker("cp", "web:/tmp/etc-link/hostname", str(tmp_path / "h2"))
+    assert (tmp_path / "h2").read_text() == (tmp_path / "h").read_text()
+    res = bb.request("HEAD", "/containers/web/archive?path=/tmp/up")
+    stat = json.loads(base64.b64decode(res.headers["X-Docker-Container-Path-Stat"]))
+    assert stat["linkTarget"] == "/"
