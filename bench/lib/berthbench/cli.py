@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 from .benchmarks import BENCHMARKS
-from .core import FAILED, OK, Context, measure
+from .core import FAILED, OK, Context
 from .machine import git_describe, machine
 from .report import benchmark_json, markdown, write
 
@@ -85,11 +85,11 @@ def main(argv):
             quick=args.quick,
             verbose=args.verbose,
         )
-        print(f"{name}: {runs} runs after {warmup} warm-up rounds", flush=True)
+        print(f"{name}: {bench.plan(ctx)}", flush=True)
         subjects = []
         try:
             subjects = bench.setup(ctx)
-            measure(ctx, subjects)
+            bench.measure(ctx, subjects)
         finally:
             for s in subjects:
                 if s.cleanup:
@@ -103,7 +103,7 @@ def main(argv):
             if s.status != OK:
                 print(f"{name}: {s.name} {s.status}: {s.error}", flush=True)
             if s.version:
-                versions[s.name] = s.version
+                versions[s.engine] = s.version
         results.append((bench, subjects))
 
     doc = {

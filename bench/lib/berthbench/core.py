@@ -35,6 +35,10 @@ class Subject:
     cleanup: run after the rounds (and after a failure), never raises
     call:    instead of argv, a function of the iteration number timed in
              this process (an API client's requests); raises SubjectError
+    group:   the operation the row times, when a benchmark times several
+             (ratios are taken within a group only)
+    label:   the engine the row belongs to, as the ratio columns name it
+             (default: name)
     """
 
     name: str
@@ -46,9 +50,15 @@ class Subject:
     prepare: Optional[Callable[[int], None]] = None
     cleanup: Optional[Callable[[], None]] = None
     call: Optional[Callable[[int], None]] = None
+    group: str = ""
+    label: str = ""
     status: str = OK
     error: str = ""
     samples: List[float] = field(default_factory=list)
+
+    @property
+    def engine(self):
+        return self.label or self.name
 
     def fail(self, status, error):
         self.status, self.error = status, error
@@ -78,6 +88,7 @@ class Subject:
         return {
             "name": self.name,
             "role": self.role,
+            **({"group": self.group, "label": self.engine} if self.group else {}),
             "command": self.command,
             "version": self.version,
             "status": self.status,
@@ -121,6 +132,25 @@ class Benchmark:
 
     def setup(self, ctx: Context) -> List[Subject]:
         raise NotImplementedError
+
+    def plan(self, ctx: Context) -> str:
+        """What the run will do, printed as it starts."""
+        return f"{ctx.runs} runs after {ctx.warmup} warm-up rounds"
+
+    def measure(self, ctx: Context, subjects: List[Subject]) -> None:
+        """Times the subjects (interleaved rounds of one command each); a
+        benchmark that measures something else overrides it."""
+        measure(ctx, subjects)
+
+    def table(self, subjects: List[Subject]) -> Optional[str]:
+        """The benchmark's own Markdown table, instead of the table of
+        timed rounds; None for the usual one."""
+        return None
+
+    def results(self) -> Optional[list]:
+        """What the benchmark's own table shows, every sample included, for
+        the JSON file; None when it has no table of its own."""
+        return None
 
     def teardown(self, ctx: Context) -> None:
         pass
@@ -194,10 +224,16 @@ def measure(ctx, subjects):
 
 def ratios(subjects):
     """{subject: {other: median ratio}} between every measured subject and
-    each measured peer or floor (a ratio above 1 means slower)."""
-    med = {s.name: s.stats()["median_ms"] for s in subjects if s.status == OK and s.samples}
-    bases = [s.name for s in subjects if s.role in ("peer", "floor") and s.name in med]
-    return {
-        name: {b: m / med[b] for b in bases if b != name and med[b] > 0}
-        for name, m in med.items()
-    }
+    each measured peer or floor of its group (a ratio above 1 means slower);
+    the other is named by its label."""
+    measured = [s for s in subjects if s.status == OK and s.samples]
+    med = {s.name: s.stats()["median_ms"] for s in measured}
+    out = {}
+    for s in measured:
+        out[s.name] = {
+            b.engine: med[s.name] / med[b.name]
+            for b in measured
+            if b.role in ("peer", "floor") and b.group == s.group and b is not s
+            and med[b.name] > 0
+        }
+    return out

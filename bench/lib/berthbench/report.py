@@ -18,7 +18,7 @@ def _ratio(v):
 
 
 def benchmark_json(bench, subjects):
-    return {
+    doc = {
         "name": bench.name,
         "findings": bench.findings,
         "summary": bench.summary,
@@ -27,32 +27,58 @@ def benchmark_json(bench, subjects):
             k: {b: round(r, 4) for b, r in v.items()} for k, v in ratios(subjects).items()
         },
     }
+    results = bench.results()
+    if results is not None:
+        doc["results"] = results
+    return doc
+
+
+def _cell(text):
+    return str(text).replace("|", "\\|")
+
+
+def grid(head, rows):
+    """A Markdown table of HEAD and ROWS (lists of cells)."""
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = [_cell(c) for c in row] + [""] * (len(head) - len(row))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def table(subjects):
-    """Markdown table of one benchmark's subjects."""
+    """Markdown table of one benchmark's subjects.  When the subjects time
+    several operations (groups), a first column names the operation and
+    the ratios are taken within it."""
     rat = ratios(subjects)
-    bases = [s.name for s in subjects if s.role in ("peer", "floor") and s.name in rat]
-    head = ["subject", "median ms", "IQR ms", "min ms", "max ms", "runs"]
+    bases = []
+    for s in subjects:
+        if s.role in ("peer", "floor") and s.name in rat and s.engine not in bases:
+            bases.append(s.engine)
+    grouped = any(s.group for s in subjects)
+    head = (["operation"] if grouped else []) + ["subject", "median ms", "IQR ms", "min ms",
+                                                 "max ms", "runs"]
     head += [f"vs {b}" for b in bases]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows = []
     for s in subjects:
         st = s.stats()
+        first = [s.group] if grouped else []
+        label = s.engine if grouped else s.name
         if s.status == OK and st:
-            row = [
-                f"**{s.name}**" if s.role == "berth" else s.name,
+            row = first + [
+                f"**{label}**" if s.role == "berth" else label,
                 _ms(st["median_ms"]),
                 _ms(st["iqr_ms"]),
                 _ms(st["min_ms"]),
                 _ms(st["max_ms"]),
                 str(st["runs"]),
             ]
-            row += ["—" if b == s.name else _ratio(rat[s.name][b]) for b in bases]
+            row += ["—" if b == s.engine else
+                    _ratio(rat[s.name][b]) if b in rat[s.name] else "" for b in bases]
         else:
-            reason = s.error.replace("|", "\\|")
-            row = [s.name, f"{s.status}: {reason}"] + [""] * (len(head) - 2)
-        lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines)
+            row = first + [label, f"{s.status}: {s.error}"]
+        rows.append(row)
+    return grid(head, rows)
 
 
 def findings_table(findings):
@@ -82,7 +108,8 @@ def markdown(doc, results):
         f"- berth commit: `{doc['berth_commit']}`",
     ]
     for bench, subjects in results:
-        out += ["", f"## {bench.name}", "", bench.summary, "", table(subjects), ""]
+        own = bench.table(subjects)
+        out += ["", f"## {bench.name}", "", bench.summary, "", own or table(subjects), ""]
         if bench.findings:
             out += [findings_table(bench.findings), ""]
         for s in subjects:

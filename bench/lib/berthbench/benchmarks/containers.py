@@ -97,18 +97,31 @@ def _run_flags(engine):
 
 
 def _engine_processes(marker):
-    """The pids of the processes whose command line names MARKER (the
-    engine's work directory): the engine's own, not its containers'."""
+    """The pids of the engine's own processes, not its containers': those
+    of this pid namespace whose command line names MARKER (the engine's work
+    directory: the daemons, containerd's shims, podman's conmons) or whose
+    working directory is under it (a berth-shim, which re-executes itself
+    with a short command line in its container's directory)."""
     pids = []
+    try:
+        own_ns = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        own_ns = None
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
+            if own_ns and os.readlink(f"/proc/{entry}/ns/pid") != own_ns:
+                continue  # a container's
             with open(f"/proc/{entry}/cmdline", "rb") as f:
                 cmdline = f.read().decode(errors="replace")
+            if marker in cmdline:
+                pids.append(int(entry))
+                continue
+            cwd = os.readlink(f"/proc/{entry}/cwd")
         except OSError:
             continue
-        if marker in cmdline:
+        if cwd == marker or cwd.startswith(marker + "/"):
             pids.append(int(entry))
     return pids
 
@@ -291,7 +304,8 @@ class ContainerIdle(ContainerBenchmark):
     name = "idle"
     summary = (f"{IDLE_CONTAINERS} idle running containers (`sleep`; {QUICK_IDLE_CONTAINERS} "
                "with --quick) per engine: the engine's memory (PSS of every process whose "
-               "command line names the engine's directory: berthd and its shims; dockerd, "
+               "command line names the engine's directory or that works under it: berthd "
+               "and its shims; dockerd, "
                "containerd and its shims; podman's conmons) and threads, before and with the "
                "containers; timed: `CLIENT ps -a` listing them.")
 
