@@ -153,9 +153,13 @@ static int create_load(struct create_ctx *c, const struct runtime_config *cfg,
 	rec->cgroup_path = runtime_cgroup_resolve_path(rec->spec->cgroups_path, opts->id, err);
 	if (rec->cgroup_path == NULL)
 		return -1;
-	if (rec->spec->seccomp != NULL &&
-	    runtime_seccomp_prepare(rec->spec->seccomp, &c->seccomp, err) < 0)
-		return -1;
+	if (rec->spec->seccomp != NULL) {
+		_cleanup_free_ char *cache =
+			str_printf("%s/" RUNTIME_SECCOMP_CACHE_DIR, runtime_config_root(cfg));
+
+		if (runtime_seccomp_prepare_cached(rec->spec->seccomp, cache, &c->seccomp, err) < 0)
+			return -1;
+	}
 	return runtime_ns_open_paths(rec->spec, c->ns_fds, err);
 }
 

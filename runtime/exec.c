@@ -129,9 +129,13 @@ int runtime_container_exec(const struct runtime_config *cfg, const char *id,
 		if (console_fd < 0)
 			return berr_prefix(err, "console socket");
 	}
-	if (rec->spec->seccomp != NULL &&
-	    runtime_seccomp_prepare(rec->spec->seccomp, &seccomp, err) < 0)
-		return -1;
+	if (rec->spec->seccomp != NULL) {
+		_cleanup_free_ char *cache =
+			str_printf("%s/" RUNTIME_SECCOMP_CACHE_DIR, runtime_config_root(cfg));
+
+		if (runtime_seccomp_prepare_cached(rec->spec->seccomp, cache, &seccomp, err) < 0)
+			return -1;
+	}
 	/* The state names the container's init: the new process has no pid
 	 * until the stage forks it, inside the container's namespaces. */
 	if (runtime_seccomp_handoff_prepare(&handoff, rec->spec, rec->id, RUNTIME_STATUS_RUNNING,

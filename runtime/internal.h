@@ -18,6 +18,9 @@
 #define RUNTIME_STATE_FILE  "state.json"
 #define RUNTIME_CONFIG_FILE "config.json"
 #define RUNTIME_EXEC_FIFO   "exec.fifo"
+/* Under the root, beside the containers' directories; `list` passes over
+ * names that start with a dot. */
+#define RUNTIME_SECCOMP_CACHE_DIR ".seccomp-programs"
 
 /* What the state directory <root>/<id> records of a container. */
 struct runtime_record {

@@ -19,6 +19,7 @@
 #include <seccomp.h>
 
 #include "lib/cleanup.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/unixsock.h"
 
@@ -431,6 +432,145 @@ int runtime_seccomp_prepare(const struct runtime_seccomp *spec, struct runtime_s
 	if (check_program(filter, err) < 0)
 		return -1;
 	*out = steal_ptr(&filter);
+	return 0;
+}
+
+/*
+ * The program cache.  A file holds, in native byte order: a magic, the
+ * length of the spec's canonical text, that text, the number of
+ * instructions, the instructions, and an FNV-1a checksum of all that
+ * precedes it (a file cut short by a crash fails it).
+ */
+
+#define SECCOMP_CACHE_MAGIC 0x62736331u /* "bsc1" */
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+#define FNV_OFFSET 0xcbf29ce484222325ull
+
+static bool cacheable(const struct runtime_seccomp *spec)
+{
+	if (!spec->canonical || (spec->flags && spec->flags[0]) || spec->listener_path)
+		return false;
+	for (size_t i = 0; i < spec->n_rules; i++)
+		if (spec->rules[i].action && strcmp(spec->rules[i].action, "SCMP_ACT_NOTIFY") == 0)
+			return false;
+	return true;
+}
+
+/* The cache file of SPEC: named by a hash of its text, the libseccomp
+ * version and the architecture; the text inside tells collisions apart. */
+static char *cache_path(const char *dir, const struct runtime_seccomp *spec)
+{
+	const struct scmp_version *v = seccomp_version();
+	uint64_t h = fnv1a(FNV_OFFSET, spec->canonical, strlen(spec->canonical));
+
+	return str_printf("%s/%016llx-%u.%u.%u-%x.bpf", dir, (unsigned long long)h,
+			  v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0,
+			  seccomp_arch_native());
+}
+
+/* The program of SPEC from PATH into FILTER; false when there is none to
+ * trust. */
+static bool cache_read(const char *path, const struct runtime_seccomp *spec,
+		       struct runtime_seccomp_filter *filter)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0, text_len = strlen(spec->canonical), off = 0;
+	uint32_t magic, stored_len, n;
+	uint64_t sum;
+
+	if (fs_read_file(path,
+			 2 * sizeof(uint32_t) + text_len + sizeof(uint32_t) +
+				 BPF_MAXINSNS * sizeof(struct sock_filter) + sizeof(uint64_t),
+			 &data, &len, NULL) < 0)
+		return false;
+	if (len < 3 * sizeof(uint32_t) + text_len + sizeof(uint64_t))
+		return false;
+	memcpy(&magic, data, sizeof(magic));
+	memcpy(&stored_len, data + sizeof(magic), sizeof(stored_len));
+	off = 2 * sizeof(uint32_t);
+	if (magic != SECCOMP_CACHE_MAGIC || stored_len != text_len ||
+	    memcmp(data + off, spec->canonical, text_len) != 0)
+		return false;
+	off += text_len;
+	memcpy(&n, data + off, sizeof(n));
+	off += sizeof(n);
+	if (n == 0 || n > BPF_MAXINSNS || len != off + n * sizeof(struct sock_filter) + sizeof(sum))
+		return false;
+	memcpy(&sum, data + len - sizeof(sum), sizeof(sum));
+	if (sum != fnv1a(FNV_OFFSET, data, len - sizeof(sum)))
+		return false;
+	filter->insns = malloc(n * sizeof(struct sock_filter));
+	if (!filter->insns)
+		return false;
+	memcpy(filter->insns, data + off, n * sizeof(struct sock_filter));
+	filter->n_insns = (unsigned short)n;
+	return true;
+}
+
+static void cache_write(const char *dir, const char *path, const struct runtime_seccomp *spec,
+			const struct runtime_seccomp_filter *filter)
+{
+	size_t text_len = strlen(spec->canonical);
+	size_t prog_len = filter->n_insns * sizeof(struct sock_filter);
+	size_t len = 3 * sizeof(uint32_t) + text_len + prog_len + sizeof(uint64_t), off = 0;
+	_cleanup_free_ char *data = malloc(len);
+	uint32_t magic = SECCOMP_CACHE_MAGIC, stored_len = (uint32_t)text_len, n = filter->n_insns;
+	uint64_t sum;
+	struct berr *err = NULL;
+
+	if (!data || fs_mkdir_p(dir, 0700, &err) < 0) {
+		berr_free(err);
+		return;
+	}
+	memcpy(data, &magic, sizeof(magic));
+	memcpy(data + sizeof(magic), &stored_len, sizeof(stored_len));
+	off = 2 * sizeof(uint32_t);
+	memcpy(data + off, spec->canonical, text_len);
+	off += text_len;
+	memcpy(data + off, &n, sizeof(n));
+	off += sizeof(n);
+	memcpy(data + off, filter->insns, prog_len);
+	off += prog_len;
+	sum = fnv1a(FNV_OFFSET, data, off);
+	memcpy(data + off, &sum, sizeof(sum));
+	/* Not synced: a lost file is made again, a torn one fails its sum. */
+	if (fs_write_file_replace(path, data, len, 0600, &err) < 0) {
+		blog_debug("seccomp: keep the program: %s", err->msg);
+		berr_free(err);
+	}
+}
+
+int runtime_seccomp_prepare_cached(const struct runtime_seccomp *spec, const char *cache_dir,
+				   struct runtime_seccomp_filter **out, struct berr **err)
+{
+	_cleanup_free_ char *path = NULL;
+	struct runtime_seccomp_filter *filter;
+
+	if (!cache_dir || !cacheable(spec) || !(path = cache_path(cache_dir, spec)))
+		return runtime_seccomp_prepare(spec, out, err);
+	filter = calloc(1, sizeof(*filter));
+	if (filter == NULL)
+		return berr_set(err, BERR_INTERNAL, errno, "seccomp: allocate filter");
+	if (cache_read(path, spec, filter)) {
+		*out = filter;
+		return 0;
+	}
+	runtime_seccomp_filter_free(filter);
+	if (runtime_seccomp_prepare(spec, out, err) < 0)
+		return -1;
+	if ((*out)->insns)
+		cache_write(cache_dir, path, spec, *out);
 	return 0;
 }
 

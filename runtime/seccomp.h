@@ -20,6 +20,16 @@ struct runtime_seccomp_filter;
 int runtime_seccomp_prepare(const struct runtime_seccomp *spec, struct runtime_seccomp_filter **out,
 			    struct berr **err);
 
+/* runtime_seccomp_prepare() through a cache of programs in CACHE_DIR
+ * (made when missing): a spec made into a program before, by the same
+ * libseccomp on the same architecture, gets that program back without
+ * libseccomp, which takes milliseconds to build Docker's default profile.
+ * A file is used only when the spec it records is SPEC's to the byte and
+ * its checksum holds.  Specs with load flags or a listener are never
+ * cached.  A cache that cannot be read or written is passed over. */
+int runtime_seccomp_prepare_cached(const struct runtime_seccomp *spec, const char *cache_dir,
+				   struct runtime_seccomp_filter **out, struct berr **err);
+
 /* Loads FILTER into the calling process (its threads too with TSYNC).  When
  * the profile asks for a user-notification listener, *listener_fd receives
  * the new notification fd (O_CLOEXEC), else -1. */

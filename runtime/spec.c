@@ -1001,6 +1001,9 @@ static int parse_seccomp(const json_t *lnx, const struct bjson_path *lp, struct 
 	if (sc == NULL)
 		return oom(err);
 	s->seccomp = sc;
+	sc->canonical = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+	if (sc->canonical == NULL)
+		return oom(err);
 	if (bjson_get_string_dup(obj, sp, "defaultAction", BJSON_REQUIRED, &sc->default_action,
 				 err) < 0 ||
 	    opt_uint64(obj, sp, "defaultErrnoRet", UINT32_MAX, &sc->has_default_errno_ret,
@@ -1212,6 +1215,7 @@ static void seccomp_free(struct runtime_seccomp *sc)
 	strv_free(sc->flags);
 	free(sc->listener_path);
 	free(sc->listener_metadata);
+	free(sc->canonical);
 	for (size_t i = 0; i < sc->n_rules; i++) {
 		strv_free(sc->rules[i].names);
 		free(sc->rules[i].action);

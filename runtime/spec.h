@@ -195,6 +195,9 @@ struct runtime_seccomp {
 	char *listener_metadata;
 	struct runtime_seccomp_rule *rules;
 	size_t n_rules;
+	/* The object as given, compact with sorted keys: what a program
+	 * kept from an earlier start must have been made from. */
+	char *canonical;
 };
 
 struct runtime_sysctl {

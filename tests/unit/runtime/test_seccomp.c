@@ -2,6 +2,7 @@
  * child, and judged by what the child's syscalls did (its exit code) or by
  * the signal that killed it.  Profiles are built in C, as the spec parser
  * would hand them over. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -195,6 +196,71 @@ static void test_errno_rule(void **state)
 	filter = prepare_ok(&spec);
 	assert_exit_code(run_child(filter, mkdir_errno, NULL), EPERM);
 	runtime_seccomp_filter_free(filter);
+}
+
+/* A program kept in the cache comes back for the same spec (the canonical
+ * text the parser records), and works; another text, a torn file or a
+ * spec with a listener never gets it. */
+static void test_program_cache(void **state)
+{
+	struct runtime_seccomp_rule rules[] = { rule_errno(mkdir_names, 38) };
+	struct runtime_seccomp spec = spec_with("SCMP_ACT_ALLOW", rules, 1);
+	struct runtime_seccomp_filter *filter = NULL;
+	char dir[] = "/tmp/berth-seccomp-cache-XXXXXX";
+	char cache[sizeof(dir) + 16], path[512];
+	struct berr *err = NULL;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(cache, sizeof(cache), "%s/cache", dir);
+	spec.canonical = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"rule\":1}";
+	assert_int_equal(runtime_seccomp_prepare_cached(&spec, cache, &filter, &err), 0);
+	assert_exit_code(run_child(filter, mkdir_errno, NULL), 38);
+	runtime_seccomp_filter_free(filter);
+	d = opendir(cache);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL && de->d_name[0] == '.')
+		;
+	assert_non_null(de);
+	snprintf(path, sizeof(path), "%s/%s", cache, de->d_name);
+	closedir(d);
+	assert_int_equal(stat(path, &st), 0);
+
+	/* Served from the file: the rules given now are not looked at. */
+	rules[0].errno_ret = 39;
+	assert_int_equal(runtime_seccomp_prepare_cached(&spec, cache, &filter, &err), 0);
+	assert_exit_code(run_child(filter, mkdir_errno, NULL), 38);
+	runtime_seccomp_filter_free(filter);
+
+	/* A torn file is made again from the spec. */
+	assert_int_equal(truncate(path, st.st_size - 3), 0);
+	assert_int_equal(runtime_seccomp_prepare_cached(&spec, cache, &filter, &err), 0);
+	assert_exit_code(run_child(filter, mkdir_errno, NULL), 39);
+	runtime_seccomp_filter_free(filter);
+
+	/* A file changed under the same name is not trusted. */
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "X", 1, 8), 1);
+	close(fd);
+	rules[0].errno_ret = 40;
+	assert_int_equal(runtime_seccomp_prepare_cached(&spec, cache, &filter, &err), 0);
+	assert_exit_code(run_child(filter, mkdir_errno, NULL), 40);
+	runtime_seccomp_filter_free(filter);
+
+	/* A listener's spec is built every time. */
+	spec.listener_path = "/nonexistent.sock";
+	rules[0].errno_ret = 41;
+	assert_int_equal(runtime_seccomp_prepare_cached(&spec, cache, &filter, &err), 0);
+	assert_exit_code(run_child(filter, mkdir_errno, NULL), 41);
+	runtime_seccomp_filter_free(filter);
+	assert_null(err);
+	unlink(path);
+	rmdir(cache);
+	rmdir(dir);
 }
 
 static void test_default_errno_ret(void **state)
@@ -1014,6 +1080,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_args),
 		cmocka_unit_test(test_filter_too_large),
 		cmocka_unit_test(test_features),
+		cmocka_unit_test(test_program_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
