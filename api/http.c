@@ -1662,12 +1662,13 @@ static void conn_update(struct api_conn *c)
 	want = !c->read_eof && !c->body_paused && !c->upgraded &&
 	       c->pending_off >= c->pending_len && !(c->req && c->req->message_done) &&
 	       !c->srv->stopping;
-	/* While a request is answered, the connection is still read, up to a
-	 * bound, so that a client that leaves a long answer (events, logs,
-	 * stats, wait) is seen to go, as Go's server sees it.  Not for an
-	 * upgrade, whose stream is its handler's. */
+	/* While a request is answered, the connection is still read, so that
+	 * a client that leaves a long answer (events, logs, stats, wait) is
+	 * seen to go, as Go's server sees it: until the client sends
+	 * anything (a pipelined request), whose end is then not looked for.
+	 * Not for an upgrade, whose stream is its handler's. */
 	want |= !c->read_eof && !c->upgraded && c->req && c->req->message_done &&
-		c->pending_len - c->pending_off < API_HEADERS_MAX && !c->srv->stopping;
+		c->pending_off >= c->pending_len && !c->srv->stopping;
 	if (want && !c->reading) {
 		if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
 			c->reading = true;
