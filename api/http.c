@@ -175,6 +175,12 @@ const char *api_request_header(const struct api_request *req, const char *name)
 	return NULL;
 }
 
+void api_request_on_gone(struct api_request *req, api_gone_fn fn, void *data)
+{
+	req->gone_fn = fn;
+	req->gone_data = data;
+}
+
 bool api_request_connected(const struct api_request *req)
 {
 	/* A client that ended its side while its request is answered has
@@ -1624,6 +1630,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			/* Nothing to answer, or a request cut off half way
 			 * (its handler sees a truncated body). */
 			conn_close(c);
+		} else if (c->req->dispatched && !c->req->answered && c->req->gone_fn) {
+			/* Gone while its answer waits: the handler lets go. */
+			api_gone_fn fn = c->req->gone_fn;
+
+			c->req->gone_fn = NULL;
+			fn(c->req, c->req->gone_data);
 		}
 	}
 	free(buf->base);

@@ -38,6 +38,9 @@ struct api_tls;
  * api_reply_fd_end()).  CTX is the server's. */
 typedef void (*api_handler_fn)(struct api_request *req, void *ctx);
 
+/* See api_request_on_gone(). */
+typedef void (*api_gone_fn)(struct api_request *req, void *data);
+
 enum api_route_flags {
 	/* The body goes into a pipe (req->body_fd) while the handler runs,
 	 * instead of being buffered before it is called. */
@@ -94,6 +97,8 @@ struct api_request {
 	uv_pipe_t *fd_pipe;
 	bool fd_started;
 	const char *fd_content_type;
+	api_gone_fn gone_fn;
+	void *gone_data;
 };
 
 /* The value of header NAME (any case), or NULL; borrowed from REQ. */
@@ -101,6 +106,11 @@ const char *api_request_header(const struct api_request *req, const char *name);
 
 /* Whether the client still listens (its connection is open). */
 bool api_request_connected(const struct api_request *req);
+
+/* What a handler that answers late (wait) does when the client of REQ
+ * leaves before: it ends its answer, which goes nowhere.  Called at most
+ * once, on the loop; DATA is the handler's. */
+void api_request_on_gone(struct api_request *req, api_gone_fn fn, void *data);
 
 /* Adds a header to the response REQ is about to get. */
 void api_request_add_header(struct api_request *req, const char *name, const char *value);

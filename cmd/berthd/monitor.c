@@ -33,6 +33,7 @@ enum wait_condition {
 struct waiter {
 	struct api_request *req;
 	enum wait_condition cond;
+	struct berthd_ctr *ctr;
 	struct waiter *next;
 };
 
@@ -119,6 +120,24 @@ static void wake_waiters(struct berthd_ctr *c, bool removed, int exit_code)
 		answer_wait(w->req, exit_code, NULL);
 		free(w);
 	}
+}
+
+static void ctr_maybe_free(struct berthd_ctr *c);
+
+/* The client of waiter DATA left: it waits no more. */
+static void waiter_gone(struct api_request *req, void *data)
+{
+	struct waiter *w = data;
+	struct berthd_ctr *c = w->ctr;
+	struct waiter **pp;
+
+	for (pp = &c->waiters; *pp && *pp != w; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = w->next;
+	free(w);
+	api_reply_stream_end(req);
+	ctr_maybe_free(c);
 }
 
 static void answer_stoppers(struct berthd_ctr *c)
@@ -485,8 +504,10 @@ void berthd_container_wait(struct berthd *d, struct api_request *req, const char
 	}
 	w->req = req;
 	w->cond = cond;
+	w->ctr = c;
 	w->next = c->waiters;
 	c->waiters = w;
+	api_request_on_gone(req, waiter_gone, w);
 }
 
 static int kill_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)

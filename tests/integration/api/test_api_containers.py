@@ -508,3 +508,26 @@ def test_piped_stdin_is_data_to_its_end(bb):
                          env=bb.env(), capture_output=True, timeout=30)
     assert res.returncode == 0, res.stderr
     assert res.stdout.split()[0].decode() == want
+
+
+def test_detached_runs_hold_no_connection(bb):
+    """docker run -d asks for the next exit, then leaves: its wait is let
+    go with it, so the daemon holds nothing per container but the watch
+    of its shim."""
+    def sockets():
+        pid = bb.proc.pid
+        return sum(os.readlink(f"/proc/{pid}/fd/{n}").startswith("socket:")
+                   for n in os.listdir(f"/proc/{pid}/fd"))
+
+    bb.docker("run", "-d", "busybox", "sleep", "1000")
+    base = sockets()
+    for _ in range(5):
+        bb.docker("run", "-d", "busybox", "sleep", "1000")
+    wait_for(lambda: sockets() <= base)
+    # A wait whose client stays is still answered.
+    cid = bb.docker("run", "-d", "busybox", "sleep", "1000").stdout.strip()
+    waiting = subprocess.Popen(["docker", "wait", cid], env=bb.env(), stdout=subprocess.PIPE,
+                               text=True)
+    time.sleep(0.5)
+    bb.docker("kill", cid)
+    assert waiting.communicate(timeout=30)[0].strip() == "137"
