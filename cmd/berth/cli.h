@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "daemon/container.h"
 #include "image/image.h"
 #include "lib/berr.h"
 
@@ -19,8 +20,11 @@
  * given. */
 #define CLI_DEFAULT_EXEC_ROOT "/run/berth"
 
+struct client;
+
 struct cli {
 	const char *prog;
+	struct client *api;	    /* the daemon's API; NULL on a data root */
 	const char *data_root;	    /* --data-root, $BERTH_DATA_ROOT */
 	const char *exec_root;	    /* --exec-root, $BERTH_EXEC_ROOT */
 	struct image_store *images; /* opened on first use by cli_images() */
@@ -49,6 +53,31 @@ int cmd_tag(struct cli *cli, int argc, char **argv);
 int cmd_rmi(struct cli *cli, int argc, char **argv);
 
 /* containers.c */
+
+/* The flags of run and create, as both modes parse them. */
+struct create_flags {
+	struct daemon_create_opts opts;
+	char **env;
+	/* HostConfig members of the flags below, merged into the body. */
+	char **cap_add, **cap_drop, **security_opt, **binds, **tmpfs;
+	const char *memory;
+	const char *network;
+	bool read_only, init, privileged;
+	bool detach;
+	bool interactive;
+};
+void create_flags_clear(struct create_flags *f);
+/* Parses the flags of COMMAND ("run" or "create"); returns -1 when the
+ * command goes on (IMAGE at argv[optind]), else the status to leave
+ * with. */
+int parse_create(const char *command, int argc, char **argv, struct create_flags *f);
+/* The Engine API's create body of F; NULL (reported) on failure. */
+json_t *create_body(const char *command, const struct create_flags *f);
+/* Go's strconv.Quote of S; docker's Ellipsis (at most MAX characters, the
+ * last one "…" when cut).  The caller frees them; NULL on no memory. */
+char *cli_go_quote(const char *s);
+char *cli_ellipsis(const char *s, size_t max);
+
 int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_create(struct cli *cli, int argc, char **argv);
 int cmd_start(struct cli *cli, int argc, char **argv);
@@ -102,5 +131,52 @@ int cli_report(struct berr *err);
  * with a pointer to --help; returns 1. */
 int cli_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Prints docker's message for the flag getopt_long() (with opterr 0 and
+ * SHORTOPTS) refused at argv[optind - 1]; returns 125. */
+int cli_flag_error(const char *command, char **argv, const char *shortopts);
+
+/* remote.c and remote_images.c: the commands over berthd's Engine API,
+ * with the same names and flags as the ones above. */
+int api_cmd_run(struct cli *cli, int argc, char **argv);
+int api_cmd_create(struct cli *cli, int argc, char **argv);
+int api_cmd_start(struct cli *cli, int argc, char **argv);
+int api_cmd_stop(struct cli *cli, int argc, char **argv);
+int api_cmd_restart(struct cli *cli, int argc, char **argv);
+int api_cmd_kill(struct cli *cli, int argc, char **argv);
+int api_cmd_pause(struct cli *cli, int argc, char **argv);
+int api_cmd_unpause(struct cli *cli, int argc, char **argv);
+int api_cmd_wait(struct cli *cli, int argc, char **argv);
+int api_cmd_rm(struct cli *cli, int argc, char **argv);
+int api_cmd_rename(struct cli *cli, int argc, char **argv);
+int api_cmd_ps(struct cli *cli, int argc, char **argv);
+int api_cmd_logs(struct cli *cli, int argc, char **argv);
+int api_cmd_exec(struct cli *cli, int argc, char **argv);
+int api_cmd_top(struct cli *cli, int argc, char **argv);
+int api_cmd_diff(struct cli *cli, int argc, char **argv);
+int api_cmd_commit(struct cli *cli, int argc, char **argv);
+int api_cmd_export(struct cli *cli, int argc, char **argv);
+int api_cmd_cp(struct cli *cli, int argc, char **argv);
+int api_cmd_inspect(struct cli *cli, int argc, char **argv);
+int api_cmd_container_inspect(struct cli *cli, int argc, char **argv);
+int api_cmd_image_inspect(struct cli *cli, int argc, char **argv);
+int api_cmd_images(struct cli *cli, int argc, char **argv);
+int api_cmd_rmi(struct cli *cli, int argc, char **argv);
+int api_cmd_tag(struct cli *cli, int argc, char **argv);
+int api_cmd_history(struct cli *cli, int argc, char **argv);
+int api_cmd_save(struct cli *cli, int argc, char **argv);
+int api_cmd_load(struct cli *cli, int argc, char **argv);
+int api_cmd_import(struct cli *cli, int argc, char **argv);
+int api_cmd_events(struct cli *cli, int argc, char **argv);
+int api_cmd_version(struct cli *cli, int argc, char **argv);
+int api_cmd_info(struct cli *cli, int argc, char **argv);
+
+/* Prints ERR's message as it is (the client's errors read as docker's)
+ * and returns STATUS. */
+int api_report(struct berr *err, int status);
+/* Prints ROWS (JSON objects) through FORMAT as docker's list commands do:
+ * "table ..." as a table under a header made from HEADER (field name to
+ * column title), anything else a line per row; "\\t" and "\\n" as tab
+ * and newline.  Returns 0, or 1 with the template's error printed. */
+int api_print_list(const json_t *rows, const json_t *header, const char *format);
 
 #endif

@@ -284,19 +284,7 @@ static int start_detached(struct cli *cli, const struct monitor_job *job, char i
  * run and create.
  */
 
-struct create_flags {
-	struct daemon_create_opts opts;
-	char **env;
-	/* HostConfig members of the flags below, merged into the body. */
-	char **cap_add, **cap_drop, **security_opt, **binds, **tmpfs;
-	const char *memory;
-	const char *network;
-	bool read_only, init, privileged;
-	bool detach;
-	bool interactive;
-};
-
-static void create_flags_clear(struct create_flags *f)
+void create_flags_clear(struct create_flags *f)
 {
 	strv_free(f->env);
 	strv_free(f->cap_add);
@@ -417,7 +405,7 @@ static json_t *strv_to_json(char *const *v)
 
 /* The create body of F: its options, then the HostConfig members of its
  * flags.  NULL (reported) on failure. */
-static json_t *create_body(const char *command, const struct create_flags *f)
+json_t *create_body(const char *command, const struct create_flags *f)
 {
 	struct berr *err = NULL;
 	json_t *body = daemon_create_opts_body(&f->opts, &err);
@@ -481,7 +469,7 @@ static json_t *create_body(const char *command, const struct create_flags *f)
 
 /* Parses the flags of run and create; returns -1 when the command goes on
  * (IMAGE at argv[optind]), else the status to leave with. */
-static int parse_create(const char *command, int argc, char **argv, struct create_flags *f)
+int parse_create(const char *command, int argc, char **argv, struct create_flags *f)
 {
 	enum {
 		OPT_NAME = 256,
@@ -523,10 +511,11 @@ static int parse_create(const char *command, int argc, char **argv, struct creat
 		{ NULL, 0, NULL, 0 },
 	};
 	bool run = strcmp(command, "run") == 0;
+	const char *shortopts = run ? "+de:h:im:tu:v:w:" : "+e:h:im:tu:v:w:";
 	int c, r = 0;
 
-	while ((c = getopt_long(argc, argv, run ? "+de:h:im:tu:v:w:" : "+e:h:im:tu:v:w:", opts,
-				NULL)) != -1) {
+	opterr = 0; /* the errors are docker's, below */
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!run)
@@ -593,8 +582,7 @@ static int parse_create(const char *command, int argc, char **argv, struct creat
 		case OPT_HELP:
 			return create_usage(command);
 		default:
-			cli_usage_error(command, "got an unknown flag.");
-			return RUN_ERROR_STATUS;
+			return cli_flag_error(command, argv, shortopts);
 		}
 		if (r < 0)
 			return RUN_ERROR_STATUS;
@@ -766,7 +754,7 @@ int cmd_start(struct cli *cli, int argc, char **argv)
  */
 
 /* Go's strconv.Quote of S, for the COMMAND column; the caller frees it. */
-static char *go_quote(const char *s)
+char *cli_go_quote(const char *s)
 {
 	size_t size = 0;
 	char *out = NULL;
@@ -796,7 +784,7 @@ static char *go_quote(const char *s)
 }
 
 /* docker's Ellipsis: at most MAX characters, the last one "…" when cut. */
-static char *ellipsis(const char *s, size_t max)
+char *cli_ellipsis(const char *s, size_t max)
 {
 	size_t chars = 0, cut = 0;
 
@@ -835,10 +823,10 @@ static char *command_of(const json_t *doc, bool trunc)
 	if (fclose(f) != 0)
 		return NULL;
 	if (trunc) {
-		cut = ellipsis(line, 20);
-		return cut ? go_quote(cut) : NULL;
+		cut = cli_ellipsis(line, 20);
+		return cut ? cli_go_quote(cut) : NULL;
 	}
-	return go_quote(line);
+	return cli_go_quote(line);
 }
 
 static int64_t seconds_since(const char *rfc3339)

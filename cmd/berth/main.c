@@ -9,6 +9,7 @@
 
 #include "berth-config.h"
 #include "cmd/berth/cli.h"
+#include "cmd/berth/client.h"
 #include "daemon/container.h"
 #include "lib/log.h"
 
@@ -74,6 +75,98 @@ static const struct command container_commands[] = {
 	  "Display detailed information on one or more containers" },
 };
 
+/* The same commands over berthd's Engine API. */
+static int api_cmd_image(struct cli *cli, int argc, char **argv);
+static int api_cmd_container(struct cli *cli, int argc, char **argv);
+static int api_cmd_system(struct cli *cli, int argc, char **argv);
+
+static const struct command api_commands[] = {
+	{ "run", api_cmd_run, "Create and run a new container from an image" },
+	{ "exec", api_cmd_exec, "Execute a command in a running container" },
+	{ "ps", api_cmd_ps, "List containers" },
+	{ "create", api_cmd_create, "Create a new container" },
+	{ "start", api_cmd_start, "Start one or more stopped containers" },
+	{ "stop", api_cmd_stop, "Stop one or more running containers" },
+	{ "restart", api_cmd_restart, "Restart one or more containers" },
+	{ "kill", api_cmd_kill, "Kill one or more running containers" },
+	{ "pause", api_cmd_pause, "Pause all processes within one or more containers" },
+	{ "unpause", api_cmd_unpause, "Unpause all processes within one or more containers" },
+	{ "wait", api_cmd_wait,
+	  "Block until one or more containers stop, then print their exit codes" },
+	{ "rm", api_cmd_rm, "Remove one or more containers" },
+	{ "rename", api_cmd_rename, "Rename a container" },
+	{ "logs", api_cmd_logs, "Fetch the logs of a container" },
+	{ "top", api_cmd_top, "Display the running processes of a container" },
+	{ "diff", api_cmd_diff,
+	  "Inspect changes to files or directories on a container's filesystem" },
+	{ "commit", api_cmd_commit, "Create a new image from a container's changes" },
+	{ "export", api_cmd_export, "Export a container's filesystem as a tar archive" },
+	{ "cp", api_cmd_cp, "Copy files/folders between a container and the local filesystem" },
+	{ "images", api_cmd_images, "List images" },
+	{ "import", api_cmd_import,
+	  "Import the contents from a tarball to create a filesystem image" },
+	{ "load", api_cmd_load, "Load an image from a tar archive or STDIN" },
+	{ "save", api_cmd_save, "Save one or more images to a tar archive" },
+	{ "tag", api_cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
+	{ "rmi", api_cmd_rmi, "Remove one or more images" },
+	{ "history", api_cmd_history, "Show the history of an image" },
+	{ "inspect", api_cmd_inspect, "Return low-level information on Docker objects" },
+	{ "events", api_cmd_events, "Get real time events from the server" },
+	{ "info", api_cmd_info, "Display system-wide information" },
+	{ "version", api_cmd_version, "Show the berth version information" },
+	{ "image", api_cmd_image, "Manage images" },
+	{ "container", api_cmd_container, "Manage containers" },
+	{ "system", api_cmd_system, "Manage berth" },
+};
+
+static const struct command api_image_commands[] = {
+	{ "ls", api_cmd_images, "List images" },
+	{ "list", api_cmd_images, NULL },
+	{ "inspect", api_cmd_image_inspect, "Display detailed information on one or more images" },
+	{ "history", api_cmd_history, "Show the history of an image" },
+	{ "import", api_cmd_import,
+	  "Import the contents from a tarball to create a filesystem image" },
+	{ "load", api_cmd_load, "Load an image from a tar archive or STDIN" },
+	{ "save", api_cmd_save, "Save one or more images to a tar archive" },
+	{ "tag", api_cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
+	{ "rm", api_cmd_rmi, "Remove one or more images" },
+	{ "remove", api_cmd_rmi, NULL },
+};
+
+static const struct command api_container_commands[] = {
+	{ "run", api_cmd_run, "Create and run a new container from an image" },
+	{ "create", api_cmd_create, "Create a new container" },
+	{ "start", api_cmd_start, "Start one or more stopped containers" },
+	{ "stop", api_cmd_stop, "Stop one or more running containers" },
+	{ "restart", api_cmd_restart, "Restart one or more containers" },
+	{ "kill", api_cmd_kill, "Kill one or more running containers" },
+	{ "pause", api_cmd_pause, "Pause all processes within one or more containers" },
+	{ "unpause", api_cmd_unpause, "Unpause all processes within one or more containers" },
+	{ "wait", api_cmd_wait,
+	  "Block until one or more containers stop, then print their exit codes" },
+	{ "ls", api_cmd_ps, "List containers" },
+	{ "list", api_cmd_ps, NULL },
+	{ "ps", api_cmd_ps, NULL },
+	{ "rm", api_cmd_rm, "Remove one or more containers" },
+	{ "remove", api_cmd_rm, NULL },
+	{ "rename", api_cmd_rename, "Rename a container" },
+	{ "logs", api_cmd_logs, "Fetch the logs of a container" },
+	{ "exec", api_cmd_exec, "Execute a command in a running container" },
+	{ "top", api_cmd_top, "Display the running processes of a container" },
+	{ "diff", api_cmd_diff,
+	  "Inspect changes to files or directories on a container's filesystem" },
+	{ "commit", api_cmd_commit, "Create a new image from a container's changes" },
+	{ "export", api_cmd_export, "Export a container's filesystem as a tar archive" },
+	{ "cp", api_cmd_cp, "Copy files/folders between a container and the local filesystem" },
+	{ "inspect", api_cmd_container_inspect,
+	  "Display detailed information on one or more containers" },
+};
+
+static const struct command api_system_commands[] = {
+	{ "events", api_cmd_events, "Get real time events from the server" },
+	{ "info", api_cmd_info, "Display system-wide information" },
+};
+
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static void list_commands(FILE *out, const struct command *table, size_t n)
@@ -88,6 +181,8 @@ static void usage(FILE *out)
 	fprintf(out, "\nUsage:  berth [OPTIONS] COMMAND\n\n"
 		     "A container engine with Docker's commands.\n\n"
 		     "Options:\n"
+		     "  -H, --host string        Daemon socket to connect to (default "
+		     "\"" CLIENT_DEFAULT_HOST "\")\n"
 		     "      --data-root string   Root directory of persistent state (default "
 		     "\"" IMAGE_STORE_DEFAULT_ROOT "\")\n"
 		     "      --exec-root string   Root directory for execution state (default "
@@ -131,6 +226,23 @@ int cli_report(struct berr *err)
 	fprintf(stderr, "Error: %s\n", err ? err->msg : "unknown error");
 	berr_free(err);
 	return 1;
+}
+
+int cli_flag_error(const char *command, char **argv, const char *shortopts)
+{
+	const char *arg = argv[optind - 1];
+	const char *opt = optopt > 0 && optopt < 256 ? strchr(shortopts, optopt) : NULL;
+
+	if (strncmp(arg, "--", 2) == 0 && optopt == 0)
+		fprintf(stderr, "unknown flag: %.*s\n", (int)strcspn(arg, "="), arg);
+	else if (strncmp(arg, "--", 2) == 0)
+		fprintf(stderr, "flag needs an argument: %s\n", arg);
+	else if (opt && opt[1] == ':')
+		fprintf(stderr, "flag needs an argument: '%c' in -%c\n", optopt, optopt);
+	else
+		fprintf(stderr, "unknown shorthand flag: '%c' in %s\n", optopt, arg);
+	fprintf(stderr, "See 'berth %s --help'.\n", command);
+	return 125;
 }
 
 int cli_usage_error(const char *command, const char *fmt, ...)
@@ -187,6 +299,23 @@ static int cmd_image(struct cli *cli, int argc, char **argv)
 static int cmd_container(struct cli *cli, int argc, char **argv)
 {
 	return management(cli, "container", container_commands, N_OF(container_commands), argc,
+			  argv);
+}
+
+static int api_cmd_image(struct cli *cli, int argc, char **argv)
+{
+	return management(cli, "image", api_image_commands, N_OF(api_image_commands), argc, argv);
+}
+
+static int api_cmd_container(struct cli *cli, int argc, char **argv)
+{
+	return management(cli, "container", api_container_commands, N_OF(api_container_commands),
+			  argc, argv);
+}
+
+static int api_cmd_system(struct cli *cli, int argc, char **argv)
+{
+	return management(cli, "system", api_system_commands, N_OF(api_system_commands), argc,
 			  argv);
 }
 
@@ -249,11 +378,18 @@ int main(int argc, char **argv)
 {
 	enum {
 		OPT_DATA_ROOT = 256,
-		OPT_EXEC_ROOT
+		OPT_EXEC_ROOT,
+		OPT_TLS
 	};
 	static const struct option opts[] = {
 		{ "data-root", required_argument, NULL, OPT_DATA_ROOT },
 		{ "exec-root", required_argument, NULL, OPT_EXEC_ROOT },
+		{ "host", required_argument, NULL, 'H' },
+		{ "tls", no_argument, NULL, OPT_TLS },
+		{ "tlsverify", no_argument, NULL, OPT_TLS },
+		{ "tlscacert", required_argument, NULL, OPT_TLS },
+		{ "tlscert", required_argument, NULL, OPT_TLS },
+		{ "tlskey", required_argument, NULL, OPT_TLS },
 		{ "debug", no_argument, NULL, 'D' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "version", no_argument, NULL, 'v' },
@@ -266,11 +402,20 @@ int main(int argc, char **argv)
 		.exec_root = getenv("BERTH_EXEC_ROOT"),
 	};
 	enum blog_level level = BLOG_WARN;
+	struct client api = { 0 };
+	const char *host = NULL;
+	bool tls = false;
 	struct berr *err = NULL;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "+Dl:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+DH:l:vh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'H':
+			host = optarg;
+			break;
+		case OPT_TLS:
+			tls = true;
+			break;
 		case OPT_DATA_ROOT:
 			cli.data_root = optarg;
 			break;
@@ -305,6 +450,29 @@ int main(int argc, char **argv)
 			return 125;
 		}
 	}
+	/* Without a data root berth is a client of berthd. */
+	if (cli.data_root && *cli.data_root && host) {
+		fprintf(stderr, "berth: -H and --data-root exclude each other: -H talks to a "
+				"daemon, --data-root works without one\n");
+		return 125;
+	}
+	if (!cli.data_root || !*cli.data_root) {
+		if (!host || !*host)
+			host = getenv("BERTH_HOST");
+		if (!host || !*host)
+			host = getenv("DOCKER_HOST");
+		if (!host || !*host)
+			host = CLIENT_DEFAULT_HOST;
+		if (tls || (getenv("DOCKER_TLS_VERIFY") && *getenv("DOCKER_TLS_VERIFY"))) {
+			fprintf(stderr, "berth: TLS to the daemon is not supported yet\n");
+			return 125;
+		}
+		if (client_init(&api, host, &err) < 0) {
+			client_clear(&api);
+			return api_report(err, 125);
+		}
+		cli.api = &api;
+	}
 	if (!cli.data_root || !*cli.data_root)
 		cli.data_root = IMAGE_STORE_DEFAULT_ROOT;
 	if (!cli.exec_root || !*cli.exec_root)
@@ -315,8 +483,14 @@ int main(int argc, char **argv)
 	}
 	if (blog_open(NULL, BLOG_FORMAT_TEXT, level, &err) < 0)
 		return cli_report(err);
-	status = dispatch(&cli, NULL, commands, N_OF(commands), argc - optind, argv + optind);
+	if (cli.api)
+		status = dispatch(&cli, NULL, api_commands, N_OF(api_commands), argc - optind,
+				  argv + optind);
+	else
+		status = dispatch(&cli, NULL, commands, N_OF(commands), argc - optind,
+				  argv + optind);
 	fflush(stdout);
+	client_clear(&api);
 	image_store_free(cli.images);
 	return status;
 }

@@ -1,0 +1,64 @@
+/* What the commands over the Engine API (remote.c, remote_images.c,
+ * remote_system.c) share. */
+#ifndef BERTH_CMD_BERTH_REMOTE_H
+#define BERTH_CMD_BERTH_REMOTE_H
+
+#include <stdbool.h>
+
+#include "cmd/berth/cli.h"
+#include "cmd/berth/client.h"
+
+/* docker's status for a failure of the CLI or the daemon in run, create
+ * and for a command line it does not take. */
+#define API_CLI_STATUS 125
+
+/* True when ARGV asks for --help (or -h where the command has no -h). */
+bool api_wants_help(int argc, char **argv, bool short_h);
+/* Prints "Usage:  berth USAGE" and SUMMARY; returns 0. */
+int api_help(const char *usage, const char *summary);
+/* Prints docker's message for a wrong number of arguments; returns 1. */
+int api_args_error(const char *command, const char *what);
+
+/* A path with the printf-formatted QUERY appended; "%s" arguments are
+ * escaped by the caller with client_escape(). */
+char *api_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* PREFIX, then NAME escaped, then the printf-formatted rest:
+ * api_obj_path("/containers/", "c1", "/stop?t=%d", 3). */
+char *api_obj_path(const char *prefix, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Sends METHOD to PREFIX NAME SUFFIX for each of the N NAMES, printing
+ * each name that succeeded and each error; 1 when one failed. */
+int each_object(struct cli *cli, const char *prefix, int n, char **names, const char *method,
+		const char *suffix);
+
+/* Docker's filters parameter ({"key":{"value":true}}) of "key=value"
+ * flags added one by one; -1 for a flag without "=". */
+int api_filter_add(json_t *filters, const char *kv);
+/* The filters as the query's "&filters=..." ("" for none), escaped. */
+char *api_filters_query(const json_t *filters);
+
+/* A unix time as Go's time.Time prints it ("2006-01-02 15:04:05 +0000
+ * UTC"), in the local zone. */
+void api_time_string(int64_t when, char *out, size_t size);
+
+/* Sinks of a response body: to an fd (the int pointed to), or through the
+ * stream demultiplexer to stdout and stderr. */
+int api_sink_fd(void *arg, const char *data, size_t len);
+struct api_demux_sink {
+	struct client_demux d;
+	bool raw; /* a terminal's stream: no framing */
+};
+int api_sink_demux(void *arg, const char *data, size_t len);
+
+/* Copies stdin (when IN) to the hijacked connection FD and the stream it
+ * carries (EARLY first) to stdout and stderr, until the daemon ends it;
+ * TTY for a terminal's stream, without framing. */
+int api_pump(int fd, const char *early, size_t early_len, bool in, bool tty);
+
+/* Writes to OUTPUT (NULL: stdout, refused when a terminal) what REQ's
+ * answer carries, under the name only once complete. */
+int api_download(struct cli *cli, const char *command, struct client_req *req, const char *output);
+
+#endif
