@@ -230,6 +230,35 @@ fail:
 	return -1;
 }
 
+/* Docker's exit code of an exec whose command could not run: 127 when
+ * it is not there, 126 when it cannot be run. */
+static int failed_start_code(const char *msg)
+{
+	if (strstr(msg, "executable file not found") || strstr(msg, "no such file or directory") ||
+	    strstr(msg, "No such file or directory"))
+		return 127;
+	return 126;
+}
+
+/* Writes MSG to the client's stream FD as Docker does: a line on stdout,
+ * framed unless the stream is a terminal's. */
+static void stream_error(int fd, bool tty, const char *msg)
+{
+	size_t len = strlen(msg) + 2;
+	unsigned char head[8] = { 1,
+				  0,
+				  0,
+				  0,
+				  (unsigned char)(len >> 24),
+				  (unsigned char)(len >> 16),
+				  (unsigned char)(len >> 8),
+				  (unsigned char)len };
+
+	if ((!tty && fs_write_all(fd, head, sizeof(head)) < 0) ||
+	    fs_write_all(fd, msg, len - 2) < 0 || fs_write_all(fd, "\r\n", 2) < 0)
+		blog_debug("exec: tell the client: %s", strerror(errno));
+}
+
 static void start_done(struct berthd_job *job)
 {
 	struct berthd_exec *e = exec_find(job->d, job->names[0]);
@@ -241,12 +270,16 @@ static void start_done(struct berthd_job *job)
 		if (job->req) {
 			api_reply_error(job->req, job->err);
 		} else if (job->n_attach) {
-			/* The client has its answer already: the error goes
-			 * in the stream. */
-			const char *msg = job->err->msg;
-
-			if (write(job->attach[0].fd, msg, strlen(msg)) < 0)
-				blog_debug("exec: %s", strerror(errno));
+			/* The client has its answer already: the error goes in
+			 * the stream, and the end with Docker's exit code is
+			 * there for the inspect that follows the stream's end. */
+			e->started = true;
+			e->ended = true;
+			e->ended_ms = uv_now(job->d->loop);
+			e->exit_code = failed_start_code(job->err->msg);
+			stream_error(job->attach[0].fd,
+				     json_is_true(json_object_get(e->config, "Tty")),
+				     job->err->msg);
 		}
 		return;
 	}

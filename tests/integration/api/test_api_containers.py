@@ -531,3 +531,16 @@ def test_detached_runs_hold_no_connection(bb):
     time.sleep(0.5)
     bb.docker("kill", cid)
     assert waiting.communicate(timeout=30)[0].strip() == "137"
+
+
+def test_exec_of_a_command_that_cannot_run(bb):
+    bb.docker("run", "-d", "--name", "web", "busybox", "sleep", "1000")
+    res = bb.docker("exec", "web", "nosuch", check=False)
+    assert res.returncode == 127
+    assert 'exec: "nosuch": executable file not found in $PATH' in res.stdout
+    res = bb.docker("exec", "-t", "web", "nosuch", check=False)
+    assert res.returncode == 127
+    res = bb.docker("exec", "web", "/etc/passwd", check=False)
+    assert res.returncode == 126
+    # The container goes on, and so do its execs.
+    assert bb.docker("exec", "web", "echo", "still").stdout == "still\n"
