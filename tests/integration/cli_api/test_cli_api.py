@@ -194,6 +194,8 @@ def test_exec(bb):
                  ["exec", "-e", "X=1", "-w", "/tmp", "-u", "1:2", "ex", "sh", "-c",
                   "echo $X $(pwd) $(id -u):$(id -g)"],
                  ["exec", "-d", "ex", "sleep", "1"],
+                 ["exec", "ex", "nosuchcmd"],
+                 ["exec", "ex", "/etc/passwd"],
                  ["exec", "nosuch", "true"]):
         b, d = bb.both(*args)
         assert b.returncode == d.returncode, (args, b, d)
