@@ -46,10 +46,12 @@ static int stat_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
 
-	if (daemon_container_lookup(e->engine, job->names[ARCHIVE_NAME], &c, err) < 0)
+	if (daemon_container_lookup(e->engine, job->names[ARCHIVE_NAME], &c, err) < 0 ||
+	    daemon_container_path_stat(e->engine, c, job->names[ARCHIVE_PATH], &job->result, err) <
+		    0)
 		return -1;
-	return daemon_container_path_stat(e->engine, c, job->names[ARCHIVE_PATH], &job->result,
-					  err);
+	job->who = berthd_container_who(c);
+	return 0;
 }
 
 /* Sets the stat header of REQ from STAT; false when memory ran out. */
@@ -115,6 +117,8 @@ static void get_stat_done(struct berthd_job *job)
 		api_reply_error(job->req, job->err);
 		return;
 	}
+	job->event = "archive-path";
+	berthd_job_emit_event(job);
 	tar = berthd_job_with(job->d, job->req, get_job, get_done, (const char *const *)job->names,
 			      2);
 	if (!tar)
@@ -142,14 +146,18 @@ static int put_job(struct berthd_job *job, struct berthd_engine *e, struct berr 
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
 
-	if (daemon_container_lookup(e->engine, job->names[ARCHIVE_NAME], &c, err) < 0)
+	if (daemon_container_lookup(e->engine, job->names[ARCHIVE_NAME], &c, err) < 0 ||
+	    daemon_container_archive_put(e->engine, c, job->names[ARCHIVE_PATH], job->fd,
+					 *job->names[ARCHIVE_NO_OVERWRITE] != '\0', err) < 0)
 		return -1;
-	return daemon_container_archive_put(e->engine, c, job->names[ARCHIVE_PATH], job->fd,
-					    *job->names[ARCHIVE_NO_OVERWRITE] != '\0', err);
+	job->who = berthd_container_who(c);
+	return 0;
 }
 
 static void put_done(struct berthd_job *job)
 {
+	job->event = "extract-to-dir";
+	berthd_job_emit_event(job);
 	if (job->err)
 		api_reply_error(job->req, job->err);
 	else

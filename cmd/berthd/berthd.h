@@ -91,6 +91,12 @@ struct berthd_job {
 	berthd_then_fn then;
 	void *data;	/* what the loop's side gave the job; borrowed */
 	bool storeless; /* FN needs no engine: it gets NULL */
+	/* For berthd_job_event_done(): the container event to emit on
+	 * success, and its subject (Id, Name, Image; owned) and attributes
+	 * (owned). */
+	const char *event;
+	json_t *who;
+	json_t *event_attrs;
 };
 
 /* A job for REQ (NULL: the daemon's own, whose DONE answers nobody) that runs FN on the loop's
@@ -100,6 +106,11 @@ struct berthd_job {
 struct berthd_job *berthd_job_new(struct berthd *d, struct api_request *req, berthd_job_fn fn,
 				  berthd_done_fn done);
 void berthd_job_queue(struct berthd_job *job);
+
+/* Emits job->event of job->who, when the job set it and did not fail. */
+void berthd_job_emit_event(struct berthd_job *job);
+/* A DONE that emits the job's event, then answers as the default does. */
+void berthd_job_event_done(struct berthd_job *job);
 
 /* berthd_job_new() with the N strings of ARGS (a NULL one becomes "") as
  * job->names; NULL when memory ran out (REQ is answered then). */
@@ -135,8 +146,10 @@ void berthd_container_wait(struct berthd *d, struct api_request *req, const char
 void berthd_container_stop(struct berthd *d, struct api_request *req, const char *id, int signal,
 			   int timeout, bool restart);
 /* Starts container ID under a shim with the clients parked for it, and
- * answers REQ (NULL: nobody) 204, or 304 when it runs already. */
-void berthd_container_start_job(struct berthd *d, struct api_request *req, const char *id);
+ * answers REQ (NULL: nobody) 204, or 304 when it runs already; EVENT (NULL:
+ * none) is emitted after "start" ("restart" for docker restart). */
+void berthd_container_start_job(struct berthd *d, struct api_request *req, const char *id,
+				const char *event);
 /* Keeps client A (taken) for the next start of container ID. */
 int berthd_container_park_attach(struct berthd *d, const char *id, const struct daemon_attach *a,
 				 struct berr **err);
@@ -185,6 +198,10 @@ void berthd_health_start(struct berthd *d, const char *id, const char *name, con
 /* Stops the checks of container ID. */
 void berthd_health_stop(struct berthd *d, const char *id);
 void berthd_health_free(struct berthd *d);
+
+/* What events and the loop need to know of C: its Id, Name, Image,
+ * Running and ExitCode, as a new object. */
+json_t *berthd_container_who(const struct daemon_container *c);
 
 /* Emits an event; see events.c. */
 void berthd_container_event(struct berthd *d, const char *action, const char *id, const char *name,

@@ -94,8 +94,7 @@ static void event_of(struct berthd *d, const char *action, const json_t *who, js
 			       json_string_value(json_object_get(who, "Image")), attrs);
 }
 
-/* What events and the loop need to know of C. */
-static json_t *who_of(const struct daemon_container *c)
+json_t *berthd_container_who(const struct daemon_container *c)
 {
 	const json_t *config = json_object_get(c->doc, "Config");
 	const char *image = json_string_value(json_object_get(config, "Image"));
@@ -125,7 +124,7 @@ static int create_job(struct berthd_job *job, struct berthd_engine *e, struct be
 	job->status = 201;
 	job->result = json_pack("{s:s, s:O}", "Id", c->id, "Warnings",
 				warnings ? warnings : json_array());
-	json_object_set_new(job->result, "Who", who_of(c));
+	json_object_set_new(job->result, "Who", berthd_container_who(c));
 	return 0;
 }
 
@@ -288,7 +287,7 @@ static int who_job(struct berthd_job *job, struct berthd_engine *e, struct berr 
 
 	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
 		return -1;
-	job->result = who_of(c);
+	job->result = berthd_container_who(c);
 	json_object_set_new(job->result, "StopSignal",
 			    json_string(json_string_value(json_object_get(
 						json_object_get(c->doc, "Config"), "StopSignal"))
@@ -326,7 +325,7 @@ static const char *who_id(const json_t *who)
 
 static void start_then(struct berthd *d, struct api_request *req, const json_t *who)
 {
-	berthd_container_start_job(d, req, who_id(who));
+	berthd_container_start_job(d, req, who_id(who), NULL);
 }
 
 void berthd_container_start(struct api_request *req, void *ctx)
@@ -378,7 +377,7 @@ static void restart_then(struct berthd *d, struct api_request *req, const json_t
 		berthd_container_stop(d, req, who_id(who), sig, timeout, true);
 		return;
 	}
-	berthd_container_start_job(d, req, who_id(who));
+	berthd_container_start_job(d, req, who_id(who), "restart");
 }
 
 void berthd_container_restart(struct api_request *req, void *ctx)
@@ -394,7 +393,7 @@ static int kill_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 	    daemon_container_kill(e->engine, c, atoi(job->names[1]), err) < 0)
 		return -1;
 	job->status = 204;
-	job->result = who_of(c);
+	job->result = berthd_container_who(c);
 	return 0;
 }
 
@@ -442,7 +441,7 @@ static int pause_job(struct berthd_job *job, struct berthd_engine *e, struct ber
 	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0 ||
 	    daemon_container_pause(e->engine, c, job->flags, err) < 0)
 		return -1;
-	job->result = who_of(c);
+	job->result = berthd_container_who(c);
 	return 0;
 }
 
@@ -487,7 +486,7 @@ static int delete_job(struct berthd_job *job, struct berthd_engine *e, struct be
 
 	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
 		return -1;
-	job->result = who_of(c);
+	job->result = berthd_container_who(c);
 	if (daemon_container_remove(e->engine, c->id, job->flags, err) < 0)
 		return -1;
 	job->status = 204;
@@ -635,16 +634,25 @@ static int resize_job(struct berthd_job *job, struct berthd_engine *e, struct be
 		return -1;
 	if (!daemon_container_is_running(c))
 		return berr_set(err, BERR_CONFLICT, 0, "Container %s is not running", c->id);
-	return daemon_container_resize(e->engine, c, (unsigned)atoi(job->names[1]),
-				       (unsigned)atoi(job->names[2]), err);
+	if (daemon_container_resize(e->engine, c, (unsigned)atoi(job->names[1]),
+				    (unsigned)atoi(job->names[2]), err) < 0)
+		return -1;
+	job->who = berthd_container_who(c);
+	job->event_attrs = json_pack("{s:s, s:s}", "height", job->names[1], "width", job->names[2]);
+	return 0;
 }
 
 void berthd_container_resize(struct api_request *req, void *ctx)
 {
 	const char *args[] = { param(req), api_query_get(&req->query, "h"),
 			       api_query_get(&req->query, "w") };
+	struct berthd_job *job =
+		berthd_job_with(ctx, req, resize_job, berthd_job_event_done, args, 3);
 
-	queue(ctx, req, resize_job, NULL, args, 3);
+	if (!job)
+		return;
+	job->event = "resize";
+	berthd_job_queue(job);
 }
 
 /*
@@ -663,7 +671,7 @@ static int rename_job(struct berthd_job *job, struct berthd_engine *e, struct be
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "rename");
 	if (daemon_container_rename(e->engine, c, job->names[1], err) < 0)
 		return -1;
-	job->result = who_of(c);
+	job->result = berthd_container_who(c);
 	json_object_set_new(job->result, "OldName", json_string(old));
 	return 0;
 }
@@ -841,17 +849,23 @@ static int top_job(struct berthd_job *job, struct berthd_engine *e, struct berr 
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
 
-	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
+	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0 ||
+	    daemon_container_top_json(e->engine, c, *job->names[1] ? job->names[1] : NULL,
+				      &job->result, err) < 0)
 		return -1;
-	return daemon_container_top_json(e->engine, c, *job->names[1] ? job->names[1] : NULL,
-					 &job->result, err);
+	job->who = berthd_container_who(c);
+	return 0;
 }
 
 void berthd_container_top(struct api_request *req, void *ctx)
 {
 	const char *args[] = { param(req), api_query_get(&req->query, "ps_args") };
+	struct berthd_job *job = berthd_job_with(ctx, req, top_job, berthd_job_event_done, args, 2);
 
-	queue(ctx, req, top_job, NULL, args, 2);
+	if (!job)
+		return;
+	job->event = "top";
+	berthd_job_queue(job);
 }
 
 /*
@@ -872,12 +886,18 @@ static int update_job(struct berthd_job *job, struct berthd_engine *e, struct be
 		return -1;
 	}
 	job->result = json_pack("{s:o}", "Warnings", warnings);
+	job->who = berthd_container_who(c);
 	return 0;
 }
 
 void berthd_container_update(struct api_request *req, void *ctx)
 {
 	const char *args[] = { param(req) };
+	struct berthd_job *job =
+		berthd_job_with(ctx, req, update_job, berthd_job_event_done, args, 1);
 
-	queue(ctx, req, update_job, NULL, args, 1);
+	if (!job)
+		return;
+	job->event = "update";
+	berthd_job_queue(job);
 }

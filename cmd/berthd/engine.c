@@ -106,6 +106,8 @@ static void job_after(uv_work_t *w, int status)
 	else
 		api_reply_json(job->req, job->status, job->result);
 	json_decref(job->result);
+	json_decref(job->who);
+	json_decref(job->event_attrs);
 	berr_free(job->err);
 	strv_free(job->names);
 	if (job->fd >= 0)
@@ -134,6 +136,25 @@ struct berthd_job *berthd_job_new(struct berthd *d, struct api_request *req, ber
 	job->status = 200;
 	job->fd = -1;
 	return job;
+}
+
+void berthd_job_emit_event(struct berthd_job *job)
+{
+	if (!job->err && job->event && job->who)
+		berthd_container_event(job->d, job->event,
+				       json_string_value(json_object_get(job->who, "Id")),
+				       json_string_value(json_object_get(job->who, "Name")),
+				       json_string_value(json_object_get(job->who, "Image")),
+				       steal_ptr(&job->event_attrs));
+}
+
+void berthd_job_event_done(struct berthd_job *job)
+{
+	berthd_job_emit_event(job);
+	if (job->err)
+		api_reply_error(job->req, job->err);
+	else
+		api_reply_json(job->req, job->status, job->result);
 }
 
 void berthd_job_queue(struct berthd_job *job)

@@ -150,7 +150,7 @@ static void answer_stoppers(struct berthd_ctr *c)
 		c->stoppers = s->next;
 		if (s->restart && !started) {
 			c->manual_stop = false;
-			berthd_container_start_job(c->d, s->req, c->id);
+			berthd_container_start_job(c->d, s->req, c->id, "restart");
 			started = true;
 		} else {
 			api_reply(s->req, 204, NULL, NULL, 0);
@@ -440,6 +440,10 @@ static void start_done(struct berthd_job *job)
 		berthd_container_event(d, "start", id,
 				       json_string_value(json_object_get(r, "Name")),
 				       json_string_value(json_object_get(r, "Image")), NULL);
+		if (job->event)
+			berthd_container_event(
+				d, job->event, id, json_string_value(json_object_get(r, "Name")),
+				json_string_value(json_object_get(r, "Image")), NULL);
 	} else if (job->err && !job->req) {
 		blog_warn("container %s: restart: %s", job->names[0], job->err->msg);
 	}
@@ -453,7 +457,8 @@ static void start_done(struct berthd_job *job)
 		api_reply(job->req, job->status, NULL, NULL, 0);
 }
 
-void berthd_container_start_job(struct berthd *d, struct api_request *req, const char *id)
+void berthd_container_start_job(struct berthd *d, struct api_request *req, const char *id,
+				const char *event)
 {
 	const char *args[] = { id };
 	struct berthd_job *job = berthd_job_with(d, req, start_job, start_done, args, 1);
@@ -462,6 +467,7 @@ void berthd_container_start_job(struct berthd *d, struct api_request *req, const
 
 	if (!job)
 		return;
+	job->event = event;
 	berthd_container_take_attaches(d, id, &attach, &n);
 	job->attach = attach;
 	job->n_attach = n;
@@ -518,13 +524,20 @@ static int kill_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 		return -1;
 	if (!daemon_container_is_running(c))
 		return 0;
-	return daemon_container_kill(e->engine, c, atoi(job->names[1]), err);
+	if (daemon_container_kill(e->engine, c, atoi(job->names[1]), err) < 0)
+		return -1;
+	/* A stop's signals show as Docker shows them: "kill" events. */
+	job->who = berthd_container_who(c);
+	job->event = "kill";
+	job->event_attrs = json_pack("{s:s}", "signal", job->names[1]);
+	return 0;
 }
 
 static void kill_done(struct berthd_job *job)
 {
 	if (job->err)
 		blog_warn("container %s: kill: %s", job->names[0], job->err->msg);
+	berthd_job_emit_event(job);
 }
 
 static void kill_quietly(struct berthd *d, const char *id, int signal)
@@ -569,7 +582,7 @@ void berthd_container_stop(struct berthd *d, struct api_request *req, const char
 	if (!c->shim) {
 		free(s);
 		if (req && restart)
-			berthd_container_start_job(d, req, id);
+			berthd_container_start_job(d, req, id, "restart");
 		else if (req)
 			api_reply(req, 204, NULL, NULL, 0);
 		return;

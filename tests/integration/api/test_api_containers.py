@@ -544,3 +544,25 @@ def test_exec_of_a_command_that_cannot_run(bb):
     assert res.returncode == 126
     # The container goes on, and so do its execs.
     assert bb.docker("exec", "web", "echo", "still").stdout == "still\n"
+
+
+def test_events_of_restart_top_update_resize_and_cp(bb, tmp_path):
+    bb.docker("run", "-d", "-t", "--name", "ev", "busybox", "sleep", "1000")
+    since = str(time.time())
+    bb.docker("restart", "-t", "0", "ev")
+    bb.docker("top", "ev")
+    bb.docker("update", "--memory", "64m", "--memory-swap", "128m", "ev")
+    assert bb.request("POST", "/containers/ev/resize?h=30&w=100").status == 200
+    bb.docker("cp", "ev:/etc/hostname", str(tmp_path / "h"))
+    bb.docker("cp", str(tmp_path / "h"), "ev:/tmp/")
+    until = str(time.time() + 0.5)
+    res = bb.docker("events", "--since", since, "--until", until, "--filter", "container=ev",
+                    "--format", "{{.Action}}")
+    actions = res.stdout.split()
+    for action in ("kill", "die", "stop", "start", "restart", "top", "update", "resize",
+                   "archive-path", "extract-to-dir"):
+        assert action in actions, (action, actions)
+    assert actions.index("stop") < actions.index("start") < actions.index("restart")
+    res = bb.docker("events", "--since", since, "--until", until, "--filter", "event=resize",
+                    "--format", "{{.Actor.Attributes.height}}x{{.Actor.Attributes.width}}")
+    assert res.stdout.split() == ["30x100"]

@@ -90,15 +90,18 @@ def open_fds(d):
 
 def test_a_follower_that_leaves_is_let_go(bb):
     bb.docker("run", "-d", "--name", "quiet", "busybox", "sleep", "1000")
-    base = len(open_fds(bb))
+    base = open_fds(bb)
     clients = [follow(bb, "quiet") for _ in range(10)]
-    time.sleep(0.5)
-    assert len(open_fds(bb)) >= base + 20  # a socket and a pipe each
+    deadline = time.monotonic() + 20
+    while len(open_fds(bb)) < len(base) + 20:  # a socket and a pipe each
+        assert time.monotonic() < deadline, ("followers hold no fds", base, open_fds(bb))
+        time.sleep(0.1)
     for c in clients:
         c.close()
-    deadline = time.monotonic() + 10
-    while len(open_fds(bb)) > base:
-        assert time.monotonic() < deadline, "followers that left hold their fds"
+    deadline = time.monotonic() + 20
+    while len(open_fds(bb)) > len(base):
+        assert time.monotonic() < deadline, ("followers that left hold their fds", base,
+                                             open_fds(bb))
         time.sleep(0.1)
 
 
