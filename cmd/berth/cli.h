@@ -65,6 +65,10 @@ struct create_flags {
 	bool read_only, init, privileged;
 	bool detach;
 	bool interactive;
+	/* Only the client's: the keys that detach from a terminal, and
+	 * --sig-proxy=false. */
+	const char *detach_keys;
+	bool no_sig_proxy;
 };
 void create_flags_clear(struct create_flags *f);
 /* Parses the flags of COMMAND ("run" or "create"); returns -1 when the
@@ -140,6 +144,7 @@ int cli_flag_error(const char *command, char **argv, const char *shortopts);
 int api_cmd_run(struct cli *cli, int argc, char **argv);
 int api_cmd_create(struct cli *cli, int argc, char **argv);
 int api_cmd_start(struct cli *cli, int argc, char **argv);
+int api_cmd_attach(struct cli *cli, int argc, char **argv);
 int api_cmd_stop(struct cli *cli, int argc, char **argv);
 int api_cmd_restart(struct cli *cli, int argc, char **argv);
 int api_cmd_kill(struct cli *cli, int argc, char **argv);

@@ -398,7 +398,9 @@ int client_check(const struct client_resp *resp, struct berr **err)
 	const char *msg = NULL;
 	enum berr_kind kind = BERR_INTERNAL;
 
-	if (successful(resp->status) || resp->status == 101)
+	/* As the docker client: below 400 is no error (304 for a start of
+	 * a running container). */
+	if (resp->status >= 100 && resp->status < 400)
 		return 0;
 	if (resp->body && resp->len)
 		j = json_loadb(resp->body, resp->len, 0, NULL);

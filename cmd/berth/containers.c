@@ -483,12 +483,15 @@ int parse_create(const char *command, int argc, char **argv, struct create_flags
 		OPT_TMPFS,
 		OPT_NETWORK,
 		OPT_PRIVILEGED,
+		OPT_DETACH_KEYS,
+		OPT_SIG_PROXY,
 		OPT_HELP
 	};
 	static const struct option opts[] = {
 		{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
 		{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
 		{ "detach", no_argument, NULL, 'd' },
+		{ "detach-keys", required_argument, NULL, OPT_DETACH_KEYS },
 		{ "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
 		{ "env", required_argument, NULL, 'e' },
 		{ "hostname", required_argument, NULL, 'h' },
@@ -502,6 +505,7 @@ int parse_create(const char *command, int argc, char **argv, struct create_flags
 		{ "read-only", no_argument, NULL, OPT_READ_ONLY },
 		{ "rm", no_argument, NULL, OPT_RM },
 		{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
+		{ "sig-proxy", optional_argument, NULL, OPT_SIG_PROXY },
 		{ "tmpfs", required_argument, NULL, OPT_TMPFS },
 		{ "tty", no_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },
@@ -578,6 +582,14 @@ int parse_create(const char *command, int argc, char **argv, struct create_flags
 			break;
 		case OPT_PRIVILEGED:
 			f->privileged = true;
+			break;
+		case OPT_DETACH_KEYS:
+			f->detach_keys = optarg;
+			break;
+		case OPT_SIG_PROXY:
+			if (!run)
+				return cli_usage_error(command, "unknown flag: --sig-proxy");
+			f->no_sig_proxy = optarg && strcmp(optarg, "false") == 0;
 			break;
 		case OPT_HELP:
 			return create_usage(command);

@@ -362,59 +362,6 @@ static int create_container(struct cli *cli, const char *name, const char *image
 	return *id ? 0 : berr_set(err, BERR_INTERNAL, ENOMEM, "create");
 }
 
-static int no_tty(const char *command)
-{
-	fprintf(stderr,
-		"berth: %s -t: a terminal is not supported yet by berth over the API; use "
-		"docker -t against berthd\n\nRun 'berth %s --help' for more information\n",
-		command, command);
-	return API_CLI_STATUS;
-}
-
-int api_pump(int fd, const char *early, size_t early_len, bool in, bool tty)
-{
-	struct api_demux_sink out = { .raw = tty };
-	struct pollfd p[2] = {
-		{ .fd = fd, .events = POLLIN },
-		{ .fd = in ? STDIN_FILENO : -1, .events = POLLIN },
-	};
-	char buf[65536];
-
-	if (!in)
-		shutdown(fd, SHUT_WR);
-	if (early_len && api_sink_demux(&out, early, early_len) < 0)
-		return -1;
-	for (;;) {
-		ssize_t n;
-
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (p[1].fd >= 0 && p[1].revents) {
-			n = read(STDIN_FILENO, buf, sizeof(buf));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				shutdown(fd, SHUT_WR);
-				p[1].fd = -1;
-			} else if (fs_write_all(fd, buf, (size_t)n) < 0) {
-				p[1].fd = -1;
-			}
-		}
-		if (p[0].revents) {
-			n = read(fd, buf, sizeof(buf));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				return 0;
-			if (api_sink_demux(&out, buf, (size_t)n) < 0)
-				return -1;
-		}
-	}
-}
-
 /* Attaches to container ID (stdin when IN), sends a wait for its next end
  * (or its removal), starts it (when START), copies the streams until they
  * end and returns the container's status; COMMAND names the command for
@@ -423,13 +370,20 @@ struct attach_run {
 	const char *command;
 	const char *id;
 	bool in, tty, auto_remove, start;
+	const char *detach_keys;
+	bool sig_proxy;
+	bool *detached; /* may be NULL */
 };
 
 static int attach_and_run(struct cli *cli, const struct attach_run *a)
 {
+	_cleanup_free_ char *keys_q = a->detach_keys ? client_escape(a->detach_keys) : NULL;
+	_cleanup_free_ char *keys_e = keys_q ? str_printf("&detachKeys=%s", keys_q) : NULL;
+	_cleanup_free_ char *resize = api_obj_path("/containers/", a->id, "/resize%s", "");
+	_cleanup_free_ char *kill = api_obj_path("/containers/", a->id, "/kill%s", "");
 	_cleanup_free_ char *attach =
-		api_obj_path("/containers/", a->id, "/attach?stream=1&stdout=1&stderr=1%s",
-			     a->in ? "&stdin=1" : "");
+		api_obj_path("/containers/", a->id, "/attach?stream=1&stdout=1&stderr=1%s%s",
+			     a->in ? "&stdin=1" : "", keys_e ? keys_e : "");
 	_cleanup_free_ char *wait = api_obj_path("/containers/", a->id, "/wait?condition=%s",
 						 a->auto_remove ? "removed" : "next-exit");
 	_cleanup_free_ char *start = api_obj_path("/containers/", a->id, "/start");
@@ -442,7 +396,7 @@ static int attach_and_run(struct cli *cli, const struct attach_run *a)
 	struct berr *err = NULL;
 	int wfd = -1, code;
 
-	if (!attach || !wait || !start)
+	if (!attach || !wait || !start || !resize || !kill)
 		return API_CLI_STATUS;
 	if (client_do(cli->api, &areq, &aresp, &err) < 0 || client_check(&aresp, &err) < 0 ||
 	    aresp.fd < 0) {
@@ -469,7 +423,28 @@ static int attach_and_run(struct cli *cli, const struct attach_run *a)
 		return run_error(a->command, err, code);
 	}
 	fflush(stdout);
-	api_pump(aresp.fd, aresp.early, aresp.early_len, a->in, a->tty);
+	{
+		struct api_stream st = {
+			.cli = cli,
+			.fd = aresp.fd,
+			.early = aresp.early,
+			.early_len = aresp.early_len,
+			.in = a->in,
+			.tty = a->tty,
+			.resize = resize,
+			.detach_keys = a->detach_keys,
+			.kill = a->sig_proxy && !a->tty ? kill : NULL,
+		};
+
+		if (api_pump(&st) == 1) {
+			/* Detached: the container goes on. */
+			client_resp_clear(&aresp);
+			close(wfd);
+			if (a->detached)
+				*a->detached = true;
+			return 0;
+		}
+	}
 	client_resp_clear(&aresp);
 	if (client_finish(cli->api, wfd, &wreq, &wresp, &err) < 0 ||
 	    client_check(&wresp, &err) < 0) {
@@ -512,8 +487,6 @@ int api_cmd_create(struct cli *cli, int argc, char **argv)
 
 	if (parsed >= 0)
 		return parsed;
-	if (f.opts.tty)
-		return no_tty("create");
 	body = api_create_body("create", &f, true);
 	if (!body)
 		return API_CLI_STATUS;
@@ -534,8 +507,10 @@ int api_cmd_run(struct cli *cli, int argc, char **argv)
 
 	if (parsed >= 0)
 		return parsed;
-	if (f.opts.tty)
-		return no_tty("run");
+	if (f.opts.tty && f.interactive && !f.detach && !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "the input device is not a TTY\n");
+		return 1;
+	}
 	body = api_create_body("run", &f, !f.detach);
 	if (!body)
 		return API_CLI_STATUS;
@@ -556,8 +531,11 @@ int api_cmd_run(struct cli *cli, int argc, char **argv)
 			.command = "run",
 			.id = id,
 			.in = f.interactive,
+			.tty = f.opts.tty,
 			.auto_remove = f.opts.auto_remove,
 			.start = true,
+			.detach_keys = f.detach_keys,
+			.sig_proxy = !f.no_sig_proxy,
 		};
 
 		return attach_and_run(cli, &a);
@@ -589,10 +567,12 @@ int api_cmd_start(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "attach", no_argument, NULL, 'a' },
 		{ "interactive", no_argument, NULL, 'i' },
+		{ "detach-keys", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool attach = false, in = false;
+	const char *keys = NULL;
 	int c;
 
 	opterr = 0;
@@ -604,12 +584,18 @@ int api_cmd_start(struct cli *cli, int argc, char **argv)
 		case 'i':
 			in = true;
 			break;
+		case 'k':
+			keys = optarg;
+			break;
 		case 'h':
-			return api_help("start [OPTIONS] CONTAINER [CONTAINER...]",
-					"Start one or more stopped containers\n\nOptions:\n"
-					"  -a, --attach        Attach STDOUT/STDERR and forward "
-					"signals\n"
-					"  -i, --interactive   Attach container's STDIN");
+			return api_help(
+				"start [OPTIONS] CONTAINER [CONTAINER...]",
+				"Start one or more stopped containers\n\nOptions:\n"
+				"  -a, --attach               Attach STDOUT/STDERR and "
+				"forward signals\n"
+				"      --detach-keys string   Override the key sequence for "
+				"detaching a container\n"
+				"  -i, --interactive          Attach container's STDIN");
 		default:
 			return cli_flag_error("start", argv, "+ai");
 		}
@@ -635,11 +621,89 @@ int api_cmd_start(struct cli *cli, int argc, char **argv)
 		a.in = in && json_is_true(json_object_get(cfg, "OpenStdin"));
 		a.auto_remove = json_is_true(
 			json_object_get(json_object_get(doc, "HostConfig"), "AutoRemove"));
-		if (a.tty)
-			return no_tty("start");
+		a.sig_proxy = true;
+		a.detach_keys = keys;
+		if (a.tty && a.in && !isatty(STDIN_FILENO)) {
+			fprintf(stderr, "the input device is not a TTY\n");
+			return 1;
+		}
 		return attach_and_run(cli, &a);
 	}
 	return each_object(cli, "/containers/", argc - optind, argv + optind, "POST", "/start");
+}
+
+int api_cmd_attach(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "detach-keys", required_argument, NULL, 'k' },
+		{ "no-stdin", no_argument, NULL, 'n' },
+		{ "sig-proxy", optional_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	_cleanup_json_ json_t *doc = NULL;
+	struct attach_run a = { .command = "attach", .sig_proxy = true };
+	struct berr *err = NULL;
+	const json_t *st, *cfg;
+	bool no_stdin = false, detached = false;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			a.detach_keys = optarg;
+			break;
+		case 'n':
+			no_stdin = true;
+			break;
+		case 's':
+			a.sig_proxy = !optarg || strcmp(optarg, "false") != 0;
+			break;
+		case 'h':
+			return api_help(
+				"attach [OPTIONS] CONTAINER",
+				"Attach local standard input, output, and error streams "
+				"to a running container\n\nOptions:\n"
+				"      --detach-keys string   Override the key sequence for "
+				"detaching a container\n"
+				"      --no-stdin             Do not attach STDIN\n"
+				"      --sig-proxy            Proxy all received signals to "
+				"the process (default true)");
+		default:
+			return cli_flag_error("attach", argv, "+");
+		}
+	}
+	if (argc - optind != 1)
+		return api_args_error("attach", "requires exactly 1 argument.");
+	doc = inspect_container(cli, argv[optind], false, &err);
+	if (!doc)
+		return api_report(err, 1);
+	st = json_object_get(doc, "State");
+	cfg = json_object_get(doc, "Config");
+	if (!json_is_true(json_object_get(st, "Running"))) {
+		fprintf(stderr, "You cannot attach to a stopped container, start it first\n");
+		return 1;
+	}
+	if (json_is_true(json_object_get(st, "Paused"))) {
+		fprintf(stderr, "You cannot attach to a paused container, unpause it first\n");
+		return 1;
+	}
+	a.id = json_string_value(json_object_get(doc, "Id"));
+	a.tty = json_is_true(json_object_get(cfg, "Tty"));
+	a.in = !no_stdin && json_is_true(json_object_get(cfg, "OpenStdin"));
+	a.detached = &detached;
+	if (a.tty && a.in && !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "the input device is not a TTY\n");
+		return 1;
+	}
+	rc = attach_and_run(cli, &a);
+	if (detached) {
+		/* docker attach ends with the escape as its error. */
+		fprintf(stderr, "read escape sequence\n");
+		return 1;
+	}
+	return rc;
 }
 
 /* stop and restart: -t/--time (or docker's newer --timeout) and -s. */

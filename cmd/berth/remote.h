@@ -52,10 +52,29 @@ struct api_demux_sink {
 };
 int api_sink_demux(void *arg, const char *data, size_t len);
 
-/* Copies stdin (when IN) to the hijacked connection FD and the stream it
- * carries (EARLY first) to stdout and stderr, until the daemon ends it;
- * TTY for a terminal's stream, without framing. */
-int api_pump(int fd, const char *early, size_t early_len, bool in, bool tty);
+/* A hijacked attach or exec stream to copy (remote_term.c): stdin (when
+ * IN) to FD, the stream it carries (EARLY first) to stdout and stderr.
+ * With TTY (a terminal's stream, without framing) and stdin a terminal:
+ * raw mode until the copy ends, the window's size sent to RESIZE
+ * ("/containers/ID/resize", "/exec/ID/resize") at once and at each
+ * SIGWINCH, and DETACH_KEYS (NULL: ctrl-p,ctrl-q) read from the input end
+ * the copy.  With KILL ("/containers/ID/kill"), the signals berth receives
+ * are sent there. */
+struct api_stream {
+	struct cli *cli;
+	int fd;
+	const char *early;
+	size_t early_len;
+	bool in, tty;
+	const char *resize;
+	const char *detach_keys;
+	const char *kill;
+};
+/* 0 when the daemon ended the stream, 1 when the user detached, -1 on
+ * error. */
+int api_pump(const struct api_stream *s);
+/* -1 for detach keys docker does not take. */
+int api_detach_keys_check(const char *spec);
 
 /* Writes to OUTPUT (NULL: stdout, refused when a terminal) what REQ's
  * answer carries, under the name only once complete. */

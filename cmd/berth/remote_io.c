@@ -183,6 +183,7 @@ int api_cmd_exec(struct cli *cli, int argc, char **argv)
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "privileged", no_argument, NULL, 'P' },
+		{ "detach-keys", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -196,7 +197,8 @@ int api_cmd_exec(struct cli *cli, int argc, char **argv)
 	_cleanup_free_ char *start = NULL;
 	_cleanup_free_ char *ipath = NULL;
 	_cleanup_free_ char *start_body = NULL;
-	const char *workdir = NULL, *user = NULL, *exec_id;
+	_cleanup_free_ char *resize = NULL;
+	const char *workdir = NULL, *user = NULL, *exec_id, *keys = NULL;
 	bool detach = false, in = false, tty = false, privileged = false;
 	struct berr *err = NULL;
 	int c;
@@ -231,17 +233,23 @@ int api_cmd_exec(struct cli *cli, int argc, char **argv)
 		case 'P':
 			privileged = true;
 			break;
+		case 'k':
+			keys = optarg;
+			break;
 		case 'h':
 			return api_help(
 				"exec [OPTIONS] CONTAINER COMMAND [ARG...]",
 				"Execute a command in a running container\n\nOptions:\n"
 				"  -d, --detach           Detached mode: run command in the "
 				"background\n"
+				"      --detach-keys string   Override the key sequence "
+				"for detaching a container\n"
 				"  -e, --env list         Set environment variables\n"
 				"  -i, --interactive      Keep STDIN open even if not "
 				"attached\n"
 				"      --privileged       Give extended privileges to the "
 				"command\n"
+				"  -t, --tty              Allocate a pseudo-TTY\n"
 				"  -u, --user string      Username or UID (format: "
 				"\"<name|uid>[:<group|gid>]\")\n"
 				"  -w, --workdir string   Working directory inside the "
@@ -252,10 +260,9 @@ int api_cmd_exec(struct cli *cli, int argc, char **argv)
 	}
 	if (argc - optind < 2)
 		return api_args_error("exec", "requires at least 2 arguments.");
-	if (tty) {
-		fprintf(stderr, "berth: exec -t: a terminal is not supported yet by berth over the "
-				"API; use docker exec -t against berthd\n");
-		return API_CLI_STATUS;
+	if (tty && in && !detach && !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "the input device is not a TTY\n");
+		return 1;
 	}
 	for (int i = optind + 1; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
@@ -268,6 +275,8 @@ int api_cmd_exec(struct cli *cli, int argc, char **argv)
 		json_object_set_new(body, "WorkingDir", json_string(workdir));
 	if (user)
 		json_object_set_new(body, "User", json_string(user));
+	if (keys)
+		json_object_set_new(body, "DetachKeys", json_string(keys));
 	path = api_obj_path("/containers/", argv[optind], "/exec");
 	if (!path || client_json(cli->api, "POST", path, body, &created, &err) < 0)
 		return api_report(err, 1);
@@ -276,7 +285,8 @@ int api_cmd_exec(struct cli *cli, int argc, char **argv)
 		return 1;
 	start = api_obj_path("/exec/", exec_id, "/start");
 	ipath = api_obj_path("/exec/", exec_id, "/json");
-	if (!start || !ipath)
+	resize = api_obj_path("/exec/", exec_id, "/resize%s", "");
+	if (!start || !ipath || !resize)
 		return 1;
 	if (detach) {
 		_cleanup_json_ json_t *sb = json_pack("{s:b, s:b}", "Detach", 1, "Tty", tty);
@@ -309,7 +319,21 @@ int api_cmd_exec(struct cli *cli, int argc, char **argv)
 		}
 		fflush(stdout);
 		if (resp.fd >= 0) {
-			api_pump(resp.fd, resp.early, resp.early_len, in, tty);
+			struct api_stream st = {
+				.cli = cli,
+				.fd = resp.fd,
+				.early = resp.early,
+				.early_len = resp.early_len,
+				.in = in,
+				.tty = tty,
+				.resize = resize,
+				.detach_keys = keys,
+			};
+
+			if (api_pump(&st) == 1) {
+				client_resp_clear(&resp);
+				return 0;
+			}
 		} else if (resp.len) {
 			api_sink_demux(&out, resp.body, resp.len);
 		}
