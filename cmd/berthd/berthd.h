@@ -169,6 +169,10 @@ bool berthd_container_shim_running(struct berthd *d, const char *id);
 void berthd_logs_container_ended(struct berthd *d, const char *id);
 /* Ends every response following logs (the daemon stops). */
 void berthd_logs_close(struct berthd *d);
+/* Writes what the json-file log of the container of DOC holds (its OUT
+ * and ERR streams) to FD as an attached client gets it: framed, or raw
+ * with a TTY.  -1 when FD's reader is gone.  On a pool thread. */
+int berthd_logs_copy(const json_t *doc, int fd, bool out, bool err);
 /* Forgets the execs; running ones go on unwatched. */
 void berthd_execs_free(struct berthd *d);
 

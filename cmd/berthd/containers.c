@@ -526,22 +526,50 @@ struct attach_ctx {
 	char *detach_keys;
 };
 
+/* Flags of an attach job. */
+enum {
+	ATTACH_LOGS = 1,
+	ATTACH_STREAM = 2
+};
+
 static int attach_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+	struct daemon_attach *a = &job->attach[0];
 
 	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
 		return -1;
-	return daemon_container_attach(e->engine, c, &job->attach[0],
-				       *job->names[1] ? job->names[1] : NULL, err);
+	/* logs=1: what it logged so far comes first. */
+	if ((job->flags & ATTACH_LOGS) && berthd_logs_copy(c->doc, a->fd, a->out, a->err) < 0)
+		return 0;
+	if (!(job->flags & ATTACH_STREAM))
+		return 0;
+	if (!daemon_container_is_running(c)) {
+		job->result = json_pack("{s:b}", "Park", 1);
+		return 0;
+	}
+	return daemon_container_attach(e->engine, c, a, *job->names[1] ? job->names[1] : NULL, err);
 }
 
 static void attach_done(struct berthd_job *job)
 {
+	struct berr *err = NULL;
+
 	/* The client has its 101 already: an error goes in the stream, as
 	 * Docker writes it. */
 	if (job->err && write(job->attach[0].fd, job->err->msg, strlen(job->err->msg)) < 0)
 		blog_debug("attach: %s", strerror(errno));
+	/* Not running: kept for its next start, as a client without logs
+	 * is at once. */
+	if (!job->err && json_is_true(json_object_get(job->result, "Park")) &&
+	    berthd_container_park_attach(job->d, job->names[0], &job->attach[0], &err) == 0) {
+		job->n_attach = 0; /* the loop's now */
+		return;
+	}
+	if (err) {
+		blog_warn("attach: %s", err->msg);
+		berr_free(err);
+	}
 }
 
 static int attach_lookup_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
@@ -572,6 +600,10 @@ static void attach_lookup_done(struct berthd_job *job)
 		.err = api_query_bool(&req->query, "stderr"),
 		.raw = tty,
 	};
+	bool logs = api_query_bool(&req->query, "logs");
+	/* Docker 20.10 streams unless told not to... by clients that all
+	 * send stream=1; a bare logs=1 is the logs alone. */
+	bool stream = api_query_bool(&req->query, "stream") || !logs;
 	_cleanup_free_ char *early = NULL;
 	struct berthd_job *next;
 	struct berr *err = NULL;
@@ -593,7 +625,7 @@ static void attach_lookup_done(struct berthd_job *job)
 	 * it would be lost to the shim, so say so. */
 	if (early_len)
 		blog_warn("attach: %zu bytes sent before the answer were dropped", early_len);
-	if (!json_is_true(json_object_get(job->result, "Running"))) {
+	if (!logs && !json_is_true(json_object_get(job->result, "Running"))) {
 		/* Kept on the loop at once, so that a start that follows
 		 * finds it. */
 		if (berthd_container_park_attach(job->d, args[0], &a, &err) < 0) {
@@ -608,6 +640,7 @@ static void attach_lookup_done(struct berthd_job *job)
 		close(a.fd);
 		return;
 	}
+	next->flags = (logs ? ATTACH_LOGS : 0) | (stream ? ATTACH_STREAM : 0);
 	next->attach = calloc(1, sizeof(*next->attach));
 	if (!next->attach) {
 		close(a.fd);

@@ -346,6 +346,50 @@ void berthd_logs_close(struct berthd *d)
 	}
 }
 
+/* Reads the log at PATH from its oldest rotated file (the highest
+ * number) to the live one, as read_from() does; *live (NULL: closed) gets
+ * the live file, read to *offset. */
+static int read_files(const char *path, const struct logs_opts *o, struct tail_ring *ring,
+		      FILE **live, off_t *offset)
+{
+	int rc = 0;
+
+	for (int i = LOG_FILES_MAX; i >= 0 && rc == 0; i--) {
+		_cleanup_free_ char *name = i ? str_printf("%s.%d", path, i) : strdup(path);
+		FILE *f;
+
+		if (!name)
+			break;
+		f = fopen(name, "re");
+		if (!f)
+			continue;
+		*offset = 0;
+		rc = read_from(f, o, ring, offset);
+		if (i == 0 && live)
+			*live = f;
+		else
+			fclose(f);
+	}
+	return rc;
+}
+
+int berthd_logs_copy(const json_t *doc, int fd, bool out, bool err)
+{
+	const char *path = json_string_value(json_object_get(doc, "LogPath"));
+	struct logs_opts o = {
+		.out = out,
+		.err = err,
+		.tail = -1,
+		.fd = fd,
+		.tty = json_is_true(json_object_get(json_object_get(doc, "Config"), "Tty")),
+	};
+	off_t offset = 0;
+
+	if (!path || !*path)
+		return 0;
+	return read_files(path, &o, NULL, NULL, &offset);
+}
+
 static int logs_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
@@ -390,23 +434,7 @@ static int logs_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 		if (!ring.e)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "logs");
 	}
-	/* The rotated files, oldest (highest number) first. */
-	for (int i = LOG_FILES_MAX; i >= 0 && rc == 0; i--) {
-		_cleanup_free_ char *name = i ? str_printf("%s.%d", path, i) : strdup(path);
-		FILE *f;
-
-		if (!name)
-			break;
-		f = fopen(name, "re");
-		if (!f)
-			continue;
-		offset = 0;
-		rc = read_from(f, &o, o.tail >= 0 ? &ring : NULL, &offset);
-		if (i == 0)
-			live = f;
-		else
-			fclose(f);
-	}
+	rc = read_files(path, &o, o.tail >= 0 ? &ring : NULL, &live, &offset);
 	for (size_t i = 0; i < ring.n; i++) {
 		struct jsonlog_entry *x = &ring.e[(ring.next + ring.cap - ring.n + i) % ring.cap];
 

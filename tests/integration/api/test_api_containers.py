@@ -566,3 +566,51 @@ def test_events_of_restart_top_update_resize_and_cp(bb, tmp_path):
     res = bb.docker("events", "--since", since, "--until", until, "--filter", "event=resize",
                     "--format", "{{.Actor.Attributes.height}}x{{.Actor.Attributes.width}}")
     assert res.stdout.split() == ["30x100"]
+
+
+def attach_raw(d, name, query, send=b"", until=None):
+    """POST attach with an upgrade over a raw socket (docker-py's buffered
+    reader can swallow what comes with the answer's head); the frames
+    after the head as (stream, bytes), read to the end or to UNTIL."""
+    import socket as socketlib
+
+    s = socketlib.socket(socketlib.AF_UNIX, socketlib.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(d.sock)
+    s.sendall(f"POST /v1.41/containers/{name}/attach?{query} HTTP/1.1\r\nHost: x\r\n"
+              "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n".encode())
+    got = b""
+    while b"\r\n\r\n" not in got:
+        got += s.recv(4096)
+    head, got = got.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    if send:
+        s.sendall(send)
+    while until is None or until not in got:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    frames = []
+    while len(got) >= 8:
+        n = int.from_bytes(got[4:8], "big")
+        frames.append((got[0], got[8:8 + n]))
+        got = got[8 + n:]
+    return frames
+
+
+def test_attach_with_logs(bb):
+    """logs=1 gives what the container logged so far (docker-py and compose
+    attach with it), then, with stream=1, what comes next."""
+    bb.docker("run", "--name", "done", "busybox", "sh", "-c", "echo one; echo two >&2")
+    assert attach_raw(bb, "done", "logs=1&stdout=1&stderr=1") == [(1, b"one\n"),
+                                                                   (2, b"two\n")]
+    assert attach_raw(bb, "done", "logs=1&stderr=1") == [(2, b"two\n")]
+    bb.docker("run", "-d", "-i", "--name", "live", "busybox", "sh", "-c",
+              "echo before; read x; echo after $x")
+    wait_for(lambda: "before" in bb.docker("logs", "live").stdout)
+    frames = attach_raw(bb, "live", "logs=1&stream=1&stdin=1&stdout=1", send=b"now\n",
+                        until=b"after now")
+    assert frames == [(1, b"before\n"), (1, b"after now\n")]
+    assert bb.docker("wait", "live").stdout.strip() == "0"
