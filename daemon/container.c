@@ -429,7 +429,7 @@ int daemon_container_inspect(struct daemon *d, const struct daemon_container *c,
 		else if (strcmp(key, "HostsPath") == 0)
 			v = json_string(p = str_printf("%s/" DAEMON_FILE_HOSTS, dir));
 		else if (strcmp(key, "LogPath") == 0)
-			v = json_string("");
+			v = v ? json_deep_copy(v) : json_string("");
 		else if (strcmp(key, "GraphDriver") == 0)
 			v = graph_driver_json(d, c);
 		else if (strcmp(key, "Name") == 0)

@@ -341,6 +341,14 @@ int daemon_container_commit(struct daemon *d, const struct daemon_container *c,
 			    const struct daemon_commit_opts *opts, char out[DIGEST_STRING_SIZE],
 			    struct berr **err);
 
+/* Docker's HasBeenManuallyStopped, kept in C's record (not shown by
+ * inspect): a user stopped or killed it, so "unless-stopped" does not
+ * bring it back when the daemon starts; its next start clears it.  Set
+ * reloads C under its lock.  Sets BERR_NOT_FOUND, BERR_INTERNAL. */
+int daemon_container_set_manually_stopped(struct daemon *d, struct daemon_container *c,
+					  struct berr **err);
+bool daemon_container_manually_stopped(const struct daemon_container *c);
+
 /* `docker export`: C's whole file system as one tar to FD (borrowed).
  * Sets BERR_NOT_FOUND, BERR_INTERNAL. */
 int daemon_container_export(struct daemon *d, const struct daemon_container *c, int fd,

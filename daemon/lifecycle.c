@@ -22,6 +22,9 @@
 #include "lib/safepath.h"
 #include "lib/timefmt.h"
 
+/* The record's key of daemon_container_set_manually_stopped(). */
+#define MANUAL_STOP_KEY "HasBeenManuallyStopped"
+
 /* Docker's sysctls for a private network need a kernel that has them. */
 #define UNPRIVILEGED_PORT_SYSCTL "/proc/sys/net/ipv4/ip_unprivileged_port_start"
 
@@ -299,6 +302,7 @@ static int start(struct daemon *d, struct daemon_container *c, const struct daem
 		return -1;
 	}
 	daemon_state_set_running(c->doc, pid, started);
+	json_object_del(c->doc, MANUAL_STOP_KEY);
 	if (daemon_container_save(d, c, err) < 0) {
 		s.created = true;
 		start_undo(d, c->id, &s);
@@ -535,6 +539,22 @@ int daemon_container_kill(struct daemon *d, const struct daemon_container *c, in
 	if (!daemon_container_is_running(c))
 		return berr_set(err, BERR_CONFLICT, 0, "Container %s is not running", c->id);
 	return runtime_container_kill(&d->rt, c->id, signal, false, err);
+}
+
+int daemon_container_set_manually_stopped(struct daemon *d, struct daemon_container *c,
+					  struct berr **err)
+{
+	_cleanup_close_ int lock = daemon_container_lock(d, c->id, err);
+
+	if (lock < 0 || daemon_container_reload(d, c, err) < 0)
+		return -1;
+	json_object_set_new(c->doc, MANUAL_STOP_KEY, json_true());
+	return daemon_container_save(d, c, err);
+}
+
+bool daemon_container_manually_stopped(const struct daemon_container *c)
+{
+	return json_is_true(json_object_get(c->doc, MANUAL_STOP_KEY));
 }
 
 int daemon_container_rename(struct daemon *d, struct daemon_container *c, const char *name,

@@ -50,6 +50,12 @@ struct berthd {
 	struct berthd_sub *subs;	   /* clients following events */
 	struct berthd_follower *followers; /* clients following logs */
 	bool stopping;
+	/* Live restore off: the daemon's stop first stops its containers;
+	 * DRAINED(DRAINED_ARG) goes on once the last end is recorded. */
+	bool draining;
+	int ending; /* ends being recorded */
+	void (*drained)(void *arg);
+	void *drained_arg;
 	uv_timer_t trim; /* gives freed memory back once jobs are done */
 	bool trim_ready;
 };
@@ -161,6 +167,14 @@ void berthd_container_take_attaches(struct berthd *d, const char *id, struct dae
  * keep off). */
 void berthd_container_set_manual_stop(struct berthd *d, const char *id, bool stopped);
 void berthd_containers_free(struct berthd *d);
+/* Stops every running container as the daemon's own stop (not a user's:
+ * "unless-stopped" brings it back at the next start), then calls DRAINED
+ * with ARG once every end is recorded.  False when none runs (DRAINED is
+ * not called). */
+bool berthd_containers_stop_all(struct berthd *d, void (*drained)(void *arg), void *arg);
+/* The daemon's own stop of container ID, with its stop signal and
+ * timeout (containers.c). */
+void berthd_container_shutdown_stop(struct berthd *d, const char *id);
 /* Whether the loop watches the shim of container ID (it runs). */
 bool berthd_container_shim_running(struct berthd *d, const char *id);
 

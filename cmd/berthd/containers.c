@@ -300,6 +300,10 @@ static int who_job(struct berthd_job *job, struct berthd_engine *e, struct berr 
 
 static void who_done(struct berthd_job *job)
 {
+	if (job->err && !job->req) {
+		blog_warn("container %s: %s", job->names[0], job->err->msg);
+		return;
+	}
 	if (job->err) {
 		api_reply_error(job->req, job->err);
 		return;
@@ -333,11 +337,32 @@ void berthd_container_start(struct api_request *req, void *ctx)
 	with_container(ctx, req, start_then);
 }
 
+static void stop_params(struct api_request *req, const json_t *who, int *sig, int *timeout);
+
+static void shutdown_stop_then(struct berthd *d, struct api_request *req, const json_t *who)
+{
+	int sig, timeout;
+
+	stop_params(NULL, who, &sig, &timeout);
+	berthd_container_stop(d, NULL, who_id(who), sig, timeout, false);
+}
+
+void berthd_container_shutdown_stop(struct berthd *d, const char *id)
+{
+	const char *args[] = { id };
+	struct berthd_job *job = berthd_job_with(d, NULL, who_job, who_done, args, 1);
+
+	if (!job)
+		return;
+	job->then = shutdown_stop_then;
+	berthd_job_queue(job);
+}
+
 /* The stop signal and timeout of a container: the request's t, else
  * Config.StopTimeout, else Docker's 10 s. */
 static void stop_params(struct api_request *req, const json_t *who, int *sig, int *timeout)
 {
-	const char *t = api_query_get(&req->query, "t");
+	const char *t = req ? api_query_get(&req->query, "t") : NULL;
 	const json_t *st = json_object_get(who, "StopTimeout");
 
 	*sig = signal_of(json_string_value(json_object_get(who, "StopSignal")));
@@ -390,7 +415,8 @@ static int kill_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
 
 	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0 ||
-	    daemon_container_kill(e->engine, c, atoi(job->names[1]), err) < 0)
+	    daemon_container_kill(e->engine, c, atoi(job->names[1]), err) < 0 ||
+	    daemon_container_set_manually_stopped(e->engine, c, err) < 0)
 		return -1;
 	job->status = 204;
 	job->result = berthd_container_who(c);

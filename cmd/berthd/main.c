@@ -127,7 +127,8 @@ static void usage(FILE *f)
 		"      --exec-root string     Root directory for execution state (default "
 		"\"%s\")\n"
 		"  -H, --host list            Daemon socket(s) to connect to (default %s)\n"
-		"      --live-restore         Keep containers alive when the daemon stops\n"
+		"      --live-restore         Keep containers alive when the daemon stops "
+		"(default true)\n"
 		"  -l, --log-level string     debug, info, warn, error (default \"info\")\n"
 		"  -p, --pidfile string       Path to use for daemon PID file (default "
 		"\"%s\")\n"
@@ -384,16 +385,12 @@ struct signals {
 	bool stopping;
 };
 
-static void on_stop_signal(uv_signal_t *h, int signum)
+/* What is left of a stop once no container needs the loop any more. */
+static void stop_finish(void *arg)
 {
-	struct signals *s = h->data;
+	struct signals *s = arg;
 
-	if (s->stopping)
-		return;
-	s->stopping = true;
-	blog_info("received %s, shutting down", strsignal(signum));
-	api_server_stop(s->d->server);
-	/* Containers keep running under their shims (live restore). */
+	/* With live restore, containers keep running under their shims. */
 	berthd_containers_free(s->d);
 	berthd_execs_free(s->d);
 	berthd_health_free(s->d);
@@ -404,6 +401,22 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&s->term, NULL);
 	uv_close((uv_handle_t *)&s->intr, NULL);
 	uv_close((uv_handle_t *)&s->hup, NULL);
+}
+
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+	struct signals *s = h->data;
+
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	blog_info("received %s, shutting down", strsignal(signum));
+	api_server_stop(s->d->server);
+	if (!s->d->live_restore && berthd_containers_stop_all(s->d, stop_finish, s)) {
+		blog_info("live restore is off: stopping the containers first");
+		return;
+	}
+	stop_finish(s);
 }
 
 static void on_hup(uv_signal_t *h, int signum)
@@ -526,7 +539,7 @@ int main(int argc, char **argv)
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "config-file", required_argument, NULL, 'c' },
-		{ "live-restore", no_argument, NULL, 'r' },
+		{ "live-restore", optional_argument, NULL, 'r' },
 		{ "tls", optional_argument, NULL, 't' },
 		{ "tlsverify", optional_argument, NULL, 'V' },
 		{ "tlscacert", required_argument, NULL, 'A' },
@@ -536,7 +549,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct options o = { 0 };
+	/* Containers outlive the daemon unless told otherwise. */
+	struct options o = { .live_restore = true };
 	struct berr *err = NULL;
 	int c, level, status;
 
@@ -564,7 +578,7 @@ int main(int argc, char **argv)
 			o.config_given = true;
 			break;
 		case 'r':
-			o.live_restore = true;
+			rc = parse_bool_flag("live-restore", optarg, &o.live_restore);
 			o.live_restore_set = true;
 			break;
 		case 't':

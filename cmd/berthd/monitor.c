@@ -259,7 +259,51 @@ static int exited_job(struct berthd_job *job, struct berthd_engine *e, struct be
 	return 0;
 }
 
+/* The end of a container is recorded: a draining daemon goes on once it
+ * was the last. */
+static void drain_check(struct berthd *d)
+{
+	void (*drained)(void *arg) = d->drained;
+
+	if (!d->draining || !drained || d->ending > 0)
+		return;
+	for (struct berthd_ctr *c = d->containers; c; c = c->next)
+		if (c->shim)
+			return;
+	d->drained = NULL;
+	drained(d->drained_arg);
+}
+
+bool berthd_containers_stop_all(struct berthd *d, void (*drained)(void *arg), void *arg)
+{
+	bool any = false;
+
+	d->draining = true;
+	/* No restart policy brings anything back meanwhile. */
+	d->stopping = true;
+	for (struct berthd_ctr *c = d->containers; c; c = c->next) {
+		if (!c->shim)
+			continue;
+		berthd_container_shutdown_stop(d, c->id);
+		any = true;
+	}
+	if (any || d->ending > 0) {
+		d->drained = drained;
+		d->drained_arg = arg;
+	}
+	return any || d->ending > 0;
+}
+
+static void exited_settle(struct berthd_job *job);
+
 static void exited_done(struct berthd_job *job)
+{
+	job->d->ending--;
+	exited_settle(job);
+	drain_check(job->d);
+}
+
+static void exited_settle(struct berthd_job *job)
 {
 	struct berthd *d = job->d;
 	struct berthd_ctr *c = ctr_find(d, job->names[0]);
@@ -323,6 +367,7 @@ static void shim_ended(struct berthd_ctr *c)
 	job = berthd_job_with(c->d, NULL, exited_job, exited_done, args, 1);
 	if (job) {
 		job->flags = c->manual_stop;
+		c->d->ending++;
 		berthd_job_queue(job);
 	}
 }
@@ -526,6 +571,9 @@ static int kill_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 		return 0;
 	if (daemon_container_kill(e->engine, c, atoi(job->names[1]), err) < 0)
 		return -1;
+	/* A user's stop, not the daemon's own at its shutdown. */
+	if (job->flags && daemon_container_set_manually_stopped(e->engine, c, err) < 0)
+		return -1;
 	/* A stop's signals show as Docker shows them: "kill" events. */
 	job->who = berthd_container_who(c);
 	job->event = "kill";
@@ -549,7 +597,7 @@ static void kill_quietly(struct berthd *d, const char *id, int signal)
 	snprintf(sig, sizeof(sig), "%d", signal);
 	job = berthd_job_with(d, NULL, kill_job, kill_done, args, 2);
 	if (job) {
-		job->flags = 1; /* not running is fine */
+		job->flags = !d->draining; /* manual */
 		berthd_job_queue(job);
 	}
 }
@@ -685,7 +733,11 @@ static int restore_job(struct berthd_job *job, struct berthd_engine *e, struct b
 		const json_t *hc =
 			json_object_get(json_object_get(list[i]->doc, "Config"), "Healthcheck");
 
-		if (!running && !(policy && strcmp(policy, "always") == 0))
+		/* Stopped: "always" comes back, and "unless-stopped" too when
+		 * the daemon's own stop ended it (live restore off). */
+		if (!running && !(policy && (strcmp(policy, "always") == 0 ||
+					     (strcmp(policy, "unless-stopped") == 0 &&
+					      !daemon_container_manually_stopped(list[i])))))
 			continue;
 		json_array_append_new(
 			job->result,

@@ -77,7 +77,7 @@ def test_info_shape(bb):
     assert info["Swarm"]["LocalNodeState"] == "inactive"
     assert info["InitBinary"] == "berth-init"
     assert info["SecurityOptions"] == ["name=seccomp,profile=default"]
-    assert info["Warnings"] == [] and info["LiveRestoreEnabled"] is False
+    assert info["Warnings"] == [] and info["LiveRestoreEnabled"] is True
     assert info["NCPU"] == os.cpu_count() and info["MemTotal"] > 0
     assert info["Name"] == socket.gethostname()
     assert info["NEventsListener"] == 0
@@ -94,9 +94,9 @@ def test_info_shape(bb):
     # The ID stays across restarts.
     first = info["ID"]
     bb.stop()
-    bb.start("--live-restore")
+    bb.start("--live-restore=false")
     info = bb.request("GET", "/info").json()
-    assert info["ID"] == first and info["LiveRestoreEnabled"] is True
+    assert info["ID"] == first and info["LiveRestoreEnabled"] is False
 
 
 def test_versions_and_unknown_routes(berthd):

@@ -614,3 +614,28 @@ def test_attach_with_logs(bb):
                         until=b"after now")
     assert frames == [(1, b"before\n"), (1, b"after now\n")]
     assert bb.docker("wait", "live").stdout.strip() == "0"
+
+
+def test_live_restore_off_stops_containers_and_policies_bring_them_back(bb):
+    bb.stop()
+    bb.start("--live-restore=false")
+    for name, policy in (("always", "always"), ("unless", "unless-stopped"),
+                         ("manual", "unless-stopped"), ("none", "no")):
+        bb.docker("run", "-d", "--name", name, "--restart", policy, "--stop-timeout", "1",
+                  "busybox", "sleep", "1000")
+    bb.docker("stop", "manual")
+    # The daemon's stop stops what runs before it goes.
+    bb.stop()
+    listed = subprocess.run([str(BUILD / "berth-runc"), "--root", str(bb.exec_root / "runtime"),
+                             "list", "-q"], capture_output=True, text=True)
+    assert listed.stdout.split() == []
+    bb.start()
+    wait_for(lambda: inspect(bb, "always")["State"]["Running"] and
+             inspect(bb, "unless")["State"]["Running"])
+    assert inspect(bb, "manual")["State"]["Running"] is False
+    none = inspect(bb, "none")["State"]
+    assert none["Running"] is False and none["ExitCode"] == 137
+    # A user's stop is kept across the daemon's restarts, not shown.
+    assert "HasBeenManuallyStopped" not in inspect(bb, "manual")
+    bb.docker("start", "manual")
+    assert inspect(bb, "manual")["State"]["Running"] is True
