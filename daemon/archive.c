@@ -90,8 +90,8 @@ static int ctr_root_open(struct daemon *d, struct daemon_container *c, struct ct
 	if (!dir || !upper || !work || !r->merged)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
 	if (daemon_container_lower_dirs(d, c, &lower, err) < 0 ||
-	    image_mount_overlay((const char *const *)lower, strv_length(lower), upper, work,
-				r->merged, err) < 0) {
+	    image_mount_overlay_flags((const char *const *)lower, strv_length(lower), upper, work,
+				      r->merged, daemon_container_mount_flags(c), err) < 0) {
 		free(r->merged);
 		r->merged = NULL;
 		return berr_prefix(err, "container %s: root file system", c->id);

@@ -250,6 +250,13 @@ int daemon_container_lock(struct daemon *d, const char *id, struct berr **err)
 	return steal_fd(&fd);
 }
 
+unsigned daemon_container_mount_flags(const struct daemon_container *c)
+{
+	const json_t *hc = json_object_get(c->doc, "HostConfig");
+
+	return json_is_true(json_object_get(hc, "AutoRemove")) ? IMAGE_MOUNT_VOLATILE : 0;
+}
+
 int daemon_container_lower_dirs(struct daemon *d, const struct daemon_container *c, char ***out,
 				struct berr **err)
 {

@@ -315,6 +315,10 @@ int daemon_container_reload(struct daemon *d, struct daemon_container *c, struct
  * one container by several processes happen one at a time.  Returns the
  * lock's fd, or -1 with BERR_NOT_FOUND when the directory is gone. */
 int daemon_container_lock(struct daemon *d, const char *id, struct berr **err);
+/* How C's root file system is mounted: volatile (no sync at its
+ * unmount) for a container removed at its end, which has nothing to keep
+ * on disk. */
+unsigned daemon_container_mount_flags(const struct daemon_container *c);
 /* The lower dirs of C's root file system, lowest first: its image's layers
  * and its init layer.  A new vector the caller frees. */
 int daemon_container_lower_dirs(struct daemon *d, const struct daemon_container *c, char ***out,

@@ -208,8 +208,8 @@ static int start_steps(struct daemon *d, struct daemon_container *c, struct star
 
 	if (daemon_container_lower_dirs(d, c, &lower, err) < 0)
 		return -1;
-	if (image_mount_overlay((const char *const *)lower, strv_length(lower), s->upper, s->work,
-				s->merged, err) < 0)
+	if (image_mount_overlay_flags((const char *const *)lower, strv_length(lower), s->upper,
+				      s->work, s->merged, daemon_container_mount_flags(c), err) < 0)
 		return berr_prefix(err, "container %s: root file system", c->id);
 	s->mounted = true;
 	rootfd = open(s->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -140,7 +140,7 @@ static int check_args(const char *const *lower_dirs, size_t n, const char *upper
 /* Mounts with fsopen() and one "lowerdir+" per layer.  Returns 0, -1 with
  * *err set, or 1 when this kernel has no "lowerdir+" (or no fsopen). */
 static int mount_new_api(const char *const *lower_dirs, size_t n, const char *upper,
-			 const char *work, const char *target, struct berr **err)
+			 const char *work, const char *target, unsigned flags, struct berr **err)
 {
 	_cleanup_close_ int fsfd = -1;
 	_cleanup_close_ int mfd = -1;
@@ -184,6 +184,9 @@ static int mount_new_api(const char *const *lower_dirs, size_t n, const char *up
 	for (size_t i = 0; i < sizeof(overlay_off) / sizeof(overlay_off[0]); i++)
 		if (fsconfig(fsfd, FSCONFIG_SET_STRING, overlay_off[i], "off", 0) < 0)
 			return fs_context_fail(fsfd, target, overlay_off[i], NULL, err);
+	if ((flags & IMAGE_MOUNT_VOLATILE) && upper != NULL &&
+	    fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
+		return fs_context_fail(fsfd, target, "volatile", NULL, err);
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return fs_context_fail(fsfd, target, "create", NULL, err);
 	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, upper == NULL ? MOUNT_ATTR_RDONLY : 0);
@@ -211,7 +214,7 @@ static bool append(char *buf, size_t size, size_t *len, const char *s)
  * BUF, each lower dir with SKIP bytes cut from its front.  False when it
  * does not fit. */
 static bool build_options(char *buf, size_t size, const char *const *lower_dirs, size_t n,
-			  size_t skip, const char *upper, const char *work)
+			  size_t skip, const char *upper, const char *work, unsigned flags)
 {
 	size_t len = 0;
 
@@ -229,6 +232,9 @@ static bool build_options(char *buf, size_t size, const char *const *lower_dirs,
 	if (upper != NULL &&
 	    (!append(buf, size, &len, ",upperdir=") || !append(buf, size, &len, upper) ||
 	     !append(buf, size, &len, ",workdir=") || !append(buf, size, &len, work)))
+		return false;
+	if (upper != NULL && (flags & IMAGE_MOUNT_VOLATILE) &&
+	    !append(buf, size, &len, ",volatile"))
 		return false;
 	return append(buf, size, &len, ",index=off,redirect_dir=off,metacopy=off");
 }
@@ -284,7 +290,7 @@ static int mount_from_dir(const char *dir, const char *target, unsigned long fla
 
 /* The mount(2) way: all options in one page. */
 static int mount_legacy(const char *const *lower_dirs, size_t n, const char *upper,
-			const char *work, const char *target, struct berr **err)
+			const char *work, const char *target, unsigned mflags, struct berr **err)
 {
 	_cleanup_free_ char *options = NULL;
 	_cleanup_free_ char *parent = NULL;
@@ -306,7 +312,7 @@ static int mount_legacy(const char *const *lower_dirs, size_t n, const char *upp
 	options = malloc(size);
 	if (options == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "mount overlay on %s", target);
-	if (build_options(options, size, lower_dirs, n, 0, upper, work)) {
+	if (build_options(options, size, lower_dirs, n, 0, upper, work, mflags)) {
 		if (mount("overlay", target, "overlay", flags, options) < 0)
 			return berr_set(err, kind_of_errno(errno), errno, "mount overlay on %s",
 					target);
@@ -315,7 +321,7 @@ static int mount_legacy(const char *const *lower_dirs, size_t n, const char *upp
 	/* Too long for one page: name the layers from their common parent,
 	 * as Docker's overlay2 does with its short "l/" links. */
 	skip = common_parent_len(lower_dirs, n);
-	if (!build_options(options, size, lower_dirs, n, skip + 1, upper, work))
+	if (!build_options(options, size, lower_dirs, n, skip + 1, upper, work, mflags))
 		return berr_set(err, BERR_INVALID, E2BIG,
 				"mount overlay on %s: %zu lower dirs do not fit in the %zu bytes "
 				"of mount(2) options, even relative to their common parent",
@@ -341,8 +347,9 @@ static int mount_single_readonly(const char *lower, const char *target, struct b
 	return 0;
 }
 
-int image_mount_overlay(const char *const *lower_dirs, size_t n, const char *upper,
-			const char *work, const char *target, struct berr **err)
+int image_mount_overlay_flags(const char *const *lower_dirs, size_t n, const char *upper,
+			      const char *work, const char *target, unsigned flags,
+			      struct berr **err)
 {
 	int r;
 
@@ -350,12 +357,27 @@ int image_mount_overlay(const char *const *lower_dirs, size_t n, const char *upp
 		return -1;
 	if (upper == NULL && n == 1)
 		return mount_single_readonly(lower_dirs[0], target, err);
+	if (upper != NULL && (flags & IMAGE_MOUNT_VOLATILE)) {
+		/* An earlier volatile mount leaves its mark, and overlay
+		 * refuses the dirs while it is there: the caller said their
+		 * contents may go. */
+		_cleanup_free_ char *incompat = str_printf("%s/work/incompat", work);
+
+		if (incompat)
+			fs_remove_tree(incompat, NULL);
+	}
 	if (use_lowerdir_plus) {
-		r = mount_new_api(lower_dirs, n, upper, work, target, err);
+		r = mount_new_api(lower_dirs, n, upper, work, target, flags, err);
 		if (r <= 0)
 			return r;
 	}
-	return mount_legacy(lower_dirs, n, upper, work, target, err);
+	return mount_legacy(lower_dirs, n, upper, work, target, flags, err);
+}
+
+int image_mount_overlay(const char *const *lower_dirs, size_t n, const char *upper,
+			const char *work, const char *target, struct berr **err)
+{
+	return image_mount_overlay_flags(lower_dirs, n, upper, work, target, 0, err);
 }
 
 int image_unmount(const char *target, struct berr **err)

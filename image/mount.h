@@ -32,6 +32,18 @@
 int image_mount_overlay(const char *const *lower_dirs, size_t n, const char *upper,
 			const char *work, const char *target, struct berr **err);
 
+/* The upper dir's contents may be lost in a crash: its unmount does not
+ * sync it (overlay's "volatile"), which spares a sync of the whole file
+ * system under it.  For containers removed at their end. */
+#define IMAGE_MOUNT_VOLATILE 1u
+
+/* image_mount_overlay() with FLAGS (IMAGE_MOUNT_VOLATILE).  A volatile
+ * mount's mark in WORK, which would keep overlay from mounting the dirs
+ * again, is removed first. */
+int image_mount_overlay_flags(const char *const *lower_dirs, size_t n, const char *upper,
+			      const char *work, const char *target, unsigned flags,
+			      struct berr **err);
+
 /* Unmounts TARGET (not following a final symlink).  Sets BERR_NOT_FOUND
  * when nothing is mounted there or TARGET is missing, BERR_CONFLICT when
  * the mount is busy, BERR_INTERNAL otherwise. */

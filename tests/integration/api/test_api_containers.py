@@ -639,3 +639,23 @@ def test_live_restore_off_stops_containers_and_policies_bring_them_back(bb):
     assert "HasBeenManuallyStopped" not in inspect(bb, "manual")
     bb.docker("start", "manual")
     assert inspect(bb, "manual")["State"]["Running"] is True
+
+
+def test_rm_containers_mount_volatile(bb):
+    """A container removed at its end has its upper dir mounted volatile
+    (no sync of the file system at its unmount); others not."""
+    def options_of(cid):
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                if f"/containers/{cid}/merged " in line:
+                    return line.split(" - ")[1].split()[2].split(",")
+        return None
+
+    gone = bb.docker("run", "-d", "--rm", "busybox", "sleep", "1000").stdout.strip()
+    kept = bb.docker("run", "-d", "busybox", "sleep", "1000").stdout.strip()
+    # Newer kernels show it as "fsync=volatile".
+    assert any(o in ("volatile", "fsync=volatile") for o in options_of(gone))
+    assert not any("volatile" in o for o in options_of(kept))
+    bb.docker("kill", gone)
+    wait_for(lambda: bb.request("GET", f"/containers/{gone}/json").status == 404)
+    assert options_of(gone) is None

@@ -255,6 +255,36 @@ static int overlay_whiteouts(struct fixture *f)
 	return 0;
 }
 
+/* A volatile mount works, and leaves nothing that keeps the same dirs
+ * from being mounted volatile again. */
+static int overlay_volatile(struct fixture *f)
+{
+	_cleanup_free_ char *l0 = make_dir(f, "l0");
+	_cleanup_free_ char *l1 = make_dir(f, "l1");
+	_cleanup_free_ char *upper = make_dir(f, "upper");
+	_cleanup_free_ char *work = make_dir(f, "work");
+	_cleanup_free_ char *merged = make_dir(f, "merged");
+	_cleanup_berr_ struct berr *err = NULL;
+	const char *lowers[] = { l0, l1 };
+
+	write_file(l0, "a", "0");
+	for (int round = 0; round < 2; round++) {
+		CHILD_OK(image_mount_overlay_flags(lowers, 2, upper, work, merged,
+						   IMAGE_MOUNT_VOLATILE, &err),
+			 err);
+		CHILD_CHECK(file_is(merged, "a", round ? "changed" : "0"));
+		write_file(merged, "a", "changed");
+		CHILD_OK(image_unmount(merged, &err), err);
+	}
+	CHILD_CHECK(file_is(upper, "a", "changed"));
+	return 0;
+}
+
+static void test_overlay_volatile(void **state)
+{
+	run_in_mount_ns(overlay_volatile, *state);
+}
+
 static void test_overlay_whiteouts(void **state)
 {
 	run_in_mount_ns(overlay_whiteouts, *state);
@@ -564,6 +594,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		BOTH_WAYS(test_overlay_three_layers),
 		BOTH_WAYS(test_overlay_whiteouts),
+		BOTH_WAYS(test_overlay_volatile),
 		BOTH_WAYS(test_overlay_150_layers),
 		BOTH_WAYS(test_overlay_readonly),
 		BOTH_WAYS(test_overlay_missing_lower),
