@@ -120,6 +120,13 @@ void cli_human_since(int64_t when, char out[CLI_HUMAN_SIZE + 8]);
  * expanded text goes to *out (the caller's).  Sets BERR_INVALID naming the
  * template for anything else. */
 int cli_template_expand(const char *tmpl, const json_t *value, char **out, struct berr **err);
+/* The same for a table's header, whose names go through docker's text
+ * functions (upper, lower, json, join ...) unchanged. */
+int cli_template_expand_header(const char *tmpl, const json_t *value, char **out,
+			       struct berr **err);
+/* Only parses TMPL: BERR_INVALID "template parsing error: ..." when it
+ * does not. */
+int cli_template_check(const char *tmpl, struct berr **err);
 
 /* Prints VALUES (a JSON array) as `docker inspect` does: the array
  * indented by 4, or with FORMAT (NULL for none) each element expanded and

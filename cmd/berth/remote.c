@@ -236,7 +236,7 @@ int api_print_list(const json_t *rows, const json_t *header, const char *format)
 	if (!fmt)
 		return 1;
 	/* The header also checks the template when there are no rows. */
-	if (cli_template_expand(fmt, header, &head, &err) < 0)
+	if (cli_template_expand_header(fmt, header, &head, &err) < 0)
 		return template_error(err);
 	if (!table) {
 		json_array_foreach (rows, i, row) {
@@ -1276,12 +1276,10 @@ static int inspect_all(struct cli *cli, int n, char **names, const char *type, c
 		return 1;
 	if (format) {
 		/* A template that does not parse fails before any call. */
-		_cleanup_free_ char *probe = NULL;
-		_cleanup_json_ json_t *empty = json_object();
 		struct berr *err = NULL;
 
 		/* docker's status for a template of inspect that does not parse. */
-		if (cli_template_expand(format, empty, &probe, &err) < 0)
+		if (cli_template_check(format, &err) < 0)
 			return api_report(err, 64);
 	}
 	for (int i = 0; i < n; i++) {

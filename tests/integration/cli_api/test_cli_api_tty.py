@@ -106,6 +106,8 @@ def state(bb, name):
 def test_run_it_size_resize_detach(bb, spawn, client):
     name = "it-" + client
     p = spawn(client, "run", "-it", "--name", name, "busybox", "sh", rows=33, cols=101)
+    p.expect(b"/ # ")
+    time.sleep(0.3)  # docker sends the size after the prompt may show
     p.write(b"stty size; echo M''ARK1\r")
     assert b"33 101" in p.expect(b"MARK1")
     p.resize(45, 132)
@@ -225,6 +227,7 @@ def test_sig_proxy(bb, client, how):
     # docker 28's start -a ends 143 once it sent the signal on; berth
     # waits for the container's status.
     assert rc == 42 or (client, how[0]) == ("docker", "start")
+    assert bb.run("docker", "wait", "sp-" + client).stdout == b"42\n"
     res = bb.run("docker", "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}",
                  "sp-" + client)
     assert res.stdout == b"exited 42\n"
