@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <getopt.h>
+
 #include <jansson.h>
 
 #include "daemon/container.h"
@@ -69,12 +71,26 @@ struct create_flags {
 	 * --sig-proxy=false. */
 	const char *detach_keys;
 	bool no_sig_proxy;
+	/* The members of the other flags (create_more.c): the body's and
+	 * HostConfig's, the variables of --env-file. */
+	json_t *more_config, *more_host;
+	char **env_file;
+	bool health_flags, no_healthcheck, restart;
 };
 void create_flags_clear(struct create_flags *f);
 /* Parses the flags of COMMAND ("run" or "create"); returns -1 when the
  * command goes on (IMAGE at argv[optind]), else the status to leave
  * with. */
 int parse_create(const char *command, int argc, char **argv, struct create_flags *f);
+/* create_more.c: the other flags of run and create.  create_more_flag()
+ * takes option OPT of create_more_opts: 0, 1 when OPT is not one of them,
+ * or the status to leave with (docker's message printed). */
+extern const struct option create_more_opts[];
+int create_more_flag(struct create_flags *f, const char *command, int opt, const char *arg);
+/* The checks across flags, once all are read: 0 or the status. */
+int create_more_finish(struct create_flags *f, const char *command);
+/* Merges their members into the create BODY. */
+int create_more_merge(const struct create_flags *f, json_t *body);
 /* The Engine API's create body of F; NULL (reported) on failure. */
 json_t *create_body(const char *command, const struct create_flags *f);
 /* Go's strconv.Quote of S; docker's Ellipsis (at most MAX characters, the
@@ -152,6 +168,13 @@ int api_cmd_run(struct cli *cli, int argc, char **argv);
 int api_cmd_create(struct cli *cli, int argc, char **argv);
 int api_cmd_start(struct cli *cli, int argc, char **argv);
 int api_cmd_attach(struct cli *cli, int argc, char **argv);
+int api_cmd_port(struct cli *cli, int argc, char **argv);
+int api_cmd_update(struct cli *cli, int argc, char **argv);
+int api_cmd_stats(struct cli *cli, int argc, char **argv);
+int api_cmd_container_prune(struct cli *cli, int argc, char **argv);
+int api_cmd_image_prune(struct cli *cli, int argc, char **argv);
+int api_cmd_system_prune(struct cli *cli, int argc, char **argv);
+int api_cmd_system_df(struct cli *cli, int argc, char **argv);
 int api_cmd_stop(struct cli *cli, int argc, char **argv);
 int api_cmd_restart(struct cli *cli, int argc, char **argv);
 int api_cmd_kill(struct cli *cli, int argc, char **argv);

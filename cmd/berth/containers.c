@@ -292,6 +292,9 @@ void create_flags_clear(struct create_flags *f)
 	strv_free(f->security_opt);
 	strv_free(f->binds);
 	strv_free(f->tmpfs);
+	strv_free(f->env_file);
+	json_decref(f->more_config);
+	json_decref(f->more_host);
 }
 
 static int create_usage(const char *command)
@@ -300,29 +303,71 @@ static int create_usage(const char *command)
 
 	printf("\nUsage:  berth %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n%s\n\nOptions:\n", command,
 	       run ? "Create and run a new container from an image" : "Create a new container");
-	printf("      --cap-add list         Add Linux capabilities\n"
-	       "      --cap-drop list        Drop Linux capabilities\n");
+	printf("      --add-host list             Add a custom host-to-IP mapping (host:ip)\n"
+	       "      --cap-add list              Add Linux capabilities\n"
+	       "      --cap-drop list             Drop Linux capabilities\n"
+	       "  -c, --cpu-shares int            CPU shares (relative weight)\n"
+	       "      --cpus decimal              Number of CPUs\n"
+	       "      --cpuset-cpus string        CPUs in which to allow execution (0-3, 0,1)\n");
 	if (run)
-		printf("  -d, --detach               Run container in background and print "
+		printf("  -d, --detach                    Run container in background and print "
 		       "container ID\n");
-	printf("      --entrypoint string    Overwrite the default ENTRYPOINT of the image\n"
-	       "  -e, --env list             Set environment variables\n"
-	       "  -h, --hostname string      Container host name\n"
-	       "      --init                 Run an init inside the container that forwards "
+	printf("      --detach-keys string        Override the key sequence for detaching a "
+	       "container\n"
+	       "      --device list               Add a host device to the container\n"
+	       "      --dns list                  Set custom DNS servers\n"
+	       "      --entrypoint string         Overwrite the default ENTRYPOINT of the image\n"
+	       "  -e, --env list                  Set environment variables\n"
+	       "      --env-file list             Read in a file of environment variables\n"
+	       "      --health-cmd string         Command to run to check health\n"
+	       "      --health-interval duration  Time between running the check (ms|s|m|h)\n"
+	       "      --health-retries int        Consecutive failures needed to report "
+	       "unhealthy\n"
+	       "      --health-start-period duration  Start period for the container to "
+	       "initialize before starting health-retries countdown (ms|s|m|h)\n"
+	       "      --health-timeout duration   Maximum time to allow one check to run "
+	       "(ms|s|m|h)\n"
+	       "  -h, --hostname string           Container host name\n"
+	       "      --init                      Run an init inside the container that forwards "
 	       "signals and reaps processes\n"
-	       "  -i, --interactive          Keep STDIN open\n"
-	       "  -m, --memory bytes         Memory limit\n"
-	       "      --name string          Assign a name to the container\n"
-	       "      --network string       Connect a container to a network (none, host, "
+	       "  -i, --interactive               Keep STDIN open even if not attached\n"
+	       "  -l, --label list                Set meta data on a container\n"
+	       "      --label-file list           Read in a line delimited file of labels\n"
+	       "      --link list                 Add link to another container\n"
+	       "  -m, --memory bytes              Memory limit\n"
+	       "      --memory-swap bytes         Swap limit equal to memory plus swap: '-1' to "
+	       "enable unlimited swap\n"
+	       "      --mount mount               Attach a filesystem mount to the container\n"
+	       "      --name string               Assign a name to the container\n"
+	       "      --network string            Connect a container to a network (none, host, "
 	       "bridge)\n"
-	       "      --privileged           Give extended privileges to this container\n"
-	       "      --read-only            Mount the container's root filesystem as read only\n"
-	       "      --rm                   Automatically remove the container when it exits\n"
-	       "      --security-opt list    Security Options\n"
-	       "      --tmpfs list           Mount a tmpfs directory\n"
-	       "  -u, --user string          Username or UID (format: <name|uid>[:<group|gid>])\n"
-	       "  -v, --volume list          Bind mount a volume\n"
-	       "  -w, --workdir string       Working directory inside the container\n");
+	       "      --no-healthcheck            Disable any container-specified HEALTHCHECK\n"
+	       "      --oom-kill-disable          Disable OOM Killer\n"
+	       "      --pids-limit int            Tune container pids limit (set -1 for "
+	       "unlimited)\n"
+	       "      --privileged                Give extended privileges to this container\n"
+	       "  -p, --publish list              Publish a container's port(s) to the host\n"
+	       "  -P, --publish-all               Publish all exposed ports to random ports\n"
+	       "      --read-only                 Mount the container's root filesystem as read "
+	       "only\n"
+	       "      --restart string            Restart policy to apply when a container exits "
+	       "(default \"no\")\n"
+	       "      --rm                        Automatically remove the container when it "
+	       "exits\n"
+	       "      --security-opt list         Security Options\n");
+	if (run)
+		printf("      --sig-proxy                 Proxy received signals to the process "
+		       "(default true)\n");
+	printf("      --stop-signal string        Signal to stop the container\n"
+	       "      --stop-timeout int          Timeout (in seconds) to stop a container\n"
+	       "      --tmpfs list                Mount a tmpfs directory\n"
+	       "  -t, --tty                       Allocate a pseudo-TTY\n"
+	       "      --ulimit ulimit             Ulimit options\n"
+	       "  -u, --user string               Username or UID (format: "
+	       "<name|uid>[:<group|gid>])\n"
+	       "  -v, --volume list               Bind mount a volume\n"
+	       "      --volumes-from list         Mount volumes from the specified container(s)\n"
+	       "  -w, --workdir string            Working directory inside the container\n");
 	return 0;
 }
 
@@ -458,6 +503,8 @@ json_t *create_body(const char *command, const struct create_flags *f)
 		}
 		ok &= json_object_set_new(hc, "Tmpfs", t) == 0;
 	}
+	if (ok)
+		ok &= create_more_merge(f, body) == 0;
 	if (!ok) {
 		berr_set(&err, BERR_INTERNAL, ENOMEM, "create body");
 		cli_report(err);
@@ -515,11 +562,19 @@ int parse_create(const char *command, int argc, char **argv, struct create_flags
 		{ NULL, 0, NULL, 0 },
 	};
 	bool run = strcmp(command, "run") == 0;
-	const char *shortopts = run ? "+de:h:im:tu:v:w:" : "+e:h:im:tu:v:w:";
+	const char *shortopts = run ? "+de:h:im:tu:v:w:p:Pl:c:" : "+e:h:im:tu:v:w:p:Pl:c:";
+	struct option all[sizeof(opts) / sizeof(opts[0]) + 40];
+	size_t n_all = 0;
 	int c, r = 0;
 
+	for (size_t i = 0; opts[i].name; i++)
+		all[n_all++] = opts[i];
+	for (size_t i = 0; create_more_opts[i].name && n_all + 1 < sizeof(all) / sizeof(all[0]);
+	     i++)
+		all[n_all++] = create_more_opts[i];
+	all[n_all] = (struct option){ NULL, 0, NULL, 0 };
 	opterr = 0; /* the errors are docker's, below */
-	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, all, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!run)
@@ -594,7 +649,11 @@ int parse_create(const char *command, int argc, char **argv, struct create_flags
 		case OPT_HELP:
 			return create_usage(command);
 		default:
-			return cli_flag_error(command, argv, shortopts);
+			r = create_more_flag(f, command, c, optarg);
+			if (r == 1)
+				return cli_flag_error(command, argv, shortopts);
+			if (r > 0)
+				return r;
 		}
 		if (r < 0)
 			return RUN_ERROR_STATUS;
@@ -603,6 +662,9 @@ int parse_create(const char *command, int argc, char **argv, struct create_flags
 		cli_usage_error(command, "requires at least 1 argument.");
 		return RUN_ERROR_STATUS;
 	}
+	r = create_more_finish(f, command);
+	if (r > 0)
+		return r;
 	f->opts.image = argv[optind];
 	f->opts.cmd = argv + optind + 1;
 	f->opts.env = f->env;

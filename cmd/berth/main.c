@@ -104,6 +104,10 @@ static const struct command api_commands[] = {
 	{ "commit", api_cmd_commit, "Create a new image from a container's changes" },
 	{ "export", api_cmd_export, "Export a container's filesystem as a tar archive" },
 	{ "cp", api_cmd_cp, "Copy files/folders between a container and the local filesystem" },
+	{ "port", api_cmd_port, "List port mappings or a specific mapping for the container" },
+	{ "update", api_cmd_update, "Update configuration of one or more containers" },
+	{ "stats", api_cmd_stats,
+	  "Display a live stream of container(s) resource usage statistics" },
 	{ "images", api_cmd_images, "List images" },
 	{ "import", api_cmd_import,
 	  "Import the contents from a tarball to create a filesystem image" },
@@ -133,6 +137,7 @@ static const struct command api_image_commands[] = {
 	{ "tag", api_cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
 	{ "rm", api_cmd_rmi, "Remove one or more images" },
 	{ "remove", api_cmd_rmi, NULL },
+	{ "prune", api_cmd_image_prune, "Remove unused images" },
 };
 
 static const struct command api_container_commands[] = {
@@ -164,11 +169,20 @@ static const struct command api_container_commands[] = {
 	{ "cp", api_cmd_cp, "Copy files/folders between a container and the local filesystem" },
 	{ "inspect", api_cmd_container_inspect,
 	  "Display detailed information on one or more containers" },
+	{ "attach", api_cmd_attach,
+	  "Attach local standard input, output, and error streams to a running container" },
+	{ "port", api_cmd_port, "List port mappings or a specific mapping for the container" },
+	{ "update", api_cmd_update, "Update configuration of one or more containers" },
+	{ "stats", api_cmd_stats,
+	  "Display a live stream of container(s) resource usage statistics" },
+	{ "prune", api_cmd_container_prune, "Remove all stopped containers" },
 };
 
 static const struct command api_system_commands[] = {
 	{ "events", api_cmd_events, "Get real time events from the server" },
 	{ "info", api_cmd_info, "Display system-wide information" },
+	{ "df", api_cmd_system_df, "Show berth disk usage" },
+	{ "prune", api_cmd_system_prune, "Remove unused data" },
 };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
