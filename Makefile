@@ -69,8 +69,12 @@ format:
 format-check:
 	clang-format --dry-run -Werror $(C_FILES)
 
+PREFIX         ?= /usr/local
+BASH_COMPLETION ?= $(PREFIX)/share/bash-completion/completions
+
 install: all
 	meson install -C $(BUILD)
+	install -D -m 0644 cmd/berth/berth.bash $(DESTDIR)$(BASH_COMPLETION)/berth
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

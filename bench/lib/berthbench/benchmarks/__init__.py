@@ -2,6 +2,7 @@
 benchmark is a module here with a Benchmark subclass, added to BENCHMARKS.
 """
 
+from .cli import CliCost
 from .containers import ContainerExec, ContainerIdle, ContainerRun, ContainerRunApi
 from .images import ImageLoad, ImageSave
 from .runtime import RuntimeRun
@@ -9,4 +10,4 @@ from .scale import ApiScale, Density
 
 BENCHMARKS = {cls.name: cls for cls in (RuntimeRun, ImageLoad, ImageSave, ContainerRun,
                                         ContainerRunApi, ContainerExec, ContainerIdle,
-                                        Density, ApiScale)}
+                                        Density, ApiScale, CliCost)}
