@@ -331,8 +331,10 @@ int api_cmd_exec(struct cli *cli, int argc, char **argv)
 			};
 
 			if (api_pump(&st) == 1) {
+				/* docker exec ends with the escape as its error. */
 				client_resp_clear(&resp);
-				return 0;
+				fprintf(stderr, "read escape sequence\n");
+				return 1;
 			}
 		} else if (resp.len) {
 			api_sink_demux(&out, resp.body, resp.len);
