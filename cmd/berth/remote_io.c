@@ -1,5 +1,6 @@
 /* The commands over the Engine API that move a container's output, files
  * and processes: logs, exec, top, diff, commit, export and cp. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -173,6 +174,45 @@ int api_cmd_logs(struct cli *cli, int argc, char **argv)
  * exec.
  */
 
+/* Appends the variables of env file PATH to ENV as docker reads them
+ * (comments and empty lines skipped, a name alone takes berth's value or
+ * is left out); -1 with docker's message printed. */
+static int read_env_file(const char *path, json_t *env)
+{
+	FILE *in = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!in) {
+		const char *why = strerror(errno);
+
+		fprintf(stderr, "open %s: %c%s\n", path, tolower((unsigned char)why[0]), why + 1);
+		return -1;
+	}
+	while ((n = getline(&line, &cap, in)) > 0) {
+		char *s = line;
+
+		while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+			s[--n] = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s || *s == '#')
+			continue;
+		if (strchr(s, '=')) {
+			json_array_append_new(env, json_string(s));
+		} else if (getenv(s)) {
+			_cleanup_free_ char *kv = str_printf("%s=%s", s, getenv(s));
+
+			if (kv)
+				json_array_append_new(env, json_string(kv));
+		}
+	}
+	free(line);
+	fclose(in);
+	return 0;
+}
+
 int api_cmd_exec(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -180,6 +220,7 @@ int api_cmd_exec(struct cli *cli, int argc, char **argv)
 		{ "interactive", no_argument, NULL, 'i' },
 		{ "tty", no_argument, NULL, 't' },
 		{ "env", required_argument, NULL, 'e' },
+		{ "env-file", required_argument, NULL, 'E' },
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "privileged", no_argument, NULL, 'P' },
@@ -189,6 +230,7 @@ int api_cmd_exec(struct cli *cli, int argc, char **argv)
 	};
 	static const char shortopts[] = "+die:tu:w:";
 	_cleanup_json_ json_t *env = json_array();
+	_cleanup_json_ json_t *file_env = json_array();
 	_cleanup_json_ json_t *cmd = json_array();
 	_cleanup_json_ json_t *body = NULL;
 	_cleanup_json_ json_t *created = NULL;
@@ -203,7 +245,7 @@ int api_cmd_exec(struct cli *cli, int argc, char **argv)
 	struct berr *err = NULL;
 	int c;
 
-	if (!env || !cmd)
+	if (!env || !file_env || !cmd)
 		return 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
@@ -236,6 +278,10 @@ int api_cmd_exec(struct cli *cli, int argc, char **argv)
 		case 'k':
 			keys = optarg;
 			break;
+		case 'E':
+			if (read_env_file(optarg, file_env) < 0)
+				return 1;
+			break;
 		case 'h':
 			return api_help(
 				"exec [OPTIONS] CONTAINER COMMAND [ARG...]",
@@ -245,6 +291,8 @@ int api_cmd_exec(struct cli *cli, int argc, char **argv)
 				"      --detach-keys string   Override the key sequence "
 				"for detaching a container\n"
 				"  -e, --env list         Set environment variables\n"
+				"      --env-file list    Read in a file of environment "
+				"variables\n"
 				"  -i, --interactive      Keep STDIN open even if not "
 				"attached\n"
 				"      --privileged       Give extended privileges to the "
@@ -266,6 +314,10 @@ int api_cmd_exec(struct cli *cli, int argc, char **argv)
 	}
 	for (int i = optind + 1; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
+	/* docker puts the files' variables before those of -e. */
+	if (json_array_extend(file_env, env) < 0 || json_array_clear(env) < 0 ||
+	    json_array_extend(env, file_env) < 0)
+		return 1;
 	body = json_pack("{s:b, s:b, s:b, s:b, s:O, s:O, s:b}", "AttachStdin", in && !detach,
 			 "AttachStdout", !detach, "AttachStderr", !detach, "Tty", tty, "Cmd", cmd,
 			 "Env", env, "Privileged", privileged);

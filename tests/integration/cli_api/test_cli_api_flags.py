@@ -128,3 +128,15 @@ def test_daemon_refusals(bb):
         assert b.returncode == d.returncode == 125
         assert first_line(b.stderr) == first_line(d.stderr)
     assert names(bb) == []
+
+
+def test_exec_env_file(bb, tmp_path):
+    (tmp_path / "env").write_text("# vars\nA=from file\n\nB=2\n")
+    assert bb.run("docker", "run", "-d", "--name", "ex", "busybox", "sleep", "60"
+                  ).returncode == 0
+    b, d = bb.both("exec", "-e", "B=flag", "--env-file", str(tmp_path / "env"), "ex", "sh",
+                   "-c", 'echo "$A|$B"')
+    assert (b.returncode, b.stdout) == (d.returncode, d.stdout) == (0, b"from file|flag\n")
+    b, d = bb.both("exec", "--env-file", "/nonexistent", "ex", "true")
+    assert b.returncode == d.returncode != 0
+    assert first_line(b.stderr) == first_line(d.stderr)
