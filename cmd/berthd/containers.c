@@ -617,7 +617,10 @@ static void attach_lookup_done(struct berthd_job *job)
 {
 	struct api_request *req = job->req;
 	bool tty = json_is_true(json_object_get(job->result, "Tty"));
-	const char *keys = api_query_get(&req->query, "detachKeys");
+	/* Copied: the hijack below frees the request. */
+	_cleanup_free_ char *keys = api_query_get(&req->query, "detachKeys")
+					    ? strdup(api_query_get(&req->query, "detachKeys"))
+					    : NULL;
 	const char *args[] = { json_string_value(json_object_get(job->result, "Id")), keys };
 	struct daemon_attach a = {
 		.fd = -1,

@@ -659,3 +659,31 @@ def test_rm_containers_mount_volatile(bb):
     bb.docker("kill", gone)
     wait_for(lambda: bb.request("GET", f"/containers/{gone}/json").status == 404)
     assert options_of(gone) is None
+
+
+def test_attach_with_detach_keys(bb):
+    """An attach to a running terminal with its own detach keys: they end
+    the attach, the container goes on."""
+    import socket as socketlib
+
+    bb.docker("run", "-dit", "--name", "term", "busybox", "sh")
+    s = socketlib.socket(socketlib.AF_UNIX, socketlib.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(bb.sock)
+    s.sendall(b"POST /v1.41/containers/term/attach?stream=1&stdin=1&stdout=1"
+              b"&detachKeys=ctrl-a,ctrl-b HTTP/1.1\r\nHost: x\r\n"
+              b"Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
+    got = b""
+    while b"\r\n\r\n" not in got:
+        got += s.recv(4096)
+    assert got.startswith(b"HTTP/1.1 101"), got
+    s.sendall(b"echo attached-$((40+2))\n")
+    while b"attached-42" not in got:
+        chunk = s.recv(4096)
+        assert chunk, got
+        got += chunk
+    s.sendall(b"\x01\x02")
+    while s.recv(4096):
+        pass
+    s.close()
+    assert inspect(bb, "term")["State"]["Running"] is True
