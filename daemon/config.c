@@ -9,6 +9,7 @@
 #include "daemon/internal.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/sig.h"
 
 /* The length of the key of "KEY=value" (all of it without "="). */
 static size_t env_key_len(const char *e)
@@ -309,6 +310,8 @@ int daemon_config_merge(const struct image_run_config *image, const json_t *body
 		user = image->user;
 	if (!stop_signal)
 		stop_signal = image->stop_signal;
+	if (stop_signal && *stop_signal && !sig_parse(stop_signal))
+		return berr_set(err, BERR_INVALID, 0, "Invalid signal: %s", stop_signal);
 	if (workdir && *workdir && workdir[0] != '/')
 		return berr_set(err, BERR_INVALID, 0,
 				"the working directory '%s' is invalid, it needs to be an absolute "

@@ -575,6 +575,52 @@ static int check_log_config(json_t *hc, struct berr **err)
 }
 
 /* Memory, CPU, pids and blkio (verifyPlatformContainerResources). */
+/* Whether SPEC is a list of cpus or memory nodes as the kernel takes it
+ * ("0-3,5"), each below LIMIT (none when 0). */
+static bool cpuset_valid(const char *spec, long limit)
+{
+	const char *p = spec;
+
+	while (*p) {
+		char *end;
+		long lo = strtol(p, &end, 10), hi = lo;
+
+		if (end == p || lo < 0)
+			return false;
+		p = end;
+		if (*p == '-') {
+			hi = strtol(p + 1, &end, 10);
+			if (end == p + 1 || hi < lo)
+				return false;
+			p = end;
+		}
+		if (limit > 0 && hi >= limit)
+			return false;
+		if (*p == ',' && p[1])
+			p++;
+		else if (*p)
+			return false;
+	}
+	return true;
+}
+
+static int check_cpuset(const json_t *hc, struct berr **err)
+{
+	const char *cpus = daemon_hc_str(hc, "CpusetCpus");
+	const char *mems = daemon_hc_str(hc, "CpusetMems");
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cpus && *cpus && !cpuset_valid(cpus, 0))
+		return invalid(err, "Invalid value %s for cpuset cpus", cpus);
+	if (cpus && *cpus && !cpuset_valid(cpus, ncpu))
+		return invalid(err,
+			       "Requested CPUs are not available - requested %s, available: 0-%ld",
+			       cpus, ncpu - 1);
+	if (mems && *mems && !cpuset_valid(mems, 0))
+		return invalid(err, "Invalid value %s for cpuset mems", mems);
+	return 0;
+}
+
 static int check_resources(json_t *hc, json_t *warnings, bool swap_accounting, struct berr **err)
 {
 	int64_t mem = daemon_hc_int(hc, "Memory"), swap = daemon_hc_int(hc, "MemorySwap");
@@ -586,6 +632,8 @@ static int check_resources(json_t *hc, json_t *warnings, bool swap_accounting, s
 	json_t *pids = json_object_get(hc, "PidsLimit");
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
+	if (check_cpuset(hc, err) < 0)
+		return -1;
 	if (mem != 0 && mem < MIN_MEMORY)
 		return invalid(err, "Minimum memory limit allowed is 6MB");
 	if (mem > 0 && swap == 0) {

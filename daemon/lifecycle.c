@@ -708,6 +708,32 @@ static void resources_of(const json_t *hc, struct runtime_resources *r)
 		r->cpuset_mems = (char *)daemon_hc_str(hc, "CpusetMems");
 }
 
+/* Whether the update body's member NAME (V) asks for a change: as in
+ * Docker, a zero value (0, "", null, a restart policy without a name)
+ * leaves the setting as it is, since clients send every member; a
+ * PidsLimit is a change whenever it is a number. */
+static bool update_given(const char *name, const json_t *v)
+{
+	if (!v || json_is_null(v))
+		return false;
+	if (strcmp(name, "PidsLimit") == 0)
+		return json_is_integer(v);
+	if (strcmp(name, "RestartPolicy") == 0) {
+		const char *policy = json_string_value(json_object_get(v, "Name"));
+
+		return policy && *policy;
+	}
+	if (json_is_integer(v))
+		return json_integer_value(v) != 0;
+	if (json_is_real(v))
+		return json_real_value(v) != 0;
+	if (json_is_string(v))
+		return json_string_length(v) != 0;
+	if (json_is_array(v))
+		return json_array_size(v) != 0;
+	return true;
+}
+
 int daemon_container_update(struct daemon *d, struct daemon_container *c, const json_t *body,
 			    json_t **warnings, struct berr **err)
 {
@@ -730,8 +756,16 @@ int daemon_container_update(struct daemon *d, struct daemon_container *c, const 
 	for (size_t i = 0; update_members[i]; i++) {
 		json_t *v = json_object_get(body, update_members[i]);
 
-		if (v)
-			json_object_set(given, update_members[i], v);
+		if (!update_given(update_members[i], v))
+			continue;
+		if (strcmp(update_members[i], "RestartPolicy") == 0 &&
+		    json_is_true(json_object_get(given, "AutoRemove")) &&
+		    strcmp(json_string_value(json_object_get(v, "Name")), "no") != 0)
+			return berr_set(err, BERR_INVALID, 0,
+					"Cannot update container %s: Restart policy cannot be "
+					"updated because AutoRemove is enabled for the container",
+					c->id);
+		json_object_set(given, update_members[i], v);
 	}
 	if (daemon_hostconfig_normalize(given, *warnings, &hc, err) < 0)
 		return berr_prefix(err, "Cannot update container %s", c->id);

@@ -245,6 +245,8 @@ void berthd_container_top(struct api_request *req, void *ctx);
 void berthd_container_update(struct api_request *req, void *ctx);
 void berthd_containers_prune(struct api_request *req, void *ctx);
 void berthd_images_prune(struct api_request *req, void *ctx);
+void berthd_networks_prune(struct api_request *req, void *ctx);
+void berthd_build_prune(struct api_request *req, void *ctx);
 void berthd_system_df(struct api_request *req, void *ctx);
 void berthd_container_inspect(struct api_request *req, void *ctx);
 void berthd_container_archive_head(struct api_request *req, void *ctx);

@@ -17,6 +17,7 @@
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/sig.h"
 #include "runtime/runtime.h"
 
 /* Docker's default stop timeout, in seconds. */
@@ -34,41 +35,6 @@ static void queue(struct berthd *d, struct api_request *req, berthd_job_fn fn, b
 
 	if (job)
 		berthd_job_queue(job);
-}
-
-/* The signal SPEC names: a number, or a name with or without "SIG".
- * 0 when there is no such signal. */
-static int signal_of(const char *spec)
-{
-	static const struct {
-		const char *name;
-		int sig;
-	} names[] = {
-		{ "HUP", SIGHUP },	 { "INT", SIGINT },   { "QUIT", SIGQUIT },
-		{ "ILL", SIGILL },	 { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
-		{ "BUS", SIGBUS },	 { "FPE", SIGFPE },   { "KILL", SIGKILL },
-		{ "USR1", SIGUSR1 },	 { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
-		{ "PIPE", SIGPIPE },	 { "ALRM", SIGALRM }, { "TERM", SIGTERM },
-		{ "CHLD", SIGCHLD },	 { "CONT", SIGCONT }, { "STOP", SIGSTOP },
-		{ "TSTP", SIGTSTP },	 { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
-		{ "URG", SIGURG },	 { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
-		{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
-		{ "IO", SIGIO },	 { "PWR", SIGPWR },   { "SYS", SIGSYS },
-	};
-	char *end;
-	long n;
-
-	if (!spec || !*spec)
-		return 0;
-	n = strtol(spec, &end, 10);
-	if (*end == '\0')
-		return n > 0 && n < 65 ? (int)n : 0;
-	if (strncasecmp(spec, "SIG", 3) == 0)
-		spec += 3;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcasecmp(spec, names[i].name) == 0)
-			return names[i].sig;
-	return 0;
 }
 
 /* Docker's attributes of a container's events: its name and image (and
@@ -365,7 +331,7 @@ static void stop_params(struct api_request *req, const json_t *who, int *sig, in
 	const char *t = req ? api_query_get(&req->query, "t") : NULL;
 	const json_t *st = json_object_get(who, "StopTimeout");
 
-	*sig = signal_of(json_string_value(json_object_get(who, "StopSignal")));
+	*sig = sig_parse(json_string_value(json_object_get(who, "StopSignal")));
 	if (!*sig)
 		*sig = SIGTERM;
 	*timeout = STOP_TIMEOUT_DEFAULT;
@@ -436,7 +402,7 @@ static void kill_done(struct berthd_job *job)
 void berthd_container_kill(struct api_request *req, void *ctx)
 {
 	const char *spec = api_query_get(&req->query, "signal");
-	int sig = spec && *spec ? signal_of(spec) : SIGKILL;
+	int sig = spec && *spec ? sig_parse(spec) : SIGKILL;
 	char num[16];
 	const char *args[] = { param(req), num };
 

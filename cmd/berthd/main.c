@@ -42,6 +42,8 @@ static const struct api_route routes[] = {
 	{ "GET", "/system/df", berthd_system_df, 0, 0 },
 	{ "POST", "/containers/prune", berthd_containers_prune, 0, 0 },
 	{ "POST", "/images/prune", berthd_images_prune, 0, 0 },
+	{ "POST", "/networks/prune", berthd_networks_prune, 0, 0 },
+	{ "POST", "/build/prune", berthd_build_prune, 0, 0 },
 	{ "GET", "/images/json", berthd_images_list, 0, 0 },
 	{ "GET", "/images/get", berthd_images_get, 0, 0 },
 	{ "POST", "/images/load", berthd_images_load, API_ROUTE_STREAM_BODY, UPLOAD_MAX },

@@ -206,3 +206,20 @@ void berthd_system_df(struct api_request *req, void *ctx)
 	if (job)
 		berthd_job_queue(job);
 }
+
+/* berthd has only the "host" and "none" networks and no build cache yet:
+ * their prunes, which `docker system prune` calls, find nothing to remove. */
+void berthd_networks_prune(struct api_request *req, void *ctx)
+{
+	_cleanup_json_ json_t *none = json_pack("{s:[]}", "NetworksDeleted");
+
+	api_reply_json(req, 200, none);
+}
+
+void berthd_build_prune(struct api_request *req, void *ctx)
+{
+	_cleanup_json_ json_t *none =
+		json_pack("{s:[], s:i}", "CachesDeleted", "SpaceReclaimed", 0);
+
+	api_reply_json(req, 200, none);
+}

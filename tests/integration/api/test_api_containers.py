@@ -687,3 +687,24 @@ def test_attach_with_detach_keys(bb):
         pass
     s.close()
     assert inspect(bb, "term")["State"]["Running"] is True
+
+
+def test_create_checks_stop_signal_and_cpuset_and_update_keeps_what_it_is_not_given(bb):
+    res = bb.docker("create", "--stop-signal", "BOGUS", "busybox", "true", check=False)
+    assert res.returncode == 1 and "Invalid signal: BOGUS" in res.stderr
+    res = bb.docker("create", "--cpuset-cpus", "abc", "busybox", "true", check=False)
+    assert res.returncode == 1 and "Invalid value abc for cpuset cpus" in res.stderr
+    res = bb.docker("create", "--cpuset-cpus", "0-4096", "busybox", "true", check=False)
+    assert res.returncode == 1 and "Requested CPUs are not available" in res.stderr
+    assert bb.docker("ps", "-aq").stdout.split() == []
+    bb.docker("create", "--name", "sig", "--stop-signal", "SIGUSR1", "--cpuset-cpus", "0",
+              "busybox", "true")
+    # docker update sends every member; zero ones change nothing.
+    bb.docker("run", "-d", "--name", "upd", "-m", "64m", "--restart", "on-failure:3",
+              "busybox", "sleep", "1000")
+    bb.docker("update", "--cpus", "0.5", "upd")
+    hc = inspect(bb, "upd")["HostConfig"]
+    assert hc["Memory"] == 64 * 1024 * 1024 and hc["NanoCpus"] == 500000000
+    assert hc["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
+    res = bb.docker("system", "prune", "-f")
+    assert "Total reclaimed space" in res.stdout
