@@ -842,13 +842,23 @@ static bool has_line(const char *text, const char *line)
 	return strstr(hay, needle) != NULL;
 }
 
-static char *mountinfo(void)
+/* The mounts an export could leave: its own temporary ones, and any
+ * under the fixture (the rest of the machine may mount meanwhile). */
+static char *mountinfo(const struct fixture *f)
 {
-	char *text = NULL;
-	size_t len;
+	_cleanup_free_ char *text = NULL;
+	char *out, *save = NULL;
+	size_t len, used = 0;
 
 	assert_int_equal(fs_read_file("/proc/self/mountinfo", 1 << 20, &text, &len, NULL), 0);
-	return text;
+	out = calloc(1, len + 1);
+	assert_non_null(out);
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strstr(line, "berth-export-") && !strstr(line, f->dir))
+			continue;
+		used += (size_t)sprintf(out + used, "%s\n", line);
+	}
+	return out;
 }
 
 static size_t count_exports(void)
@@ -868,7 +878,7 @@ static void test_export(void **state)
 {
 	struct fixture *f = *state;
 	const char *lowers[] = { f->l1, f->l2 };
-	_cleanup_free_ char *mounts = mountinfo();
+	_cleanup_free_ char *mounts = mountinfo(f);
 	_cleanup_free_ char *mounts_after = NULL;
 	_cleanup_free_ char *all = NULL;
 	_cleanup_free_ char *image = NULL;
@@ -930,7 +940,7 @@ static void test_export(void **state)
 	assert_null(strstr(bottom, "etc/extra"));
 
 	/* Nothing stays mounted, no mount point stays behind. */
-	mounts_after = mountinfo();
+	mounts_after = mountinfo(f);
 	assert_string_equal(mounts, mounts_after);
 	assert_int_equal(count_exports(), exports);
 }
@@ -939,7 +949,7 @@ static void test_export_errors(void **state)
 {
 	struct fixture *f = *state;
 	const char *lowers[] = { f->l1, "/nonexistent/lower" };
-	_cleanup_free_ char *mounts = mountinfo();
+	_cleanup_free_ char *mounts = mountinfo(f);
 	_cleanup_free_ char *mounts_after = NULL;
 	struct berr *err = NULL;
 	size_t exports = count_exports();
@@ -963,7 +973,7 @@ static void test_export_errors(void **state)
 	berr_clear(&err);
 	close(pfd[1]);
 
-	mounts_after = mountinfo();
+	mounts_after = mountinfo(f);
 	assert_string_equal(mounts, mounts_after);
 	assert_int_equal(count_exports(), exports);
 }
