@@ -850,7 +850,7 @@ static char *mountinfo(const struct fixture *f)
 	char *out, *save = NULL;
 	size_t len, used = 0;
 
-	assert_int_equal(fs_read_file("/proc/self/mountinfo", 1 << 20, &text, &len, NULL), 0);
+	assert_int_equal(fs_read_file("/proc/self/mountinfo", 64 << 20, &text, &len, NULL), 0);
 	out = calloc(1, len + 1);
 	assert_non_null(out);
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
