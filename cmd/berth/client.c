@@ -539,3 +539,35 @@ char *client_escape(const char *s)
 	*o = '\0';
 	return out;
 }
+
+int client_lines_sink(void *arg, const char *data, size_t len)
+{
+	struct client_lines *l = arg;
+	char *grown = realloc(l->pending, l->len + len + 1);
+	size_t start = 0;
+
+	if (!grown)
+		return -1;
+	l->pending = grown;
+	memcpy(l->pending + l->len, data, len);
+	l->len += len;
+	for (size_t i = 0; i < l->len; i++) {
+		if (l->pending[i] != '\n')
+			continue;
+		if (l->line(l->arg, l->pending + start, i - start) != 0)
+			return -1;
+		start = i + 1;
+	}
+	memmove(l->pending, l->pending + start, l->len - start);
+	l->len -= start;
+	return 0;
+}
+
+void client_lines_end(struct client_lines *l)
+{
+	if (l->len)
+		l->line(l->arg, l->pending, l->len);
+	free(l->pending);
+	l->pending = NULL;
+	l->len = 0;
+}

@@ -37,6 +37,20 @@ int client_ping(struct client *c, struct berr **err);
 /* A body's bytes as they arrive; non-zero stops the request. */
 typedef int (*client_sink)(void *arg, const char *data, size_t len);
 
+/* A streamed body taken a line at a time (JSON message streams: load,
+ * import, events): client_lines_sink() as the sink with a struct
+ * client_lines as its argument gives LINE each whole line, without its
+ * newline; non-zero from LINE stops the request.  client_lines_end() gives
+ * LINE what is left after the last newline, then frees the buffer. */
+struct client_lines {
+	int (*line)(void *arg, const char *s, size_t len);
+	void *arg;
+	char *pending;
+	size_t len;
+};
+int client_lines_sink(void *arg, const char *data, size_t len);
+void client_lines_end(struct client_lines *l);
+
 struct client_req {
 	const char *method;
 	const char *path; /* "/containers/json?all=1", sent under "/v1.41" */

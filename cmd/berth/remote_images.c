@@ -435,18 +435,17 @@ int api_cmd_save(struct cli *cli, int argc, char **argv)
 /* The JSON messages of load and import, printed as docker prints them;
  * -1 for an error message among them (printed). */
 struct messages {
-	char *pending;
-	size_t len;
 	bool failed;
 };
 
-static void message_line(struct messages *m, const char *line, size_t len)
+static int message_line(void *arg, const char *line, size_t len)
 {
+	struct messages *m = arg;
 	_cleanup_json_ json_t *j = json_loadb(line, len, 0, NULL);
 	const char *s;
 
 	if (!j)
-		return;
+		return 0;
 	if ((s = json_string_value(json_object_get(j, "error")))) {
 		fprintf(stderr, "%s\n", s);
 		m->failed = true;
@@ -455,26 +454,6 @@ static void message_line(struct messages *m, const char *line, size_t len)
 	} else if ((s = json_string_value(json_object_get(j, "status")))) {
 		printf("%s\n", s);
 	}
-}
-
-static int messages_sink(void *arg, const char *data, size_t len)
-{
-	struct messages *m = arg;
-	char *nb = realloc(m->pending, m->len + len + 1);
-	size_t start = 0;
-
-	if (!nb)
-		return -1;
-	m->pending = nb;
-	memcpy(m->pending + m->len, data, len);
-	m->len += len;
-	for (size_t i = 0; i < m->len; i++)
-		if (m->pending[i] == '\n') {
-			message_line(m, m->pending + start, i - start);
-			start = i + 1;
-		}
-	memmove(m->pending, m->pending + start, m->len - start);
-	m->len -= start;
 	return 0;
 }
 
@@ -482,11 +461,12 @@ static int messages_sink(void *arg, const char *data, size_t len)
 static int upload(struct cli *cli, const char *path, const char *input, const char *command)
 {
 	struct messages m = { 0 };
+	struct client_lines lines = { .line = message_line, .arg = &m };
 	struct client_req req = { .method = "POST",
 				  .path = path,
 				  .content_type = "application/x-tar",
-				  .sink = messages_sink,
-				  .sink_arg = &m };
+				  .sink = client_lines_sink,
+				  .sink_arg = &lines };
 	struct client_resp resp;
 	struct berr *err = NULL;
 	_cleanup_close_ int fd = -1;
@@ -511,9 +491,7 @@ static int upload(struct cli *cli, const char *path, const char *input, const ch
 	if (rc == 0)
 		rc = client_check(&resp, &err);
 	client_resp_clear(&resp);
-	if (m.len)
-		message_line(&m, m.pending, m.len);
-	free(m.pending);
+	client_lines_end(&lines);
 	if (rc < 0)
 		return api_report(err, 1);
 	return m.failed ? 1 : 0;
@@ -636,15 +614,14 @@ int api_cmd_import(struct cli *cli, int argc, char **argv)
 
 struct events_out {
 	const char *format;
-	char *pending;
-	size_t len;
 	bool failed;
 };
 
 /* One event as docker prints it: its time (RFC 3339, nanoseconds), type,
  * action, actor and the actor's attributes sorted. */
-static int print_event(struct events_out *o, const char *line, size_t len)
+static int print_event(void *arg, const char *line, size_t len)
 {
+	struct events_out *o = arg;
 	_cleanup_json_ json_t *ev = json_loadb(line, len, 0, NULL);
 	const json_t *actor, *attrs;
 	int64_t nano;
@@ -713,28 +690,6 @@ static int print_event(struct events_out *o, const char *line, size_t len)
 	return 0;
 }
 
-static int events_sink(void *arg, const char *data, size_t len)
-{
-	struct events_out *o = arg;
-	char *nb = realloc(o->pending, o->len + len + 1);
-	size_t start = 0;
-
-	if (!nb)
-		return -1;
-	o->pending = nb;
-	memcpy(o->pending + o->len, data, len);
-	o->len += len;
-	for (size_t i = 0; i < o->len; i++)
-		if (o->pending[i] == '\n') {
-			if (print_event(o, o->pending + start, i - start) < 0)
-				return -1;
-			start = i + 1;
-		}
-	memmove(o->pending, o->pending + start, o->len - start);
-	o->len -= start;
-	return 0;
-}
-
 int api_cmd_events(struct cli *cli, int argc, char **argv)
 {
 	enum {
@@ -756,8 +711,9 @@ int api_cmd_events(struct cli *cli, int argc, char **argv)
 	_cleanup_free_ char *fq = NULL;
 	_cleanup_free_ char *path = NULL;
 	struct events_out out = { 0 };
+	struct client_lines lines = { .line = print_event, .arg = &out };
 	struct client_req req = {
-		.method = "GET", .body_fd = -1, .sink = events_sink, .sink_arg = &out
+		.method = "GET", .body_fd = -1, .sink = client_lines_sink, .sink_arg = &lines
 	};
 	struct client_resp resp;
 	struct berr *err = NULL;
@@ -820,7 +776,7 @@ int api_cmd_events(struct cli *cli, int argc, char **argv)
 	if (rc == 0)
 		rc = client_check(&resp, &err);
 	client_resp_clear(&resp);
-	free(out.pending);
+	client_lines_end(&lines);
 	if (rc < 0 && !out.failed)
 		return api_report(err, 1);
 	berr_free(err);
