@@ -99,6 +99,7 @@ static int create_load(struct create_ctx *c, const struct runtime_config *cfg,
 		       const struct runtime_create_opts *opts, struct berr **err)
 {
 	struct runtime_record *rec;
+	struct runtime_spec *spec = NULL;
 	_cleanup_free_ char *bundle = NULL;
 	_cleanup_free_ char *config_path = NULL;
 	_cleanup_free_ char *rootfs = NULL;
@@ -120,8 +121,10 @@ static int create_load(struct create_ctx *c, const struct runtime_config *cfg,
 	if (fs_read_file(config_path, RUNTIME_SPEC_MAX_SIZE, &c->config_text, &c->config_len, err) <
 	    0)
 		return -1;
-	if (runtime_spec_parse(c->config_text, c->config_len, &rec->spec, err) < 0)
+	if (runtime_spec_parse(c->config_text, c->config_len, &spec, err) < 0)
 		return berr_prefix(err, "%s", config_path);
+	if (runtime_record_set_spec(rec, spec) < 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
 	if (rec->spec->process == NULL)
 		return berr_set(err, BERR_INVALID, 0,
 				"%s: process is required to create a container", config_path);
@@ -451,6 +454,7 @@ int runtime_container_start(const struct runtime_config *cfg, const char *id, st
 	_cleanup_close_ int fd = -1;
 	_cleanup_close_ int done_fd = -1;
 	enum runtime_status status;
+	struct berr *local = NULL;
 
 	if (load_live(cfg, id, &rec, &cg, &status, err) < 0)
 		return -1;
@@ -479,6 +483,15 @@ int runtime_container_start(const struct runtime_config *cfg, const char *id, st
 
 		if (poll(&p, 1, -1) >= 0 || errno != EINTR)
 			break;
+	}
+	if (!runtime_record_has_hooks(rec, RUNTIME_HOOK_POSTSTART))
+		return 0;
+	/* Started: what fails now is only warned about, as a failing
+	 * poststart hook is. */
+	if (runtime_record_load_spec(rec, &local) < 0) {
+		blog_warn("poststart hooks of %s: %s", id, local->msg);
+		berr_free(local);
+		return 0;
 	}
 	state = runtime_record_hook_state(rec, RUNTIME_STATUS_RUNNING);
 	if (state != NULL)
@@ -596,9 +609,13 @@ int runtime_container_delete(const struct runtime_config *cfg, const char *id, b
 				runtime_status_name(status));
 	if (kill_and_wait(rec, cg, err) < 0)
 		return -1;
-	state = runtime_record_hook_state(rec, RUNTIME_STATUS_STOPPED);
-	if (state != NULL)
-		runtime_hooks_run_all(&rec->spec->hooks[RUNTIME_HOOK_POSTSTOP], state);
+	if (runtime_record_has_hooks(rec, RUNTIME_HOOK_POSTSTOP)) {
+		if (runtime_record_load_spec(rec, err) < 0)
+			return -1;
+		state = runtime_record_hook_state(rec, RUNTIME_STATUS_STOPPED);
+		if (state != NULL)
+			runtime_hooks_run_all(&rec->spec->hooks[RUNTIME_HOOK_POSTSTOP], state);
+	}
 	if (runtime_cgroup_destroy(cg, err) < 0)
 		return berr_prefix(err, "delete container %s", id);
 	return fs_remove_tree(rec->dir, err);

@@ -48,7 +48,7 @@ int runtime_exec_process_from(const struct runtime_config *cfg, const char *id, 
 	_cleanup_(runtime_record_free_cleanup) struct runtime_record *rec = NULL;
 	struct runtime_process *proc;
 
-	if (runtime_record_load(cfg, id, &rec, err) < 0)
+	if (runtime_record_load(cfg, id, &rec, err) < 0 || runtime_record_load_spec(rec, err) < 0)
 		return -1;
 	/* Take the container's process and change what exec gives anew. */
 	proc = steal_ptr(&rec->spec->process);
@@ -112,7 +112,8 @@ int runtime_container_exec(const struct runtime_config *cfg, const char *id,
 	int sp[2];
 	int ret = -1;
 
-	if (runtime_record_load(cfg, id, &rec, err) < 0 || runtime_record_cgroup(rec, &cg, err) < 0)
+	if (runtime_record_load(cfg, id, &rec, err) < 0 || runtime_record_load_spec(rec, err) < 0 ||
+	    runtime_record_cgroup(rec, &cg, err) < 0)
 		return -1;
 	status = runtime_record_status(rec, cg);
 	if (status == RUNTIME_STATUS_STOPPED)

@@ -35,13 +35,28 @@ struct runtime_record {
 	char *cgroup_root;
 	enum runtime_cgroup_mode cgroup_mode;
 	char *cgroup_path;
-	struct runtime_spec *spec; /* the config as it was at create */
+	/* What state and hooks need of the config, kept in state.json so
+	 * that a load need not parse the whole config (a seccomp profile
+	 * makes it large). */
+	char *oci_version;
+	json_t *annotations; /* object, owned */
+	unsigned hook_kinds; /* bit (1 << RUNTIME_HOOK_x) per non-empty kind */
+	/* The config as it was at create: set by create, and after a load
+	 * by runtime_record_load_spec(). */
+	struct runtime_spec *spec;
 };
 
-/* Loads <root>/<id>.  BERR_INVALID for a bad id, BERR_NOT_FOUND when there
- * is no such container. */
+/* Loads <root>/<id> without its config.  BERR_INVALID for a bad id,
+ * BERR_NOT_FOUND when there is no such container. */
 int runtime_record_load(const struct runtime_config *cfg, const char *id,
 			struct runtime_record **out, struct berr **err);
+/* Gives SPEC to REC and takes its state and hook fields; -1 when out of
+ * memory. */
+int runtime_record_set_spec(struct runtime_record *rec, struct runtime_spec *spec);
+/* Parses the record's copy of the config into rec->spec, once. */
+int runtime_record_load_spec(struct runtime_record *rec, struct berr **err);
+/* Whether the container has hooks of KIND. */
+bool runtime_record_has_hooks(const struct runtime_record *rec, enum runtime_hook_kind kind);
 /* Writes state.json atomically. */
 int runtime_record_save(const struct runtime_record *rec, struct berr **err);
 void runtime_record_free(struct runtime_record *rec);

@@ -111,6 +111,8 @@ void runtime_record_free(struct runtime_record *rec)
 	free(rec->owner);
 	free(rec->cgroup_root);
 	free(rec->cgroup_path);
+	free(rec->oci_version);
+	json_decref(rec->annotations);
 	runtime_spec_free(rec->spec);
 	free(rec);
 }
@@ -127,14 +129,58 @@ static int dup_member(json_t *obj, const char *key, char **out, struct berr **er
 	return 0;
 }
 
+int runtime_record_set_spec(struct runtime_record *rec, struct runtime_spec *spec)
+{
+	runtime_spec_free(rec->spec);
+	rec->spec = spec;
+	rec->hook_kinds = 0;
+	for (int k = 0; k < RUNTIME_HOOK_KIND_COUNT; k++)
+		if (spec->hooks[k].n > 0)
+			rec->hook_kinds |= 1u << k;
+	free(rec->oci_version);
+	rec->oci_version = strdup(spec->oci_version ? spec->oci_version : "1.0.2");
+	json_decref(rec->annotations);
+	rec->annotations = json_object();
+	for (size_t i = 0; rec->annotations && i < spec->n_annotations; i++)
+		if (json_object_set_new(rec->annotations, spec->annotation_keys[i],
+					json_string(spec->annotation_values[i])) < 0)
+			return -1;
+	return rec->oci_version && rec->annotations ? 0 : -1;
+}
+
+int runtime_record_load_spec(struct runtime_record *rec, struct berr **err)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+
+	struct runtime_spec *spec = NULL;
+
+	if (rec->spec)
+		return 0;
+	path = str_printf("%s/%s", rec->dir, RUNTIME_CONFIG_FILE);
+	if (path == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "load container %s", rec->id);
+	if (fs_read_file(path, RUNTIME_SPEC_MAX_SIZE, &data, &len, err) < 0 ||
+	    runtime_spec_parse(data, len, &spec, err) < 0)
+		return berr_prefix(err, "load container %s", rec->id);
+	if (runtime_record_set_spec(rec, spec) < 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "load container %s", rec->id);
+	return 0;
+}
+
+bool runtime_record_has_hooks(const struct runtime_record *rec, enum runtime_hook_kind kind)
+{
+	return (rec->hook_kinds & (1u << kind)) != 0;
+}
+
 int runtime_record_load(const struct runtime_config *cfg, const char *id,
 			struct runtime_record **out, struct berr **err)
 {
 	_cleanup_(runtime_record_free_cleanup) struct runtime_record *rec = NULL;
 	_cleanup_free_ char *path = NULL;
 	_cleanup_free_ char *data = NULL;
-	_cleanup_free_ char *config_path = NULL;
-	json_t *root = NULL;
+	json_t *root = NULL, *annotations, *hooks;
 	json_error_t jerr;
 	struct berr *local = NULL;
 	size_t len;
@@ -174,16 +220,16 @@ int runtime_record_load(const struct runtime_config *cfg, const char *id,
 	rec->cgroup_mode = json_integer_value(json_object_get(root, "cgroupMode")) == 2
 				   ? RUNTIME_CGROUP_V2
 				   : RUNTIME_CGROUP_V1;
-	config_path = str_printf("%s/%s", rec->dir, RUNTIME_CONFIG_FILE);
-	if (config_path == NULL) {
-		berr_set(err, BERR_INTERNAL, ENOMEM, "load container %s", id);
-		goto out;
-	}
-	free(data);
-	data = NULL;
-	if (fs_read_file(config_path, RUNTIME_SPEC_MAX_SIZE, &data, &len, err) < 0 ||
-	    runtime_spec_parse(data, len, &rec->spec, err) < 0) {
-		berr_prefix(err, "load container %s", id);
+	annotations = json_object_get(root, "annotations");
+	hooks = json_object_get(root, "hookKinds");
+	if (json_is_object(annotations) && json_is_integer(hooks) &&
+	    json_is_string(json_object_get(root, "ociVersion"))) {
+		rec->annotations = json_incref(annotations);
+		rec->hook_kinds = (unsigned)json_integer_value(hooks);
+		if (dup_member(root, "ociVersion", &rec->oci_version, err) < 0)
+			goto out;
+	} else if (runtime_record_load_spec(rec, err) < 0) {
+		/* A record written before state.json kept these. */
 		goto out;
 	}
 	*out = steal_ptr(&rec);
@@ -199,12 +245,14 @@ int runtime_record_save(const struct runtime_record *rec, struct berr **err)
 	_cleanup_free_ char *text = NULL;
 	json_t *root;
 
-	root = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "id", rec->id, "pid",
-			 (json_int_t)rec->pid, "pidStart", (json_int_t)rec->pid_start, "bundle",
-			 rec->bundle, "rootfs", rec->rootfs, "created", rec->created, "owner",
-			 rec->owner, "cgroupRoot", rec->cgroup_root, "cgroupMode",
+	root = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:O, s:i}", "id",
+			 rec->id, "pid", (json_int_t)rec->pid, "pidStart",
+			 (json_int_t)rec->pid_start, "bundle", rec->bundle, "rootfs", rec->rootfs,
+			 "created", rec->created, "owner", rec->owner, "cgroupRoot",
+			 rec->cgroup_root, "cgroupMode",
 			 rec->cgroup_mode == RUNTIME_CGROUP_V2 ? 2 : 1, "cgroupPath",
-			 rec->cgroup_path);
+			 rec->cgroup_path, "ociVersion", rec->oci_version, "annotations",
+			 rec->annotations, "hookKinds", (int)rec->hook_kinds);
 	if (root == NULL || path == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "save state of %s", rec->id);
 	text = json_dumps(root, JSON_COMPACT);
@@ -270,15 +318,14 @@ int runtime_record_state(const struct runtime_record *rec, enum runtime_status s
 	if (st == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "state of %s", rec->id);
 	st->id = strdup(rec->id);
-	st->oci_version =
-		strdup(rec->spec && rec->spec->oci_version ? rec->spec->oci_version : "1.0.2");
+	st->oci_version = strdup(rec->oci_version ? rec->oci_version : "1.0.2");
 	st->status = status;
 	st->pid = status == RUNTIME_STATUS_STOPPED ? 0 : rec->pid;
 	st->bundle = strdup(rec->bundle);
 	st->rootfs = strdup(rec->rootfs);
 	st->created = strdup(rec->created);
 	st->owner = strdup(rec->owner);
-	st->annotations = annotations_json(rec->spec);
+	st->annotations = rec->annotations ? json_deep_copy(rec->annotations) : json_object();
 	if (!st->id || !st->oci_version || !st->bundle || !st->rootfs || !st->created ||
 	    !st->owner || !st->annotations) {
 		runtime_state_free(st);
@@ -288,14 +335,22 @@ int runtime_record_state(const struct runtime_record *rec, enum runtime_status s
 	return 0;
 }
 
-static json_t *state_object(const struct runtime_spec *spec, const char *id,
+/* The state object; takes ANNOTATIONS. */
+static json_t *state_object(const char *oci_version, json_t *annotations, const char *id,
 			    enum runtime_status status, pid_t pid, const char *bundle)
 {
 	return json_pack("{s:s, s:s, s:s, s:I, s:s, s:o}", "ociVersion",
-			 spec && spec->oci_version ? spec->oci_version : "1.0.2", "id", id,
-			 "status", runtime_status_name(status), "pid",
+			 oci_version ? oci_version : "1.0.2", "id", id, "status",
+			 runtime_status_name(status), "pid",
 			 (json_int_t)(status == RUNTIME_STATUS_STOPPED ? 0 : pid), "bundle", bundle,
-			 "annotations", annotations_json(spec));
+			 "annotations", annotations);
+}
+
+static json_t *spec_state_object(const struct runtime_spec *spec, const char *id,
+				 enum runtime_status status, pid_t pid, const char *bundle)
+{
+	return state_object(spec ? spec->oci_version : NULL, annotations_json(spec), id, status,
+			    pid, bundle);
 }
 
 static char *dump_and_free(json_t *obj)
@@ -312,7 +367,7 @@ static char *dump_and_free(json_t *obj)
 char *runtime_hook_state_json(const struct runtime_spec *spec, const char *id,
 			      enum runtime_status status, pid_t pid, const char *bundle)
 {
-	return dump_and_free(state_object(spec, id, status, pid, bundle));
+	return dump_and_free(spec_state_object(spec, id, status, pid, bundle));
 }
 
 char *runtime_listener_state_json(const struct runtime_spec *spec, const char *id,
@@ -325,12 +380,15 @@ char *runtime_listener_state_json(const struct runtime_spec *spec, const char *i
 	return dump_and_free(json_pack("{s:s, s:[s], s:I, s:s, s:o}", "ociVersion",
 				       spec->oci_version ? spec->oci_version : "1.0.2", "fds",
 				       "seccompFd", "pid", (json_int_t)pid, "metadata", metadata,
-				       "state", state_object(spec, id, status, pid, bundle)));
+				       "state", spec_state_object(spec, id, status, pid, bundle)));
 }
 
 char *runtime_record_hook_state(const struct runtime_record *rec, enum runtime_status status)
 {
-	return runtime_hook_state_json(rec->spec, rec->id, status, rec->pid, rec->bundle);
+	json_t *annotations = rec->annotations ? json_deep_copy(rec->annotations) : json_object();
+
+	return dump_and_free(state_object(rec->oci_version, annotations, rec->id, status, rec->pid,
+					  rec->bundle));
 }
 
 json_t *runtime_state_to_json(const struct runtime_state *st)
