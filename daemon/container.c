@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -263,9 +264,17 @@ int daemon_container_lower_dirs(struct daemon *d, const struct daemon_container 
 	_cleanup_(store_image_free_cleanup) struct store_image *img = NULL;
 	_cleanup_strv_ char **dirs = NULL;
 	_cleanup_free_ char *init = str_printf("%s/%s/" DAEMON_DIR_INIT, d->containers_root, c->id);
+	struct stat st;
 
 	if (!init)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
+	/* A container made by an older berth has an init layer of its own. */
+	if (lstat(init, &st) < 0) {
+		free(init);
+		init = daemon_init_layer(image_store_root(d->images), err);
+		if (!init)
+			return berr_prefix(err, "container %s", c->id);
+	}
 	if (store_image_lookup(d->db, c->image_id, &img, err) < 0 ||
 	    image_store_layer_dirs(d->images, img, &dirs, err) < 0)
 		return berr_prefix(err, "container %s", c->id);

@@ -7,6 +7,7 @@
  * in `diff` or `commit`. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,18 +136,9 @@ static const struct {
 	{ "etc/hostname", "" },	   { "etc/mtab", "/proc/mounts" },
 };
 
-static int make_init_layer(const char *dir, struct berr **err)
+/* Fills the directory FD with the init layer's entries. */
+static int fill_init_layer(int fd, struct berr **err)
 {
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *init = str_printf("%s/%s", dir, DAEMON_DIR_INIT);
-
-	if (!init)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "init layer");
-	if (mkdir(init, 0755) < 0 && errno != EEXIST)
-		return berr_set(err, BERR_INTERNAL, errno, "mkdir %s", init);
-	fd = open(init, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return berr_set(err, BERR_INTERNAL, errno, "open %s", init);
 	for (size_t i = 0; i < sizeof(init_entries) / sizeof(init_entries[0]); i++) {
 		const char *p = init_entries[i].path, *t = init_entries[i].target;
 		int r;
@@ -161,10 +153,51 @@ static int make_init_layer(const char *dir, struct berr **err)
 		} else {
 			r = symlinkat(t, fd, p);
 		}
-		if (r < 0 && errno != EEXIST)
+		if (r < 0)
 			return berr_set(err, BERR_INTERNAL, errno, "init layer: make %s", p);
 	}
 	return 0;
+}
+
+char *daemon_init_layer(const char *data_root, struct berr **err)
+{
+	_cleanup_free_ char *path = str_printf("%s/" DAEMON_DIR_INIT_LAYER, data_root);
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (!path)
+		goto nomem;
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return steal_ptr(&path);
+	/* Made whole under another name, then renamed: a reader never sees
+	 * half of it, and of two makers the second one's rename fails. */
+	tmp = str_printf("%s.tmp-%d-%lu", path, (int)getpid(), (unsigned long)pthread_self());
+	if (!tmp)
+		goto nomem;
+	if (mkdir(tmp, 0755) < 0) {
+		berr_set(err, BERR_INTERNAL, errno, "mkdir %s", tmp);
+		return NULL;
+	}
+	fd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		berr_set(err, BERR_INTERNAL, errno, "open %s", tmp);
+		goto fail;
+	}
+	if (fill_init_layer(fd, err) < 0)
+		goto fail;
+	if (rename(tmp, path) < 0 && errno != EEXIST && errno != ENOTEMPTY) {
+		berr_set(err, BERR_INTERNAL, errno, "rename %s to %s", tmp, path);
+		goto fail;
+	}
+	fs_remove_tree(tmp, NULL);
+	return steal_ptr(&path);
+fail:
+	fs_remove_tree(tmp, NULL);
+	return NULL;
+nomem:
+	berr_set(err, BERR_INTERNAL, ENOMEM, "init layer");
+	return NULL;
 }
 
 int daemon_files_write(const char *dir, const char *hostname, const char *host_resolv,
@@ -183,7 +216,7 @@ int daemon_files_write(const char *dir, const char *hostname, const char *host_r
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "resolv.conf");
 	if (write_file(dir, DAEMON_FILE_HOSTNAME, name, err) < 0 ||
 	    write_file(dir, DAEMON_FILE_HOSTS, hosts_text, err) < 0 ||
-	    write_file(dir, DAEMON_FILE_RESOLV, resolv, err) < 0 || make_init_layer(dir, err) < 0)
+	    write_file(dir, DAEMON_FILE_RESOLV, resolv, err) < 0)
 		return berr_prefix(err, "container files in %s", dir);
 	return 0;
 }

@@ -41,13 +41,18 @@ struct daemon {
 	char init_path[4096];
 };
 
+/* Under the data root: the init layer every container shares (see
+ * daemon_init_layer()). */
+#define DAEMON_DIR_INIT_LAYER "init-layer"
+
 /* The files of one container in its directory. */
 #define DAEMON_FILE_CONFIG   "config.json"
 #define DAEMON_FILE_HOSTNAME "hostname"
 #define DAEMON_FILE_HOSTS    "hosts"
 #define DAEMON_FILE_RESOLV   "resolv.conf"
-#define DAEMON_DIR_INIT	     "init"
-#define DAEMON_FILE_WAITER   "waiter.lock"
+/* A container's own init layer, made by berth before the shared one. */
+#define DAEMON_DIR_INIT	   "init"
+#define DAEMON_FILE_WAITER "waiter.lock"
 /* Left by berth-shim: the container's end, and its control socket. */
 #define DAEMON_FILE_EXIT	"exit.json"
 #define DAEMON_FILE_ATTACH_SOCK "attach.sock"
@@ -252,13 +257,16 @@ int daemon_files_apply_hostconfig(const char *dir, const json_t *hc, struct berr
 
 /* Writes DIR/hostname (HOSTNAME), DIR/hosts (Docker's for a container
  * without a network) and DIR/resolv.conf (the host's without loopback name
- * servers, or Google's when none is left), and the init layer DIR/init
- * holding the mount points the runtime needs (/proc, /sys, /dev,
- * /etc/hostname, /etc/hosts, /etc/resolv.conf...), so they never land in
- * the container's changes.  HOST_RESOLV is the host file to copy (NULL:
- * /etc/resolv.conf).  Sets BERR_INTERNAL. */
+ * servers, or Google's when none is left).  HOST_RESOLV is the host file to
+ * copy (NULL: /etc/resolv.conf).  Sets BERR_INTERNAL. */
 int daemon_files_write(const char *dir, const char *hostname, const char *host_resolv,
 		       struct berr **err);
+/* The path of the init layer under DATA_ROOT, made on first use: the
+ * mount points the runtime needs (/proc, /sys, /dev, /etc/hostname,
+ * /etc/hosts, /etc/resolv.conf...) as the lowest layer of every container,
+ * so they never land in a container's changes.  Read-only under overlay,
+ * so one serves all.  The caller frees the path; NULL with *ERR set. */
+char *daemon_init_layer(const char *data_root, struct berr **err);
 
 /* The resolv.conf a container gets from the host's TEXT; the caller
  * frees it.  NULL when out of memory. */

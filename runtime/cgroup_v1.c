@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +83,7 @@ oom:
 /* Each hierarchy once: real directories first, then symlinks whose
  * target was not seen ("cpu" -> "cpu,cpuacct" is skipped).  A cgroup2
  * tree beside the v1 ones (hybrid hosts) is not a v1 hierarchy. */
-static int v1_list_dirs(struct runtime_cgroup *cg, struct berr **err)
+static int scan_dirs(struct runtime_cgroup *cg, struct berr **err)
 {
 	char **names = NULL;
 	size_t n = 0, i, n_seen = 0;
@@ -131,6 +133,87 @@ static int v1_list_dirs(struct runtime_cgroup *cg, struct berr **err)
 out:
 	free(seen);
 	free_names(names, n);
+	return ret;
+}
+
+/* The hierarchies last found under a root.  A daemon opens a container's
+ * cgroup for most operations, and scanning the root costs some eighty
+ * system calls; the hierarchies seldom change, and when one is added or
+ * removed the root's mtime (and link count, for a directory) tells. */
+static struct {
+	pthread_mutex_t lock;
+	char *root;
+	dev_t dev;
+	ino_t ino;
+	nlink_t nlink;
+	struct timespec mtime;
+	char **names;
+	char **bases;
+	size_t n;
+} hier_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static bool cache_matches(const char *root, const struct stat *st)
+{
+	return hier_cache.root && strcmp(hier_cache.root, root) == 0 &&
+	       hier_cache.dev == st->st_dev && hier_cache.ino == st->st_ino &&
+	       hier_cache.nlink == st->st_nlink && hier_cache.mtime.tv_sec == st->st_mtim.tv_sec &&
+	       hier_cache.mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+static void cache_clear(void)
+{
+	free(hier_cache.root);
+	free_names(hier_cache.names, hier_cache.n);
+	free_names(hier_cache.bases, hier_cache.n);
+	hier_cache.root = NULL;
+	hier_cache.names = hier_cache.bases = NULL;
+	hier_cache.n = 0;
+}
+
+/* Keeps what CG found under its root, as it was at ST; nothing is kept
+ * when memory runs out. */
+static void cache_store(const struct runtime_cgroup *cg, const struct stat *st)
+{
+	cache_clear();
+	hier_cache.root = strdup(cg->root);
+	hier_cache.names = calloc(cg->n_dirs, sizeof(char *));
+	hier_cache.bases = calloc(cg->n_dirs, sizeof(char *));
+	if (!hier_cache.root || !hier_cache.names || !hier_cache.bases)
+		goto fail;
+	for (size_t i = 0; i < cg->n_dirs; i++) {
+		hier_cache.names[i] = strdup(cg->dirs[i].name);
+		hier_cache.bases[i] = strdup(cg->dirs[i].base);
+		hier_cache.n = i + 1;
+		if (!hier_cache.names[i] || !hier_cache.bases[i])
+			goto fail;
+	}
+	hier_cache.dev = st->st_dev;
+	hier_cache.ino = st->st_ino;
+	hier_cache.nlink = st->st_nlink;
+	hier_cache.mtime = st->st_mtim;
+	return;
+fail:
+	cache_clear();
+}
+
+static int v1_list_dirs(struct runtime_cgroup *cg, struct berr **err)
+{
+	struct stat st;
+	int ret = 0;
+
+	if (stat(cg->root, &st) < 0)
+		return scan_dirs(cg, err);
+	pthread_mutex_lock(&hier_cache.lock);
+	if (cache_matches(cg->root, &st)) {
+		for (size_t i = 0; i < hier_cache.n && ret == 0; i++)
+			ret = runtime_cgroup_add_dir(cg, hier_cache.names[i], hier_cache.bases[i],
+						     err);
+	} else {
+		ret = scan_dirs(cg, err);
+		if (ret == 0)
+			cache_store(cg, &st);
+	}
+	pthread_mutex_unlock(&hier_cache.lock);
 	return ret;
 }
 

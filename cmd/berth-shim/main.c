@@ -656,8 +656,10 @@ static void write_exit(struct shim *s)
 	o = json_pack("{s:i, s:i, s:s}", "status", s->status, "exit_code", code, "finished",
 		      finished);
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	/* Renamed into place, not synced: it outlives a daemon's restart,
+	 * and a machine's crash ends the container's story anyway. */
 	if (text)
-		fs_write_file_atomic(EXIT_FILE, text, strlen(text), 0600, NULL);
+		fs_write_file_replace(EXIT_FILE, text, strlen(text), 0600, NULL);
 	free(text);
 	json_decref(o);
 }

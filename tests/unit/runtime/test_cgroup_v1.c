@@ -211,6 +211,28 @@ static void test_fake_hierarchies(void **state)
 	assert_false(path_exists(f->dir, "systemd/c1"));
 }
 
+/* The hierarchies found under a root are kept, and looked for again once
+ * the root changes. */
+static void test_fake_hierarchy_added_later(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *one = NULL;
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *two = NULL;
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *again = NULL;
+	_cleanup_berr_ struct berr *err = NULL;
+
+	make_dir(f->dir, "memory");
+	assert_int_equal(runtime_cgroup_open(f->dir, RUNTIME_CGROUP_V1, "c1", &one, &err), 0);
+	assert_int_equal(one->n_dirs, 1);
+	make_dir(f->dir, "pids");
+	assert_int_equal(runtime_cgroup_open(f->dir, RUNTIME_CGROUP_V1, "c1", &two, &err), 0);
+	assert_int_equal(two->n_dirs, 2);
+	assert_non_null(runtime_cgroup_dir(two, "pids"));
+	assert_int_equal(runtime_cgroup_open(f->dir, RUNTIME_CGROUP_V1, "c2", &again, &err), 0);
+	assert_int_equal(again->n_dirs, 2);
+	assert_non_null(strstr(runtime_cgroup_dir(again, "memory"), "/memory/c2"));
+}
+
 static void test_fake_no_hierarchy(void **state)
 {
 	struct fixture *f = *state;
@@ -748,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_detect_host),
 		cmocka_unit_test_setup_teardown(test_fake_hierarchies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_no_hierarchy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fake_hierarchy_added_later, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_cpuset_fill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_swap_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_memory_values, setup, teardown),
