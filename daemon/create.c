@@ -335,7 +335,8 @@ int daemon_container_create_api(struct daemon *d, const char *name, const json_t
 	if (check_body(body, name, err) < 0 ||
 	    daemon_hostconfig_normalize(json_object_get(body, "HostConfig"), warnings, &hc, err) <
 		    0 ||
-	    daemon_hostconfig_mounts(hc, &oci_mounts, &mounts, err) < 0)
+	    daemon_hostconfig_mounts(hc, &oci_mounts, &mounts, err) < 0 ||
+	    daemon_volumes_from(d, hc, oci_mounts, mounts, err) < 0)
 		return -1;
 	if (image_store_lookup(d->images, json_string_value(json_object_get(body, "Image")), &img,
 			       err) < 0 ||

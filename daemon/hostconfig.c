@@ -1221,6 +1221,133 @@ int daemon_hostconfig_mounts(const json_t *hc, json_t **oci_out, json_t **points
 }
 
 /*
+ * VolumesFrom.
+ */
+
+static bool has_destination(const json_t *arr, const char *key, const char *dst)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach (arr, i, e) {
+		const char *d = json_string_value(json_object_get(e, key));
+
+		if (d && strcmp(d, dst) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether the LEN bytes at P are WORD. */
+static bool word_is(const char *p, size_t len, const char *word)
+{
+	return strlen(word) == len && strncmp(p, word, len) == 0;
+}
+
+/* "container[:mode]" (volume/mounts's ParseVolumesFrom): a mode of at most
+ * one of ro and rw, one of z and Z and one consistency, neither a
+ * propagation nor nocopy.  *name is a new string; *rw false for "ro". */
+static int parse_volumes_from(const char *spec, char **name, bool *rw, struct berr **err)
+{
+	const char *colon = strchr(spec, ':');
+	int n_rw = 0, n_label = 0, n_consistency = 0;
+	bool bad = false;
+
+	if (!*spec)
+		return invalid(err, "volumes-from specification cannot be an empty string");
+	*rw = true;
+	for (const char *p = colon && colon[1] ? colon + 1 : NULL; p;) {
+		size_t len = strcspn(p, ",");
+
+		if (word_is(p, len, "ro") || word_is(p, len, "rw")) {
+			n_rw++;
+			*rw = word_is(p, len, "rw");
+		} else if (word_is(p, len, "z") || word_is(p, len, "Z")) {
+			n_label++;
+		} else if (word_is(p, len, "consistent") || word_is(p, len, "cached") ||
+			   word_is(p, len, "delegated")) {
+			n_consistency++;
+		} else {
+			bad = true;
+		}
+		p = p[len] ? p + len + 1 : NULL;
+	}
+	if (bad || n_rw > 1 || n_label > 1 || n_consistency > 1)
+		return invalid(err, "invalid mode: %s", colon + 1);
+	*name = colon ? strndup(spec, (size_t)(colon - spec)) : strdup(spec);
+	if (!*name)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "VolumesFrom");
+	return 0;
+}
+
+int daemon_volumes_from(struct daemon *d, const json_t *hc, const json_t *oci, json_t *points,
+			struct berr **err)
+{
+	_cleanup_json_ json_t *taken = json_object();
+	const char *dst;
+	size_t i, j;
+	json_t *e, *m;
+
+	if (!taken)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "VolumesFrom");
+	json_array_foreach (json_object_get(hc, "VolumesFrom"), i, e) {
+		_cleanup_(daemon_container_free_cleanup) struct daemon_container *src = NULL;
+		_cleanup_free_ char *name = NULL;
+		bool rw = true;
+
+		if (parse_volumes_from(json_string_value(e) ?: "", &name, &rw, err) < 0 ||
+		    daemon_container_lookup(d, name, &src, err) < 0)
+			return -1;
+		/* What the source has, binds and what it took from others
+		 * alike; a later source wins a destination, as in Docker. */
+		json_array_foreach (json_object_get(src->doc, "Mounts"), j, m) {
+			const char *type = json_string_value(json_object_get(m, "Type"));
+			const char *source = json_string_value(json_object_get(m, "Source"));
+			json_t *copy;
+
+			dst = json_string_value(json_object_get(m, "Destination"));
+			/* A tmpfs has nothing to share. */
+			if (!dst || !source || !*source || (type && strcmp(type, "tmpfs") == 0))
+				continue;
+			/* Docker copies neither the mode text nor the
+			 * propagation's absence. */
+			copy = json_pack(
+				"{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", type ? type : "bind",
+				"Source", source, "Destination", dst, "Mode", "", "RW",
+				rw && json_is_true(json_object_get(m, "RW")), "Propagation",
+				json_string_value(json_object_get(m, "Propagation")) ?: "");
+			if (!copy || json_object_set_new(taken, dst, copy) < 0)
+				return berr_set(err, BERR_INTERNAL, ENOMEM, "VolumesFrom");
+		}
+	}
+	/* The container's own binds and mounts win. */
+	json_object_foreach (taken, dst, m)
+		if (!has_destination(oci, "destination", dst) && json_array_append(points, m) < 0)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "VolumesFrom");
+	return 0;
+}
+
+int daemon_mounts_inherited(json_t *oci, const json_t *points, struct berr **err)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach (points, i, m) {
+		const char *src = json_string_value(json_object_get(m, "Source"));
+		const char *dst = json_string_value(json_object_get(m, "Destination"));
+		const char *prop = json_string_value(json_object_get(m, "Propagation"));
+
+		if (!src || !*src || !dst || has_destination(oci, "destination", dst))
+			continue;
+		if (json_array_append_new(oci, bind_json(src, dst,
+							 !json_is_true(json_object_get(m, "RW")),
+							 prop && *prop ? prop : "rprivate")) < 0)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "mounts");
+	}
+	return 0;
+}
+
+/*
  * Devices.
  */
 

@@ -188,6 +188,21 @@ int daemon_hostconfig_security(const json_t *hc, struct daemon_security *out, st
  * volumes. */
 int daemon_hostconfig_mounts(const json_t *hc, json_t **oci, json_t **points, struct berr **err);
 
+/* Docker's VolumesFrom ("container[:ro|rw]") of HC at create: the mount
+ * points (inspect "Mounts" entries) of each container named, at the same
+ * destinations, read-only when the source's is or the mode says "ro", a
+ * later source winning a destination; appended to POINTS unless OCI (the
+ * container's own mounts, from daemon_hostconfig_mounts()) has the
+ * destination.  Sets BERR_NOT_FOUND ("No such container: X"), BERR_INVALID
+ * ("invalid mode: x"), BERR_INTERNAL. */
+int daemon_volumes_from(struct daemon *d, const json_t *hc, const json_t *oci, json_t *points,
+			struct berr **err);
+
+/* Appends to OCI (daemon_hostconfig_mounts()'s) a bind of each mount point
+ * of POINTS (the container's inspect "Mounts") whose destination OCI has
+ * not: what the container took with VolumesFrom.  Sets BERR_INTERNAL. */
+int daemon_mounts_inherited(json_t *oci, const json_t *points, struct berr **err);
+
 /* One entry of HostConfig.Devices, resolved on the host. */
 struct daemon_device {
 	const char *path_in_container; /* borrowed */
