@@ -278,7 +278,7 @@ int daemon_files_write(const char *dir, const char *hostname, const char *host_r
 		       struct berr **err);
 /* The path of the init layer under DATA_ROOT, made on first use: the
  * mount points the runtime needs (/proc, /sys, /dev, /etc/hostname,
- * /etc/hosts, /etc/resolv.conf...) as the lowest layer of every container,
+ * /etc/hosts, /etc/resolv.conf...) as the top lower layer of every container,
  * so they never land in a container's changes.  Read-only under overlay,
  * so one serves all.  The caller frees the path; NULL with *ERR set. */
 char *daemon_init_layer(const char *data_root, struct berr **err);

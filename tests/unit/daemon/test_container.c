@@ -680,7 +680,7 @@ static void test_create_lookup_remove(void **state)
 	struct daemon_container *c = NULL, *found = NULL, **list = NULL;
 	struct berr *err = NULL;
 	char *users_prefix, *path, prefix[13];
-	char **users = NULL;
+	char **users = NULL, **lower = NULL;
 	json_t *info = NULL, *gd;
 	char conflict[512];
 	size_t n = 0;
@@ -703,8 +703,17 @@ static void test_create_lookup_remove(void **state)
 	free(users_prefix);
 	expect_file(f, c->id, "hosts", NULL);
 	expect_file(f, c->id, "resolv.conf", NULL);
-	path = container_path(f, c->id, "init/etc/hosts");
+	/* Its top lower layer is the init layer all containers share. */
+	assert_int_equal(daemon_container_lower_dirs(f->d, c, &lower, &err), 0);
+	path = str_printf("%s/init-layer", f->data_root);
+	assert_string_equal(lower[strv_length(lower) - 1], path);
+	free(path);
+	path = str_printf("%s/init-layer/etc/hosts", f->data_root);
 	assert_true(fs_exists(path));
+	free(path);
+	strv_free(lower);
+	path = container_path(f, c->id, "init");
+	assert_false(fs_exists(path));
 	free(path);
 	path = container_path(f, c->id, "upper");
 	assert_true(fs_exists(path));
@@ -780,7 +789,7 @@ static void test_create_lookup_remove(void **state)
 		json_string_value(json_object_get(json_object_get(gd, "Data"), "UpperDir")), path);
 	free(path);
 	/* The init layer on top of the image's. */
-	path = container_path(f, c->id, "init:");
+	path = str_printf("%s/init-layer:", f->data_root);
 	assert_true(str_has_prefix(
 		json_string_value(json_object_get(json_object_get(gd, "Data"), "LowerDir")), path));
 	free(path);
