@@ -110,7 +110,9 @@ int store_container_add(struct store *st, const struct store_container *c, struc
 				c->id, c->name ? c->name : "");
 	if (!c->doc || !*c->doc)
 		return berr_set(err, BERR_INVALID, 0, "add container %s: no document", c->id);
-	if (store_tx_begin(st, &tx, 1, err) < 0)
+	/* Container records are not synced: a power cut that loses the
+	 * newest ends their containers' processes too. */
+	if (store_tx_begin(st, &tx, STORE_TX_WRITE_UNSYNCED, err) < 0)
 		return berr_prefix(err, "add container %s", c->id);
 	/* The name is checked here, inside the write transaction, so that two
 	 * creates of one name cannot both pass: the second sees the first. */
@@ -136,18 +138,22 @@ int store_container_add(struct store *st, const struct store_container *c, struc
 int store_container_update_doc(struct store *st, const char *id, const char *doc, struct berr **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	struct store_tx tx _cleanup_tx_ = { 0 };
 
 	if (check_id(id, err) < 0)
 		return -1;
 	if (!doc || !*doc)
 		return berr_set(err, BERR_INVALID, 0, "container %s: empty document", id);
-	if (store_prepare(st, "UPDATE containers SET doc = ?1 WHERE id = ?2", &stmt, err) < 0 ||
+	if (store_tx_begin(st, &tx, STORE_TX_WRITE_UNSYNCED, err) < 0 ||
+	    store_prepare(st, "UPDATE containers SET doc = ?1 WHERE id = ?2", &stmt, err) < 0 ||
 	    store_bind_text(st, stmt, 1, doc, err) < 0 ||
 	    store_bind_text(st, stmt, 2, id, err) < 0 ||
 	    store_step_done(st, stmt, "update container", err) < 0)
 		return berr_prefix(err, "container %s", id);
 	if (sqlite3_changes(st->db) == 0)
 		return berr_set(err, BERR_NOT_FOUND, 0, "No such container: %s", id);
+	if (store_tx_commit(&tx, err) < 0)
+		return berr_prefix(err, "container %s", id);
 	return 0;
 }
 
@@ -298,7 +304,7 @@ int store_container_delete(struct store *st, const char *id, struct berr **err)
 
 	if (check_id(id, err) < 0)
 		return berr_prefix(err, "delete container");
-	if (store_tx_begin(st, &tx, 1, err) < 0 ||
+	if (store_tx_begin(st, &tx, STORE_TX_WRITE_UNSYNCED, err) < 0 ||
 	    store_prepare(st, "DELETE FROM containers WHERE id = ?1", &stmt, err) < 0 ||
 	    store_bind_text(st, stmt, 1, id, err) < 0 ||
 	    store_step_done(st, stmt, "remove container", err) < 0)

@@ -51,6 +51,17 @@ struct store_tx {
 	struct store *st;
 	int nested;
 	int open;
+	int unsynced;
+};
+
+/* What store_tx_begin()'s WRITE asks. */
+enum {
+	STORE_TX_READ = 0,
+	STORE_TX_WRITE = 1,
+	/* A write whose commit is not synced to disk: a power cut may lose it
+	 * (the database stays whole), so only for what nothing else on disk
+	 * depends on. */
+	STORE_TX_WRITE_UNSYNCED = 2,
 };
 
 int store_tx_begin(struct store *st, struct store_tx *tx, int write, struct berr **err);

@@ -96,12 +96,22 @@ char *store_column_dup(sqlite3_stmt *stmt, int idx, int *failed)
 	return copy;
 }
 
+/* Every commit after an unsynced transaction is synced again. */
+static void sync_again(struct store_tx *tx)
+{
+	if (!tx->unsynced)
+		return;
+	tx->unsynced = 0;
+	sqlite3_exec(tx->st->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+}
+
 int store_tx_begin(struct store *st, struct store_tx *tx, int write, struct berr **err)
 {
 	const char *sql;
 
 	tx->st = st;
 	tx->open = 0;
+	tx->unsynced = 0;
 	tx->nested = !sqlite3_get_autocommit(st->db);
 	/* IMMEDIATE takes the write lock up front: a deferred transaction that
 	 * read first and writes later fails with SQLITE_BUSY_SNAPSHOT, without
@@ -110,8 +120,16 @@ int store_tx_begin(struct store *st, struct store_tx *tx, int write, struct berr
 		sql = "SAVEPOINT store_op";
 	else
 		sql = write ? "BEGIN IMMEDIATE" : "BEGIN";
-	if (store_exec(st, sql, err) < 0)
+	/* The level holds for the connection: set back at the end. */
+	if (write == STORE_TX_WRITE_UNSYNCED && !tx->nested) {
+		if (store_exec(st, "PRAGMA synchronous = NORMAL", err) < 0)
+			return berr_prefix(err, "begin transaction");
+		tx->unsynced = 1;
+	}
+	if (store_exec(st, sql, err) < 0) {
+		sync_again(tx);
 		return berr_prefix(err, "begin transaction");
+	}
 	tx->open = 1;
 	return 0;
 }
@@ -123,6 +141,7 @@ int store_tx_commit(struct store_tx *tx, struct berr **err)
 		return berr_prefix(err, "commit");
 	}
 	tx->open = 0;
+	sync_again(tx);
 	return 0;
 }
 
@@ -136,6 +155,7 @@ void store_tx_abort(struct store_tx *tx)
 			     NULL);
 	else if (!sqlite3_get_autocommit(tx->st->db))
 		sqlite3_exec(tx->st->db, "ROLLBACK", NULL, NULL, NULL);
+	sync_again(tx);
 }
 
 int store_begin(struct store *st, struct berr **err)

@@ -18,6 +18,7 @@
 
 #include "lib/digest.h"
 #include "lib/fsutil.h"
+#include "store/internal.h"
 #include "store/store.h"
 
 struct fixture {
@@ -614,6 +615,50 @@ static void *open_close(void *arg)
 
 /* Handles that open a new database at once all see one schema, created
  * once: each migration step rereads the version under the write lock. */
+static int synchronous_level(struct store *st)
+{
+	sqlite3_stmt *stmt = NULL;
+	int level;
+
+	assert_int_equal(sqlite3_prepare_v2(st->db, "PRAGMA synchronous", -1, &stmt, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	level = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return level;
+}
+
+/* An unsynced write lowers the connection's level for its own commit
+ * only: whatever ends it, the next commit is synced again. */
+static void test_unsynced_write_ends_unsynced(void **state)
+{
+	struct fixture *f = *state;
+	struct store_tx tx = { 0 };
+	struct berr *err = NULL;
+
+	assert_int_equal(synchronous_level(f->st), 2);
+	assert_int_equal(store_tx_begin(f->st, &tx, STORE_TX_WRITE_UNSYNCED, &err), 0);
+	assert_int_equal(synchronous_level(f->st), 1);
+	assert_int_equal(store_tx_commit(&tx, &err), 0);
+	assert_int_equal(synchronous_level(f->st), 2);
+
+	assert_int_equal(store_tx_begin(f->st, &tx, STORE_TX_WRITE_UNSYNCED, &err), 0);
+	store_tx_abort(&tx);
+	assert_int_equal(synchronous_level(f->st), 2);
+
+	/* Inside another transaction it takes that one's level. */
+	assert_int_equal(store_tx_begin(f->st, &tx, STORE_TX_WRITE, &err), 0);
+	{
+		struct store_tx inner = { 0 };
+
+		assert_int_equal(store_tx_begin(f->st, &inner, STORE_TX_WRITE_UNSYNCED, &err), 0);
+		assert_int_equal(synchronous_level(f->st), 2);
+		assert_int_equal(store_tx_commit(&inner, &err), 0);
+	}
+	assert_int_equal(store_tx_commit(&tx, &err), 0);
+	assert_int_equal(synchronous_level(f->st), 2);
+}
+
 static void test_concurrent_first_open(void **state)
 {
 	char dir[] = "/tmp/berth-store-race-XXXXXX";
@@ -648,6 +693,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_add_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_touch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsynced_write_ends_unsynced, setup, teardown),
 		cmocka_unit_test(test_concurrent_first_open),
 	};
 
