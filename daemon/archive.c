@@ -3,15 +3,24 @@
  * are resolved inside the container's root as the container would see
  * them: symlinks followed in its scope, never out of it.  A running
  * container is reached through its init's root (/proc/PID/root), which
- * shows its volumes too; a stopped one gets its overlay mounted for the
- * time of the call, under its lock so that no start mounts it meanwhile. */
+ * shows its volumes too.  For a stopped one, a child process in a mount
+ * namespace of its own mounts its overlay and binds its volumes and its
+ * hostname, hosts and resolv.conf where the container has them (as Docker
+ * mounts them for the copy), under the container's lock so that no start
+ * mounts it meanwhile; the mounts end with the child, whatever happens to
+ * the copy or the daemon. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon/internal.h"
@@ -22,21 +31,18 @@
 #include "lib/safepath.h"
 #include "lib/timefmt.h"
 
-/* The root of a container's file system, held for one call. */
-struct ctr_root {
-	int fd;
-	int lock;     /* the container's lock while its overlay is ours */
-	char *merged; /* where we mounted it, or NULL */
-};
+/* The largest report of the copying child: an error or a path's stat. */
+#define REPORT_MAX 65536
 
-static void ctr_root_release(struct ctr_root *r)
-{
-	cleanup_closep(&r->fd);
-	if (r->merged)
-		image_unmount(r->merged, NULL);
-	free(r->merged);
-	cleanup_closep(&r->lock);
-}
+/* One call's work in the container's root ROOTFD. */
+struct ctr_op {
+	int (*fn)(int rootfd, struct ctr_op *op, struct berr **err);
+	const struct daemon_container *c;
+	const char *path;
+	int fd; /* the tar's (borrowed), or -1 */
+	bool no_overwrite_dir_non_dir;
+	json_t *result; /* a stat's, owned */
+};
 
 /* The root of running container C through its process, or -1 (errno
  * ENOENT) when that process is gone. */
@@ -54,52 +60,296 @@ static int open_process_root(const struct daemon_container *c)
 	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-static int ctr_root_open(struct daemon *d, struct daemon_container *c, struct ctr_root *r,
-			 struct berr **err)
-{
-	_cleanup_strv_ char **lower = NULL;
-	_cleanup_free_ char *dir = NULL;
-	_cleanup_free_ char *upper = NULL;
-	_cleanup_free_ char *work = NULL;
+/* What a stopped container's copy mounts: its overlay, then each mount
+ * point, parents before what they hold. */
+struct ctr_mounts {
+	char **lower;
+	char *upper, *work, *merged;
+	unsigned flags;
+	json_t *points; /* [{"Source", "Destination", "RW"}] */
+};
 
-	*r = (struct ctr_root){ .fd = -1, .lock = -1 };
+static void ctr_mounts_release(struct ctr_mounts *m)
+{
+	strv_free(m->lower);
+	free(m->upper);
+	free(m->work);
+	free(m->merged);
+	json_decref(m->points);
+}
+
+static size_t path_depth(const json_t *point)
+{
+	const char *p = json_string_value(json_object_get(point, "Destination"));
+	size_t n = 0;
+
+	for (; p && *p; p++)
+		n += *p == '/';
+	return n;
+}
+
+static int by_depth(const void *a, const void *b)
+{
+	size_t da = path_depth(*(json_t *const *)a), db = path_depth(*(json_t *const *)b);
+
+	return da < db ? -1 : da > db;
+}
+
+/* The files of the container's directory DIR bound over the image's, as
+ * at its start, unless a mount of its own takes the place. */
+static const char *const bound_files[][2] = {
+	{ "/etc/hostname", DAEMON_FILE_HOSTNAME },
+	{ "/etc/hosts", DAEMON_FILE_HOSTS },
+	{ "/etc/resolv.conf", DAEMON_FILE_RESOLV },
+};
+
+static bool has_point(const json_t *points, const char *dst)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach (points, i, m)
+		if (strcmp(json_string_value(json_object_get(m, "Destination")) ?: "", dst) == 0)
+			return true;
+	return false;
+}
+
+static int ctr_mounts_prepare(struct daemon *d, const struct daemon_container *c,
+			      struct ctr_mounts *m, struct berr **err)
+{
+	_cleanup_free_ char *dir = daemon_container_dir(d, c->id);
+	_cleanup_free_ json_t **sorted = NULL;
+	const json_t *own = json_object_get(c->doc, "Mounts");
+	size_t i, n = 0;
+	json_t *p;
+
+	*m = (struct ctr_mounts){ .flags = daemon_container_mount_flags(c) };
+	m->points = json_array();
+	if (!dir || !m->points || !(m->upper = str_printf("%s/upper", dir)) ||
+	    !(m->work = str_printf("%s/work", dir)) || !(m->merged = str_printf("%s/merged", dir)))
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
+	if (daemon_container_lower_dirs(d, c, &m->lower, err) < 0)
+		return berr_prefix(err, "container %s: root file system", c->id);
+	sorted = calloc(json_array_size(own) + 1, sizeof(*sorted));
+	if (!sorted)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
+	/* A tmpfs has nothing in it while the container is stopped. */
+	json_array_foreach (own, i, p)
+		if (*(json_string_value(json_object_get(p, "Source")) ?: "") &&
+		    json_string_value(json_object_get(p, "Destination")))
+			sorted[n++] = p;
+	qsort(sorted, n, sizeof(*sorted), by_depth);
+	for (i = 0; i < sizeof(bound_files) / sizeof(bound_files[0]); i++) {
+		_cleanup_free_ char *src = str_printf("%s/%s", dir, bound_files[i][1]);
+
+		if (!src)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
+		if (!has_point(own, bound_files[i][0]) && fs_exists(src) &&
+		    json_array_append_new(m->points,
+					  json_pack("{s:s, s:s, s:b}", "Source", src, "Destination",
+						    bound_files[i][0], "RW", 1)) < 0)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
+	}
+	for (i = 0; i < n; i++)
+		if (json_array_append(m->points, sorted[i]) < 0)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
+	return 0;
+}
+
+/* Binds host path SRC at DST inside ROOTFD (made when missing, as a
+ * directory or a file like SRC), read-only when RO. */
+static int bind_point(int rootfd, const char *src, const char *dst, bool ro, struct berr **err)
+{
+	_cleanup_close_ int target = -1;
+	_cleanup_close_ int tree = -1;
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+	struct stat st;
+
+	if (stat(src, &st) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "stat %s", src);
+	target = S_ISDIR(st.st_mode) ? safepath_mkdir_p(rootfd, dst, 0755, err)
+				     : safepath_create_file(rootfd, dst, 0755, err);
+	if (target < 0)
+		return berr_prefix(err, "mount point %s", dst);
+	tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "bind %s", src);
+	if (ro && mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "bind %s read-only", src);
+	if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "bind %s on %s", src, dst);
+	return 0;
+}
+
+/* Closes every fd but the standard ones and the KEEP ones (-1 for none),
+ * so that the child holds no client connection or pipe of the daemon's
+ * open: their peers would not see them closed. */
+static void close_others(int keep1, int keep2)
+{
+	int lo = keep1 < keep2 ? keep1 : keep2, hi = keep1 < keep2 ? keep2 : keep1;
+	unsigned from = 3;
+
+	if (lo >= (int)from) {
+		if ((unsigned)lo > from)
+			close_range(from, (unsigned)lo - 1, 0);
+		from = (unsigned)lo + 1;
+	}
+	if (hi >= (int)from) {
+		if ((unsigned)hi > from)
+			close_range(from, (unsigned)hi - 1, 0);
+		from = (unsigned)hi + 1;
+	}
+	close_range(from, ~0u, 0);
+}
+
+/* Tells the parent how the copy went on REPORT_FD: "0 <result JSON>" or
+ * "1 <kind> <errno> <message>". */
+static void child_report(int report_fd, int r, const json_t *result, const struct berr *err)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (r == 0) {
+		text = result ? json_dumps(result, JSON_COMPACT) : NULL;
+		dprintf(report_fd, "0 %s", text ? text : "");
+		return;
+	}
+	dprintf(report_fd, "1 %d %d %s", err ? (int)err->kind : BERR_INTERNAL,
+		err ? err->sys_errno : 0, err && err->msg ? err->msg : "copy failed");
+}
+
+/* The copying child: mounts M in a namespace of its own, runs OP there
+ * and reports.  Returns its exit status. */
+static int mounted_child(const struct ctr_mounts *m, struct ctr_op *op, int report_fd)
+{
+	struct berr *err = NULL;
+	size_t i;
+	json_t *p;
+	int rootfd, r = -1;
+
+	/* The mounts live as long as this namespace: the child's life. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_IGN);
+	close_others(report_fd, op->fd);
+	if (unshare(CLONE_NEWNS) < 0) {
+		berr_set(&err, BERR_INTERNAL, errno, "new mount namespace");
+		goto out;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		berr_set(&err, BERR_INTERNAL, errno, "make mounts private");
+		goto out;
+	}
+	if (image_mount_overlay_flags((const char *const *)m->lower, strv_length(m->lower),
+				      m->upper, m->work, m->merged, m->flags, &err) < 0) {
+		berr_prefix(&err, "container %s: root file system", op->c->id);
+		goto out;
+	}
+	rootfd = open(m->merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		berr_set(&err, BERR_INTERNAL, errno, "open %s", m->merged);
+		goto out;
+	}
+	json_array_foreach (m->points, i, p)
+		if (bind_point(rootfd, json_string_value(json_object_get(p, "Source")),
+			       json_string_value(json_object_get(p, "Destination")),
+			       !json_is_true(json_object_get(p, "RW")), &err) < 0)
+			goto out;
+	r = op->fn(rootfd, op, &err);
+out:
+	child_report(report_fd, r, op->result, err);
+	return r < 0;
+}
+
+/* Reads the child's report from FD into OP's result or *err. */
+static int read_report(int fd, struct ctr_op *op, struct berr **err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int kind = BERR_INTERNAL, sys_errno = 0, off = 0;
+
+	if (fs_read_all_fd(fd, REPORT_MAX, &text, &len, err) < 0)
+		return berr_prefix(err, "the copy's report");
+	if (len >= 2 && text[0] == '0') {
+		if (len > 2 && !(op->result = json_loadb(text + 2, len - 2, 0, NULL)))
+			return berr_set(err, BERR_INTERNAL, 0,
+					"the copy's report is not understood");
+		return 0;
+	}
+	if (len > 0 && sscanf(text, "1 %d %d %n", &kind, &sys_errno, &off) == 2 && off > 0) {
+		if (kind < BERR_INTERNAL || kind > BERR_NOT_IMPLEMENTED)
+			kind = BERR_INTERNAL;
+		/* The message carries the errno's text already. */
+		berr_set(err, (enum berr_kind)kind, 0, "%s", text + off);
+		if (err && *err)
+			(*err)->sys_errno = sys_errno;
+		return -1;
+	}
+	return berr_set(err, BERR_INTERNAL, 0, "the copy ended without a report");
+}
+
+/* OP in stopped container C, whose lock the caller holds: in a child
+ * with the container's mounts, waited for. */
+static int run_mounted(struct daemon *d, struct daemon_container *c, struct ctr_op *op,
+		       struct berr **err)
+{
+	_cleanup_(ctr_mounts_release) struct ctr_mounts m = { 0 };
+	int fds[2], status = 0, r;
+	pid_t pid;
+
+	if (ctr_mounts_prepare(d, c, &m, err) < 0)
+		return -1;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "copy: pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return berr_set(err, BERR_INTERNAL, errno, "copy: fork");
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		_exit(mounted_child(&m, op, fds[1]));
+	}
+	close(fds[1]);
+	r = read_report(fds[0], op, err);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return berr_set(err, BERR_INTERNAL, errno, "copy: wait");
+	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		return berr_set(err, BERR_INTERNAL, 0, "the copy process was killed");
+	return r;
+}
+
+/* Runs OP in C's root: a running container's through its process, a
+ * stopped one's mounted for the time of OP. */
+static int ctr_op_run(struct daemon *d, struct daemon_container *c, struct ctr_op *op,
+		      struct berr **err)
+{
+	_cleanup_close_ int lock = -1;
+	_cleanup_close_ int rootfd = -1;
+
+	op->c = c;
 	if (daemon_container_is_running(c)) {
-		r->fd = open_process_root(c);
-		if (r->fd >= 0)
-			return 0;
+		rootfd = open_process_root(c);
+		if (rootfd >= 0)
+			return op->fn(rootfd, op, err);
 		if (errno != ENOENT && errno != ESRCH)
 			return berr_set(err, BERR_INTERNAL, errno, "container %s: open its root",
 					c->id);
 	}
 	/* Stopped, or ending right now: its end is recorded under the lock. */
-	r->lock = daemon_container_lock(d, c->id, err);
-	if (r->lock < 0 || daemon_container_reload(d, c, err) < 0)
+	lock = daemon_container_lock(d, c->id, err);
+	if (lock < 0 || daemon_container_reload(d, c, err) < 0)
 		return -1;
 	if (daemon_container_is_running(c)) {
-		r->fd = open_process_root(c);
-		if (r->fd < 0)
+		rootfd = open_process_root(c);
+		if (rootfd < 0)
 			return berr_set(err, BERR_INTERNAL, errno, "container %s: open its root",
 					c->id);
-		cleanup_closep(&r->lock);
-		return 0;
+		cleanup_closep(&lock);
+		return op->fn(rootfd, op, err);
 	}
-	dir = daemon_container_dir(d, c->id);
-	upper = str_printf("%s/upper", dir ? dir : "");
-	work = str_printf("%s/work", dir ? dir : "");
-	r->merged = str_printf("%s/merged", dir ? dir : "");
-	if (!dir || !upper || !work || !r->merged)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
-	if (daemon_container_lower_dirs(d, c, &lower, err) < 0 ||
-	    image_mount_overlay_flags((const char *const *)lower, strv_length(lower), upper, work,
-				      r->merged, daemon_container_mount_flags(c), err) < 0) {
-		free(r->merged);
-		r->merged = NULL;
-		return berr_prefix(err, "container %s: root file system", c->id);
-	}
-	r->fd = open(r->merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (r->fd < 0)
-		return berr_set(err, BERR_INTERNAL, errno, "open %s", r->merged);
-	return 0;
+	return run_mounted(d, c, op, err);
 }
 
 static int not_found(const struct daemon_container *c, const char *path, struct berr **err)
@@ -331,36 +581,56 @@ static int path_stat(int rootfd, const struct daemon_container *c, const char *p
 	return 0;
 }
 
+static int stat_op(int rootfd, struct ctr_op *op, struct berr **err)
+{
+	_cleanup_(ctr_path_release) struct ctr_path p = { .dirfd = -1 };
+
+	if (ctr_path_open(rootfd, op->c, op->path, &p, err) < 0)
+		return -1;
+	return path_stat(rootfd, op->c, op->path, &p, &op->result, err);
+}
+
 int daemon_container_path_stat(struct daemon *d, struct daemon_container *c, const char *path,
 			       json_t **out, struct berr **err)
 {
-	_cleanup_(ctr_root_release) struct ctr_root r = { .fd = -1, .lock = -1 };
-	_cleanup_(ctr_path_release) struct ctr_path p = { .dirfd = -1 };
+	struct ctr_op op = { .fn = stat_op, .path = path, .fd = -1 };
 
-	if (ctr_root_open(d, c, &r, err) < 0 || ctr_path_open(r.fd, c, path, &p, err) < 0)
+	if (ctr_op_run(d, c, &op, err) < 0) {
+		json_decref(op.result);
 		return -1;
-	return path_stat(r.fd, c, path, &p, out, err);
+	}
+	if (!op.result)
+		return berr_set(err, BERR_INTERNAL, 0, "stat %s: no answer", path);
+	*out = op.result;
+	return 0;
+}
+
+static int get_op(int rootfd, struct ctr_op *op, struct berr **err)
+{
+	_cleanup_(ctr_path_release) struct ctr_path p = { .dirfd = -1 };
+	_cleanup_berr_ struct berr *perr = NULL;
+	const struct daemon_container *c = op->c;
+
+	if (ctr_path_open(rootfd, c, op->path, &p, err) < 0)
+		return -1;
+	/* The root goes as "./", as its contents would. */
+	if (image_tar_entry(p.dirfd, p.name, strcmp(p.base, "/") == 0 ? "." : p.base, op->fd,
+			    &perr) < 0) {
+		if (perr->kind == BERR_NOT_FOUND && perr->sys_errno == ENOENT &&
+		    strcmp(p.name, ".") != 0)
+			return not_found(c, op->path, err);
+		berr_move(err, &perr);
+		return berr_prefix(err, "copy %s from container %s", op->path, c->name + 1);
+	}
+	return 0;
 }
 
 int daemon_container_archive_get(struct daemon *d, struct daemon_container *c, const char *path,
 				 int fd, struct berr **err)
 {
-	_cleanup_(ctr_root_release) struct ctr_root r = { .fd = -1, .lock = -1 };
-	_cleanup_(ctr_path_release) struct ctr_path p = { .dirfd = -1 };
-	_cleanup_berr_ struct berr *perr = NULL;
+	struct ctr_op op = { .fn = get_op, .path = path, .fd = fd };
 
-	if (ctr_root_open(d, c, &r, err) < 0 || ctr_path_open(r.fd, c, path, &p, err) < 0)
-		return -1;
-	/* The root goes as "./", as its contents would. */
-	if (image_tar_entry(p.dirfd, p.name, strcmp(p.base, "/") == 0 ? "." : p.base, fd, &perr) <
-	    0) {
-		if (perr->kind == BERR_NOT_FOUND && perr->sys_errno == ENOENT &&
-		    strcmp(p.name, ".") != 0)
-			return not_found(c, path, err);
-		berr_move(err, &perr);
-		return berr_prefix(err, "copy %s from container %s", path, c->name + 1);
-	}
-	return 0;
+	return ctr_op_run(d, c, &op, err);
 }
 
 /* Whether the container path PATH (clean, absolute) is under mount
@@ -398,39 +668,49 @@ static int check_writable(const struct daemon_container *c, const char *path, st
 	return 0;
 }
 
-int daemon_container_archive_put(struct daemon *d, struct daemon_container *c, const char *path,
-				 int fd, bool no_overwrite_dir_non_dir, struct berr **err)
+static int put_op(int rootfd, struct ctr_op *op, struct berr **err)
 {
-	_cleanup_(ctr_root_release) struct ctr_root r = { .fd = -1, .lock = -1 };
+	const struct daemon_container *c = op->c;
 	_cleanup_free_ char *clean = NULL;
 	_cleanup_free_ char *resolved = NULL;
 	_cleanup_close_ int dirfd = -1;
 	_cleanup_berr_ struct berr *oerr = NULL;
 	unsigned flags = IMAGE_EXTRACT_PLAIN;
 
-	clean = safepath_clean(path, err);
-	if (!clean || ctr_root_open(d, c, &r, err) < 0)
+	clean = safepath_clean(op->path, err);
+	if (!clean)
 		return -1;
-	resolved = resolve_in_root(r.fd, clean, err);
+	resolved = resolve_in_root(rootfd, clean, err);
 	if (!resolved)
 		return -1;
-	dirfd = safepath_open(r.fd, resolved, O_RDONLY | O_DIRECTORY, &oerr);
+	dirfd = safepath_open(rootfd, resolved, O_RDONLY | O_DIRECTORY, &oerr);
 	if (dirfd < 0 && oerr->kind == BERR_NOT_FOUND)
-		return not_found(c, path, err);
+		return not_found(c, op->path, err);
 	if (dirfd < 0 && oerr->sys_errno == ENOTDIR)
 		return berr_set(err, BERR_INVALID, 0, "extraction point is not a directory");
 	if (dirfd < 0) {
 		berr_move(err, &oerr);
-		return berr_prefix(err, "%s", path);
+		return berr_prefix(err, "%s", op->path);
 	}
 	if (check_writable(c, resolved, err) < 0)
 		return -1;
-	if (no_overwrite_dir_non_dir)
+	if (op->no_overwrite_dir_non_dir)
 		flags |= IMAGE_EXTRACT_NO_OVERWRITE_DIR_NON_DIR;
-	if (image_tar_extract(fd, dirfd, flags, err) < 0) {
+	if (image_tar_extract(op->fd, dirfd, flags, err) < 0) {
 		if ((*err)->sys_errno == EROFS)
 			(*err)->kind = BERR_FORBIDDEN;
-		return berr_prefix(err, "copy to %s in container %s", path, c->name + 1);
+		return berr_prefix(err, "copy to %s in container %s", op->path, c->name + 1);
 	}
 	return 0;
+}
+
+int daemon_container_archive_put(struct daemon *d, struct daemon_container *c, const char *path,
+				 int fd, bool no_overwrite_dir_non_dir, struct berr **err)
+{
+	struct ctr_op op = { .fn = put_op,
+			     .path = path,
+			     .fd = fd,
+			     .no_overwrite_dir_non_dir = no_overwrite_dir_non_dir };
+
+	return ctr_op_run(d, c, &op, err);
 }

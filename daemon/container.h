@@ -364,7 +364,9 @@ int daemon_container_export(struct daemon *d, const struct daemon_container *c, 
  * FD (borrowed), its entries named after PATH's last element ("etc/...";
  * "./..." for "/etc/.").  Archive put: the tar read from FD (borrowed)
  * extracted into the directory PATH; NO_OVERWRITE_DIR_NON_DIR refuses to
- * replace a directory by a non-directory and the other way round.  Set
+ * replace a directory by a non-directory and the other way round.  A
+ * stopped container gets its volumes mounted for the time of the call, in
+ * a mount namespace that ends with it.  Set
  * BERR_NOT_FOUND ("Could not find the file PATH in container NAME"),
  * BERR_INVALID (not a directory to extract into, a broken tar),
  * BERR_FORBIDDEN (a read-only root file system or volume), BERR_INTERNAL. */
