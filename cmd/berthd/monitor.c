@@ -48,6 +48,7 @@ struct berthd_ctr {
 	struct berthd *d;
 	pid_t shim;
 	uv_poll_t *poll;  /* the shim's pidfd, while watched */
+	bool ending;	  /* its end is being recorded: settled after */
 	uv_timer_t timer; /* the stop's SIGKILL, or the restart's delay */
 	bool timer_ready;
 	bool timer_is_restart;
@@ -178,8 +179,8 @@ static void ctr_maybe_free(struct berthd_ctr *c)
 {
 	struct berthd_ctr **pp;
 
-	if (c->shim || c->waiters || c->stoppers || c->n_attaches || c->timer_is_restart ||
-	    c->manual_stop)
+	if (c->shim || c->ending || c->waiters || c->stoppers || c->n_attaches ||
+	    c->timer_is_restart || c->manual_stop)
 		return;
 	for (pp = &c->d->containers; *pp && *pp != c; pp = &(*pp)->next)
 		;
@@ -328,6 +329,7 @@ static void exited_settle(struct berthd_job *job)
 	berthd_health_stop(d, job->names[0]);
 	if (!c)
 		return;
+	c->ending = false;
 	uv_timer_stop(&c->timer);
 	/* A stop, or a restart's stop: no policy restarts it. */
 	stopped = c->stoppers || c->manual_stop;
@@ -368,6 +370,9 @@ static void shim_ended(struct berthd_ctr *c)
 	if (job) {
 		job->flags = c->manual_stop;
 		c->d->ending++;
+		/* Kept until the end is settled: a waiter that leaves meanwhile
+		 * must not take the restart policy's state with it. */
+		c->ending = true;
 		berthd_job_queue(job);
 	}
 }

@@ -177,6 +177,30 @@ def test_restart_policies(bb, policy, code, restarts):
     bb.docker("rm", "-f", "restarter")
 
 
+def test_a_waiter_that_leaves_keeps_the_restart_policy(bb):
+    # A client that waits and leaves as the container ends (what the
+    # docker client does) must not cost the restarts still due.
+    for _ in range(5):
+        res = bb.request("POST", "/containers/create?name=leaver", body=json.dumps({
+            "Image": "busybox", "Cmd": ["sh", "-c", "exit 3"],
+            "HostConfig": {"RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 2}}}),
+            headers={"Content-Type": "application/json"})
+        assert res.status == 201, res
+        waiter = bb.connection()
+        waiter.request("POST", "/containers/leaver/wait?condition=next-exit")
+        assert bb.request("POST", "/containers/leaver/start").status == 204
+        waiter.close()
+
+        def settled():
+            doc = inspect(bb, "leaver")
+            st = doc["State"]
+            return doc if st["Status"] == "exited" and doc["RestartCount"] == 2 else None
+
+        doc = wait_for(settled)
+        assert doc["State"]["ExitCode"] == 3
+        bb.docker("rm", "-f", "leaver")
+
+
 def test_restart_always_comes_back_until_stopped(bb):
     bb.docker("run", "-d", "--name", "always", "--restart", "always", "busybox", "sh", "-c",
               "sleep 0.2; exit 5")
