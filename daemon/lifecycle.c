@@ -182,7 +182,8 @@ static int write_config(struct daemon *d, const struct daemon_container *c,
 
 	if (!spec)
 		return -1;
-	text = json_dumps(spec, JSON_INDENT(1));
+	/* Compact: the runtime reads it, and keeps a copy, at every start. */
+	text = json_dumps(spec, JSON_COMPACT);
 	if (!text || !path)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s: OCI config", c->id);
 	return fs_write_file_replace(path, text, strlen(text), 0600, err);
