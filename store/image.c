@@ -466,7 +466,7 @@ static int take_unused_layers(struct store *st, struct store_layer **out, size_t
 		store_db_error(st, rc, "collect unused layers", err);
 		goto fail;
 	}
-	sqlite3_finalize(steal_ptr(&stmt));
+	store_stmt_release(steal_ptr(&stmt));
 	if (store_prepare(st, "DELETE FROM layers WHERE refcount = 0", &stmt, err) < 0 ||
 	    store_step_done(st, stmt, "remove unused layers", err) < 0)
 		goto fail;

@@ -2,6 +2,7 @@
  * (WAL, foreign keys, busy timeout, full sync), transactions, and the small
  * helpers every statement of the store goes through. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +36,101 @@ int store_db_error(struct store *st, int rc, const char *what, struct berr **err
 	return berr_set(err, kind, 0, "%s: %s", what, st->db ? sqlite3_errmsg(st->db) : "");
 }
 
+/* The open handles, for store_stmt_release() to find a statement's. */
+static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct store **handles;
+static size_t n_handles;
+
+static int handle_add(struct store *st)
+{
+	struct store **more;
+	int ret = -1;
+
+	pthread_mutex_lock(&handles_lock);
+	more = realloc(handles, (n_handles + 1) * sizeof(*more));
+	if (more) {
+		handles = more;
+		handles[n_handles++] = st;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&handles_lock);
+	return ret;
+}
+
+static void handle_remove(struct store *st)
+{
+	pthread_mutex_lock(&handles_lock);
+	for (size_t i = 0; i < n_handles; i++) {
+		if (handles[i] == st) {
+			handles[i] = handles[--n_handles];
+			break;
+		}
+	}
+	if (n_handles == 0) {
+		free(handles);
+		handles = NULL;
+	}
+	pthread_mutex_unlock(&handles_lock);
+}
+
+static struct store *handle_of(sqlite3 *db)
+{
+	struct store *st = NULL;
+
+	pthread_mutex_lock(&handles_lock);
+	for (size_t i = 0; i < n_handles && !st; i++)
+		if (handles[i]->db == db)
+			st = handles[i];
+	pthread_mutex_unlock(&handles_lock);
+	return st;
+}
+
 int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out, struct berr **err)
 {
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, out, NULL);
+	int rc;
 
+	pthread_mutex_lock(&st->stmts_lock);
+	for (size_t i = 0; i < st->n_stmts; i++) {
+		struct store_cached_stmt *c = &st->stmts[i];
+
+		if (c->sql == sql && !c->in_use) {
+			c->in_use = true;
+			*out = c->stmt;
+			pthread_mutex_unlock(&st->stmts_lock);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&st->stmts_lock);
+	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
 	if (rc != SQLITE_OK)
 		return store_db_error(st, rc, "prepare statement", err);
+	pthread_mutex_lock(&st->stmts_lock);
+	if (st->n_stmts < STORE_STMT_CACHE_MAX)
+		st->stmts[st->n_stmts++] = (struct store_cached_stmt){ sql, *out, true };
+	pthread_mutex_unlock(&st->stmts_lock);
 	return 0;
+}
+
+void store_stmt_release(sqlite3_stmt *stmt)
+{
+	struct store *st = handle_of(sqlite3_db_handle(stmt));
+
+	if (st) {
+		pthread_mutex_lock(&st->stmts_lock);
+		for (size_t i = 0; i < st->n_stmts; i++) {
+			struct store_cached_stmt *c = &st->stmts[i];
+
+			if (c->stmt == stmt) {
+				sqlite3_reset(stmt);
+				sqlite3_clear_bindings(stmt);
+				c->in_use = false;
+				pthread_mutex_unlock(&st->stmts_lock);
+				return;
+			}
+		}
+		pthread_mutex_unlock(&st->stmts_lock);
+	}
+	sqlite3_finalize(stmt);
 }
 
 int store_bind_text(struct store *st, sqlite3_stmt *stmt, int idx, const char *value,
@@ -96,13 +185,23 @@ char *store_column_dup(sqlite3_stmt *stmt, int idx, int *failed)
 	return copy;
 }
 
+/* Runs the one statement SQL (constant text) through the kept ones. */
+static int run_kept(struct store *st, const char *sql, struct berr **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+
+	if (store_prepare(st, sql, &stmt, err) < 0)
+		return -1;
+	return store_step_done(st, stmt, sql, err);
+}
+
 /* Every commit after an unsynced transaction is synced again. */
 static void sync_again(struct store_tx *tx)
 {
 	if (!tx->unsynced)
 		return;
 	tx->unsynced = 0;
-	sqlite3_exec(tx->st->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+	run_kept(tx->st, "PRAGMA synchronous = FULL", NULL);
 }
 
 int store_tx_begin(struct store *st, struct store_tx *tx, int write, struct berr **err)
@@ -122,11 +221,11 @@ int store_tx_begin(struct store *st, struct store_tx *tx, int write, struct berr
 		sql = write ? "BEGIN IMMEDIATE" : "BEGIN";
 	/* The level holds for the connection: set back at the end. */
 	if (write == STORE_TX_WRITE_UNSYNCED && !tx->nested) {
-		if (store_exec(st, "PRAGMA synchronous = NORMAL", err) < 0)
+		if (run_kept(st, "PRAGMA synchronous = NORMAL", err) < 0)
 			return berr_prefix(err, "begin transaction");
 		tx->unsynced = 1;
 	}
-	if (store_exec(st, sql, err) < 0) {
+	if (run_kept(st, sql, err) < 0) {
 		sync_again(tx);
 		return berr_prefix(err, "begin transaction");
 	}
@@ -136,7 +235,7 @@ int store_tx_begin(struct store *st, struct store_tx *tx, int write, struct berr
 
 int store_tx_commit(struct store_tx *tx, struct berr **err)
 {
-	if (store_exec(tx->st, tx->nested ? "RELEASE store_op" : "COMMIT", err) < 0) {
+	if (run_kept(tx->st, tx->nested ? "RELEASE store_op" : "COMMIT", err) < 0) {
 		store_tx_abort(tx);
 		return berr_prefix(err, "commit");
 	}
@@ -366,6 +465,7 @@ int store_open(const char *data_root, struct store **out, struct berr **err)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "open store");
+	pthread_mutex_init(&st->stmts_lock, NULL);
 	st->path = str_printf("%s/%s", data_root, STORE_DB_NAME);
 	if (!st->path)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "open store");
@@ -378,6 +478,8 @@ int store_open(const char *data_root, struct store **out, struct berr **err)
 		store_db_error(st, rc, "open", err);
 		return berr_prefix(err, "store %s", st->path);
 	}
+	if (handle_add(st) < 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "open store");
 	/* Switching a new database to WAL needs an exclusive lock that
 	 * SQLite's busy handler does not wait for: another process opening
 	 * the same new database at that moment makes it fail at once. */
@@ -401,8 +503,12 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	handle_remove(st);
+	for (size_t i = 0; i < st->n_stmts; i++)
+		sqlite3_finalize(st->stmts[i].stmt);
 	if (st->db)
 		sqlite3_close_v2(st->db);
+	pthread_mutex_destroy(&st->stmts_lock);
 	free(st->path);
 	free(st);
 }

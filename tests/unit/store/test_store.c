@@ -659,6 +659,34 @@ static void test_unsynced_write_ends_unsynced(void **state)
 	assert_int_equal(synchronous_level(f->st), 2);
 }
 
+/* A statement given back is kept for the next use of its text; one still
+ * in use is not handed out twice. */
+static void test_statements_are_kept(void **state)
+{
+	static const char sql[] = "SELECT ?1";
+	struct fixture *f = *state;
+	sqlite3_stmt *a = NULL, *b = NULL, *c = NULL;
+	struct berr *err = NULL;
+
+	assert_int_equal(store_prepare(f->st, sql, &a, &err), 0);
+	assert_int_equal(store_bind_int64(f->st, a, 1, 7, &err), 0);
+	assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+	assert_int_equal(store_prepare(f->st, sql, &b, &err), 0);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(sqlite3_step(b), SQLITE_ROW);
+	/* The second one starts unbound. */
+	assert_int_equal(sqlite3_column_type(b, 0), SQLITE_NULL);
+	assert_int_equal(sqlite3_column_int(a, 0), 7);
+	store_stmt_release(a);
+	store_stmt_release(b);
+	assert_int_equal(store_prepare(f->st, sql, &c, &err), 0);
+	assert_true(c == a || c == b);
+	/* Reset and unbound when given back. */
+	assert_int_equal(sqlite3_step(c), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_type(c, 0), SQLITE_NULL);
+	store_stmt_release(c);
+}
+
 static void test_concurrent_first_open(void **state)
 {
 	char dir[] = "/tmp/berth-store-race-XXXXXX";
@@ -694,6 +722,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_and_touch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsynced_write_ends_unsynced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statements_are_kept, setup, teardown),
 		cmocka_unit_test(test_concurrent_first_open),
 	};
 
