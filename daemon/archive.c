@@ -3,24 +3,21 @@
  * are resolved inside the container's root as the container would see
  * them: symlinks followed in its scope, never out of it.  A running
  * container is reached through its init's root (/proc/PID/root), which
- * shows its volumes too.  For a stopped one, a child process in a mount
- * namespace of its own mounts its overlay and binds its volumes and its
- * hostname, hosts and resolv.conf where the container has them (as Docker
- * mounts them for the copy), under the container's lock so that no start
- * mounts it meanwhile; the mounts end with the child, whatever happens to
- * the copy or the daemon. */
+ * shows its volumes too.  For a stopped one, the copying thread, in a
+ * mount namespace of its own, mounts its overlay and binds its volumes and
+ * its hostname, hosts and resolv.conf where the container has them (as
+ * Docker mounts them for the copy), under the container's lock so that no
+ * start mounts it meanwhile; the mounts end with that namespace, whatever
+ * happens to the copy or the daemon. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon/internal.h"
@@ -28,11 +25,9 @@
 #include "image/mount.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/log.h"
 #include "lib/safepath.h"
 #include "lib/timefmt.h"
-
-/* The largest report of the copying child: an error or a path's stat. */
-#define REPORT_MAX 65536
 
 /* One call's work in the container's root ROOTFD. */
 struct ctr_op {
@@ -181,142 +176,67 @@ static int bind_point(int rootfd, const char *src, const char *dst, bool ro, str
 	return 0;
 }
 
-/* Closes every fd but the standard ones and the KEEP ones (-1 for none),
- * so that the child holds no client connection or pipe of the daemon's
- * open: their peers would not see them closed. */
-static void close_others(int keep1, int keep2)
+/* In the mount namespace of this thread alone: mounts M and runs OP in
+ * it.  What is mounted goes with the namespace. */
+static int run_in_namespace(const struct ctr_mounts *m, struct ctr_op *op, struct berr **err)
 {
-	int lo = keep1 < keep2 ? keep1 : keep2, hi = keep1 < keep2 ? keep2 : keep1;
-	unsigned from = 3;
-
-	if (lo >= (int)from) {
-		if ((unsigned)lo > from)
-			close_range(from, (unsigned)lo - 1, 0);
-		from = (unsigned)lo + 1;
-	}
-	if (hi >= (int)from) {
-		if ((unsigned)hi > from)
-			close_range(from, (unsigned)hi - 1, 0);
-		from = (unsigned)hi + 1;
-	}
-	close_range(from, ~0u, 0);
-}
-
-/* Tells the parent how the copy went on REPORT_FD: "0 <result JSON>" or
- * "1 <kind> <errno> <message>". */
-static void child_report(int report_fd, int r, const json_t *result, const struct berr *err)
-{
-	_cleanup_free_ char *text = NULL;
-
-	if (r == 0) {
-		text = result ? json_dumps(result, JSON_COMPACT) : NULL;
-		dprintf(report_fd, "0 %s", text ? text : "");
-		return;
-	}
-	dprintf(report_fd, "1 %d %d %s", err ? (int)err->kind : BERR_INTERNAL,
-		err ? err->sys_errno : 0, err && err->msg ? err->msg : "copy failed");
-}
-
-/* The copying child: mounts M in a namespace of its own, runs OP there
- * and reports.  Returns its exit status. */
-static int mounted_child(const struct ctr_mounts *m, struct ctr_op *op, int report_fd)
-{
-	struct berr *err = NULL;
+	_cleanup_close_ int rootfd = -1;
 	size_t i;
 	json_t *p;
-	int rootfd, r = -1;
 
-	/* The mounts live as long as this namespace: the child's life. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	signal(SIGPIPE, SIG_IGN);
-	close_others(report_fd, op->fd);
-	if (unshare(CLONE_NEWNS) < 0) {
-		berr_set(&err, BERR_INTERNAL, errno, "new mount namespace");
-		goto out;
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		berr_set(&err, BERR_INTERNAL, errno, "make mounts private");
-		goto out;
-	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "copy: make mounts private");
 	if (image_mount_overlay_flags((const char *const *)m->lower, strv_length(m->lower),
-				      m->upper, m->work, m->merged, m->flags, &err) < 0) {
-		berr_prefix(&err, "container %s: root file system", op->c->id);
-		goto out;
-	}
+				      m->upper, m->work, m->merged, m->flags, err) < 0)
+		return berr_prefix(err, "container %s: root file system", op->c->id);
 	rootfd = open(m->merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) {
-		berr_set(&err, BERR_INTERNAL, errno, "open %s", m->merged);
-		goto out;
-	}
+	if (rootfd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "open %s", m->merged);
 	json_array_foreach (m->points, i, p)
 		if (bind_point(rootfd, json_string_value(json_object_get(p, "Source")),
 			       json_string_value(json_object_get(p, "Destination")),
-			       !json_is_true(json_object_get(p, "RW")), &err) < 0)
-			goto out;
-	r = op->fn(rootfd, op, &err);
-out:
-	child_report(report_fd, r, op->result, err);
-	return r < 0;
+			       !json_is_true(json_object_get(p, "RW")), err) < 0)
+			return -1;
+	return op->fn(rootfd, op, err);
 }
 
-/* Reads the child's report from FD into OP's result or *err. */
-static int read_report(int fd, struct ctr_op *op, struct berr **err)
-{
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
-	int kind = BERR_INTERNAL, sys_errno = 0, off = 0;
-
-	if (fs_read_all_fd(fd, REPORT_MAX, &text, &len, err) < 0)
-		return berr_prefix(err, "the copy's report");
-	if (len >= 2 && text[0] == '0') {
-		if (len > 2 && !(op->result = json_loadb(text + 2, len - 2, 0, NULL)))
-			return berr_set(err, BERR_INTERNAL, 0,
-					"the copy's report is not understood");
-		return 0;
-	}
-	if (len > 0 && sscanf(text, "1 %d %d %n", &kind, &sys_errno, &off) == 2 && off > 0) {
-		if (kind < BERR_INTERNAL || kind > BERR_NOT_IMPLEMENTED)
-			kind = BERR_INTERNAL;
-		/* The message carries the errno's text already. */
-		berr_set(err, (enum berr_kind)kind, 0, "%s", text + off);
-		if (err && *err)
-			(*err)->sys_errno = sys_errno;
-		return -1;
-	}
-	return berr_set(err, BERR_INTERNAL, 0, "the copy ended without a report");
-}
-
-/* OP in stopped container C, whose lock the caller holds: in a child
- * with the container's mounts, waited for. */
+/* OP in stopped container C, whose lock the caller holds.  This thread
+ * (of the caller's pool) moves alone into a mount namespace of its own for
+ * the time of OP, and comes back: the namespace, with every mount in it,
+ * ends then, and the host's mount table never sees them.  A child process
+ * would do it as well, but a fork of the threaded daemon may inherit a
+ * lock another thread holds (the sanitizers' allocator's). */
 static int run_mounted(struct daemon *d, struct daemon_container *c, struct ctr_op *op,
 		       struct berr **err)
 {
 	_cleanup_(ctr_mounts_release) struct ctr_mounts m = { 0 };
-	int fds[2], status = 0, r;
-	pid_t pid;
+	_cleanup_close_ int host_ns = -1;
+	_cleanup_close_ int cwd = -1;
+	int r;
 
 	if (ctr_mounts_prepare(d, c, &m, err) < 0)
 		return -1;
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return berr_set(err, BERR_INTERNAL, errno, "copy: pipe");
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return berr_set(err, BERR_INTERNAL, errno, "copy: fork");
+	host_ns = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (host_ns < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "copy: open the mount namespace");
+	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "copy: open the working directory");
+	/* Implies CLONE_FS: this thread gets its own root, working directory
+	 * and umask, copies of the process's. */
+	if (unshare(CLONE_NEWNS) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "copy: new mount namespace");
+	r = run_in_namespace(&m, op, err);
+	/* Joining a namespace moves to its root: the working directory is
+	 * set back as well. */
+	if (setns(host_ns, CLONE_NEWNS) < 0 || fchdir(cwd) < 0) {
+		/* This thread serves other jobs, which must see the host's
+		 * mounts (a start mounting a root file system): better no
+		 * daemon than one that mounts where nobody looks.  Its
+		 * containers outlive it. */
+		blog_error("copy: back to the host's mount namespace: %s", strerror(errno));
+		abort();
 	}
-	if (pid == 0) {
-		close(fds[0]);
-		_exit(mounted_child(&m, op, fds[1]));
-	}
-	close(fds[1]);
-	r = read_report(fds[0], op, err);
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return berr_set(err, BERR_INTERNAL, errno, "copy: wait");
-	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-		return berr_set(err, BERR_INTERNAL, 0, "the copy process was killed");
 	return r;
 }
 
