@@ -34,8 +34,8 @@ struct ctr_op {
 	int (*fn)(int rootfd, struct ctr_op *op, struct berr **err);
 	const struct daemon_container *c;
 	const char *path;
-	int fd; /* the tar's (borrowed), or -1 */
-	bool no_overwrite_dir_non_dir;
+	int fd;		/* the tar's (borrowed), or -1 */
+	unsigned flags; /* enum daemon_archive_flags */
 	json_t *result; /* a stat's, owned */
 };
 
@@ -588,6 +588,28 @@ static int check_writable(const struct daemon_container *c, const char *path, st
 	return 0;
 }
 
+/* The owner of what `docker cp -a` extracts into C (rooted at ROOTFD):
+ * its Config.User resolved with its own /etc/passwd and /etc/group; false
+ * without a user, where Docker keeps the archive's owners. */
+static int copy_owner(int rootfd, const struct daemon_container *c, bool *set, uid_t *uid,
+		      gid_t *gid, struct berr **err)
+{
+	const char *user =
+		json_string_value(json_object_get(json_object_get(c->doc, "Config"), "User"));
+	struct daemon_user u = { 0 };
+
+	*set = false;
+	if (!user || !*user)
+		return 0;
+	if (daemon_user_resolve(rootfd, user, &u, err) < 0)
+		return -1;
+	*set = true;
+	*uid = u.uid;
+	*gid = u.gid;
+	daemon_user_clear(&u);
+	return 0;
+}
+
 static int put_op(int rootfd, struct ctr_op *op, struct berr **err)
 {
 	const struct daemon_container *c = op->c;
@@ -596,6 +618,10 @@ static int put_op(int rootfd, struct ctr_op *op, struct berr **err)
 	_cleanup_close_ int dirfd = -1;
 	_cleanup_berr_ struct berr *oerr = NULL;
 	unsigned flags = IMAGE_EXTRACT_PLAIN;
+	bool owned = false;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int r;
 
 	clean = safepath_clean(op->path, err);
 	if (!clean)
@@ -614,9 +640,14 @@ static int put_op(int rootfd, struct ctr_op *op, struct berr **err)
 	}
 	if (check_writable(c, resolved, err) < 0)
 		return -1;
-	if (op->no_overwrite_dir_non_dir)
+	if ((op->flags & DAEMON_ARCHIVE_COPY_UIDGID) &&
+	    copy_owner(rootfd, c, &owned, &uid, &gid, err) < 0)
+		return -1;
+	if (op->flags & DAEMON_ARCHIVE_NO_OVERWRITE_DIR_NON_DIR)
 		flags |= IMAGE_EXTRACT_NO_OVERWRITE_DIR_NON_DIR;
-	if (image_tar_extract(op->fd, dirfd, flags, err) < 0) {
+	r = owned ? image_tar_extract_owned(op->fd, dirfd, flags, uid, gid, err)
+		  : image_tar_extract(op->fd, dirfd, flags, err);
+	if (r < 0) {
 		if ((*err)->sys_errno == EROFS)
 			(*err)->kind = BERR_FORBIDDEN;
 		return berr_prefix(err, "copy to %s in container %s", op->path, c->name + 1);
@@ -625,12 +656,9 @@ static int put_op(int rootfd, struct ctr_op *op, struct berr **err)
 }
 
 int daemon_container_archive_put(struct daemon *d, struct daemon_container *c, const char *path,
-				 int fd, bool no_overwrite_dir_non_dir, struct berr **err)
+				 int fd, unsigned flags, struct berr **err)
 {
-	struct ctr_op op = { .fn = put_op,
-			     .path = path,
-			     .fd = fd,
-			     .no_overwrite_dir_non_dir = no_overwrite_dir_non_dir };
+	struct ctr_op op = { .fn = put_op, .path = path, .fd = fd, .flags = flags };
 
 	return ctr_op_run(d, c, &op, err);
 }

@@ -354,6 +354,18 @@ bool daemon_container_manually_stopped(const struct daemon_container *c);
 int daemon_container_export(struct daemon *d, const struct daemon_container *c, int fd,
 			    struct berr **err);
 
+/* How daemon_container_archive_put() extracts. */
+enum daemon_archive_flags {
+	/* Refuse to replace a directory by a non-directory and the other
+	 * way round (noOverwriteDirNonDir). */
+	DAEMON_ARCHIVE_NO_OVERWRITE_DIR_NON_DIR = 1 << 0,
+	/* Every entry owned by the container's user (Config.User resolved
+	 * in its own /etc/passwd and /etc/group), as `docker cp -a` asks
+	 * (copyUIDGID); without a user the archive's owners stay, as in
+	 * Docker. */
+	DAEMON_ARCHIVE_COPY_UIDGID = 1 << 1,
+};
+
 /* What `docker cp` asks of C (archive.c); C's state is reread.  PATH is
  * a path in the container, resolved there as the container would, its
  * volumes included.
@@ -363,19 +375,19 @@ int daemon_container_export(struct daemon *d, const struct daemon_container *c, 
  * followed, as a new object that *out owns.  Archive get: a tar of PATH to
  * FD (borrowed), its entries named after PATH's last element ("etc/...";
  * "./..." for "/etc/.").  Archive put: the tar read from FD (borrowed)
- * extracted into the directory PATH; NO_OVERWRITE_DIR_NON_DIR refuses to
- * replace a directory by a non-directory and the other way round.  A
- * stopped container gets its volumes mounted for the time of the call, in
- * a mount namespace that ends with it.  Set
+ * extracted into the directory PATH with FLAGS (enum
+ * daemon_archive_flags).  A stopped container gets its volumes mounted for
+ * the time of the call, in a mount namespace that ends with it.  Set
  * BERR_NOT_FOUND ("Could not find the file PATH in container NAME"),
  * BERR_INVALID (not a directory to extract into, a broken tar),
- * BERR_FORBIDDEN (a read-only root file system or volume), BERR_INTERNAL. */
+ * BERR_FORBIDDEN (a read-only root file system or volume), BERR_INTERNAL;
+ * an unknown Config.User for DAEMON_ARCHIVE_COPY_UIDGID is BERR_INVALID. */
 int daemon_container_path_stat(struct daemon *d, struct daemon_container *c, const char *path,
 			       json_t **out, struct berr **err);
 int daemon_container_archive_get(struct daemon *d, struct daemon_container *c, const char *path,
 				 int fd, struct berr **err);
 int daemon_container_archive_put(struct daemon *d, struct daemon_container *c, const char *path,
-				 int fd, bool no_overwrite_dir_non_dir, struct berr **err);
+				 int fd, unsigned flags, struct berr **err);
 
 /* `docker container inspect` of C as a new JSON object that *out owns:
  * the document with the paths of the container's files

@@ -57,6 +57,10 @@ struct unpack {
 	struct dir_time *dirs;
 	size_t n_dirs, cap_dirs;
 	unsigned flags; /* enum image_extract_flags */
+	/* Every entry's owner, whatever the archive says (docker cp -a). */
+	bool chown;
+	uid_t uid;
+	gid_t gid;
 };
 
 static void archive_freep(struct archive **a)
@@ -591,6 +595,10 @@ static int unpack_run(struct unpack *u, int fd, struct berr **err)
 		if (++count > IMAGE_LAYER_MAX_ENTRIES)
 			return berr_set(err, BERR_INVALID, 0, "more than %d entries",
 					IMAGE_LAYER_MAX_ENTRIES);
+		if (u->chown) {
+			archive_entry_set_uid(e, u->uid);
+			archive_entry_set_gid(e, u->gid);
+		}
 		if (unpack_entry(u, e, err) < 0)
 			return -1;
 	}
@@ -646,9 +654,15 @@ int image_layer_unpack(int fd, const char *dest, struct image_layer_info *info, 
 	return 0;
 }
 
-int image_tar_extract(int fd, int dirfd, unsigned flags, struct berr **err)
+static int tar_extract(int fd, int dirfd, unsigned flags, const uid_t *uid, const gid_t *gid,
+		       struct berr **err)
 {
-	struct unpack u = { .root_fd = -1, .last_parent_fd = -1, .flags = flags };
+	struct unpack u = { .root_fd = -1,
+			    .last_parent_fd = -1,
+			    .flags = flags,
+			    .chown = uid != NULL,
+			    .uid = uid ? *uid : 0,
+			    .gid = gid ? *gid : 0 };
 	char root_path[SAFEPATH_FD_PATH_MAX];
 	int r;
 
@@ -665,6 +679,17 @@ int image_tar_extract(int fd, int dirfd, unsigned flags, struct berr **err)
 	r = unpack_run(&u, fd, err);
 	unpack_release(&u);
 	return r;
+}
+
+int image_tar_extract(int fd, int dirfd, unsigned flags, struct berr **err)
+{
+	return tar_extract(fd, dirfd, flags, NULL, NULL, err);
+}
+
+int image_tar_extract_owned(int fd, int dirfd, unsigned flags, uid_t uid, gid_t gid,
+			    struct berr **err)
+{
+	return tar_extract(fd, dirfd, flags, &uid, &gid, err);
 }
 
 /* Packing: the way back from a directory to a layer tar, as Docker writes

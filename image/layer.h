@@ -6,6 +6,7 @@
 #define BERTH_IMAGE_LAYER_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "lib/berr.h"
 #include "lib/digest.h"
@@ -61,6 +62,10 @@ enum image_extract_flags {
  * image_layer_unpack(); a write the file system refuses keeps its errno
  * (EROFS...). */
 int image_tar_extract(int fd, int dirfd, unsigned flags, struct berr **err);
+/* image_tar_extract() with every entry owned by UID:GID, whatever owner
+ * the archive gives (Docker's ChownOpts, which `docker cp -a` asks for). */
+int image_tar_extract_owned(int fd, int dirfd, unsigned flags, uid_t uid, gid_t gid,
+			    struct berr **err);
 
 /* Writes an uncompressed tar of the object NAME in DIRFD (a directory
  * with everything under it) to FD (borrowed), its entries named under AS

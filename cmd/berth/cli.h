@@ -1,7 +1,10 @@
-/* berth: Docker's command line.  Until the daemon serves the Engine API the
- * commands call the engine's libraries directly on the data root; each
- * command parses its flags, calls one library operation and prints what
- * `docker` prints. */
+/* berth: Docker's command line, in two programs.  `berth` is a client of
+ * berthd's Engine API (main.c, client.c, remote*.c, tls.c) that needs no
+ * shared library but libc, so that it starts fast; with --data-root (or
+ * $BERTH_DATA_ROOT) it executes `berth-local` (local.c, containers.c,
+ * images.c), which works offline on a data root through the engine's
+ * libraries.  Both parse the same global flags and the same run and create
+ * flags, and print what `docker` prints. */
 #ifndef BERTH_CMD_BERTH_CLI_H
 #define BERTH_CMD_BERTH_CLI_H
 
@@ -32,6 +35,55 @@ struct cli {
 	struct image_store *images; /* opened on first use by cli_images() */
 };
 
+/* cli.c: what both programs share. */
+
+/* A command of a table: its name, its function, and the line `--help`
+ * lists (NULL for an alias it does not list). */
+struct cli_command {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv);
+	const char *summary;
+};
+
+#define CLI_N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Runs the command ARGV[0] names from TABLE; GROUP names the management
+ * command ("image") for messages, NULL at the top level. */
+int cli_dispatch(struct cli *cli, const char *group, const struct cli_command *table, size_t n,
+		 int argc, char **argv);
+/* A management command GROUP ("image", "container", "system") over its
+ * TABLE: its help without a subcommand, else the subcommand's run. */
+int cli_management(struct cli *cli, const char *group, const struct cli_command *table, size_t n,
+		   int argc, char **argv);
+
+/* The global flags, before the command, as the docker client takes
+ * them. */
+struct cli_globals {
+	const char *host;      /* -H; NULL when not given */
+	const char *data_root; /* --data-root, else $BERTH_DATA_ROOT */
+	const char *exec_root; /* --exec-root, else $BERTH_EXEC_ROOT */
+	int log_level;	       /* an enum blog_level */
+	/* --tls and --tlsverify (true when given without "=false"), and
+	 * whether --tlsverify was given at all; the files as given, NULL
+	 * when not. */
+	bool tls, tls_verify, tls_verify_set;
+	const char *tls_ca, *tls_cert, *tls_key;
+};
+
+/* Parses the global flags of ARGV; the command is at argv[optind]
+ * after.  Returns -1 to go on, or the status to leave with (--help and
+ * --version done, a bad flag reported).  TABLE is the command list of
+ * --help. */
+int cli_globals_parse(int argc, char **argv, struct cli_globals *g, const struct cli_command *table,
+		      size_t n);
+
+/* The directory of the TLS files not named: $DOCKER_CERT_PATH, else
+ * $DOCKER_CONFIG, else ~/.docker, as the docker client; malloc'd, NULL
+ * when out of memory. */
+char *cli_cert_dir(void);
+
+/* local.c: berth-local's data root. */
+
 /* The image store of the data root, opened on first use and owned by
  * CLI; NULL with the error printed when it cannot be opened. */
 struct image_store *cli_images(struct cli *cli);
@@ -44,7 +96,7 @@ struct daemon *cli_engine_open(struct cli *cli);
 /* Each command returns the process exit status; errors are printed by
  * cli_report().  ARGV[0] is the command's own name. */
 
-/* images.c */
+/* images.c: berth-local's image commands. */
 int cmd_images(struct cli *cli, int argc, char **argv);
 int cmd_image_inspect(struct cli *cli, int argc, char **argv);
 int cmd_history(struct cli *cli, int argc, char **argv);
@@ -54,9 +106,9 @@ int cmd_save(struct cli *cli, int argc, char **argv);
 int cmd_tag(struct cli *cli, int argc, char **argv);
 int cmd_rmi(struct cli *cli, int argc, char **argv);
 
-/* containers.c */
+/* create_flags.c */
 
-/* The flags of run and create, as both modes parse them. */
+/* The flags of run and create, as both programs parse them. */
 struct create_flags {
 	struct daemon_create_opts opts;
 	char **env;
@@ -93,11 +145,8 @@ int create_more_finish(struct create_flags *f, const char *command);
 int create_more_merge(const struct create_flags *f, json_t *body);
 /* The Engine API's create body of F; NULL (reported) on failure. */
 json_t *create_body(const char *command, const struct create_flags *f);
-/* Go's strconv.Quote of S; docker's Ellipsis (at most MAX characters, the
- * last one "…" when cut).  The caller frees them; NULL on no memory. */
-char *cli_go_quote(const char *s);
-char *cli_ellipsis(const char *s, size_t max);
 
+/* containers.c: berth-local's container commands. */
 int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_create(struct cli *cli, int argc, char **argv);
 int cmd_start(struct cli *cli, int argc, char **argv);
@@ -119,6 +168,11 @@ int cli_table_add(struct cli_table *t, const char *const *cells);
 void cli_table_print(const struct cli_table *t, FILE *out);
 void cli_table_free(struct cli_table *t);
 DEFINE_CLEANUP(struct cli_table *, cli_table_free)
+
+/* Go's strconv.Quote of S; docker's Ellipsis (at most MAX characters, the
+ * last one "…" when cut).  The caller frees them; NULL on no memory. */
+char *cli_go_quote(const char *s);
+char *cli_ellipsis(const char *s, size_t max);
 
 /* Docker's human sizes and durations (go-units): "1.24MB", "4.1kB";
  * "Less than a second", "About a minute", "3 hours", "2 weeks". */
@@ -149,6 +203,8 @@ int cli_template_check(const char *tmpl, struct berr **err);
  * followed by a newline.  Returns 0, or reports a template error and
  * returns 1. */
 int cli_print_inspect(const json_t *values, const char *format);
+
+/* cli.c: errors. */
 
 /* Prints ERR as docker does ("Error response from daemon: ..." is the
  * daemon's; here "Error: MESSAGE") on stderr; returns the exit status

@@ -1,5 +1,6 @@
 /* The Engine API client: connections, requests and answers (see
  * client.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include <http_parser.h>
 
 #include "cmd/berth/client.h"
+#include "cmd/berth/tls.h"
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
@@ -82,7 +84,25 @@ static int cannot_connect(const struct client *c, struct berr **err)
 			"Cannot connect to the berth daemon at %s. Is berthd running?", c->host);
 }
 
-static int client_connect(struct client *c, struct berr **err)
+/* Puts in front of *err what the docker client says of a request REQ
+ * that failed in TLS: 'error during connect: Get
+ * "https://host:port/v1.41/path": CAUSE'; returns -1. */
+static int connect_error(const struct client *c, const struct client_req *req, struct berr **err)
+{
+	bool v6 = c->node && strchr(c->node, ':');
+	char op[8];
+	size_t i;
+
+	for (i = 0; req->method[i] && i + 1 < sizeof(op); i++)
+		op[i] = i ? (char)tolower((unsigned char)req->method[i]) : req->method[i];
+	op[i] = '\0';
+	return berr_prefix(err, "error during connect: %s \"https://%s%s%s:%s%s%s%s\"", op,
+			   v6 ? "[" : "", c->node ? c->node : "localhost", v6 ? "]" : "",
+			   c->service ? c->service : "2376", c->version[0] ? "/v" : "", c->version,
+			   req->path);
+}
+
+static int client_dial(struct client *c, struct berr **err)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
 	int fd = -1;
@@ -115,6 +135,19 @@ static int client_connect(struct client *c, struct berr **err)
 	if (fd < 0)
 		return cannot_connect(c, err);
 	return fd;
+}
+
+/* A connection to the daemon, plain or TLS. */
+static int client_connect(struct client *c, const struct client_req *req, struct berr **err)
+{
+	int fd = client_dial(c, err), pair = -1;
+
+	if (fd < 0 || !c->tls)
+		return fd;
+	/* A unix socket's name is not the daemon's: nothing to check. */
+	if (client_tls_connect(c->tls, fd, c->path ? NULL : c->node, &pair, err) < 0)
+		return connect_error(c, req, err);
+	return pair;
 }
 
 static int send_all(int fd, const void *buf, size_t len)
@@ -178,7 +211,7 @@ int client_send(struct client *c, const struct client_req *req, int *out, struct
 		body_len = strlen(json);
 		type = "application/json";
 	}
-	fd = client_connect(c, err);
+	fd = client_connect(c, req, err);
 	if (fd < 0)
 		return -1;
 	head = str_printf("%s %s%s%s HTTP/1.1\r\n"
@@ -305,6 +338,22 @@ static int on_message_complete(http_parser *p)
 	return 0;
 }
 
+/* The daemon closed the connection before it answered; with TLS, the
+ * session may tell why (a client certificate refused after the handshake,
+ * as TLS 1.3 has it). */
+static int closed_error(const struct client *c, int fd, const struct client_req *req,
+			struct berr **err)
+{
+	_cleanup_free_ char *why = c->tls ? client_tls_failure(fd) : NULL;
+
+	if (why && req) {
+		berr_set(err, BERR_UNAVAILABLE, 0, "%s", why);
+		return connect_error(c, req, err);
+	}
+	return berr_set(err, BERR_UNAVAILABLE, 0, "the daemon at %s closed the connection",
+			c->host);
+}
+
 int client_finish(struct client *c, int fd, const struct client_req *req, struct client_resp *resp,
 		  struct berr **err)
 {
@@ -356,8 +405,7 @@ int client_finish(struct client *c, int fd, const struct client_req *req, struct
 		}
 		if (n == 0) {
 			if (!r.done && resp->status == 0)
-				rc = berr_set(err, BERR_UNAVAILABLE, 0,
-					      "the daemon at %s closed the connection", c->host);
+				rc = closed_error(c, fd, req, err);
 			break;
 		}
 	}

@@ -1,5 +1,5 @@
 /* A client of berthd's Engine API: one blocking connection per request
- * over a unix socket or plain TCP, HTTP/1.1 with JSON bodies, answers read
+ * over a unix socket or TCP, plain or TLS (tls.h), HTTP/1.1 with JSON bodies, answers read
  * by http_parser (Content-Length, chunked or to the end), streamed answers
  * handed to a callback, Docker's multiplexed stream framing, and the
  * hijacked "Upgrade: tcp" connection of attach and exec. */
@@ -15,17 +15,23 @@
 
 /* The host when neither -H, $BERTH_HOST nor $DOCKER_HOST names one. */
 #define CLIENT_DEFAULT_HOST "unix:///run/berth.sock"
+/* The same with TLS, as the docker client has it. */
+#define CLIENT_DEFAULT_TLS_HOST "tcp://localhost:2376"
+
+struct client_tls;
 
 struct client {
 	char *host; /* as given: "unix:///run/berth.sock", "tcp://h:2375" */
 	char *path; /* the socket's path, or NULL for TCP */
 	char *node; /* TCP host and port */
 	char *service;
-	char version[16]; /* "1.41": the API version of the paths */
+	char version[16];	/* "1.41": the API version of the paths */
+	struct client_tls *tls; /* TLS settings (borrowed); NULL for plain */
 };
 
-/* Parses HOST ("unix://PATH", "tcp://HOST:PORT", "PATH" with a "/");
- * BERR_INVALID for another form. */
+/* Parses HOST ("unix://PATH", "tcp://HOST:PORT", "PATH" with a "/"; the
+ * port 2375 when not given, as the docker client); BERR_INVALID for
+ * another form.  The caller sets c->tls after, for TLS. */
 int client_init(struct client *c, const char *host, struct berr **err);
 void client_clear(struct client *c);
 

@@ -1,86 +1,28 @@
-/* berth: the global flags, the command table (Docker's top-level commands
- * and the "image" and "container" management commands), and the helpers
- * every command shares. */
+/* berth, the client: the global flags, the command table over berthd's
+ * Engine API (Docker's top-level commands and the "image", "container" and
+ * "system" management commands), and TLS as the docker client sets it up.
+ * Given a data root it executes berth-local, the daemon-less program, with
+ * the same arguments: this one needs no shared library but libc (jansson
+ * and http_parser are linked in, OpenSSL is loaded only for TLS), so that
+ * a command costs little more than its round trip to the daemon. */
+#include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "berth-config.h"
 #include "cmd/berth/cli.h"
 #include "cmd/berth/client.h"
-#include "daemon/container.h"
-#include "lib/log.h"
+#include "cmd/berth/tls.h"
+#include "lib/fsutil.h"
 
-struct command {
-	const char *name;
-	int (*fn)(struct cli *cli, int argc, char **argv);
-	const char *summary;
-};
-
-static int cmd_image(struct cli *cli, int argc, char **argv);
-static int cmd_container(struct cli *cli, int argc, char **argv);
-static int cmd_inspect(struct cli *cli, int argc, char **argv);
-static int cmd_version(struct cli *cli, int argc, char **argv);
-
-static const struct command commands[] = {
-	{ "run", cmd_run, "Create and run a new container from an image" },
-	{ "create", cmd_create, "Create a new container" },
-	{ "start", cmd_start, "Start one or more stopped containers" },
-	{ "ps", cmd_ps, "List containers" },
-	{ "rm", cmd_rm, "Remove one or more containers" },
-	{ "diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem" },
-	{ "commit", cmd_commit, "Create a new image from a container's changes" },
-	{ "export", cmd_export, "Export a container's filesystem as a tar archive" },
-	{ "images", cmd_images, "List images" },
-	{ "import", cmd_import, "Import the contents from a tarball to create a filesystem image" },
-	{ "load", cmd_load, "Load an image from a tar archive or STDIN" },
-	{ "save", cmd_save, "Save one or more images to a tar archive" },
-	{ "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
-	{ "rmi", cmd_rmi, "Remove one or more images" },
-	{ "history", cmd_history, "Show the history of an image" },
-	{ "inspect", cmd_inspect, "Return low-level information on Docker objects" },
-	{ "image", cmd_image, "Manage images" },
-	{ "container", cmd_container, "Manage containers" },
-	{ "version", cmd_version, "Show the berth version information" },
-};
-
-static const struct command image_commands[] = {
-	{ "ls", cmd_images, "List images" },
-	{ "list", cmd_images, NULL },
-	{ "inspect", cmd_image_inspect, "Display detailed information on one or more images" },
-	{ "history", cmd_history, "Show the history of an image" },
-	{ "import", cmd_import, "Import the contents from a tarball to create a filesystem image" },
-	{ "load", cmd_load, "Load an image from a tar archive or STDIN" },
-	{ "save", cmd_save, "Save one or more images to a tar archive" },
-	{ "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
-	{ "rm", cmd_rmi, "Remove one or more images" },
-	{ "remove", cmd_rmi, NULL },
-};
-
-static const struct command container_commands[] = {
-	{ "run", cmd_run, "Create and run a new container from an image" },
-	{ "create", cmd_create, "Create a new container" },
-	{ "start", cmd_start, "Start one or more stopped containers" },
-	{ "ls", cmd_ps, "List containers" },
-	{ "list", cmd_ps, NULL },
-	{ "ps", cmd_ps, NULL },
-	{ "rm", cmd_rm, "Remove one or more containers" },
-	{ "remove", cmd_rm, NULL },
-	{ "diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem" },
-	{ "commit", cmd_commit, "Create a new image from a container's changes" },
-	{ "export", cmd_export, "Export a container's filesystem as a tar archive" },
-	{ "inspect", cmd_container_inspect,
-	  "Display detailed information on one or more containers" },
-};
-
-/* The same commands over berthd's Engine API. */
 static int api_cmd_image(struct cli *cli, int argc, char **argv);
 static int api_cmd_container(struct cli *cli, int argc, char **argv);
 static int api_cmd_system(struct cli *cli, int argc, char **argv);
 
-static const struct command api_commands[] = {
+static const struct cli_command api_commands[] = {
 	{ "run", api_cmd_run, "Create and run a new container from an image" },
 	{ "exec", api_cmd_exec, "Execute a command in a running container" },
 	{ "ps", api_cmd_ps, "List containers" },
@@ -125,7 +67,7 @@ static const struct command api_commands[] = {
 	{ "system", api_cmd_system, "Manage berth" },
 };
 
-static const struct command api_image_commands[] = {
+static const struct cli_command api_image_commands[] = {
 	{ "ls", api_cmd_images, "List images" },
 	{ "list", api_cmd_images, NULL },
 	{ "inspect", api_cmd_image_inspect, "Display detailed information on one or more images" },
@@ -140,7 +82,7 @@ static const struct command api_image_commands[] = {
 	{ "prune", api_cmd_image_prune, "Remove unused images" },
 };
 
-static const struct command api_container_commands[] = {
+static const struct cli_command api_container_commands[] = {
 	{ "run", api_cmd_run, "Create and run a new container from an image" },
 	{ "create", api_cmd_create, "Create a new container" },
 	{ "start", api_cmd_start, "Start one or more stopped containers" },
@@ -178,337 +120,121 @@ static const struct command api_container_commands[] = {
 	{ "prune", api_cmd_container_prune, "Remove all stopped containers" },
 };
 
-static const struct command api_system_commands[] = {
+static const struct cli_command api_system_commands[] = {
 	{ "events", api_cmd_events, "Get real time events from the server" },
 	{ "info", api_cmd_info, "Display system-wide information" },
 	{ "df", api_cmd_system_df, "Show berth disk usage" },
 	{ "prune", api_cmd_system_prune, "Remove unused data" },
 };
 
-#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
-
-static void list_commands(FILE *out, const struct command *table, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (table[i].summary)
-			fprintf(out, "  %-10s %s\n", table[i].name, table[i].summary);
-}
-
-static void usage(FILE *out)
-{
-	fprintf(out, "\nUsage:  berth [OPTIONS] COMMAND\n\n"
-		     "A container engine with Docker's commands.\n\n"
-		     "Options:\n"
-		     "  -H, --host string        Daemon socket to connect to (default "
-		     "\"" CLIENT_DEFAULT_HOST "\")\n"
-		     "      --data-root string   Root directory of persistent state (default "
-		     "\"" IMAGE_STORE_DEFAULT_ROOT "\")\n"
-		     "      --exec-root string   Root directory for execution state (default "
-		     "\"" CLI_DEFAULT_EXEC_ROOT "\")\n"
-		     "  -D, --debug              Enable debug mode\n"
-		     "  -l, --log-level string   Set the logging level "
-		     "(\"debug\"|\"info\"|\"warn\"|\"error\"|\"fatal\") (default \"warn\")\n"
-		     "  -v, --version            Print version information and quit\n\n"
-		     "Commands:\n");
-	list_commands(out, commands, N_OF(commands));
-	fprintf(out, "\nRun 'berth COMMAND --help' for more information on a command.\n");
-}
-
-struct image_store *cli_images(struct cli *cli)
-{
-	struct berr *err = NULL;
-
-	if (!cli->images && image_store_open(cli->data_root, &cli->images, &err) < 0) {
-		cli_report(err);
-		return NULL;
-	}
-	return cli->images;
-}
-
-struct daemon *cli_engine_open(struct cli *cli)
-{
-	struct daemon *d = NULL;
-	struct berr *err = NULL;
-
-	if (!cli_images(cli))
-		return NULL;
-	if (daemon_new(cli->images, cli->exec_root, &d, &err) < 0) {
-		cli_report(err);
-		return NULL;
-	}
-	return d;
-}
-
-int cli_report(struct berr *err)
-{
-	fprintf(stderr, "Error: %s\n", err ? err->msg : "unknown error");
-	berr_free(err);
-	return 1;
-}
-
-int cli_flag_error(const char *command, char **argv, const char *shortopts)
-{
-	const char *arg = argv[optind - 1];
-	const char *opt = optopt > 0 && optopt < 256 ? strchr(shortopts, optopt) : NULL;
-
-	if (strncmp(arg, "--", 2) == 0 && optopt == 0)
-		fprintf(stderr, "unknown flag: %.*s\n", (int)strcspn(arg, "="), arg);
-	else if (strncmp(arg, "--", 2) == 0)
-		fprintf(stderr, "flag needs an argument: %s\n", arg);
-	else if (opt && opt[1] == ':')
-		fprintf(stderr, "flag needs an argument: '%c' in -%c\n", optopt, optopt);
-	else
-		fprintf(stderr, "unknown shorthand flag: '%c' in %s\n", optopt, arg);
-	fprintf(stderr, "See 'berth %s --help'.\n", command);
-	return 125;
-}
-
-int cli_usage_error(const char *command, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "\"berth %s\" ", command);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nSee 'berth %s --help'.\n", command);
-	return 1;
-}
-
-/* Runs the command ARGV[0] names from TABLE; GROUP names the management
- * command ("image") for messages, NULL at the top level. */
-static int dispatch(struct cli *cli, const char *group, const struct command *table, size_t n,
-		    int argc, char **argv)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(argv[0], table[i].name) != 0)
-			continue;
-		optind = 0; /* a full reset of getopt for the command's flags */
-		return table[i].fn(cli, argc, argv);
-	}
-	if (group)
-		fprintf(stderr, "berth: 'berth %s %s' is not a berth command.\n", group, argv[0]);
-	else
-		fprintf(stderr, "berth: '%s' is not a berth command.\n", argv[0]);
-	fprintf(stderr, "See 'berth --help'\n");
-	return 1;
-}
-
-static int management(struct cli *cli, const char *group, const struct command *table, size_t n,
-		      int argc, char **argv)
-{
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		FILE *out = argc < 2 ? stderr : stdout;
-
-		fprintf(out, "\nUsage:  berth %s COMMAND\n\nCommands:\n", group);
-		list_commands(out, table, n);
-		fprintf(out, "\nRun 'berth %s COMMAND --help' for more information on a command.\n",
-			group);
-		return argc < 2 ? 1 : 0;
-	}
-	return dispatch(cli, group, table, n, argc - 1, argv + 1);
-}
-
-static int cmd_image(struct cli *cli, int argc, char **argv)
-{
-	return management(cli, "image", image_commands, N_OF(image_commands), argc, argv);
-}
-
-static int cmd_container(struct cli *cli, int argc, char **argv)
-{
-	return management(cli, "container", container_commands, N_OF(container_commands), argc,
-			  argv);
-}
-
 static int api_cmd_image(struct cli *cli, int argc, char **argv)
 {
-	return management(cli, "image", api_image_commands, N_OF(api_image_commands), argc, argv);
+	return cli_management(cli, "image", api_image_commands, CLI_N_OF(api_image_commands), argc,
+			      argv);
 }
 
 static int api_cmd_container(struct cli *cli, int argc, char **argv)
 {
-	return management(cli, "container", api_container_commands, N_OF(api_container_commands),
-			  argc, argv);
+	return cli_management(cli, "container", api_container_commands,
+			      CLI_N_OF(api_container_commands), argc, argv);
 }
 
 static int api_cmd_system(struct cli *cli, int argc, char **argv)
 {
-	return management(cli, "system", api_system_commands, N_OF(api_system_commands), argc,
-			  argv);
+	return cli_management(cli, "system", api_system_commands, CLI_N_OF(api_system_commands),
+			      argc, argv);
 }
 
-/* `docker inspect` without --type: an image when the name is one, else a
- * container. */
-static int cmd_inspect(struct cli *cli, int argc, char **argv)
+/* Executes berth-local, installed (and built) beside this program, with
+ * ARGV; returns only on failure, with the status to leave with. */
+static int exec_local(char **argv)
 {
-	struct store_image *img = NULL;
-	const char *type = NULL;
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+	_cleanup_free_ char *path = NULL;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--type") == 0 && i + 1 < argc)
-			type = argv[i + 1];
-		else if (strncmp(argv[i], "--type=", 7) == 0)
-			type = argv[i] + 7;
-	}
-	if (type && strcmp(type, "image") == 0)
-		return cmd_image_inspect(cli, argc, argv);
-	if (type && strcmp(type, "container") == 0)
-		return cmd_container_inspect(cli, argc, argv);
-	if (type) {
-		fprintf(stderr, "Error: \"%s\" is not a valid value for --type\n", type);
+	if (n <= 0)
+		n = 0;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	path = str_printf("%s/berth-local", slash ? self : "/usr/local/bin");
+	if (!path)
+		return 125;
+	execv(path, argv);
+	fprintf(stderr, "berth: --data-root needs %s: %s\n", path, strerror(errno));
+	return 125;
+}
+
+/* The docker client's TLS files: those given, else ca.pem, cert.pem and
+ * key.pem of the certificate directory, a missing cert.pem or key.pem
+ * meaning no client certificate; with the files read, *out is set. */
+static int tls_setup(const struct cli_globals *g, struct client_tls **out)
+{
+	_cleanup_free_ char *dir = cli_cert_dir();
+	_cleanup_free_ char *ca = NULL, *cert = NULL, *key = NULL;
+	struct client_tls_files files = { .verify = g->tls_verify };
+	struct berr *err = NULL;
+	struct stat st;
+
+	if (!dir)
+		return cli_report(NULL);
+	ca = g->tls_ca ? strdup(g->tls_ca) : str_printf("%s/ca.pem", dir);
+	cert = g->tls_cert ? strdup(g->tls_cert) : str_printf("%s/cert.pem", dir);
+	key = g->tls_key ? strdup(g->tls_key) : str_printf("%s/key.pem", dir);
+	if (!ca || !cert || !key)
+		return cli_report(NULL);
+	files.ca = ca;
+	/* As the docker client: a default file that does not exist is none,
+	 * one it cannot read is an error. */
+	files.cert = g->tls_cert || stat(cert, &st) == 0 || errno != ENOENT ? cert : NULL;
+	files.key = g->tls_key || stat(key, &st) == 0 || errno != ENOENT ? key : NULL;
+	if (client_tls_new(&files, out, &err) < 0) {
+		fprintf(stderr, "Failed to initialize: %s\n", err->msg);
+		berr_free(err);
 		return 1;
 	}
-	/* The first name decides, as one JSON array holds one kind. */
-	for (int i = 1; i < argc; i++) {
-		if (argv[i][0] == '-') {
-			if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--format") == 0)
-				i++;
-			continue;
-		}
-		if (!cli_images(cli))
-			return 1;
-		if (image_store_lookup(cli->images, argv[i], &img, NULL) == 0) {
-			store_image_free(img);
-			return cmd_image_inspect(cli, argc, argv);
-		}
-		break;
-	}
-	return cmd_container_inspect(cli, argc, argv);
-}
-
-static int cmd_version(struct cli *cli, int argc, char **argv)
-{
-	printf("Client:\n Version:           %s\n Git commit:        %s\n OS/Arch:           "
-	       "linux/%s\n",
-	       BERTH_VERSION, BERTH_COMMIT,
-#if defined(__x86_64__)
-	       "amd64"
-#elif defined(__aarch64__)
-	       "arm64"
-#else
-	       "unknown"
-#endif
-	);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	enum {
-		OPT_DATA_ROOT = 256,
-		OPT_EXEC_ROOT,
-		OPT_TLS
-	};
-	static const struct option opts[] = {
-		{ "data-root", required_argument, NULL, OPT_DATA_ROOT },
-		{ "exec-root", required_argument, NULL, OPT_EXEC_ROOT },
-		{ "host", required_argument, NULL, 'H' },
-		{ "tls", no_argument, NULL, OPT_TLS },
-		{ "tlsverify", no_argument, NULL, OPT_TLS },
-		{ "tlscacert", required_argument, NULL, OPT_TLS },
-		{ "tlscert", required_argument, NULL, OPT_TLS },
-		{ "tlskey", required_argument, NULL, OPT_TLS },
-		{ "debug", no_argument, NULL, 'D' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "version", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cli cli = {
-		.prog = "berth",
-		.data_root = getenv("BERTH_DATA_ROOT"),
-		.exec_root = getenv("BERTH_EXEC_ROOT"),
-	};
-	enum blog_level level = BLOG_WARN;
+	struct cli_globals g;
+	struct cli cli = { .prog = "berth" };
 	struct client api = { 0 };
-	const char *host = NULL;
-	bool tls = false;
+	struct client_tls *tls = NULL;
+	const char *host;
 	struct berr *err = NULL;
-	int c, status;
+	int status;
 
-	while ((c = getopt_long(argc, argv, "+DH:l:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'H':
-			host = optarg;
-			break;
-		case OPT_TLS:
-			tls = true;
-			break;
-		case OPT_DATA_ROOT:
-			cli.data_root = optarg;
-			break;
-		case OPT_EXEC_ROOT:
-			cli.exec_root = optarg;
-			break;
-		case 'D':
-			level = BLOG_DEBUG;
-			break;
-		case 'l':
-			if (strcmp(optarg, "debug") == 0)
-				level = BLOG_DEBUG;
-			else if (strcmp(optarg, "info") == 0)
-				level = BLOG_INFO;
-			else if (strcmp(optarg, "warn") == 0)
-				level = BLOG_WARN;
-			else if (strcmp(optarg, "error") == 0 || strcmp(optarg, "fatal") == 0)
-				level = BLOG_ERROR;
-			else {
-				fprintf(stderr, "Unable to parse logging level: %s\n", optarg);
-				return 1;
-			}
-			break;
-		case 'v':
-			printf("berth version %s, build %s\n", BERTH_VERSION, BERTH_COMMIT);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 125;
-		}
+	status = cli_globals_parse(argc, argv, &g, api_commands, CLI_N_OF(api_commands));
+	if (status >= 0)
+		return status;
+	/* Without a daemon: the program that links the engine. */
+	if (g.data_root && *g.data_root)
+		return exec_local(argv);
+	host = g.host;
+	if (!host || !*host)
+		host = getenv("BERTH_HOST");
+	if (!host || !*host)
+		host = getenv("DOCKER_HOST");
+	if (!host || !*host)
+		host = g.tls ? CLIENT_DEFAULT_TLS_HOST : CLIENT_DEFAULT_HOST;
+	if (g.tls && (status = tls_setup(&g, &tls)) != 0)
+		return status;
+	if (client_init(&api, host, &err) < 0) {
+		client_clear(&api);
+		client_tls_free(tls);
+		return api_report(err, 125);
 	}
-	/* Without a data root berth is a client of berthd. */
-	if (cli.data_root && *cli.data_root && host) {
-		fprintf(stderr, "berth: -H and --data-root exclude each other: -H talks to a "
-				"daemon, --data-root works without one\n");
-		return 125;
-	}
-	if (!cli.data_root || !*cli.data_root) {
-		if (!host || !*host)
-			host = getenv("BERTH_HOST");
-		if (!host || !*host)
-			host = getenv("DOCKER_HOST");
-		if (!host || !*host)
-			host = CLIENT_DEFAULT_HOST;
-		if (tls || (getenv("DOCKER_TLS_VERIFY") && *getenv("DOCKER_TLS_VERIFY"))) {
-			fprintf(stderr, "berth: TLS to the daemon is not supported yet\n");
-			return 125;
-		}
-		if (client_init(&api, host, &err) < 0) {
-			client_clear(&api);
-			return api_report(err, 125);
-		}
-		cli.api = &api;
-	}
-	if (!cli.data_root || !*cli.data_root)
-		cli.data_root = IMAGE_STORE_DEFAULT_ROOT;
-	if (!cli.exec_root || !*cli.exec_root)
-		cli.exec_root = CLI_DEFAULT_EXEC_ROOT;
-	if (optind >= argc) {
-		usage(stderr);
-		return 1;
-	}
-	if (blog_open(NULL, BLOG_FORMAT_TEXT, level, &err) < 0)
-		return cli_report(err);
-	if (cli.api)
-		status = dispatch(&cli, NULL, api_commands, N_OF(api_commands), argc - optind,
-				  argv + optind);
-	else
-		status = dispatch(&cli, NULL, commands, N_OF(commands), argc - optind,
-				  argv + optind);
+	api.tls = tls;
+	cli.api = &api;
+	status = cli_dispatch(&cli, NULL, api_commands, CLI_N_OF(api_commands), argc - optind,
+			      argv + optind);
 	fflush(stdout);
 	client_clear(&api);
-	image_store_free(cli.images);
+	client_tls_free(tls);
 	return status;
 }

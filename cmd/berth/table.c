@@ -1,12 +1,14 @@
 /* Tables, sizes and durations laid out as the docker CLI prints them, so
  * scripts that read docker's output read berth's. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cmd/berth/cli.h"
-#include "lib/timefmt.h"
+#include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/timefmt.h"
 
 struct cli_table {
 	size_t n_cols;
@@ -103,4 +105,51 @@ void cli_human_since(int64_t when, char out[CLI_HUMAN_SIZE + 8])
 
 	cli_human_duration((int64_t)time(NULL) - when, d);
 	snprintf(out, CLI_HUMAN_SIZE + 8, "%s ago", d);
+}
+
+/* Go's strconv.Quote of S, for the COMMAND column; the caller frees it. */
+char *cli_go_quote(const char *s)
+{
+	size_t size = 0;
+	char *out = NULL;
+	FILE *f = open_memstream(&out, &size);
+
+	if (!f)
+		return NULL;
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* docker's Ellipsis: at most MAX characters, the last one "…" when cut. */
+char *cli_ellipsis(const char *s, size_t max)
+{
+	size_t chars = 0, cut = 0;
+
+	for (size_t i = 0; s[i]; i++) {
+		if (((unsigned char)s[i] & 0xc0) == 0x80)
+			continue;
+		if (chars == max - 1)
+			cut = i;
+		chars++;
+	}
+	if (chars <= max)
+		return strdup(s);
+	return str_printf("%.*s…", (int)cut, s);
 }

@@ -18,28 +18,31 @@
 
 enum {
 	ARCHIVE_NAME,
-	ARCHIVE_PATH,
-	ARCHIVE_NO_OVERWRITE
+	ARCHIVE_PATH
 };
 
-/* The container and path of REQ as job names; NULL (REQ answered) for a
- * missing path. */
+/* The container and path of REQ as job names, and the extraction's flags
+ * (enum daemon_archive_flags: Docker's boolean noOverwriteDirNonDir and
+ * copyUIDGID) as its flags; NULL (REQ answered) for a missing path. */
 static struct berthd_job *archive_job(struct berthd *d, struct api_request *req, berthd_job_fn fn,
 				      berthd_done_fn done)
 {
 	const char *path = api_query_get(&req->query, "path");
-	const char *no_overwrite = api_query_get(&req->query, "noOverwriteDirNonDir");
-	const char *args[] = { api_params_get(&req->params, "name"), path,
-			       no_overwrite && (strcmp(no_overwrite, "1") == 0 ||
-						strcmp(no_overwrite, "true") == 0)
-				       ? "1"
-				       : "" };
+	const char *args[] = { api_params_get(&req->params, "name"), path };
+	struct berthd_job *job;
 
 	if (!path || !*path) {
 		api_reply_errorf(req, BERR_INVALID, "bad parameter: path cannot be empty");
 		return NULL;
 	}
-	return berthd_job_with(d, req, fn, done, args, 3);
+	job = berthd_job_with(d, req, fn, done, args, 2);
+	if (job)
+		job->flags = (api_query_bool(&req->query, "noOverwriteDirNonDir")
+				      ? DAEMON_ARCHIVE_NO_OVERWRITE_DIR_NON_DIR
+				      : 0) |
+			     (api_query_bool(&req->query, "copyUIDGID") ? DAEMON_ARCHIVE_COPY_UIDGID
+									: 0);
+	return job;
 }
 
 static int stat_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
@@ -148,7 +151,7 @@ static int put_job(struct berthd_job *job, struct berthd_engine *e, struct berr 
 
 	if (daemon_container_lookup(e->engine, job->names[ARCHIVE_NAME], &c, err) < 0 ||
 	    daemon_container_archive_put(e->engine, c, job->names[ARCHIVE_PATH], job->fd,
-					 *job->names[ARCHIVE_NO_OVERWRITE] != '\0', err) < 0)
+					 job->flags, err) < 0)
 		return -1;
 	job->who = berthd_container_who(c);
 	return 0;

@@ -1,0 +1,280 @@
+/* What berth's two programs (the client, berth, and the daemon-less
+ * berth-local) share: the global flags, the command tables' dispatch, and
+ * docker's messages for errors and bad flags. */
+#include <getopt.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "berth-config.h"
+#include "cmd/berth/cli.h"
+#include "cmd/berth/client.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+
+static void list_commands(FILE *out, const struct cli_command *table, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (table[i].summary)
+			fprintf(out, "  %-10s %s\n", table[i].name, table[i].summary);
+}
+
+char *cli_cert_dir(void)
+{
+	const char *dir = getenv("DOCKER_CERT_PATH");
+	const char *home;
+	struct passwd *pw;
+
+	if (dir && *dir)
+		return strdup(dir);
+	dir = getenv("DOCKER_CONFIG");
+	if (dir && *dir)
+		return strdup(dir);
+	home = getenv("HOME");
+	if ((!home || !*home) && (pw = getpwuid(getuid())))
+		home = pw->pw_dir;
+	return str_printf("%s/.docker", home && *home ? home : "");
+}
+
+static void usage(FILE *out, const struct cli_command *table, size_t n)
+{
+	_cleanup_free_ char *certs = cli_cert_dir();
+	const char *dir = certs ? certs : "~/.docker";
+
+	fprintf(out,
+		"\nUsage:  berth [OPTIONS] COMMAND\n\n"
+		"A container engine with Docker's commands.\n\n"
+		"Options:\n"
+		"  -H, --host string        Daemon socket to connect to (default "
+		"\"" CLIENT_DEFAULT_HOST "\")\n"
+		"      --data-root string   Work without a daemon, on this root directory "
+		"of persistent state\n"
+		"      --exec-root string   Root directory for execution state (default "
+		"\"" CLI_DEFAULT_EXEC_ROOT "\")\n"
+		"  -D, --debug              Enable debug mode\n"
+		"  -l, --log-level string   Set the logging level "
+		"(\"debug\"|\"info\"|\"warn\"|\"error\"|\"fatal\") (default \"warn\")\n"
+		"      --tls                Use TLS; implied by --tlsverify\n"
+		"      --tlscacert string   Trust certs signed only by this CA (default "
+		"\"%s/ca.pem\")\n"
+		"      --tlscert string     Path to TLS certificate file (default "
+		"\"%s/cert.pem\")\n"
+		"      --tlskey string      Path to TLS key file (default \"%s/key.pem\")\n"
+		"      --tlsverify          Use TLS and verify the remote\n"
+		"  -v, --version            Print version information and quit\n\n"
+		"Commands:\n",
+		dir, dir, dir);
+	list_commands(out, table, n);
+	fprintf(out, "\nRun 'berth COMMAND --help' for more information on a command.\n");
+}
+
+/* A boolean flag's optional "=value", as Go's strconv.ParseBool takes it;
+ * -1 for another value. */
+static int parse_bool(const char *s)
+{
+	static const char *const yes[] = { "1", "t", "T", "true", "TRUE", "True" };
+	static const char *const no[] = { "0", "f", "F", "false", "FALSE", "False" };
+
+	if (!s)
+		return 1;
+	for (size_t i = 0; i < CLI_N_OF(yes); i++) {
+		if (strcmp(s, yes[i]) == 0)
+			return 1;
+		if (strcmp(s, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+int cli_globals_parse(int argc, char **argv, struct cli_globals *g, const struct cli_command *table,
+		      size_t n)
+{
+	enum {
+		OPT_DATA_ROOT = 256,
+		OPT_EXEC_ROOT,
+		OPT_TLS,
+		OPT_TLSVERIFY,
+		OPT_TLSCACERT,
+		OPT_TLSCERT,
+		OPT_TLSKEY
+	};
+	static const struct option opts[] = {
+		{ "data-root", required_argument, NULL, OPT_DATA_ROOT },
+		{ "exec-root", required_argument, NULL, OPT_EXEC_ROOT },
+		{ "host", required_argument, NULL, 'H' },
+		{ "tls", optional_argument, NULL, OPT_TLS },
+		{ "tlsverify", optional_argument, NULL, OPT_TLSVERIFY },
+		{ "tlscacert", required_argument, NULL, OPT_TLSCACERT },
+		{ "tlscert", required_argument, NULL, OPT_TLSCERT },
+		{ "tlskey", required_argument, NULL, OPT_TLSKEY },
+		{ "debug", no_argument, NULL, 'D' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *env;
+	int c, b;
+
+	*g = (struct cli_globals){
+		.data_root = getenv("BERTH_DATA_ROOT"),
+		.exec_root = getenv("BERTH_EXEC_ROOT"),
+		.log_level = BLOG_WARN,
+	};
+	/* The docker client's defaults of --tls and --tlsverify. */
+	env = getenv("DOCKER_TLS");
+	g->tls = env && *env;
+	env = getenv("DOCKER_TLS_VERIFY");
+	g->tls_verify = env && *env;
+	while ((c = getopt_long(argc, argv, "+DH:l:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H':
+			g->host = optarg;
+			break;
+		case OPT_TLS:
+		case OPT_TLSVERIFY:
+			b = parse_bool(optarg);
+			if (b < 0) {
+				fprintf(stderr,
+					"invalid argument \"%s\" for \"--%s\" flag: "
+					"strconv.ParseBool: "
+					"parsing \"%s\": invalid syntax\nSee 'berth --help'.\n",
+					optarg, c == OPT_TLS ? "tls" : "tlsverify", optarg);
+				return 125;
+			}
+			if (c == OPT_TLS) {
+				g->tls = b;
+			} else {
+				g->tls_verify = b;
+				g->tls_verify_set = true;
+			}
+			break;
+		case OPT_TLSCACERT:
+			g->tls_ca = optarg;
+			break;
+		case OPT_TLSCERT:
+			g->tls_cert = optarg;
+			break;
+		case OPT_TLSKEY:
+			g->tls_key = optarg;
+			break;
+		case OPT_DATA_ROOT:
+			g->data_root = optarg;
+			break;
+		case OPT_EXEC_ROOT:
+			g->exec_root = optarg;
+			break;
+		case 'D':
+			g->log_level = BLOG_DEBUG;
+			break;
+		case 'l':
+			if (strcmp(optarg, "debug") == 0)
+				g->log_level = BLOG_DEBUG;
+			else if (strcmp(optarg, "info") == 0)
+				g->log_level = BLOG_INFO;
+			else if (strcmp(optarg, "warn") == 0)
+				g->log_level = BLOG_WARN;
+			else if (strcmp(optarg, "error") == 0 || strcmp(optarg, "fatal") == 0)
+				g->log_level = BLOG_ERROR;
+			else {
+				fprintf(stderr, "Unable to parse logging level: %s\n", optarg);
+				return 1;
+			}
+			break;
+		case 'v':
+			printf("berth version %s, build %s\n", BERTH_VERSION, BERTH_COMMIT);
+			return 0;
+		case 'h':
+			usage(stdout, table, n);
+			return 0;
+		default:
+			usage(stderr, table, n);
+			return 125;
+		}
+	}
+	/* Whatever its value, --tlsverify given at all means TLS, as the
+	 * docker client has it. */
+	if (g->tls_verify || g->tls_verify_set)
+		g->tls = true;
+	if (g->data_root && *g->data_root && g->host) {
+		fprintf(stderr, "berth: -H and --data-root exclude each other: -H talks to a "
+				"daemon, --data-root works without one\n");
+		return 125;
+	}
+	if (optind >= argc) {
+		usage(stderr, table, n);
+		return 1;
+	}
+	return -1;
+}
+
+int cli_report(struct berr *err)
+{
+	fprintf(stderr, "Error: %s\n", err ? err->msg : "unknown error");
+	berr_free(err);
+	return 1;
+}
+
+int cli_flag_error(const char *command, char **argv, const char *shortopts)
+{
+	const char *arg = argv[optind - 1];
+	const char *opt = optopt > 0 && optopt < 256 ? strchr(shortopts, optopt) : NULL;
+
+	if (strncmp(arg, "--", 2) == 0 && optopt == 0)
+		fprintf(stderr, "unknown flag: %.*s\n", (int)strcspn(arg, "="), arg);
+	else if (strncmp(arg, "--", 2) == 0)
+		fprintf(stderr, "flag needs an argument: %s\n", arg);
+	else if (opt && opt[1] == ':')
+		fprintf(stderr, "flag needs an argument: '%c' in -%c\n", optopt, optopt);
+	else
+		fprintf(stderr, "unknown shorthand flag: '%c' in %s\n", optopt, arg);
+	fprintf(stderr, "See 'berth %s --help'.\n", command);
+	return 125;
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "\"berth %s\" ", command);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nSee 'berth %s --help'.\n", command);
+	return 1;
+}
+
+int cli_dispatch(struct cli *cli, const char *group, const struct cli_command *table, size_t n,
+		 int argc, char **argv)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(argv[0], table[i].name) != 0)
+			continue;
+		optind = 0; /* a full reset of getopt for the command's flags */
+		return table[i].fn(cli, argc, argv);
+	}
+	if (group)
+		fprintf(stderr, "berth: 'berth %s %s' is not a berth command.\n", group, argv[0]);
+	else
+		fprintf(stderr, "berth: '%s' is not a berth command.\n", argv[0]);
+	fprintf(stderr, "See 'berth --help'\n");
+	return 1;
+}
+
+int cli_management(struct cli *cli, const char *group, const struct cli_command *table, size_t n,
+		   int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+		FILE *out = argc < 2 ? stderr : stdout;
+
+		fprintf(out, "\nUsage:  berth %s COMMAND\n\nCommands:\n", group);
+		list_commands(out, table, n);
+		fprintf(out, "\nRun 'berth %s COMMAND --help' for more information on a command.\n",
+			group);
+		return argc < 2 ? 1 : 0;
+	}
+	return cli_dispatch(cli, group, table, n, argc - 1, argv + 1);
+}
