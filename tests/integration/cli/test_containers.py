@@ -373,7 +373,8 @@ def test_container_inspect(ctr):
     cdir = ctr.containers_dir / info["Id"]
     assert gd["Data"]["UpperDir"] == str(cdir / "upper")
     assert gd["Data"]["MergedDir"] == str(cdir / "merged")
-    assert gd["Data"]["LowerDir"].split(":")[0] == str(cdir / "init")
+    # The init layer all containers share, on top of the image's.
+    assert gd["Data"]["LowerDir"].split(":")[0] == str(ctr.containers_dir.parent / "init-layer")
     assert info["HostnamePath"] == str(cdir / "hostname")
     assert (cdir / "hostname").read_text() == info["Id"][:12] + "\n"
 
