@@ -2,7 +2,8 @@
 # containers and images, asked of the daemon (or data root) the command
 # line being completed names.  Installed by `make install`.
 
-_berth_global=(-H --host --data-root --exec-root -D --debug -l --log-level -v --version --help)
+_berth_global=(-H --host --data-root --exec-root -D --debug -l --log-level --tls --tlscacert
+	--tlscert --tlskey --tlsverify -v --version --help)
 
 # The options before the command that say where berth works.
 _berth_where() {
@@ -10,11 +11,11 @@ _berth_where() {
 	_berth_target=()
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		-H | --host | --data-root | --exec-root)
+		-H | --host | --data-root | --exec-root | --tlscacert | --tlscert | --tlskey)
 			_berth_target+=("${words[i]}" "${words[i + 1]}")
 			((i++))
 			;;
-		--host=* | --data-root=* | --exec-root=*) _berth_target+=("${words[i]}") ;;
+		--host=* | --data-root=* | --exec-root=* | --tls*) _berth_target+=("${words[i]}") ;;
 		-*) ;;
 		*) return ;;
 		esac
@@ -96,7 +97,7 @@ _berth() {
 	local i command="" sub="" flags args
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		-H | --host | --data-root | --exec-root | -l | --log-level)
+		-H | --host | --data-root | --exec-root | -l | --log-level | --tlscacert | --tlscert | --tlskey)
 			((i++))
 			continue
 			;;
@@ -110,7 +111,8 @@ _berth() {
 		fi
 	done
 	case $prev in
-	-H | --host | --data-root | --exec-root | --env-file | --label-file | -o | --output | -i | --input)
+	-H | --host | --data-root | --exec-root | --tlscacert | --tlscert | --tlskey | --env-file | \
+		--label-file | -o | --output | -i | --input)
 		[[ $prev == -i && -n $command && $command != load ]] || {
 			COMPREPLY=($(compgen -f -- "$cur"))
 			return
