@@ -190,6 +190,11 @@ void cli_human_since(int64_t when, char out[CLI_HUMAN_SIZE + 8]);
  * expanded text goes to *out (the caller's).  Sets BERR_INVALID naming the
  * template for anything else. */
 int cli_template_expand(const char *tmpl, const json_t *value, char **out, struct berr **err);
+/* The same for a row of a list (VALUE) or for VALUE whose arrays hold the
+ * rows (verbose df): `json` writes a row as docker marshals its row
+ * contexts, keys in order and "<", ">", "&" escaped. */
+int cli_template_expand_row(const char *tmpl, const json_t *value, char **out, struct berr **err);
+int cli_template_expand_rows(const char *tmpl, const json_t *value, char **out, struct berr **err);
 /* The same for a table's header, whose names go through docker's text
  * functions (upper, lower, json, join ...) unchanged. */
 int cli_template_expand_header(const char *tmpl, const json_t *value, char **out,
@@ -200,7 +205,9 @@ int cli_template_check(const char *tmpl, struct berr **err);
 
 /* Prints VALUES (a JSON array) as `docker inspect` does: the array
  * indented by 4, or with FORMAT (NULL for none) each element expanded and
- * followed by a newline.  Returns 0, or reports a template error and
+ * followed by a newline.  A container's or an image's document is
+ * expanded as docker does, on its Go type first (template_types.h), then
+ * on the raw JSON when that fails.  Returns 0, or reports a template error and
  * returns 1. */
 int cli_print_inspect(const json_t *values, const char *format);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd/berth/cli.h"
+#include "cmd/berth/template_types.h"
 #include "lib/json.h"
 
 /* Growing output text. */
@@ -459,26 +460,227 @@ struct var {
 	json_t *value;
 };
 
+/* Which objects of a list's template are docker's row contexts, that
+ * `json` marshals with their keys in order and HTML escaped. */
+enum rows {
+	ROWS_NONE,
+	ROWS_ROOT,   /* the value itself: a row of a list */
+	ROWS_NESTED, /* the elements of the value's arrays (verbose df) */
+};
+
+/* What the typed pass knows of a value it reached. */
+struct typed {
+	const json_t *v;
+	const struct tmpl_type *t;
+	bool nil; /* a nil map or slice (an empty value stands for it) */
+};
+
 struct exec {
-	const char *action; /* the action being run, for errors */
+	const char *tmpl;   /* the whole template, for the positions of errors */
+	const char *action; /* the node being run, for errors */
 	size_t action_len;
 	bool header; /* a table's header: the text functions give back their argument */
 	bool strict;
+	enum rows rows;
 	struct text *out;
 	json_t *root;
 	struct var vars[32];
 	size_t n_vars;
 	struct berr **err;
+	/* The typed pass of inspect: ROOT's Go type, the types of the values
+	 * reached, and the zero values made up for what the document leaves
+	 * out (kept until the pass ends). */
+	const struct tmpl_type *root_type;
+	/* The operands of the call being run: where they are, and which
+	 * are literals (NULL: the piped value). */
+	const char *arg_at[16];
+	size_t arg_len[16];
+	bool arg_lit[16];
+	struct typed *types;
+	size_t n_types, cap_types;
+	json_t *made;
 };
+
+/* The position of AT in the template as Go reports it: "line:column",
+ * the column counted in bytes from 0. */
+static void position(const struct exec *ex, const char *at, char *out, size_t n)
+{
+	size_t line = 1, col = 0;
+
+	for (const char *p = ex->tmpl; p && p < at && *p; p++) {
+		col++;
+		if (*p == '\n') {
+			line++;
+			col = 0;
+		}
+	}
+	snprintf(out, n, "%zu:%zu", line, col);
+}
+
+/* Where Go's parser places an operand: a chain of fields (".A.B",
+ * "$x.A") at its second part, anything else at its start. */
+static const char *operand_at(const char *node, size_t len)
+{
+	if (len && (node[0] == '.' || node[0] == '$'))
+		for (size_t i = 1; i < len; i++)
+			if (node[i] == '.')
+				return node + i;
+	return node;
+}
+
+static int exec_error_at(struct exec *ex, const char *at, const char *what, const char *arg)
+{
+	char pos[48];
+
+	position(ex, at, pos, sizeof(pos));
+	return berr_set(ex->err, BERR_INVALID, 0,
+			"template parsing error: template: :%s: executing \"\" at <%.*s>: %s%s",
+			pos, (int)ex->action_len, ex->action, what, arg);
+}
 
 static int exec_error(struct exec *ex, const char *what, const char *arg)
 {
-	return berr_set(ex->err, BERR_INVALID, 0,
-			"template parsing error: template: :1: executing \"\" at <%.*s>: %s%s",
-			(int)ex->action_len, ex->action, what, arg);
+	return exec_error_at(ex, ex->action, what, arg);
 }
 
-static bool truth(const json_t *v)
+/* The error of a field chain: at its second field, as Go's parser
+ * places a chain (".A.B" at ".B"), else at the field itself. */
+static int field_error(struct exec *ex, const char *node, size_t len, const char *msg)
+{
+	const char *at = operand_at(node, len);
+	char pos[48];
+
+	position(ex, at, pos, sizeof(pos));
+	return berr_set(ex->err, BERR_INVALID, 0,
+			"template parsing error: template: :%s: executing \"\" at <%.*s>: %s", pos,
+			(int)len, node, msg);
+}
+
+/*
+ * The typed pass.  Values keep their JSON form; what Go's type would add
+ * is looked up by the value's address.
+ */
+
+static const struct typed *typed_find(const struct exec *ex, const json_t *v)
+{
+	if (!ex->root_type || !v)
+		return NULL;
+	for (size_t i = ex->n_types; i-- > 0;)
+		if (ex->types[i].v == v)
+			return &ex->types[i];
+	return NULL;
+}
+
+static const struct tmpl_type *type_of(const struct exec *ex, const json_t *v)
+{
+	const struct typed *t;
+
+	if (ex->root_type && v == ex->root)
+		return ex->root_type;
+	t = typed_find(ex, v);
+	return t ? t->t : NULL;
+}
+
+static bool is_nil(const struct exec *ex, const json_t *v)
+{
+	const struct typed *t = typed_find(ex, v);
+
+	return t && t->nil;
+}
+
+/* Records that V has type T.  The singletons (null, true, false) carry
+ * no type: a nil map or slice is given a value of its own. */
+static int typed_add(struct exec *ex, const json_t *v, const struct tmpl_type *t, bool nil)
+{
+	if (!ex->root_type || !v || !t || json_is_null(v) || json_is_boolean(v) ||
+	    typed_find(ex, v))
+		return 0;
+	if (ex->n_types == ex->cap_types) {
+		size_t cap = ex->cap_types ? 2 * ex->cap_types : 64;
+		struct typed *nt = realloc(ex->types, cap * sizeof(*nt));
+
+		if (!nt)
+			return berr_set(ex->err, BERR_INTERNAL, ENOMEM, "format");
+		ex->types = nt;
+		ex->cap_types = cap;
+	}
+	ex->types[ex->n_types++] = (struct typed){ .v = v, .t = t, .nil = nil };
+	return 0;
+}
+
+/* The zero value of T as a new reference: a nil map or slice is an empty
+ * one marked nil, a nil pointer null. */
+static json_t *zero_value(struct exec *ex, const struct tmpl_type *t)
+{
+	json_t *v;
+
+	switch (t ? t->kind : TMPL_PTR) {
+	case TMPL_STRUCT:
+	case TMPL_EMPTY:
+	case TMPL_MAP:
+		v = json_object();
+		break;
+	case TMPL_SLICE:
+		v = json_array();
+		break;
+	case TMPL_STRING:
+		v = json_string("");
+		break;
+	case TMPL_INT:
+	case TMPL_DURATION:
+		v = json_integer(0);
+		break;
+	case TMPL_BOOL:
+		return json_false();
+	case TMPL_TIME:
+		v = json_string("0001-01-01T00:00:00Z");
+		break;
+	default:
+		return json_null();
+	}
+	if (!v || json_array_append(ex->made, v) < 0 ||
+	    typed_add(ex, v, t, t->kind == TMPL_MAP || t->kind == TMPL_SLICE) < 0) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Field NAME of struct type T, looked for in its embedded structs too. */
+static const struct tmpl_field *struct_field(const struct tmpl_type *t, const char *name)
+{
+	for (const struct tmpl_field *f = t->fields; f && (f->name || f->type); f++) {
+		const struct tmpl_field *in;
+
+		if (f->name && strcmp(f->name, name) == 0)
+			return f;
+		if (!f->name && (in = struct_field(f->type, name)))
+			return in;
+	}
+	return NULL;
+}
+
+/* MEMBER (may be NULL: left out) of a value as its Go type T: the member
+ * typed, or T's zero value; a new reference. */
+static json_t *typed_member(struct exec *ex, json_t *member, const struct tmpl_type *t)
+{
+	bool nil_container =
+		json_is_null(member) && t &&
+		(t->kind == TMPL_MAP || t->kind == TMPL_SLICE || t->kind == TMPL_STRUCT);
+
+	if (!member || nil_container) {
+		json_t *z = zero_value(ex, t);
+
+		if (!z)
+			berr_set(ex->err, BERR_INTERNAL, ENOMEM, "format");
+		return z;
+	}
+	if (typed_add(ex, member, t, false) < 0)
+		return NULL;
+	return json_incref(member);
+}
+
+static bool truth_raw(const json_t *v)
 {
 	switch (v ? json_typeof(v) : JSON_NULL) {
 	case JSON_STRING:
@@ -498,17 +700,77 @@ static bool truth(const json_t *v)
 	}
 }
 
-/* V's fields along ".A.B" (PATH, LEN) into *out (a new reference; NULL
- * for a missing key, or past a null); with STRICT (inspect's documents) a
- * missing key is an error, as docker's inspect makes it. */
-static int walk(struct exec *ex, json_t *v, const char *path, size_t len, json_t **out)
+/* Go's truth: a struct is true, a nil map or slice false. */
+static bool truth_of(const struct exec *ex, const json_t *v)
 {
+	const struct tmpl_type *ty = type_of(ex, v);
+
+	if (ty && (ty->kind == TMPL_STRUCT || ty->kind == TMPL_EMPTY || ty->kind == TMPL_TIME ||
+		   (ty->kind == TMPL_PTR && !json_is_null(v))))
+		return true;
+	if (is_nil(ex, v))
+		return false;
+	return truth_raw(v);
+}
+
+/* One step of the typed pass: field KEY of CUR (a new reference in
+ * *next, NULL for a map's missing key).  -1 when Go's typed run fails
+ * there (the raw run then says why). */
+static int walk_typed(struct exec *ex, json_t *cur, const char *key, json_t **next)
+{
+	const struct tmpl_type *t = type_of(ex, cur);
+	json_t *m;
+
+	*next = NULL;
+	if (!cur)
+		return -1;
+	if (t && t->kind == TMPL_PTR) {
+		if (json_is_null(cur))
+			return -1;
+		t = t->elem;
+	}
+	m = json_is_object(cur) ? json_object_get(cur, key) : NULL;
+	if (!t) {
+		if (!m)
+			return -1;
+		*next = json_incref(m);
+		return 0;
+	}
+	if (t->kind == TMPL_MAP && t->named_key)
+		return -1;
+	if (t->kind == TMPL_MAP && json_is_object(cur)) {
+		if (m && !(*next = typed_member(ex, m, t->elem)))
+			return -1;
+		return 0;
+	}
+	if (t->kind != TMPL_STRUCT || !json_is_object(cur))
+		return -1;
+	{
+		const struct tmpl_field *f = struct_field(t, key);
+
+		if (f)
+			*next = typed_member(ex, m, f->type);
+		else if (m)
+			*next = json_incref(m);
+	}
+	return *next ? 0 : -1;
+}
+
+/* V's fields along ".A.B" (PATH, LEN) into *out (a new reference; NULL
+ * for a missing key, or past a null); with STRICT (inspect's raw run) a
+ * missing key is an error, as docker's inspect makes it.  NODE, NODE_LEN:
+ * the operand, for errors. */
+static int walk(struct exec *ex, json_t *v, const char *path, size_t len, const char *node,
+		size_t node_len, json_t **out)
+{
+	json_t *cur = json_incref(v);
 	size_t i = 0;
 
 	*out = NULL;
-	while (i < len && v) {
+	while (i < len) {
 		size_t start;
-		char key[256];
+		char key[256], msg[320];
+		json_t *next = NULL;
 
 		if (path[i] == '.')
 			i++;
@@ -517,23 +779,261 @@ static int walk(struct exec *ex, json_t *v, const char *path, size_t len, json_t
 			i++;
 		if (i == start)
 			continue;
-		if (json_is_null(v))
-			return 0;
 		snprintf(key, sizeof(key), "%.*s", (int)(i - start), path + start);
-		if (!json_is_object(v))
-			return exec_error(ex, "can't evaluate field ", key);
-		v = json_object_get(v, key);
-		if (!v && !ex->strict)
-			return 0;
-		if (!v) {
-			char msg[300];
+		if (ex->root_type) {
+			int rc = walk_typed(ex, cur, key, &next);
 
+			json_decref(cur);
+			cur = next;
+			if (rc < 0) {
+				json_decref(cur);
+				return field_error(ex, node, node_len, "typed");
+			}
+			continue;
+		}
+		if (!cur || json_is_null(cur)) {
+			json_decref(cur);
+			if (!ex->strict)
+				return 0;
+			snprintf(msg, sizeof(msg), "nil pointer evaluating interface {}.%s", key);
+			return field_error(ex, node, node_len, msg);
+		}
+		if (!json_is_object(cur)) {
+			json_decref(cur);
+			snprintf(msg, sizeof(msg), "can't evaluate field %s in type interface {}",
+				 key);
+			return field_error(ex, node, node_len, msg);
+		}
+		next = json_incref(json_object_get(cur, key));
+		json_decref(cur);
+		cur = next;
+		if (!cur && !ex->strict)
+			return 0;
+		if (!cur) {
 			snprintf(msg, sizeof(msg), "map has no entry for key \"%s\"", key);
-			return exec_error(ex, msg, "");
+			return field_error(ex, node, node_len, msg);
 		}
 	}
-	*out = json_incref(v);
+	*out = cur;
 	return 0;
+}
+
+/* A time.Time of the JSON (RFC 3339) as Go prints it:
+ * "2026-01-02 15:04:05.5 +0000 UTC". */
+static void print_time(struct text *t, const char *s)
+{
+	size_t n = strlen(s), frac = 0;
+	const char *zone;
+	char buf[96];
+
+	if (n < 20 || s[10] != 'T') {
+		text_puts(t, s);
+		return;
+	}
+	zone = s + 19;
+	if (*zone == '.') {
+		while (zone[1 + frac] >= '0' && zone[1 + frac] <= '9')
+			frac++;
+		zone += 1 + frac;
+		/* Go's .999999999: no trailing zeros. */
+		while (frac && s[19 + frac] == '0')
+			frac--;
+	}
+	snprintf(buf, sizeof(buf), "%.10s %.8s%s%.*s ", s, s + 11, frac ? "." : "", (int)frac,
+		 s + 20);
+	text_puts(t, buf);
+	if (strcmp(zone, "Z") == 0 || strlen(zone) != 6) {
+		text_puts(t, "+0000 UTC");
+	} else {
+		snprintf(buf, sizeof(buf), "%.3s%.2s %.3s%.2s", zone, zone + 4, zone, zone + 4);
+		text_puts(t, buf);
+	}
+}
+
+/* WHOLE.FRAC (FRAC of DIGITS digits) without the trailing zeros. */
+static void print_decimal(struct text *t, uint64_t whole, uint64_t frac, int digits)
+{
+	char buf[64];
+	int len;
+
+	len = snprintf(buf, sizeof(buf), "%llu.%0*llu", (unsigned long long)whole, digits,
+		       (unsigned long long)frac);
+	while (len > 0 && buf[len - 1] == '0')
+		buf[--len] = '\0';
+	if (len > 0 && buf[len - 1] == '.')
+		buf[--len] = '\0';
+	text_puts(t, buf);
+}
+
+/* A time.Duration (nanoseconds) as Go's String() writes it: "1m30s",
+ * "1.5s", "250ms", "0s". */
+static void print_duration(struct text *t, int64_t d)
+{
+	uint64_t u = d < 0 ? -(uint64_t)d : (uint64_t)d;
+	char buf[64];
+
+	if (d < 0)
+		text_puts(t, "-");
+	if (u == 0) {
+		text_puts(t, "0s");
+	} else if (u < 1000) {
+		snprintf(buf, sizeof(buf), "%lluns", (unsigned long long)u);
+		text_puts(t, buf);
+	} else if (u < 1000000) {
+		print_decimal(t, u / 1000, u % 1000, 3);
+		text_puts(t, "µs");
+	} else if (u < 1000000000) {
+		print_decimal(t, u / 1000000, u % 1000000, 6);
+		text_puts(t, "ms");
+	} else {
+		uint64_t sec = u / 1000000000, h = sec / 3600, m = sec / 60 % 60;
+
+		if (h) {
+			snprintf(buf, sizeof(buf), "%lluh", (unsigned long long)h);
+			text_puts(t, buf);
+		}
+		if (h || m) {
+			snprintf(buf, sizeof(buf), "%llum", (unsigned long long)m);
+			text_puts(t, buf);
+		}
+		print_decimal(t, sec % 60, u % 1000000000, 9);
+		text_puts(t, "s");
+	}
+}
+
+static void print_go(struct text *t, const json_t *v, const struct tmpl_type *ty, bool nil);
+
+/* A struct as Go's %v prints it: its fields' values between braces, in
+ * Go's order when the type lists them all, else in the document's. */
+static void print_struct(struct text *t, const json_t *v, const struct tmpl_type *ty)
+{
+	bool first = true;
+
+	text_puts(t, "{");
+	if (ty->complete) {
+		for (const struct tmpl_field *f = ty->fields; f->name || f->type; f++) {
+			const json_t *m =
+				f->name && json_is_object(v) ? json_object_get(v, f->name) : NULL;
+
+			if (!first)
+				text_puts(t, " ");
+			first = false;
+			if (!f->name)
+				print_struct(t, v, f->type);
+			else
+				print_go(t, m, f->type, !m || json_is_null(m));
+		}
+	} else {
+		const char *k;
+		json_t *m;
+
+		json_object_foreach ((json_t *)v, k, m) {
+			const struct tmpl_field *f = struct_field(ty, k);
+
+			if (!first)
+				text_puts(t, " ");
+			first = false;
+			print_go(t, m, f ? f->type : NULL, json_is_null(m));
+		}
+	}
+	text_puts(t, "}");
+}
+
+/* V (NULL: the zero value) as Go prints a value of type TY; NIL: a nil
+ * map, slice or pointer.  A pointer nested in a value prints as the value
+ * it points to (Go would print its address). */
+static void print_go(struct text *t, const json_t *v, const struct tmpl_type *ty, bool nil)
+{
+	size_t i;
+	json_t *e;
+
+	if (!ty) {
+		if (v)
+			print_value(t, v);
+		else
+			text_puts(t, "<nil>");
+		return;
+	}
+	switch (ty->kind) {
+	case TMPL_PTR:
+		if (nil || !v || json_is_null(v))
+			text_puts(t, "<nil>");
+		else
+			print_go(t, v, ty->elem, false);
+		return;
+	case TMPL_MAP: {
+		size_t n = json_is_object(v) && !nil ? json_object_size(v) : 0, k = 0;
+		const char **keys = calloc(n ? n : 1, sizeof(*keys));
+		const char *key;
+
+		if (!keys) {
+			t->oom = true;
+			return;
+		}
+		if (n)
+			json_object_foreach ((json_t *)v, key, e)
+				keys[k++] = key;
+		qsort(keys, n, sizeof(*keys), cmp_str);
+		text_puts(t, "map[");
+		for (k = 0; k < n; k++) {
+			const json_t *m = json_object_get(v, keys[k]);
+
+			if (k)
+				text_puts(t, " ");
+			text_puts(t, keys[k]);
+			text_puts(t, ":");
+			print_go(t, m, ty->elem, json_is_null(m));
+		}
+		text_puts(t, "]");
+		free(keys);
+		return;
+	}
+	case TMPL_SLICE:
+		text_puts(t, "[");
+		if (!nil)
+			json_array_foreach (v, i, e) {
+				if (i)
+					text_puts(t, " ");
+				print_go(t, e, ty->elem, json_is_null(e));
+			}
+		text_puts(t, "]");
+		return;
+	case TMPL_STRUCT:
+		print_struct(t, json_is_object(v) ? v : NULL, ty);
+		return;
+	case TMPL_EMPTY:
+		text_puts(t, "{}");
+		return;
+	case TMPL_TIME:
+		print_time(t, json_is_string(v) ? json_string_value(v) : "0001-01-01T00:00:00Z");
+		return;
+	case TMPL_DURATION:
+		print_duration(t, json_integer_value(v));
+		return;
+	case TMPL_STRING:
+		text_puts(t, json_string_value(v) ?: "");
+		return;
+	case TMPL_INT:
+		print_value(t, v ? v : json_integer(0));
+		return;
+	case TMPL_BOOL:
+		text_puts(t, json_is_true(v) ? "true" : "false");
+		return;
+	}
+}
+
+/* V as the template prints it: with its Go type when the typed pass
+ * knows it. */
+static void print_result(const struct exec *ex, struct text *t, const json_t *v)
+{
+	const struct tmpl_type *ty = ex ? type_of(ex, v) : NULL;
+
+	if (ty)
+		print_go(t, v, ty, is_nil(ex, v));
+	else if (v)
+		print_value(t, v);
+	else
+		text_puts(t, "<no value>");
 }
 
 /* Go's string literal ("...\n" or `raw`). */
@@ -569,7 +1069,7 @@ static int eval_term(struct exec *ex, struct lex *l, enum tok t, json_t *dot, js
 {
 	switch (t) {
 	case T_FIELD:
-		return walk(ex, dot, l->s, l->n, out);
+		return walk(ex, dot, l->s, l->n, l->s, l->n, out);
 	case T_VAR: {
 		size_t nlen = 1;
 
@@ -577,7 +1077,8 @@ static int eval_term(struct exec *ex, struct lex *l, enum tok t, json_t *dot, js
 			nlen++;
 		for (size_t i = ex->n_vars; i-- > 0;)
 			if (ex->vars[i].len == nlen && strncmp(ex->vars[i].name, l->s, nlen) == 0)
-				return walk(ex, ex->vars[i].value, l->s + nlen, l->n - nlen, out);
+				return walk(ex, ex->vars[i].value, l->s + nlen, l->n - nlen, l->s,
+					    l->n, out);
 		return parse_error(ex->err, "undefined variable \"%.*s\"", l->s, nlen);
 	}
 	case T_STRING:
@@ -613,7 +1114,7 @@ static int eval_term(struct exec *ex, struct lex *l, enum tok t, json_t *dot, js
 			int rc;
 
 			*l = peek;
-			rc = walk(ex, v, l->s, l->n, out);
+			rc = walk(ex, v, l->s, l->n, l->s, l->n, out);
 			json_decref(v);
 			return rc;
 		}
@@ -626,6 +1127,7 @@ static int eval_term(struct exec *ex, struct lex *l, enum tok t, json_t *dot, js
 }
 
 static bool header_identity(func_fn fn);
+static bool takes_nil(func_fn fn);
 
 static void free_args(json_t **args, size_t n)
 {
@@ -635,13 +1137,14 @@ static void free_args(json_t **args, size_t n)
 
 /* A command: a function with its arguments (the piped value last), or
  * one operand.  *end gets the token that ended it. */
-static int eval_command(struct exec *ex, struct lex *l, json_t *dot, json_t *piped, json_t **out,
-			enum tok *end)
+static int eval_command(struct exec *ex, struct lex *l, json_t *dot, bool has_piped, json_t *piped,
+			json_t **out, enum tok *end)
 {
 	json_t *args[16];
 	size_t n = 0;
 	func_fn fn = NULL;
 	enum tok t = lex_next(l);
+	const char *start = l->s, *stop;
 	int rc = 0;
 
 	*out = NULL;
@@ -655,19 +1158,35 @@ static int eval_command(struct exec *ex, struct lex *l, json_t *dot, json_t *pip
 					"");
 			break;
 		}
+		ex->arg_at[n] = l->s;
+		ex->arg_lit[n] = t == T_STRING || t == T_NUMBER || t == T_IDENT;
 		if (eval_term(ex, l, t, dot, &args[n]) < 0) {
 			rc = -1;
 			break;
 		}
+		ex->arg_len[n] = (size_t)(l->p - ex->arg_at[n]);
 		n++;
 	}
 	*end = t;
-	if (rc == 0 && piped) {
-		if (!fn)
-			rc = exec_error(ex, "can't give argument to non-function", "");
-		else
-			args[n++] = json_incref(piped);
+	/* Errors of the call name the command, as Go's do. */
+	for (stop = l->s; stop > start && strchr(" \t\r\n", stop[-1]); stop--)
+		;
+	if (fn) {
+		ex->action = start;
+		ex->action_len = (size_t)(stop - start);
 	}
+	if (rc == 0 && has_piped) {
+		if (!fn) {
+			rc = exec_error(ex, "can't give argument to non-function", "");
+		} else {
+			ex->arg_at[n] = NULL;
+			args[n++] = json_incref(piped);
+		}
+	}
+	/* The typed run fails where Go's could not pass a missing value. */
+	for (size_t i = 0; rc == 0 && fn && ex->root_type && !takes_nil(fn) && i < n; i++)
+		if (!args[i])
+			rc = exec_error(ex, "invalid value", "");
 	if (rc == 0) {
 		if (fn && ex->header && header_identity(fn) && n > 0)
 			*out = json_incref(args[0]);
@@ -686,12 +1205,14 @@ static int eval_command(struct exec *ex, struct lex *l, json_t *dot, json_t *pip
 static int eval_pipeline(struct exec *ex, struct lex *l, json_t *dot, json_t **out)
 {
 	json_t *v = NULL;
+	bool first = true;
 	enum tok end;
 
 	do {
 		json_t *next = NULL;
-		int rc = eval_command(ex, l, dot, v, &next, &end);
+		int rc = eval_command(ex, l, dot, !first, v, &next, &end);
 
+		first = false;
 		json_decref(v);
 		v = next;
 		if (rc < 0) {
@@ -772,13 +1293,20 @@ static int range_step(struct exec *ex, const struct node *n, struct var *vars, s
 static int exec_range(struct exec *ex, const struct node *n, json_t *v, struct var *vars,
 		      size_t n_vars, json_t *dot)
 {
+	const struct tmpl_type *ty = type_of(ex, v);
 	int rc = 0;
 
+	/* Go ranges over maps and slices only, not structs. */
+	if (ty && ty->kind != TMPL_MAP && ty->kind != TMPL_SLICE)
+		return exec_error(ex, "range can't iterate over ", "a struct");
 	if (json_is_array(v) && json_array_size(v)) {
 		for (size_t i = 0; rc == 0 && i < json_array_size(v); i++) {
 			json_t *key = json_integer((json_int_t)i);
 
-			rc = range_step(ex, n, vars, n_vars, key, json_array_get(v, i));
+			if (ty)
+				rc = typed_add(ex, json_array_get(v, i), ty->elem, false);
+			if (rc == 0)
+				rc = range_step(ex, n, vars, n_vars, key, json_array_get(v, i));
 			json_decref(key);
 		}
 		return rc;
@@ -798,7 +1326,11 @@ static int exec_range(struct exec *ex, const struct node *n, json_t *v, struct v
 		for (i = 0; rc == 0 && i < count; i++) {
 			json_t *key = json_string(keys[i]);
 
-			rc = range_step(ex, n, vars, n_vars, key, json_object_get(v, keys[i]));
+			if (ty)
+				rc = typed_add(ex, json_object_get(v, keys[i]), ty->elem, false);
+			if (rc == 0)
+				rc = range_step(ex, n, vars, n_vars, key,
+						json_object_get(v, keys[i]));
 			json_decref(key);
 		}
 		free(keys);
@@ -832,21 +1364,19 @@ static int exec_list(struct exec *ex, const struct node *n, json_t *dot)
 				 * end of the enclosing list. */
 				rc = push_var(ex, &vars[0], v);
 				mark = ex->n_vars;
-			} else if (v) {
-				print_value(ex->out, v);
 			} else {
-				text_puts(ex->out, "<no value>");
+				print_result(ex, ex->out, v);
 			}
 			break;
 		case N_IF:
-			rc = exec_list(ex, truth(v) ? n->body : n->alt, dot);
+			rc = exec_list(ex, truth_of(ex, v) ? n->body : n->alt, dot);
 			break;
 		case N_WITH:
 			if (n_vars)
 				rc = push_var(ex, &vars[0], v);
 			if (rc == 0)
-				rc = truth(v) ? exec_list(ex, n->body, v)
-					      : exec_list(ex, n->alt, dot);
+				rc = truth_of(ex, v) ? exec_list(ex, n->body, v)
+						     : exec_list(ex, n->alt, dot);
 			break;
 		case N_RANGE:
 			rc = exec_range(ex, n, v, vars, n_vars, dot);
@@ -868,15 +1398,12 @@ static int exec_list(struct exec *ex, const struct node *n, json_t *dot)
  */
 
 /* V as text (a string as it is, else as printed). */
-static char *to_text(const json_t *v)
+static char *to_text(const struct exec *ex, const json_t *v)
 {
 	struct text t = { 0 };
 
 	text_puts(&t, "");
-	if (v)
-		print_value(&t, v);
-	else
-		text_puts(&t, "<no value>");
+	print_result(ex, &t, v);
 	if (t.oom) {
 		free(t.buf);
 		return NULL;
@@ -893,19 +1420,243 @@ static int ret_string(struct exec *ex, char *s, json_t **out)
 	return *out ? 0 : exec_error(ex, "invalid UTF-8 in a result", "");
 }
 
+/* Go's error for operand I (V) of the call, which is not of type WANT. */
+static int arg_error(struct exec *ex, size_t i, const json_t *v, const char *want)
+{
+	const char *got = json_is_string(v)    ? "string"
+			  : json_is_integer(v) ? "int"
+			  : json_is_real(v)    ? "float64"
+			  : json_is_boolean(v) ? "bool"
+			  : json_is_array(v)   ? "[]interface {}"
+					       : "map[string]interface {}";
+	char msg[160];
+
+	if (!ex->arg_at[i])
+		return exec_error(ex, "wrong type for value; expected ", want);
+	ex->action = ex->arg_at[i];
+	ex->action_len = ex->arg_len[i];
+	if (ex->arg_lit[i])
+		snprintf(msg, sizeof(msg), "can't handle %.*s for arg of type %s",
+			 (int)ex->arg_len[i], ex->arg_at[i], want);
+	else
+		snprintf(msg, sizeof(msg), "wrong type for value; expected %s; got %s", want, got);
+	return exec_error_at(ex, operand_at(ex->arg_at[i], ex->arg_len[i]), msg, "");
+}
+
 static int want_args(struct exec *ex, const char *fn, size_t n, size_t want)
 {
+	char msg[96];
+
 	if (n == want)
 		return 0;
-	return exec_error(ex, "wrong number of args for ", fn);
+	/* At the function's name. */
+	ex->action_len = strlen(fn);
+	snprintf(msg, sizeof(msg), "%s: want %zu got %zu", fn, want, n);
+	return exec_error(ex, "wrong number of args for ", msg);
+}
+
+/* A JSON string of S (LEN bytes) as Go's encoder writes it; with HTML,
+ * "<", ">" and "&" escaped as json.Marshal does. */
+static void json_string_out(struct text *t, const char *s, size_t len, bool html)
+{
+	_cleanup_json_ json_t *str = json_stringn(s, len);
+	_cleanup_free_ char *d = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
+
+	if (!d) {
+		t->oom = true;
+		return;
+	}
+	for (const char *p = d; *p; p++) {
+		if (html && (*p == '<' || *p == '>' || *p == '&')) {
+			char u[8];
+
+			snprintf(u, sizeof(u), "\\u%04x", (unsigned char)*p);
+			text_puts(t, u);
+		} else if ((unsigned char)p[0] == 0xe2 && (unsigned char)p[1] == 0x80 &&
+			   ((unsigned char)p[2] == 0xa8 || (unsigned char)p[2] == 0xa9)) {
+			/* U+2028 and U+2029, always escaped by Go. */
+			text_puts(t, (unsigned char)p[2] == 0xa8 ? "\\u2028" : "\\u2029");
+			p += 2;
+		} else {
+			text_add(t, p, 1);
+		}
+	}
+}
+
+/* Whether V is one of docker's row contexts (see enum rows). */
+static bool is_row(const struct exec *ex, const json_t *v)
+{
+	const char *k;
+	json_t *m, *e;
+	size_t i;
+
+	if (!json_is_object(v) || ex->rows == ROWS_NONE)
+		return false;
+	if (ex->rows == ROWS_ROOT)
+		return v == ex->root;
+	json_object_foreach (ex->root, k, m)
+		json_array_foreach (m, i, e)
+			if (e == v)
+				return true;
+	return false;
+}
+
+static void json_out(const struct exec *ex, struct text *t, const json_t *v,
+		     const struct tmpl_type *ty, bool html);
+
+/* Whether Go's omitempty leaves V out: false, 0, "", nil, or an empty
+ * map or slice. */
+static bool json_empty(const json_t *v, const struct tmpl_type *ty)
+{
+	if (ty && (ty->kind == TMPL_STRUCT || ty->kind == TMPL_TIME || ty->kind == TMPL_EMPTY))
+		return false;
+	return !v || !truth_raw(v);
+}
+
+/* The zero value of TY as Go marshals it. */
+static void json_zero(const struct exec *ex, struct text *t, const struct tmpl_type *ty)
+{
+	switch (ty ? ty->kind : TMPL_PTR) {
+	case TMPL_STRING:
+		text_puts(t, "\"\"");
+		break;
+	case TMPL_INT:
+	case TMPL_DURATION:
+		text_puts(t, "0");
+		break;
+	case TMPL_BOOL:
+		text_puts(t, "false");
+		break;
+	case TMPL_TIME:
+		text_puts(t, "\"0001-01-01T00:00:00Z\"");
+		break;
+	case TMPL_EMPTY:
+		text_puts(t, "{}");
+		break;
+	case TMPL_STRUCT:
+		json_out(ex, t, NULL, ty, false);
+		break;
+	default:
+		text_puts(t, "null");
+		break;
+	}
+}
+
+/* The members of V (NULL: the zero struct) as Go marshals struct TY,
+ * complete: its fields in order, embedded ones inline, omitempty ones
+ * left out when empty, what TY does not have dropped. */
+static void json_struct_out(const struct exec *ex, struct text *t, const json_t *v,
+			    const struct tmpl_type *ty, bool html, bool *first)
+{
+	for (const struct tmpl_field *f = ty->fields; f->name || f->type; f++) {
+		const json_t *m = f->name && v ? json_object_get(v, f->name) : NULL;
+
+		if (!f->name) {
+			json_struct_out(ex, t, v, f->type, html, first);
+			continue;
+		}
+		if (f->omitempty && json_empty(m, f->type))
+			continue;
+		if (!*first)
+			text_puts(t, ",");
+		*first = false;
+		json_string_out(t, f->name, strlen(f->name), html);
+		text_puts(t, ":");
+		if (m)
+			json_out(ex, t, m, f->type, html);
+		else
+			json_zero(ex, t, f->type);
+	}
+}
+
+/* V as the json function writes it (compact; a nil map or slice null);
+ * a row with its keys in order and HTML escaped, as docker marshals its
+ * contexts. */
+static void json_out(const struct exec *ex, struct text *t, const json_t *v,
+		     const struct tmpl_type *ty, bool html)
+{
+	size_t i;
+	json_t *e;
+
+	if (!ty)
+		ty = type_of(ex, v);
+	if (ty && ty->kind == TMPL_PTR)
+		ty = ty->elem;
+	if (ty && ty->kind == TMPL_STRUCT && ty->complete && (!v || json_is_object(v))) {
+		bool first = true;
+
+		text_puts(t, "{");
+		json_struct_out(ex, t, v, ty, html, &first);
+		text_puts(t, "}");
+	} else if (!v || is_nil(ex, v)) {
+		text_puts(t, "null");
+	} else if (json_is_object(v)) {
+		bool row = is_row(ex, v);
+		/* Go writes a map's keys in order; the raw run's objects are
+		 * all maps. */
+		bool sorted = row || (ty && ty->kind == TMPL_MAP) || (ex->strict && !ex->root_type);
+		size_t n = json_object_size(v), k = 0;
+		const char **keys = calloc(n ? n : 1, sizeof(*keys));
+		const char *key;
+
+		if (!keys) {
+			t->oom = true;
+			return;
+		}
+		json_object_foreach ((json_t *)v, key, e)
+			keys[k++] = key;
+		if (sorted)
+			qsort(keys, n, sizeof(*keys), cmp_str);
+		text_puts(t, "{");
+		for (k = 0; k < n; k++) {
+			if (k)
+				text_puts(t, ",");
+			json_string_out(t, keys[k], strlen(keys[k]), html || row);
+			text_puts(t, ":");
+			const struct tmpl_field *f =
+				ty && ty->kind == TMPL_STRUCT ? struct_field(ty, keys[k]) : NULL;
+
+			json_out(ex, t, json_object_get(v, keys[k]),
+				 f			      ? f->type
+				 : ty && ty->kind == TMPL_MAP ? ty->elem
+							      : NULL,
+				 html || row);
+		}
+		text_puts(t, "}");
+		free(keys);
+	} else if (json_is_array(v)) {
+		text_puts(t, "[");
+		json_array_foreach (v, i, e) {
+			if (i)
+				text_puts(t, ",");
+			json_out(ex, t, e, ty && ty->kind == TMPL_SLICE ? ty->elem : NULL, html);
+		}
+		text_puts(t, "]");
+	} else if (json_is_string(v)) {
+		json_string_out(t, json_string_value(v), json_string_length(v), html);
+	} else {
+		_cleanup_free_ char *d = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+		if (d)
+			text_puts(t, d);
+		else
+			t->oom = true;
+	}
 }
 
 static int fn_json(struct exec *ex, json_t **a, size_t n, json_t **out)
 {
+	struct text t = { 0 };
+
 	if (want_args(ex, "json", n, 1) < 0)
 		return -1;
-	return ret_string(
-		ex, a[0] ? json_dumps(a[0], JSON_ENCODE_ANY | JSON_COMPACT) : strdup("null"), out);
+	text_puts(&t, "");
+	json_out(ex, &t, a[0], NULL, false);
+	if (t.oom) {
+		free(t.buf);
+		t.buf = NULL;
+	}
+	return ret_string(ex, t.buf, out);
 }
 
 static int fn_case(struct exec *ex, json_t **a, size_t n, json_t **out, int mode)
@@ -915,7 +1666,7 @@ static int fn_case(struct exec *ex, json_t **a, size_t n, json_t **out, int mode
 
 	if (want_args(ex, mode == 0 ? "upper" : mode == 1 ? "lower" : "title", n, 1) < 0)
 		return -1;
-	s = to_text(a[0]);
+	s = to_text(ex, a[0]);
 	for (char *p = s; p && *p; p++) {
 		if (mode == 0 || (mode == 2 && start))
 			*p = (char)toupper((unsigned char)*p);
@@ -949,8 +1700,13 @@ static int fn_join(struct exec *ex, json_t **a, size_t n, json_t **out)
 
 	if (want_args(ex, "join", n, 2) < 0)
 		return -1;
-	if (!json_is_string(a[1]) || (a[0] && !json_is_array(a[0]) && !json_is_null(a[0])))
-		return exec_error(ex, "error calling join: ", "wrong type for value");
+	/* Go checks the operand's type ([]string; the raw run's arrays are
+	 * []interface {}) before the call. */
+	if ((a[0] && !json_is_array(a[0]) && !json_is_null(a[0])) ||
+	    (json_is_array(a[0]) && ex->strict && !ex->root_type))
+		return arg_error(ex, 0, a[0], "[]string");
+	if (!json_is_string(a[1]))
+		return arg_error(ex, 1, a[1], "string");
 	text_puts(&t, "");
 	json_array_foreach (a[0], i, e) {
 		if (i)
@@ -1010,33 +1766,71 @@ static int fn_len(struct exec *ex, json_t **a, size_t n, json_t **out)
 
 static int fn_index(struct exec *ex, json_t **a, size_t n, json_t **out)
 {
-	json_t *v = a[0];
+	json_t *v;
 
 	if (n < 1)
 		return exec_error(ex, "wrong number of args for ", "index");
+	v = json_incref(a[0]);
 	for (size_t i = 1; i < n; i++) {
+		const struct tmpl_type *ty = type_of(ex, v);
+		json_t *next = NULL;
+		char msg[96];
+
+		/* Go indexes maps and slices, not structs or pointers, nor a
+		 * map of named keys with a string. */
+		if (ex->root_type &&
+		    (!v || (ty && ty->kind != TMPL_MAP && ty->kind != TMPL_SLICE) ||
+		     (ty && ty->named_key))) {
+			json_decref(v);
+			return exec_error(ex, "error calling index: ", "can't index item");
+		}
 		if (json_is_object(v) && json_is_string(a[i])) {
-			v = json_object_get(v, json_string_value(a[i]));
-			/* A typed map's missing key is its zero value. */
-			if (!v) {
-				*out = json_string("");
-				return 0;
+			json_t *m = json_object_get(v, json_string_value(a[i]));
+
+			if (ty)
+				/* A typed map's missing key: its element's zero
+				 * value. */
+				next = m ? typed_member(ex, m, ty->elem) : zero_value(ex, ty->elem);
+			else if (m)
+				next = json_incref(m);
+			else if (!ex->strict)
+				next = json_string("");
+			if (!next && ex->root_type) {
+				json_decref(v);
+				return -1;
 			}
+		} else if (json_is_object(v)) {
+			json_decref(v);
+			snprintf(msg, sizeof(msg), "value has type %s; should be string",
+				 json_is_integer(a[i]) ? "int" : "interface {}");
+			return exec_error(ex, "error calling index: ", msg);
 		} else if (json_is_array(v) && json_is_integer(a[i])) {
 			json_int_t k = json_integer_value(a[i]);
 
-			if (k < 0 || (size_t)k >= json_array_size(v))
-				return exec_error(ex,
-						  "error calling index: ", "index out of range");
-			v = json_array_get(v, (size_t)k);
-		} else if (json_is_null(v) || !v) {
-			*out = NULL;
-			return 0;
-		} else {
+			if (k < 0 || (size_t)k >= json_array_size(v)) {
+				json_decref(v);
+				snprintf(msg, sizeof(msg), "index out of range: %lld",
+					 (long long)k);
+				return exec_error(ex, "error calling index: ", msg);
+			}
+			next = json_array_get(v, (size_t)k);
+			if (ty && typed_add(ex, next, ty->elem, false) < 0) {
+				json_decref(v);
+				return -1;
+			}
+			json_incref(next);
+		} else if (!json_is_null(v) && v) {
+			json_decref(v);
 			return exec_error(ex, "error calling index: ", "cannot index this value");
+		} else if (ex->strict) {
+			return exec_error(ex, "error calling index: ", "index of untyped nil");
 		}
+		json_decref(v);
+		v = next;
+		if (!v)
+			break;
 	}
-	*out = json_incref(v);
+	*out = v;
 	return 0;
 }
 
@@ -1092,7 +1886,7 @@ static int fn_not(struct exec *ex, json_t **a, size_t n, json_t **out)
 {
 	if (want_args(ex, "not", n, 1) < 0)
 		return -1;
-	*out = json_boolean(!truth(a[0]));
+	*out = json_boolean(!truth_of(ex, a[0]));
 	return 0;
 }
 
@@ -1105,7 +1899,7 @@ static int fn_andor(struct exec *ex, json_t **a, size_t n, json_t **out, bool is
 	if (n < 1)
 		return exec_error(ex, "wrong number of args for ", is_and ? "and" : "or");
 	for (i = 0; i + 1 < n; i++)
-		if (truth(a[i]) != is_and)
+		if (truth_of(ex, a[i]) != is_and)
 			break;
 	*out = json_incref(a[i]);
 	return 0;
@@ -1132,7 +1926,7 @@ static int fn_print_like(struct exec *ex, json_t **a, size_t n, json_t **out, bo
 		if (i && (ln || (!json_is_string(a[i - 1]) && !json_is_string(a[i]))))
 			text_puts(&t, " ");
 		if (a[i])
-			print_value(&t, a[i]);
+			print_result(ex, &t, a[i]);
 		else
 			text_puts(&t, "<nil>");
 	}
@@ -1192,6 +1986,12 @@ static int fn_printf(struct exec *ex, json_t **a, size_t n, json_t **out)
 			continue;
 		}
 		v = a[next++];
+		/* fmt's nil operand. */
+		if (!v || (json_is_null(v) && verb != 'v')) {
+			snprintf(buf, sizeof(buf), verb == 'v' ? "<nil>" : "%%!%c(<nil>)", verb);
+			text_puts(&t, buf);
+			continue;
+		}
 		switch (verb) {
 		case 'd':
 		case 'x':
@@ -1221,7 +2021,7 @@ static int fn_printf(struct exec *ex, json_t **a, size_t n, json_t **out)
 			break;
 		}
 		{
-			_cleanup_free_ char *s = to_text(v);
+			_cleanup_free_ char *s = to_text(ex, v);
 			_cleanup_free_ char *q = NULL;
 			char *p;
 
@@ -1254,7 +2054,7 @@ static int fn_truncate(struct exec *ex, json_t **a, size_t n, json_t **out)
 
 	if (want_args(ex, "truncate", n, 2) < 0)
 		return -1;
-	s = to_text(a[0]);
+	s = to_text(ex, a[0]);
 	if (s && json_is_integer(a[1]) && json_integer_value(a[1]) >= 0 &&
 	    strlen(s) > (size_t)json_integer_value(a[1]))
 		s[json_integer_value(a[1])] = '\0';
@@ -1268,7 +2068,10 @@ static int fn_pad(struct exec *ex, json_t **a, size_t n, json_t **out)
 
 	if (want_args(ex, "pad", n, 3) < 0)
 		return -1;
-	s = to_text(a[0]);
+	s = to_text(ex, a[0]);
+	/* docker pads no empty text. */
+	if (s && !*s)
+		return ret_string(ex, steal_ptr(&s), out);
 	if (s && asprintf(&p, "%*s%s%*s", (int)json_integer_value(a[1]), "", s,
 			  (int)json_integer_value(a[2]), "") < 0)
 		p = NULL;
@@ -1297,6 +2100,14 @@ static func_fn find_func(const char *name, size_t len)
 	return NULL;
 }
 
+/* The functions whose arguments are Go's "any": a missing value goes in
+ * as nil. */
+static bool takes_nil(func_fn fn)
+{
+	return fn == fn_json || fn == fn_print || fn == fn_printf || fn == fn_println ||
+	       fn == fn_and || fn == fn_or || fn == fn_not || fn == fn_eq || fn == fn_ne;
+}
+
 /* docker's header functions: a table's header goes through json, split,
  * join, title, lower, upper, truncate and pad as it is. */
 static bool header_identity(func_fn fn)
@@ -1305,14 +2116,27 @@ static bool header_identity(func_fn fn)
 	       fn == fn_lower || fn == fn_upper || fn == fn_truncate || fn == fn_pad;
 }
 
-static int expand(const char *tmpl, const json_t *value, bool header, bool strict, char **out,
+/* How a template runs: as a table's header, as inspect's raw run
+ * (missing keys are errors), over rows, or typed (ROOT_TYPE). */
+struct expand_mode {
+	bool header, strict;
+	enum rows rows;
+	const struct tmpl_type *root_type;
+};
+
+static int expand(const char *tmpl, const json_t *value, const struct expand_mode *m, char **out,
 		  struct berr **err)
 {
 	struct parser ps = { .p = tmpl, .err = err };
 	struct text t = { 0 };
-	struct exec ex = {
-		.out = &t, .root = (json_t *)value, .err = err, .header = header, .strict = strict
-	};
+	struct exec ex = { .tmpl = tmpl,
+			   .out = &t,
+			   .root = (json_t *)value,
+			   .err = err,
+			   .header = m->header,
+			   .strict = m->strict,
+			   .rows = m->rows,
+			   .root_type = m->root_type };
 	struct var dollar = { .name = "$", .len = 1 };
 	struct node *tree = NULL;
 	const char *rest;
@@ -1330,11 +2154,16 @@ static int expand(const char *tmpl, const json_t *value, bool header, bool stric
 				   4);
 	}
 	text_puts(&t, "");
-	rc = push_var(&ex, &dollar, ex.root);
+	ex.made = m->root_type ? json_array() : NULL;
+	rc = m->root_type && !ex.made ? berr_set(err, BERR_INTERNAL, ENOMEM, "format") : 0;
+	if (rc == 0)
+		rc = push_var(&ex, &dollar, ex.root);
 	if (rc == 0)
 		rc = exec_list(&ex, tree, ex.root);
 	pop_vars(&ex, 0);
 	node_free(tree);
+	free(ex.types);
+	json_decref(ex.made);
 	if (rc == 0 && t.oom)
 		rc = berr_set(err, BERR_INTERNAL, ENOMEM, "format");
 	if (rc < 0) {
@@ -1347,12 +2176,30 @@ static int expand(const char *tmpl, const json_t *value, bool header, bool stric
 
 int cli_template_expand(const char *tmpl, const json_t *value, char **out, struct berr **err)
 {
-	return expand(tmpl, value, false, false, out, err);
+	static const struct expand_mode plain = { 0 };
+
+	return expand(tmpl, value, &plain, out, err);
+}
+
+int cli_template_expand_row(const char *tmpl, const json_t *value, char **out, struct berr **err)
+{
+	static const struct expand_mode row = { .rows = ROWS_ROOT };
+
+	return expand(tmpl, value, &row, out, err);
+}
+
+int cli_template_expand_rows(const char *tmpl, const json_t *value, char **out, struct berr **err)
+{
+	static const struct expand_mode rows = { .rows = ROWS_NESTED };
+
+	return expand(tmpl, value, &rows, out, err);
 }
 
 int cli_template_expand_header(const char *tmpl, const json_t *value, char **out, struct berr **err)
 {
-	return expand(tmpl, value, true, false, out, err);
+	static const struct expand_mode header = { .header = true };
+
+	return expand(tmpl, value, &header, out, err);
 }
 
 int cli_template_check(const char *tmpl, struct berr **err)
@@ -1368,6 +2215,16 @@ int cli_template_check(const char *tmpl, struct berr **err)
 	if (rc == 0 && stop != STOP_EOF)
 		rc = parse_error(err, "unexpected {{%.*s}}", stop == STOP_END ? "end" : "else", 4);
 	return rc;
+}
+
+/* The Go type of an inspect document, told by its members. */
+static const struct tmpl_type *inspect_type(const json_t *v)
+{
+	if (json_object_get(v, "State") && json_object_get(v, "HostConfig"))
+		return &tmpl_container_inspect;
+	if (json_object_get(v, "RootFS") && json_object_get(v, "RepoTags"))
+		return &tmpl_image_inspect;
+	return NULL;
 }
 
 int cli_print_inspect(const json_t *values, const char *format)
@@ -1388,9 +2245,19 @@ int cli_print_inspect(const json_t *values, const char *format)
 		return 0;
 	}
 	json_array_foreach (values, i, v) {
+		struct expand_mode raw = { .strict = true };
 		char *s = NULL;
 
-		if (expand(format, v, false, true, &s, &err) < 0) {
+		/* docker runs the template on its typed struct first, and on
+		 * the raw JSON only when that fails. */
+		raw.root_type = inspect_type(v);
+		if (raw.root_type && expand(format, v, &raw, &s, NULL) == 0) {
+			printf("%s\n", s);
+			free(s);
+			continue;
+		}
+		raw.root_type = NULL;
+		if (expand(format, v, &raw, &s, &err) < 0) {
 			/* docker prints what it has (nothing of the failed
 			 * value), then the error. */
 			printf("\n");
