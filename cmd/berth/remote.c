@@ -162,13 +162,16 @@ int api_download(struct cli *cli, const char *command, struct client_req *req, c
 	return rc < 0 ? api_report(err, 1) : 0;
 }
 
-/* FORMAT with docker's replacements: "\t" and "\n" as written by a user
- * become a tab and a newline, spaces around it go. */
+/* FORMAT with docker's replacements: "json" is "{{json .}}", "\t" and
+ * "\n" as written by a user become a tab and a newline, spaces around it
+ * go. */
 static char *prepare_format(const char *format, bool *table)
 {
 	size_t n;
 	char *s, *o;
 
+	if (strcmp(format, "json") == 0)
+		format = "{{json .}}";
 	*table = strncmp(format, "table", 5) == 0 && (format[5] == '\0' || format[5] == ' ');
 	if (*table)
 		format += 5;
@@ -193,8 +196,7 @@ static char *prepare_format(const char *format, bool *table)
 	return s;
 }
 
-/* A template error as docker's list commands print it. */
-static int template_error(struct berr *err)
+int api_template_error(struct berr *err)
 {
 	const char *msg = err->msg;
 	static const char prefix[] = "template parsing error: ";
@@ -221,6 +223,17 @@ static void split_cells(char *line, const char **cells, size_t n)
 		cells[i++] = "";
 }
 
+int api_expand_format(const char *format, const json_t *value, char **out, struct berr **err)
+{
+	_cleanup_free_ char *fmt = NULL;
+	bool table;
+
+	fmt = prepare_format(format, &table);
+	if (!fmt)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "format");
+	return cli_template_expand_rows(fmt, value, out, err);
+}
+
 int api_print_list(const json_t *rows, const json_t *header, const char *format)
 {
 	_cleanup_(cli_table_free_cleanup) struct cli_table *t = NULL;
@@ -237,13 +250,13 @@ int api_print_list(const json_t *rows, const json_t *header, const char *format)
 		return 1;
 	/* The header also checks the template when there are no rows. */
 	if (cli_template_expand_header(fmt, header, &head, &err) < 0)
-		return template_error(err);
+		return api_template_error(err);
 	if (!table) {
 		json_array_foreach (rows, i, row) {
 			_cleanup_free_ char *line = NULL;
 
-			if (cli_template_expand(fmt, row, &line, &err) < 0)
-				return template_error(err);
+			if (cli_template_expand_row(fmt, row, &line, &err) < 0)
+				return api_template_error(err);
 			printf("%s\n", line);
 		}
 		return 0;
@@ -259,8 +272,8 @@ int api_print_list(const json_t *rows, const json_t *header, const char *format)
 	json_array_foreach (rows, i, row) {
 		_cleanup_free_ char *line = NULL;
 
-		if (cli_template_expand(fmt, row, &line, &err) < 0)
-			return template_error(err);
+		if (cli_template_expand_row(fmt, row, &line, &err) < 0)
+			return api_template_error(err);
 		split_cells(line, cells, n_cols);
 		if (cli_table_add(t, cells) < 0)
 			return 1;
@@ -999,9 +1012,7 @@ static char *joined(const json_t *obj, bool with_values, const char *sep)
 	return steal_ptr(&out);
 }
 
-/* One container of GET /containers/json as docker's ps formatter shows
- * it. */
-static json_t *ps_row(const json_t *c, bool trunc)
+json_t *api_container_row(const json_t *c, bool trunc)
 {
 	const char *id = json_string_value(json_object_get(c, "Id")) ?: "";
 	const char *image = json_string_value(json_object_get(c, "Image")) ?: "";
@@ -1015,8 +1026,8 @@ static json_t *ps_row(const json_t *c, bool trunc)
 		json_object_get(json_object_get(c, "NetworkSettings"), "Networks"), false, ",");
 	_cleanup_free_ char *names = NULL;
 	_cleanup_free_ char *mounts = NULL;
-	char since[CLI_HUMAN_SIZE + 8], at[64], img[80], size[2 * CLI_HUMAN_SIZE + 16];
-	size_t nsize = 0, i;
+	char since[CLI_HUMAN_SIZE + 8], at[64], img[80], size[2 * CLI_HUMAN_SIZE + 16], local[24];
+	size_t nsize = 0, n_local = 0, i;
 	json_t *v;
 	FILE *f;
 
@@ -1070,13 +1081,31 @@ static json_t *ps_row(const json_t *c, bool trunc)
 	}
 	if (!cmd || !ports || !labels || !networks || !names || !mounts)
 		return NULL;
-	return json_pack(
-		"{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id,
-		(size_t)(trunc ? (strlen(id) < 12 ? strlen(id) : 12) : strlen(id)), "Image", img,
-		"Command", cmd, "CreatedAt", at, "RunningFor", since, "Ports", ports, "State",
-		json_string_value(json_object_get(c, "State")) ?: "", "Status",
-		json_string_value(json_object_get(c, "Status")) ?: "", "Size", size, "Names", names,
-		"Labels", labels, "Mounts", mounts, "Networks", networks, "LocalVolumes", "0");
+	json_array_foreach (json_object_get(c, "Mounts"), i, v)
+		if (strcmp(json_string_value(json_object_get(v, "Driver")) ?: "", "local") == 0)
+			n_local++;
+	snprintf(local, sizeof(local), "%zu", n_local);
+	/* Keys in order: docker marshals a row's methods as a map. */
+	return json_pack("{s:s, s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:s, s:s, s:s, s:s, "
+			 "s:s}",
+			 "Command", cmd, "CreatedAt", at, "ID", id,
+			 (size_t)(trunc ? (strlen(id) < 12 ? strlen(id) : 12) : strlen(id)),
+			 "Image", img, "Labels", labels, "LocalVolumes", local, "Mounts", mounts,
+			 "Names", names, "Networks", networks, "Platform", "Ports", ports,
+			 "RunningFor", since, "Size", size, "State",
+			 json_string_value(json_object_get(c, "State")) ?: "", "Status",
+			 json_string_value(json_object_get(c, "Status")) ?: "");
+}
+
+json_t *api_container_header(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
+			 "s:s}",
+			 "ID", "CONTAINER ID", "Image", "IMAGE", "Command", "COMMAND", "CreatedAt",
+			 "CREATED AT", "RunningFor", "CREATED", "Ports", "PORTS", "State", "STATE",
+			 "Status", "STATUS", "Size", "SIZE", "Names", "NAMES", "Labels", "LABELS",
+			 "Mounts", "MOUNTS", "Networks", "NETWORKS", "LocalVolumes",
+			 "LOCAL VOLUMES", "Platform", "PLATFORM");
 }
 
 int api_cmd_ps(struct cli *cli, int argc, char **argv)
@@ -1193,14 +1222,9 @@ int api_cmd_ps(struct cli *cli, int argc, char **argv)
 	if (client_json(cli->api, "GET", path, NULL, &list, &err) < 0)
 		return api_report(err, 1);
 	json_array_foreach (list, i, c)
-		if (json_array_append_new(rows, ps_row(c, trunc)) < 0)
+		if (json_array_append_new(rows, api_container_row(c, trunc)) < 0)
 			return 1;
-	header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-			   "ID", "CONTAINER ID", "Image", "IMAGE", "Command", "COMMAND",
-			   "CreatedAt", "CREATED AT", "RunningFor", "CREATED", "Ports", "PORTS",
-			   "State", "STATE", "Status", "STATUS", "Size", "SIZE", "Names", "NAMES",
-			   "Labels", "LABELS", "Mounts", "MOUNTS", "Networks", "NETWORKS",
-			   "LocalVolumes", "LOCAL VOLUMES");
+	header = api_container_header();
 	if (!header)
 		return 1;
 	if (!format && quiet)

@@ -43,6 +43,30 @@ char *api_filters_query(const json_t *filters);
  * UTC"), in the local zone. */
 void api_time_string(int64_t when, char *out, size_t size);
 
+/* units.HumanSizeWithPrecision: SIZE in decimal units with PREC
+ * significant digits ("1.984MB" with 4). */
+void api_human_size(double size, int prec, char *out, size_t n);
+
+/* The rows of docker's list formatters, keys in order (docker marshals
+ * a row as a map), and their headers: a container of GET
+ * /containers/json (ContainerContext) and an image of GET /images/json
+ * shown as REPO:TAG or REPO@DIGEST (imageContext).  TRUNC: short ids and
+ * commands.  New references; NULL on no memory. */
+json_t *api_container_row(const json_t *c, bool trunc);
+json_t *api_container_header(void);
+json_t *api_image_row(const json_t *img, const char *repo, const char *tag, const char *digest,
+		      bool trunc);
+json_t *api_image_header(void);
+
+/* FORMAT (a --format as given: "table ...", "json", "\\t" and "\\n"
+ * written out) expanded once over VALUE, whose objects are the rows of
+ * docker's list formatters (`{{json .}}` prints them as docker
+ * marshals its contexts).  Sets BERR_INVALID with docker's message. */
+int api_expand_format(const char *format, const json_t *value, char **out, struct berr **err);
+/* Prints a template error as docker's list commands print it; frees
+ * ERR; returns 1. */
+int api_template_error(struct berr *err);
+
 /* Sinks of a response body: to an fd (the int pointed to), or through the
  * stream demultiplexer to stdout and stderr. */
 int api_sink_fd(void *arg, const char *data, size_t len);

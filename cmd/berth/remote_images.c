@@ -23,25 +23,55 @@ static void image_id(const char *id, bool trunc, char *out, size_t size)
 	snprintf(out, size, trunc ? "%.12s" : "%s", id);
 }
 
-/* Appends to ROWS the rows of image IMG as `docker images` lists them. */
-static int image_rows(json_t *rows, const json_t *img, bool trunc)
+json_t *api_image_row(const json_t *img, const char *repo, const char *tag, const char *digest,
+		      bool trunc)
 {
-	const json_t *tags = json_object_get(img, "RepoTags");
-	const json_t *digests = json_object_get(img, "RepoDigests");
 	int64_t created = json_integer_value(json_object_get(img, "Created"));
 	int64_t size = json_integer_value(json_object_get(img, "Size"));
+	const json_t *shared = json_object_get(img, "SharedSize");
 	json_int_t containers = json_integer_value(json_object_get(img, "Containers"));
-	char id[80], since[CLI_HUMAN_SIZE + 8], at[64], hsize[CLI_HUMAN_SIZE], ctrs[32];
-	size_t n = json_array_size(tags), i;
+	char id[80], since[CLI_HUMAN_SIZE + 8], at[64], hsize[CLI_HUMAN_SIZE], vsize[32];
+	char ctrs[32], ssize[32] = "N/A", usize[32] = "N/A";
 
 	image_id(json_string_value(json_object_get(img, "Id")) ?: "", trunc, id, sizeof(id));
 	cli_human_since(created, since);
 	api_time_string(created, at, sizeof(at));
 	cli_human_size(size, hsize);
+	api_human_size((double)size, 4, vsize, sizeof(vsize));
 	if (containers < 0)
 		snprintf(ctrs, sizeof(ctrs), "N/A");
 	else
 		snprintf(ctrs, sizeof(ctrs), "%lld", (long long)containers);
+	/* The list leaves SharedSize out or at -1 unless asked (df). */
+	if (json_is_integer(shared) && json_integer_value(shared) != -1) {
+		api_human_size((double)json_integer_value(shared), 4, ssize, sizeof(ssize));
+		if (size != -1)
+			api_human_size((double)(size - json_integer_value(shared)), 4, usize,
+				       sizeof(usize));
+	}
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers",
+			 ctrs, "CreatedAt", at, "CreatedSince", since, "Digest", digest, "ID", id,
+			 "Repository", repo, "SharedSize", ssize, "Size", hsize, "Tag", tag,
+			 "UniqueSize", usize, "VirtualSize", vsize);
+}
+
+json_t *api_image_header(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID",
+			 "IMAGE ID", "Repository", "REPOSITORY", "Tag", "TAG", "Digest", "DIGEST",
+			 "CreatedSince", "CREATED", "CreatedAt", "CREATED AT", "Size", "SIZE",
+			 "Containers", "CONTAINERS", "SharedSize", "SHARED SIZE", "UniqueSize",
+			 "UNIQUE SIZE", "VirtualSize", "SIZE");
+}
+
+/* Appends to ROWS the rows of image IMG as `docker images` lists them:
+ * one per tag, else one per digest. */
+static int image_rows(json_t *rows, const json_t *img, bool trunc)
+{
+	const json_t *tags = json_object_get(img, "RepoTags");
+	const json_t *digests = json_object_get(img, "RepoDigests");
+	size_t n = json_array_size(tags), i;
+
 	for (i = 0; i < (n ? n : 1); i++) {
 		const char *tag = n ? json_string_value(json_array_get(tags, i)) : NULL;
 		_cleanup_free_ char *repo = NULL;
@@ -62,15 +92,8 @@ static int image_rows(json_t *rows, const json_t *img, bool trunc)
 		} else {
 			repo = strdup("<none>");
 		}
-		if (!repo)
-			return -1;
-		if (json_array_append_new(
-			    rows,
-			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-				      "ID", id, "Repository", repo, "Tag", t, "Digest", digest,
-				      "CreatedSince", since, "CreatedAt", at, "Size", hsize,
-				      "Containers", ctrs, "SharedSize", "N/A", "UniqueSize", "N/A",
-				      "VirtualSize", hsize)) < 0)
+		if (!repo ||
+		    json_array_append_new(rows, api_image_row(img, repo, t, digest, trunc)) < 0)
 			return -1;
 	}
 	return 0;
@@ -166,11 +189,7 @@ int api_cmd_images(struct cli *cli, int argc, char **argv)
 	json_array_foreach (list, i, img)
 		if (image_rows(rows, img, trunc) < 0)
 			return 1;
-	header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID",
-			   "IMAGE ID", "Repository", "REPOSITORY", "Tag", "TAG", "Digest", "DIGEST",
-			   "CreatedSince", "CREATED", "CreatedAt", "CREATED AT", "Size", "SIZE",
-			   "Containers", "CONTAINERS", "SharedSize", "SHARED SIZE", "UniqueSize",
-			   "UNIQUE SIZE", "VirtualSize", "VIRTUAL SIZE");
+	header = api_image_header();
 	if (!header)
 		return 1;
 	if (!format && quiet) {

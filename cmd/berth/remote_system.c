@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd/berth/remote.h"
 #include "lib/json.h"
+#include "lib/timefmt.h"
 
-/* units.HumanSizeWithPrecision (decimal units, PREC significant
- * digits). */
-static void human_size(double size, int prec, char *out, size_t n)
+void api_human_size(double size, int prec, char *out, size_t n)
 {
 	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
 	size_t i = 0;
@@ -360,11 +360,11 @@ static json_t *stats_row(const json_t *s, const char *given)
 	bytes_size(limit, b, sizeof(b));
 	snprintf(mem_s, sizeof(mem_s), "%s / %s", a, b);
 	snprintf(memp_s, sizeof(memp_s), "%.2f%%", mem_pct);
-	human_size(rx, 3, a, sizeof(a));
-	human_size(tx, 3, b, sizeof(b));
+	api_human_size(rx, 3, a, sizeof(a));
+	api_human_size(tx, 3, b, sizeof(b));
 	snprintf(net_s, sizeof(net_s), "%s / %s", a, b);
-	human_size(rd, 3, a, sizeof(a));
-	human_size(wr, 3, b, sizeof(b));
+	api_human_size(rd, 3, a, sizeof(a));
+	api_human_size(wr, 3, b, sizeof(b));
 	snprintf(blk_s, sizeof(blk_s), "%s / %s", a, b);
 	snprintf(pids_s, sizeof(pids_s), "%" JSON_INTEGER_FORMAT,
 		 json_integer_value(json_object_get(json_object_get(s, "pids_stats"), "current")));
@@ -615,7 +615,7 @@ static void print_total(int64_t space)
 {
 	char s[32];
 
-	human_size((double)space, 4, s, sizeof(s));
+	api_human_size((double)space, 4, s, sizeof(s));
 	printf("Total reclaimed space: %s\n", s);
 }
 
@@ -704,7 +704,7 @@ static void reclaimable(int64_t r, int64_t total, char *out, size_t n)
 {
 	char s[32];
 
-	human_size((double)r, 4, s, sizeof(s));
+	api_human_size((double)r, 4, s, sizeof(s));
 	if (total > 0)
 		snprintf(out, n, "%s (%lld%%)", s, (long long)(r * 100 / total));
 	else
@@ -718,10 +718,210 @@ static json_t *df_row(const char *type, size_t total, size_t active, int64_t siz
 
 	snprintf(t, sizeof(t), "%zu", total);
 	snprintf(a, sizeof(a), "%zu", active);
-	human_size((double)size, 4, s, sizeof(s));
+	api_human_size((double)size, 4, s, sizeof(s));
 	reclaimable(rec, pct ? size : 0, r, sizeof(r));
 	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", type, "TotalCount", t, "Active", a,
 			 "Size", s, "Reclaimable", r);
+}
+
+/* The rows of docker's verbose df (the same contexts as its list
+ * commands), in an object with the members Images, Containers, Volumes
+ * and BuildCache, in that order. */
+static json_t *df_verbose_rows(const json_t *df, bool trunc)
+{
+	_cleanup_json_ json_t *out = json_pack("{s:[], s:[], s:[], s:[]}", "Images", "Containers",
+					       "Volumes", "BuildCache");
+	size_t i;
+	json_t *e;
+
+	if (!out)
+		return NULL;
+	json_array_foreach (json_object_get(df, "Images"), i, e) {
+		const char *tag =
+			json_string_value(json_array_get(json_object_get(e, "RepoTags"), 0));
+		_cleanup_free_ char *repo = strdup("<none>");
+		const char *t = "<none>";
+
+		/* Only the first tag, as docker shows it. */
+		if (tag && strcmp(tag, "<none>:<none>") != 0) {
+			const char *slash = strrchr(tag, '/');
+			const char *colon = strrchr(slash ? slash : tag, ':');
+
+			if (colon) {
+				free(repo);
+				repo = strndup(tag, (size_t)(colon - tag));
+				t = colon + 1;
+			}
+		}
+		if (!repo || json_array_append_new(json_object_get(out, "Images"),
+						   api_image_row(e, repo, t, "", trunc)) < 0)
+			return NULL;
+	}
+	json_array_foreach (json_object_get(df, "Containers"), i, e) {
+		_cleanup_json_ json_t *c = json_deep_copy(e);
+
+		/* The size without the image's: docker leaves the virtual
+		 * size out here. */
+		if (!c)
+			return NULL;
+		json_object_del(c, "SizeRootFs");
+		if (json_array_append_new(json_object_get(out, "Containers"),
+					  api_container_row(c, trunc)) < 0)
+			return NULL;
+	}
+	json_array_foreach (json_object_get(df, "Volumes"), i, e) {
+		const json_t *u = json_object_get(e, "UsageData");
+		_cleanup_free_ char *labels = NULL;
+		char links[24] = "N/A", size[32] = "N/A";
+		size_t nl = 0;
+		const char *k;
+		json_t *lv;
+		FILE *f = open_memstream(&labels, &nl);
+
+		if (!f)
+			return NULL;
+		json_object_foreach (json_object_get(e, "Labels"), k, lv)
+			fprintf(f, "%s%s=%s", ftell(f) ? "," : "", k, json_string_value(lv) ?: "");
+		if (fclose(f) != 0)
+			return NULL;
+		if (json_is_object(u)) {
+			snprintf(links, sizeof(links), "%lld",
+				 (long long)json_integer_value(json_object_get(u, "RefCount")));
+			api_human_size((double)json_integer_value(json_object_get(u, "Size")), 4,
+				       size, sizeof(size));
+		}
+		if (json_array_append_new(
+			    json_object_get(out, "Volumes"),
+			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+				      "Availability", "N/A", "Driver",
+				      json_string_value(json_object_get(e, "Driver")) ?: "",
+				      "Group", "N/A", "Labels", labels, "Links", links,
+				      "Mountpoint",
+				      json_string_value(json_object_get(e, "Mountpoint")) ?: "",
+				      "Name", json_string_value(json_object_get(e, "Name")) ?: "",
+				      "Scope", json_string_value(json_object_get(e, "Scope")) ?: "",
+				      "Size", size, "Status", "N/A")) < 0)
+			return NULL;
+	}
+	json_array_foreach (json_object_get(df, "BuildCache"), i, e) {
+		const char *id = json_string_value(json_object_get(e, "ID")) ?: "";
+		const char *parent = json_string_value(json_object_get(e, "Parent")) ?: "";
+		bool in_use = json_is_true(json_object_get(e, "InUse"));
+		char cid[80], size[CLI_HUMAN_SIZE], created[64] = "",
+						    since[CLI_HUMAN_SIZE + 8] = "";
+		char used[64] = "", used_since[CLI_HUMAN_SIZE + 8] = "", count[24];
+		struct timespec ts;
+
+		snprintf(cid, sizeof(cid), "%.*s%s", trunc ? 12 : (int)strlen(id), id,
+			 in_use ? "*" : "");
+		cli_human_size(json_integer_value(json_object_get(e, "Size")), size);
+		if (time_parse_rfc3339(json_string_value(json_object_get(e, "CreatedAt")) ?: "",
+				       &ts) == 0) {
+			api_time_string(ts.tv_sec, created, sizeof(created));
+			cli_human_since(ts.tv_sec, since);
+		}
+		if (time_parse_rfc3339(json_string_value(json_object_get(e, "LastUsedAt")) ?: "",
+				       &ts) == 0) {
+			api_time_string(ts.tv_sec, used, sizeof(used));
+			cli_human_since(ts.tv_sec, used_since);
+		}
+		snprintf(count, sizeof(count), "%lld",
+			 (long long)json_integer_value(json_object_get(e, "UsageCount")));
+		if (json_array_append_new(
+			    json_object_get(out, "BuildCache"),
+			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s%, s:s, s:s, "
+				      "s:s, s:s}",
+				      "CacheType",
+				      json_string_value(json_object_get(e, "Type")) ?: "",
+				      "CreatedAt", created, "CreatedSince", since, "Description",
+				      json_string_value(json_object_get(e, "Description")) ?: "",
+				      "ID", cid, "InUse", in_use ? "true" : "false", "LastUsedAt",
+				      used, "LastUsedSince", used_since, "Parent", parent,
+				      trunc && strlen(parent) > 12 ? (size_t)12 : strlen(parent),
+				      "Shared",
+				      json_is_true(json_object_get(e, "Shared")) ? "true" : "false",
+				      "Size", size, "UsageCount", count)) < 0)
+			return NULL;
+	}
+	return steal_ptr(&out);
+}
+
+/* One section of docker's verbose df: its title, then its table. */
+static int df_section(const char *title, const json_t *rows, json_t *header, const char *format)
+{
+	_cleanup_json_ json_t *h = header;
+
+	fputs(title, stdout);
+	return h ? api_print_list(rows, h, format) : 1;
+}
+
+static int df_verbose(const json_t *df, int64_t build_size, const char *format)
+{
+	/* docker's raw verbose format: each kind's raw format in turn. */
+	static const char raw[] =
+		"{{range .Images}}type: Image\n"
+		"repository: {{ .Repository }}\ntag: {{.Tag}}\ndigest: {{.Digest}}\n"
+		"image_id: {{.ID}}\ncreated_at: {{.CreatedAt}}\nvirtual_size: {{.Size}}\n"
+		"\n{{end -}}\n"
+		"{{range .Containers}}type: Container\n"
+		"container_id: {{.ID}}\nimage: {{.Image}}\ncommand: {{.Command}}\n"
+		"created_at: {{.CreatedAt}}\nstate: {{- pad .State 1 0}}\n"
+		"status: {{- pad .Status 1 0}}\nnames: {{.Names}}\n"
+		"labels: {{- pad .Labels 1 0}}\nports: {{- pad .Ports 1 0}}\n"
+		"size: {{.Size}}\\n\n{{end -}}\n"
+		"{{range .Volumes}}type: Volume\nname: {{.Name}}\\ndriver: {{.Driver}}\\n\n{{end "
+		"-}}\n"
+		"{{range .BuildCache}}type: Build Cache\n"
+		"build_cache_id: {{.ID}}\nparent_id: {{.Parent}}\n"
+		"build_cache_type: {{.CacheType}}\ndescription: {{.Description}}\n"
+		"created_at: {{.CreatedAt}}\ncreated_since: {{.CreatedSince}}\n"
+		"last_used_at: {{.LastUsedAt}}\nlast_used_since: {{.LastUsedSince}}\n"
+		"usage_count: {{.UsageCount}}\nin_use: {{.InUse}}\nshared: {{.Shared}}\n"
+		"\n{{end -}}";
+	bool table = strcmp(format, "table") == 0;
+	_cleanup_json_ json_t *rows =
+		df_verbose_rows(df, table || strncmp(format, "table ", 6) == 0);
+	_cleanup_free_ char *out = NULL;
+	struct berr *err = NULL;
+	char size[32];
+
+	if (!rows)
+		return 1;
+	if (!table) {
+		if (api_expand_format(strcmp(format, "raw") == 0 ? raw : format, rows, &out, &err) <
+		    0)
+			return api_template_error(err);
+		/* docker writes the result as it is, without a newline. */
+		fputs(out, stdout);
+		return 0;
+	}
+	api_human_size((double)build_size, 4, size, sizeof(size));
+	if (df_section("Images space usage:\n\n", json_object_get(rows, "Images"),
+		       api_image_header(),
+		       "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t"
+		       "{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}") != 0 ||
+	    df_section("\nContainers space usage:\n\n", json_object_get(rows, "Containers"),
+		       api_container_header(),
+		       "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t"
+		       "{{.RunningFor}}\t{{.Status}}\t{{.Names}}") != 0 ||
+	    df_section("\nLocal Volumes space usage:\n\n", json_object_get(rows, "Volumes"),
+		       json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID",
+				 "ID", "Name", "VOLUME NAME", "Group", "GROUP", "Driver", "DRIVER",
+				 "Scope", "SCOPE", "Availability", "AVAILABILITY", "Mountpoint",
+				 "MOUNTPOINT", "Labels", "LABELS", "Links", "LINKS", "Size", "SIZE",
+				 "Status", "STATUS"),
+		       "table {{.Name}}\t{{.Links}}\t{{.Size}}") != 0)
+		return 1;
+	printf("\nBuild cache usage: %s\n\n", size);
+	return df_section(
+		"", json_object_get(rows, "BuildCache"),
+		json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "CACHE ID",
+			  "Parent", "PARENT", "CacheType", "CACHE TYPE", "Size", "SIZE",
+			  "CreatedSince", "CREATED", "LastUsedSince", "LAST USED", "UsageCount",
+			  "USAGE", "InUse", "IN USE", "Shared", "SHARED", "Description",
+			  "DESCRIPTION"),
+		"table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t"
+		"{{.UsageCount}}\t{{.Shared}}");
 }
 
 int api_cmd_system_df(struct cli *cli, int argc, char **argv)
@@ -732,8 +932,7 @@ int api_cmd_system_df(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *format =
-		"table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}";
+	const char *format = "";
 	_cleanup_json_ json_t *df = NULL;
 	_cleanup_json_ json_t *rows = json_array();
 	_cleanup_json_ json_t *header =
@@ -742,6 +941,7 @@ int api_cmd_system_df(struct cli *cli, int argc, char **argv)
 	struct berr *err = NULL;
 	int64_t size, used, rec;
 	size_t active, i;
+	bool verbose = false;
 	json_t *e;
 	int c;
 
@@ -752,31 +952,66 @@ int api_cmd_system_df(struct cli *cli, int argc, char **argv)
 			format = optarg;
 			break;
 		case 'v':
-			fprintf(stderr, "berth system df: --verbose is not supported yet\n");
-			return 1;
+			verbose = true;
+			break;
 		case 'h':
-			return api_help("system df [OPTIONS]", "Show docker disk usage");
+			return api_help(
+				"system df [OPTIONS]",
+				"Show docker disk usage\n\nOptions:\n"
+				"      --format string   Format output using a custom "
+				"template:\n"
+				"                        'table':            Print output in "
+				"table format\n"
+				"                        with column headers (default)\n"
+				"                        'table TEMPLATE':   Print output in "
+				"table format\n"
+				"                        using the given Go template\n"
+				"                        'json':             Print in JSON "
+				"format\n"
+				"                        'TEMPLATE':         Print output using "
+				"the given\n"
+				"                        Go template.\n"
+				"  -v, --verbose         Show detailed information on space "
+				"usage");
 		default:
 			return cli_flag_error("system df", argv, "+v");
 		}
 	}
 	if (optind != argc)
 		return api_args_error("system df", "accepts no arguments.");
+	if (!*format)
+		format = "table";
 	if (!rows || !header || client_json(cli->api, "GET", "/system/df", NULL, &df, &err) < 0)
 		return api_report(err, 1);
-	/* Images: the layers' size, less what the images in use hold alone. */
+	if (verbose) {
+		/* The build cache's size: what is not shared. */
+		size = 0;
+		json_array_foreach (json_object_get(df, "BuildCache"), i, e)
+			if (!json_is_true(json_object_get(e, "Shared")))
+				size += json_integer_value(json_object_get(e, "Size"));
+		return df_verbose(df, size, format);
+	}
+	if (strcmp(format, "table") == 0)
+		format = "table "
+			 "{{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}";
+	else if (strcmp(format, "raw") == 0)
+		format = "type: {{.Type}}\ntotal: {{.TotalCount}}\nactive: {{.Active}}\n"
+			 "size: {{.Size}}\nreclaimable: {{.Reclaimable}}\n";
+	/* Images: the layers' size, less what the images in use hold alone
+	 * (docker counts an image with Containers -1 as in use there, and
+	 * not as active). */
 	size = json_integer_value(json_object_get(df, "LayersSize"));
 	used = 0;
 	active = 0;
 	json_array_foreach (json_object_get(df, "Images"), i, e) {
 		json_int_t sz = json_integer_value(json_object_get(e, "Size"));
 		json_int_t shared = json_integer_value(json_object_get(e, "SharedSize"));
+		json_int_t n = json_integer_value(json_object_get(e, "Containers"));
 
-		if (json_integer_value(json_object_get(e, "Containers")) > 0) {
+		if (n > 0)
 			active++;
-			if (sz != -1 && shared != -1)
-				used += sz - shared;
-		}
+		if (n != 0 && sz != -1 && shared != -1)
+			used += sz - shared;
 	}
 	json_array_append_new(rows, df_row("Images", json_array_size(json_object_get(df, "Images")),
 					   active, size, size - used, true));

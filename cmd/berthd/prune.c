@@ -179,20 +179,86 @@ void berthd_images_prune(struct api_request *req, void *ctx)
 		berthd_job_queue(job);
 }
 
+/* What dockerd's df adds to the image list: each image's Containers (the
+ * containers made from it) and SharedSize (the bytes of its layers other
+ * images use too), and in *layers each layer's size counted once. */
+static int df_images(struct berthd_engine *e, json_t *images, const json_t *containers,
+		     int64_t *layers, struct berr **err)
+{
+	_cleanup_json_ json_t *by_id = json_object();
+	_cleanup_json_ json_t *refs = json_object();
+	struct store_image **imgs = NULL;
+	size_t n = 0, i;
+	json_t *v;
+	int rc = -1;
+
+	if (!by_id || !refs)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "df");
+	json_array_foreach (images, i, v) {
+		json_object_set_new(v, "Containers", json_integer(0));
+		json_object_set(by_id, json_string_value(json_object_get(v, "Id")) ?: "", v);
+	}
+	json_array_foreach (containers, i, v) {
+		json_t *img = json_object_get(
+			by_id, json_string_value(json_object_get(v, "ImageID")) ?: "");
+
+		if (img)
+			json_object_set_new(img, "Containers",
+					    json_integer(json_integer_value(json_object_get(
+								 img, "Containers")) +
+							 1));
+	}
+	if (image_store_list(e->images, &imgs, &n, err) < 0)
+		return -1;
+	/* refs: chain id -> [images using it, size]. */
+	for (i = 0; i < n; i++)
+		for (size_t k = 0; k < imgs[i]->n_layers; k++) {
+			const char *chain = imgs[i]->layers[k];
+			json_t *r = json_object_get(refs, chain);
+			_cleanup_(store_layer_free_cleanup) struct store_layer *l = NULL;
+
+			if (r) {
+				json_array_set_new(
+					r, 0,
+					json_integer(json_integer_value(json_array_get(r, 0)) + 1));
+				continue;
+			}
+			if (store_layer_lookup(image_store_db(e->images), chain, &l, err) < 0)
+				goto out;
+			*layers += l->content_size;
+			json_object_set_new(refs, chain,
+					    json_pack("[i, I]", 1, (json_int_t)l->content_size));
+		}
+	for (i = 0; i < n; i++) {
+		json_t *img = json_object_get(by_id, imgs[i]->id);
+		int64_t shared = 0;
+
+		for (size_t k = 0; img && k < imgs[i]->n_layers; k++) {
+			json_t *r = json_object_get(refs, imgs[i]->layers[k]);
+
+			if (json_integer_value(json_array_get(r, 0)) > 1)
+				shared += json_integer_value(json_array_get(r, 1));
+		}
+		if (img)
+			json_object_set_new(img, "SharedSize", json_integer(shared));
+	}
+	rc = 0;
+out:
+	store_image_list_free(imgs, n);
+	return rc;
+}
+
 static int df_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
 	struct daemon_list_opts o = { .all = true, .size = true };
 	_cleanup_json_ json_t *containers = NULL;
 	_cleanup_json_ json_t *images = NULL;
 	int64_t layers = 0;
-	size_t i;
-	json_t *img;
 
 	if (daemon_container_list_json(e->engine, &o, &containers, err) < 0 ||
-	    image_list_json(e->images, NULL, &images, err) < 0)
+	    image_list_json(e->images, NULL, &images, err) < 0 ||
+	    df_images(e, images, containers, &layers, err) < 0)
 		return -1;
-	json_array_foreach (images, i, img)
-		layers += json_integer_value(json_object_get(img, "Size"));
 	job->result =
 		json_pack("{s:I, s:O, s:O, s:[], s:[]}", "LayersSize", (json_int_t)layers, "Images",
 			  images, "Containers", containers, "Volumes", "BuildCache");

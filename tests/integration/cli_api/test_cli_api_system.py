@@ -99,6 +99,42 @@ def test_image_prune_and_df(bb):
     assert (b.returncode, b.stdout) == (d.returncode, d.stdout)
 
 
+def test_df_verbose(bb):
+    """system df -v and its --format forms: images with the layers they
+    share and the containers they serve (berthd's /system/df gives
+    SharedSize and Containers as dockerd does), containers with their own
+    size, empty volume and build cache sections."""
+    for args in (["run", "-d", "--name", "up", "busybox", "sleep", "60"],
+                 ["run", "--name", "wrote", "busybox", "sh", "-c", "echo hi >/f"],
+                 ["create", "--name", "new", "-l", "a=<b&c>", "busybox", "true"],
+                 ["commit", "wrote", "child:1"], ["tag", "busybox", "other:2"]):
+        res = bb.run("docker", *args)
+        assert res.returncode == 0, (args, res.stderr)
+    df = bb.d.request("GET", "/v1.41/system/df").json()
+    by_tag = {i["RepoTags"][0]: i for i in df["Images"]}
+    assert by_tag["busybox:latest"]["Containers"] == 3
+    assert by_tag["child:1"]["Containers"] == 0
+    base = by_tag["busybox:latest"]["Size"]
+    assert by_tag["busybox:latest"]["SharedSize"] == by_tag["child:1"]["SharedSize"] == base
+    assert df["LayersSize"] == by_tag["child:1"]["Size"]
+    for args in (["system", "df"], ["system", "df", "-v"],
+                 ["system", "df", "--format", "json"], ["system", "df", "--format", "raw"],
+                 ["system", "df", "--format", "{{.Type}} {{.Active}} {{json .}}"],
+                 ["system", "df", "-v", "--format", "json"],
+                 ["system", "df", "-v", "--format", "raw"],
+                 ["system", "df", "-v", "--format",
+                  "{{range .Images}}{{.Repository}}:{{.Tag}} {{.SharedSize}} "
+                  "{{.UniqueSize}} {{.Containers}};{{end}}"],
+                 ["system", "df", "-v", "--format",
+                  "{{range .Containers}}{{.Names}} {{.Size}} {{.Labels}};{{end}}"
+                  "{{len .Volumes}} {{json .BuildCache}}"],
+                 ["system", "df", "-v", "--format", "{{json .Containers}}"]):
+        b, d = bb.both(*args)
+        assert (b.returncode, b.stderr.replace(b"berth", b"docker")) == \
+            (d.returncode, d.stderr), (args, b, d)
+        assert mask(b.stdout.decode()) == mask(d.stdout.decode()), args
+
+
 def test_system_prune(bb):
     """docker's calls in docker's order; berthd answers the network prune
     with 404 (it has no networks API), so both clients end there."""
