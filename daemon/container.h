@@ -185,13 +185,25 @@ int daemon_container_exit_code(const struct daemon_container *c);
 int daemon_container_start(struct daemon *d, struct daemon_container *c, pid_t *pid,
 			   struct berr **err);
 
+/* The longest detach keys accepted ("ctrl-p,ctrl-q"...). */
+#define DAEMON_DETACH_KEYS_MAX 128
+
 /* A client to attach to a container's stdio: a connected stream socket
  * (an HTTP connection taken over) and the streams it gets. */
 struct daemon_attach {
 	int fd; /* borrowed; the shim gets its own copy */
 	bool in, out, err;
 	bool raw; /* no multiplexed framing (always so with a TTY) */
+	/* Docker's detach keys of a terminal session ("" for ctrl-p,ctrl-q),
+	 * which end the client's attach; piped input has none. */
+	char detach_keys[DAEMON_DETACH_KEYS_MAX];
 };
+
+/* Whether SPEC is detach keys as Docker takes them (term.ToBytes): keys
+ * separated by commas, each one character or "ctrl-" and one of a-z, @,
+ * [, \, ], ^ and _; at most DAEMON_DETACH_KEYS_MAX - 1 characters.  The
+ * empty SPEC is the default. */
+bool daemon_detach_keys_valid(const char *spec);
 
 /* How daemon_container_start_shim() runs the process. */
 struct daemon_start_opts {
@@ -224,8 +236,8 @@ int daemon_container_exited_shim(struct daemon *d, struct daemon_container *c, s
 pid_t daemon_container_shim_pid(const struct daemon_container *c);
 
 /* Gives the client A (its fd stays the caller's) to the shim of the
- * running container C; DETACH_KEYS may be NULL.  Sets BERR_CONFLICT when
- * no shim answers, BERR_INTERNAL. */
+ * running container C; DETACH_KEYS (may be NULL) win over A's.  Sets
+ * BERR_CONFLICT when no shim answers, BERR_INTERNAL. */
 int daemon_container_attach(struct daemon *d, const struct daemon_container *c,
 			    const struct daemon_attach *a, const char *detach_keys,
 			    struct berr **err);

@@ -120,15 +120,37 @@ static int spawn_shim(char *const *argv, int lock, const struct daemon_attach *a
 	return 0;
 }
 
-/* The --attach arguments of ATTACH, appended to ARGS. */
+bool daemon_detach_keys_valid(const char *spec)
+{
+	if (strlen(spec) >= DAEMON_DETACH_KEYS_MAX)
+		return false;
+	if (!*spec)
+		return true;
+	for (const char *k = spec;;) {
+		size_t len = strcspn(k, ",");
+
+		if (len != 1 && !(len == 6 && strncmp(k, "ctrl-", 5) == 0 &&
+				  ((k[5] >= 'a' && k[5] <= 'z') || k[5] == '@' ||
+				   (k[5] >= '[' && k[5] <= '_'))))
+			return false;
+		if (!k[len])
+			return true;
+		k += len + 1;
+	}
+}
+
+/* The --attach arguments of ATTACH, appended to ARGS: "FD:STREAMS", and
+ * ":KEYS" for detach keys of the client's own. */
 static int attach_args(char ***args, const struct daemon_attach *attach, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		char streams[64], arg[96];
+		_cleanup_free_ char *arg = NULL;
+		char streams[64];
 
 		streams_of(&attach[i], streams, sizeof(streams));
-		snprintf(arg, sizeof(arg), "%d:%s", SHIM_FD_ATTACH + (int)i, streams);
-		if (strv_append(args, "--attach") < 0 || strv_append(args, arg) < 0)
+		arg = str_printf("%d:%s%s%s", SHIM_FD_ATTACH + (int)i, streams,
+				 attach[i].detach_keys[0] ? ":" : "", attach[i].detach_keys);
+		if (!arg || strv_append(args, "--attach") < 0 || strv_append(args, arg) < 0)
 			return -1;
 	}
 	return 0;
@@ -297,6 +319,8 @@ int daemon_shim_attach(const char *dir, const struct daemon_attach *a, const cha
 		json_pack("{s:s, s:b, s:b, s:b, s:b}", "op", "attach", "stdin", a->in, "stdout",
 			  a->out, "stderr", a->err, "raw", a->raw);
 
+	if (!detach_keys && a->detach_keys[0])
+		detach_keys = a->detach_keys;
 	if (!msg ||
 	    (detach_keys && json_object_set_new(msg, "detach_keys", json_string(detach_keys)) < 0))
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "attach");

@@ -374,6 +374,10 @@ static void client_input(struct shim *s, size_t i)
 
 			if (keep && fs_write_all(s->in_fd, buf, keep) < 0)
 				close_stdin(s);
+			/* The session ends for the client even while the
+			 * daemon holds the connection too (an exec's, kept
+			 * until its end is recorded). */
+			shutdown(c->fd, SHUT_RDWR);
 			client_drop(s, i);
 			return;
 		}
@@ -749,17 +753,39 @@ static void shim_clear(struct shim *s)
 	}
 }
 
-/* Parses "FD:stdin,stdout,stderr,raw". */
+/* Docker's spec of C's detach keys, as parse_keys() reads it back. */
+static void format_keys(const struct client *c, char *out, size_t size)
+{
+	static const char ctrl[] = "@abcdefghijklmnopqrstuvwxyz[\\]^_";
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < c->n_keys && used < size; i++) {
+		int n = c->keys[i] < 32 ? snprintf(out + used, size - used, "%sctrl-%c",
+						   i ? "," : "", ctrl[c->keys[i]])
+					: snprintf(out + used, size - used, "%s%c", i ? "," : "",
+						   c->keys[i]);
+
+		if (n < 0)
+			return;
+		used += (size_t)n;
+	}
+}
+
+/* Parses "FD:stdin,stdout,stderr,raw[:KEYS]", KEYS the client's detach
+ * keys (the default without them). */
 static int parse_attach(struct shim *s, const char *arg)
 {
 	char *end;
 	long fd = strtol(arg, &end, 10);
 	bool in = false, out = false, err = false, raw = false;
+	const char *keys = NULL;
 
 	if (*end != ':' || fd < 3)
 		return -1;
-	for (char *p = end + 1; *p;) {
-		size_t len = strcspn(p, ",");
+	keys = strchr(end + 1, ':');
+	for (char *p = end + 1; *p && p != keys;) {
+		size_t len = strcspn(p, ",:");
 
 		if (len == 5 && strncmp(p, "stdin", 5) == 0)
 			in = true;
@@ -772,7 +798,7 @@ static int parse_attach(struct shim *s, const char *arg)
 		p += len + (p[len] == ',');
 	}
 	fcntl((int)fd, F_SETFD, FD_CLOEXEC);
-	return client_add(s, (int)fd, in, out, err, raw, NULL);
+	return client_add(s, (int)fd, in, out, err, raw, keys ? keys + 1 : NULL);
 }
 
 /* Docker's sizes for max-size: a number with an optional k, m or g
@@ -821,7 +847,7 @@ static void keep_fd(int fd)
  * the shim then serves as it is. */
 static void reexec_serve(struct shim *s, const char *self)
 {
-	char pid[16], fds[96], size[32], files[16], attach[MAX_CLIENTS][64];
+	char pid[16], fds[96], size[32], files[16], attach[MAX_CLIENTS][192];
 	const char *argv[24 + 2 * MAX_CLIENTS];
 	size_t n = 0;
 
@@ -850,9 +876,13 @@ static void reexec_serve(struct shim *s, const char *self)
 		argv[n++] = "--stdin-once";
 	for (size_t i = 0; i < s->n_clients; i++) {
 		const struct client *c = &s->clients[i];
+		char keys[128];
 
-		snprintf(attach[i], sizeof(attach[i]), "%d:%s%s%s%s", c->fd, c->in ? "stdin," : "",
-			 c->out ? "stdout," : "", c->err ? "stderr," : "", c->raw ? "raw" : "");
+		/* A terminal's client keeps its detach keys, none as well. */
+		format_keys(c, keys, sizeof(keys));
+		snprintf(attach[i], sizeof(attach[i]), "%d:%s%s%s%s%s%s", c->fd,
+			 c->in ? "stdin," : "", c->out ? "stdout," : "", c->err ? "stderr," : "",
+			 c->raw ? "raw" : "", s->tty ? ":" : "", s->tty ? keys : "");
 		argv[n++] = "--attach";
 		argv[n++] = attach[i];
 		keep_fd(c->fd);
@@ -928,6 +958,8 @@ int main(int argc, char **argv)
 			  .log_max_file = 1 };
 	struct berr *err = NULL;
 	char exec_sock[128] = "";
+	const char *attach[MAX_CLIENTS];
+	size_t n_attach = 0;
 	bool serving;
 	sigset_t mask;
 	char pids[64];
@@ -975,8 +1007,9 @@ int main(int argc, char **argv)
 			s.in_once = true;
 			break;
 		case 'a':
-			if (parse_attach(&s, optarg) < 0)
+			if (n_attach == MAX_CLIENTS)
 				return usage();
+			attach[n_attach++] = optarg;
 			break;
 		case 'P':
 			s.pid = (pid_t)atoi(optarg);
@@ -990,6 +1023,11 @@ int main(int argc, char **argv)
 			return usage();
 		}
 	}
+	/* Once --tty is known, whatever its place: only a terminal's
+	 * clients have detach keys. */
+	for (size_t i = 0; i < n_attach; i++)
+		if (parse_attach(&s, attach[i]) < 0)
+			return usage();
 	if (serving)
 		return serve_again(&s);
 	if (!s.root || !s.id || (s.exec ? !s.process_file : !s.bundle))

@@ -608,6 +608,14 @@ static void attach_lookup_done(struct berthd_job *job)
 		api_reply_error(req, job->err);
 		return;
 	}
+	if (keys && !daemon_detach_keys_valid(keys)) {
+		api_reply_errorf(req, BERR_INVALID, "Invalid detach keys (%s) provided", keys);
+		return;
+	}
+	/* Kept with the client: one parked for the next start takes them
+	 * to the shim that will serve it. */
+	if (keys)
+		snprintf(a.detach_keys, sizeof(a.detach_keys), "%s", keys);
 	if (api_request_hijack(req,
 			       tty ? "application/vnd.docker.raw-stream"
 				   : "application/vnd.docker.multiplexed-stream",

@@ -110,7 +110,7 @@ static int create_job(struct berthd_job *job, struct berthd_engine *e, struct be
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
 	_cleanup_json_ json_t *body = NULL;
-	const json_t *cmd;
+	const json_t *cmd, *keys;
 	const char *text = job->req->body ? job->req->body : "";
 
 	if (bjson_load(text, job->req->body_len, SIZE_MAX, &body, err) < 0 ||
@@ -122,6 +122,11 @@ static int create_job(struct berthd_job *job, struct berthd_engine *e, struct be
 	for (size_t i = 0; i < json_array_size(cmd); i++)
 		if (!json_is_string(json_array_get(cmd, i)))
 			return berr_set(err, BERR_INVALID, 0, "Cmd: expected strings");
+	keys = json_object_get(body, "DetachKeys");
+	if (keys && !json_is_null(keys) &&
+	    (!json_is_string(keys) || !daemon_detach_keys_valid(json_string_value(keys))))
+		return berr_set(err, BERR_INVALID, 0, "Invalid escape keys (%s) provided",
+				json_is_string(keys) ? json_string_value(keys) : "");
 	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
 		return -1;
 	if (!daemon_container_is_running(c))
@@ -370,6 +375,11 @@ void berthd_exec_start(struct api_request *req, void *ctx)
 				.err = json_is_true(json_object_get(e->config, "AttachStderr")),
 				.raw = tty,
 			};
+			/* The exec's own detach keys (Docker's DetachKeys of
+			 * exec create), for its shim. */
+			snprintf(job->attach[0].detach_keys, sizeof(job->attach[0].detach_keys),
+				 "%s",
+				 json_string_value(json_object_get(e->config, "DetachKeys")) ?: "");
 			job->n_attach = 1;
 		}
 	}
