@@ -239,6 +239,54 @@ char *bjson_quote(const char *s)
 	return buf;
 }
 
+void bjson_fput_escaped(FILE *f, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	for (;; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[7] = { '\\', 0 };
+		size_t n = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		/* What needs no escape goes out in one piece. */
+		fwrite(run, 1, (size_t)(s - run), f);
+		if (c == '\0')
+			return;
+		run = s + 1;
+		switch (c) {
+		case '"':
+		case '\\':
+			esc[1] = (char)c;
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 0xf];
+			n = 6;
+		}
+		fwrite(esc, 1, n, f);
+	}
+}
+
+void bjson_fput_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	bjson_fput_escaped(f, s);
+	fputc('"', f);
+}
+
 /* A string that bjson_load() made out of a big integer. */
 static bool is_big_uint(const json_t *v)
 {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -61,6 +62,13 @@ int bjson_error(struct berr **err, const struct bjson_path *path, const char *fm
  * and backslashes escaped and cut after 64 bytes, so a value taken from a
  * document cannot forge log lines.  The caller frees it; NULL on no memory. */
 char *bjson_quote(const char *s);
+
+/* Writes S to F as the body of a JSON string, without the quotes: quotes,
+ * backslashes and control characters escaped, other bytes as they are
+ * (S is UTF-8).  For answers written as text rather than built as values. */
+void bjson_fput_escaped(FILE *f, const char *s);
+/* The same within double quotes. */
+void bjson_fput_string(FILE *f, const char *s);
 
 /*
  * Conversions of one value V found at PATH.  Each returns 0 and writes *out,

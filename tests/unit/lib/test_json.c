@@ -1,10 +1,11 @@
 /* Unit tests of the JSON helpers: loading with limits and big integers, the
- * path in every error message, optional and required members, and the
- * string vectors. */
+ * path in every error message, optional and required members, strings
+ * written as JSON text, and the string vectors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,6 +157,34 @@ static void test_quote(void **state)
 	b = bjson_quote(long_s);
 	assert_int_equal(strlen(b), 64 + 2 + 3);
 	assert_true(str_has_suffix(b, "\"..."));
+}
+
+/* What bjson_fput_string() writes reads back as the string it was given:
+ * quotes, backslashes, every control character, UTF-8 as it is. */
+static void test_fput_string(void **state)
+{
+	char in[64], *out = NULL;
+	size_t size = 0, n = 0;
+	FILE *f = open_memstream(&out, &size);
+	json_t *back;
+
+	assert_non_null(f);
+	for (int c = 1; c < 0x20; c++)
+		in[n++] = (char)c;
+	/* With its NUL. */
+	memcpy(in + n, "\"\\/\xc3\xa9<", 7);
+	bjson_fput_string(f, in);
+	fputc(' ', f);
+	bjson_fput_string(f, "");
+	assert_int_equal(fclose(f), 0);
+	assert_true(str_has_prefix(out, "\"\\u0001\\u0002"));
+	assert_non_null(strstr(out, "\\t\\n\\u000b\\u000c\\r"));
+	assert_true(str_has_suffix(out, "\\\"\\\\/\xc3\xa9<\" \"\""));
+	back = json_loads(out, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, NULL);
+	assert_non_null(back);
+	assert_string_equal(json_string_value(back), in);
+	json_decref(back);
+	free(out);
 }
 
 static void test_get_required_and_null(void **state)
@@ -314,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_path_format),
 		cmocka_unit_test(test_error_names_path),
 		cmocka_unit_test(test_quote),
+		cmocka_unit_test(test_fput_string),
 		cmocka_unit_test(test_get_required_and_null),
 		cmocka_unit_test(test_get_wrong_types),
 		cmocka_unit_test(test_string_with_nul),
