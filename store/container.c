@@ -3,6 +3,7 @@
  * the container's use of its image recorded in image_users, so that rmi can
  * name the container that holds an image. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -294,6 +295,109 @@ int store_container_list(struct store *st, struct store_container ***out, size_t
 	return 0;
 fail:
 	store_container_list_free(list, count);
+	return -1;
+}
+
+void store_container_entries_free(struct store_container_entry **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+/* The columns of an entry: its texts first, in the order of entry_texts,
+ * then created, exit_code and pid. */
+#define ENTRY_COLUMNS                                                                     \
+	"id, name, image_id, status, started_at, finished_at, health, path, args, image," \
+	" labels, exposed_ports, network_mode, mounts, created, exit_code, pid"
+
+#define ENTRY_FIELD(f) offsetof(struct store_container_entry, f)
+static const size_t entry_texts[] = {
+	ENTRY_FIELD(id),	   ENTRY_FIELD(name),	    ENTRY_FIELD(image_id),
+	ENTRY_FIELD(status),	   ENTRY_FIELD(started_at), ENTRY_FIELD(finished_at),
+	ENTRY_FIELD(health),	   ENTRY_FIELD(path),	    ENTRY_FIELD(args),
+	ENTRY_FIELD(image),	   ENTRY_FIELD(labels),	    ENTRY_FIELD(exposed_ports),
+	ENTRY_FIELD(network_mode), ENTRY_FIELD(mounts),
+};
+#define ENTRY_TEXTS (sizeof(entry_texts) / sizeof(entry_texts[0]))
+
+/* The entry the current row of STMT (selecting ENTRY_COLUMNS) holds, in
+ * one allocation; NULL when out of memory. */
+static struct store_container_entry *row_to_entry(sqlite3_stmt *stmt)
+{
+	const unsigned char *texts[ENTRY_TEXTS];
+	size_t lens[ENTRY_TEXTS], size = sizeof(struct store_container_entry);
+	struct store_container_entry *e;
+	char *p;
+
+	for (size_t i = 0; i < ENTRY_TEXTS; i++) {
+		texts[i] = sqlite3_column_text(stmt, (int)i);
+		lens[i] = (size_t)sqlite3_column_bytes(stmt, (int)i);
+		size += lens[i] + 1;
+	}
+	e = malloc(size);
+	if (!e)
+		return NULL;
+	p = (char *)(e + 1);
+	for (size_t i = 0; i < ENTRY_TEXTS; i++) {
+		const char **field = (const char **)((char *)e + entry_texts[i]);
+
+		*field = NULL;
+		if (!texts[i])
+			continue;
+		memcpy(p, texts[i], lens[i]);
+		p[lens[i]] = '\0';
+		*field = p;
+		p += lens[i] + 1;
+	}
+	e->created = sqlite3_column_int64(stmt, ENTRY_TEXTS);
+	e->exit_code = sqlite3_column_int64(stmt, ENTRY_TEXTS + 1);
+	e->pid = sqlite3_column_int64(stmt, ENTRY_TEXTS + 2);
+	return e;
+}
+
+int store_container_entries(struct store *st, struct store_container_entry ***out, size_t *n,
+			    struct berr **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	struct store_container_entry **list = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+
+	/* The index containers_list holds every column, in this order but for
+	 * the rowids of containers made in one second. */
+	if (store_prepare(st,
+			  "SELECT " ENTRY_COLUMNS " FROM containers"
+			  " ORDER BY created DESC, rowid DESC",
+			  &stmt, err) < 0)
+		return berr_prefix(err, "list containers");
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (count == cap) {
+			size_t want = cap ? cap * 2 : 64;
+			struct store_container_entry **bigger =
+				reallocarray(list, want, sizeof(*list));
+
+			if (!bigger)
+				goto oom;
+			list = bigger;
+			cap = want;
+		}
+		list[count] = row_to_entry(stmt);
+		if (!list[count])
+			goto oom;
+		count++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_db_error(st, rc, "list containers", err);
+		goto fail;
+	}
+	*out = list;
+	*n = count;
+	return 0;
+oom:
+	berr_set(err, BERR_INTERNAL, ENOMEM, "list containers");
+fail:
+	store_container_entries_free(list, count);
 	return -1;
 }
 

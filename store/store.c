@@ -367,11 +367,90 @@ static int migrate_to_v3(struct store *st, struct berr **err)
 			  err);
 }
 
+/* Version 4: what the container list shows and filters on, kept by SQLite
+ * in generated columns as the document is written, so that no writer can
+ * leave them behind.  They come before the document in the row, so that
+ * reading them never reads the pages the document overflows into, and an
+ * index holds them all in the list's order: the list reads the index
+ * alone.  A document that is not JSON gives NULL columns (its write must
+ * not fail for that), and so does a member of another type than the one
+ * kept as JSON text.  SQLite adds stored generated columns only to a new
+ * table: the rows move to one, keeping their rowids (the order of
+ * containers made in the same second). */
+static const struct list_column {
+	const char *name;
+	const char *type;
+	const char *path;      /* the member of the document */
+	const char *json_type; /* kept as JSON text when of this type; NULL: a scalar */
+} list_columns_v4[] = {
+	{ "status", "TEXT", "$.State.Status", NULL },
+	{ "exit_code", "INTEGER", "$.State.ExitCode", NULL },
+	{ "pid", "INTEGER", "$.State.Pid", NULL },
+	{ "started_at", "TEXT", "$.State.StartedAt", NULL },
+	{ "finished_at", "TEXT", "$.State.FinishedAt", NULL },
+	{ "health", "TEXT", "$.State.Health.Status", NULL },
+	{ "path", "TEXT", "$.Path", NULL },
+	{ "args", "TEXT", "$.Args", "array" },
+	{ "image", "TEXT", "$.Config.Image", NULL },
+	{ "labels", "TEXT", "$.Config.Labels", "object" },
+	{ "exposed_ports", "TEXT", "$.Config.ExposedPorts", "object" },
+	{ "network_mode", "TEXT", "$.HostConfig.NetworkMode", NULL },
+	{ "mounts", "TEXT", "$.Mounts", "array" },
+};
+
+static int migrate_to_v4(struct store *st, struct berr **err)
+{
+	const size_t n = sizeof(list_columns_v4) / sizeof(list_columns_v4[0]);
+	_cleanup_free_ char *sql = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&sql, &size);
+
+	if (!f)
+		return berr_set(err, BERR_INTERNAL, errno, "schema");
+	fputs("CREATE TABLE containers_v4 ("
+	      " id TEXT PRIMARY KEY NOT NULL"
+	      "  CHECK (length(id) = 64 AND id NOT GLOB '*[^0-9a-f]*'),"
+	      " name TEXT NOT NULL UNIQUE CHECK (name <> ''),"
+	      " image_id TEXT NOT NULL REFERENCES images(id),"
+	      " created INTEGER NOT NULL,",
+	      f);
+	for (size_t i = 0; i < n; i++) {
+		const struct list_column *c = &list_columns_v4[i];
+
+		if (c->json_type)
+			fprintf(f,
+				" %s %s AS (CASE WHEN json_valid(doc) THEN CASE json_type(doc, "
+				"'%s')"
+				" WHEN '%s' THEN json_extract(doc, '%s') END END) STORED,",
+				c->name, c->type, c->path, c->json_type, c->path);
+		else
+			fprintf(f,
+				" %s %s AS (CASE WHEN json_valid(doc) THEN json_extract(doc, '%s')"
+				" END) STORED,",
+				c->name, c->type, c->path);
+	}
+	fputs(" doc TEXT NOT NULL);"
+	      "INSERT INTO containers_v4 (rowid, id, name, image_id, created, doc)"
+	      " SELECT rowid, id, name, image_id, created, doc FROM containers ORDER BY rowid;"
+	      "DROP TABLE containers;"
+	      "ALTER TABLE containers_v4 RENAME TO containers;"
+	      "CREATE INDEX containers_image ON containers(image_id);"
+	      "CREATE INDEX containers_list ON containers(created, id, name, image_id",
+	      f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, ", %s", list_columns_v4[i].name);
+	fputs(");", f);
+	if (fclose(f) != 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "schema");
+	return store_exec(st, sql, err);
+}
+
 /* migrations[i] brings a database from version i to version i + 1. */
 static int (*const migrations[STORE_SCHEMA_VERSION])(struct store *, struct berr **) = {
 	migrate_to_v1,
 	migrate_to_v2,
 	migrate_to_v3,
+	migrate_to_v4,
 };
 
 static int schema_version(struct store *st, int *out, struct berr **err)

@@ -14,7 +14,7 @@
 #include "lib/cleanup.h"
 
 /* The schema version this berth writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* The database file inside the data root. */
 #define STORE_DB_NAME "berth.db"
@@ -212,6 +212,39 @@ int store_container_lookup(struct store *st, const char *ref, struct store_conta
  * (store_container_list_free()). */
 int store_container_list(struct store *st, struct store_container ***out, size_t *n,
 			 struct berr **err);
+
+/* What the container list (`docker ps`) shows of a container and filters
+ * it on, without its document: the row's columns and the members SQLite
+ * keeps in columns of their own as it writes the document, so that they
+ * always agree with it.  A member the document lacks (or a document that
+ * is not JSON) is NULL; objects and arrays are JSON text, NULL when the
+ * member has another type.  One allocation holds the struct and its
+ * strings: free() frees it. */
+struct store_container_entry {
+	const char *id;
+	const char *name; /* without Docker's leading "/" */
+	const char *image_id;
+	int64_t created;
+	const char *status;	   /* State.Status */
+	int64_t exit_code;	   /* State.ExitCode (0 when missing) */
+	int64_t pid;		   /* State.Pid (0 when missing) */
+	const char *started_at;	   /* State.StartedAt */
+	const char *finished_at;   /* State.FinishedAt */
+	const char *health;	   /* State.Health.Status */
+	const char *path;	   /* Path */
+	const char *args;	   /* Args: an array */
+	const char *image;	   /* Config.Image: the reference it was made from */
+	const char *labels;	   /* Config.Labels: an object */
+	const char *exposed_ports; /* Config.ExposedPorts: an object */
+	const char *network_mode;  /* HostConfig.NetworkMode */
+	const char *mounts;	   /* Mounts: an array */
+};
+
+/* Every container's entry, newest first (as store_container_list()), in a
+ * new array *out of *n (store_container_entries_free()). */
+int store_container_entries(struct store *st, struct store_container_entry ***out, size_t *n,
+			    struct berr **err);
+void store_container_entries_free(struct store_container_entry **list, size_t n);
 
 /* Deletes container ID and its use of its image.  Sets BERR_NOT_FOUND. */
 int store_container_delete(struct store *st, const char *id, struct berr **err);

@@ -2,8 +2,10 @@
  * Docker allows (full id, name with or without "/", unique id prefix, a
  * name before a prefix), Docker's messages for a taken name, a missing or
  * ambiguous container, the document update, the list order, the image user
- * that keeps rmi off the image, deletion, and the migration of a version 1
- * database that keeps its images. */
+ * that keeps rmi off the image, deletion, the migration of a version 1
+ * database that keeps its images, and the list's entries: kept from the
+ * document by every write, and made for the containers of a version 3
+ * database. */
 #include <limits.h>
 #include <setjmp.h>
 #include <sqlite3.h>
@@ -334,6 +336,172 @@ static void test_migration_from_v1(void **state)
 	store_container_free(c);
 }
 
+/* A document with what the list reads of it. */
+#define DOC_FULL                                                                                  \
+	"{\"Path\":\"sh\",\"Args\":[\"-c\",\"echo x\"],"                                          \
+	"\"State\":{\"Status\":\"exited\",\"ExitCode\":3,\"StartedAt\":\"2026-01-02T03:04:05Z\"," \
+	"\"FinishedAt\":\"2026-01-02T03:04:06Z\",\"Health\":{\"Status\":\"unhealthy\"}},"         \
+	"\"Config\":{\"Image\":\"busybox\",\"Labels\":{\"a\\\"b\":\"\\u00e9\\n\"},"               \
+	"\"ExposedPorts\":{\"80/tcp\":{}}},\"HostConfig\":{\"NetworkMode\":\"host\"},"            \
+	"\"Mounts\":[{\"Type\":\"bind\",\"Destination\":\"/data\"}]}"
+
+static struct store_container_entry *entry_of(struct fixture *f, const char *id)
+{
+	struct store_container_entry **list = NULL, *e = NULL;
+	struct berr *err = NULL;
+	size_t n = 0;
+
+	assert_int_equal(store_container_entries(f->st, &list, &n, &err), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(list[i]->id, id) == 0) {
+			e = list[i];
+			list[i] = NULL;
+		}
+	}
+	store_container_entries_free(list, n);
+	assert_non_null(e);
+	return e;
+}
+
+/* JSON texts A and B hold the same value. */
+static void expect_same_json(const char *a, const char *b)
+{
+	json_t *x = json_loads(a, 0, NULL), *y = json_loads(b, 0, NULL);
+
+	assert_non_null(x);
+	assert_non_null(y);
+	if (!json_equal(x, y))
+		fprintf(stderr, "%s\n!=\n%s\n", a, b);
+	assert_true(json_equal(x, y));
+	json_decref(x);
+	json_decref(y);
+}
+
+/* The list's entries follow the document through every write: add,
+ * update and rename; a member that is missing, of another type, or a
+ * document that is not JSON, gives NULL; the order is the list's. */
+static void test_entries_follow_document(void **state)
+{
+	struct fixture *f = *state;
+	struct store_container_entry **list = NULL, *e;
+	struct berr *err = NULL;
+	size_t n = 0;
+
+	assert_int_equal(add(f, ID_A, "old", 100, &err), 0);
+	assert_int_equal(add(f, ID_C, "same-second-1", 200, &err), 0);
+	assert_int_equal(add(f, ID_B, "same-second-2", 200, &err), 0);
+	assert_int_equal(store_container_entries(f->st, &list, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(list[0]->name, "same-second-2");
+	assert_string_equal(list[1]->name, "same-second-1");
+	assert_string_equal(list[2]->name, "old");
+	assert_string_equal(list[2]->id, ID_A);
+	assert_string_equal(list[2]->image_id, f->image);
+	assert_int_equal(list[2]->created, 100);
+	assert_string_equal(list[2]->status, "created");
+	assert_null(list[2]->started_at);
+	assert_null(list[2]->labels);
+	assert_null(list[2]->path);
+	assert_int_equal(list[2]->exit_code, 0);
+	store_container_entries_free(list, n);
+
+	assert_int_equal(store_container_update_doc(f->st, ID_A, DOC_FULL, &err), 0);
+	e = entry_of(f, ID_A);
+	assert_string_equal(e->status, "exited");
+	assert_int_equal(e->exit_code, 3);
+	assert_string_equal(e->started_at, "2026-01-02T03:04:05Z");
+	assert_string_equal(e->finished_at, "2026-01-02T03:04:06Z");
+	assert_string_equal(e->health, "unhealthy");
+	assert_string_equal(e->path, "sh");
+	expect_same_json(e->args, "[\"-c\",\"echo x\"]");
+	assert_string_equal(e->image, "busybox");
+	expect_same_json(e->labels, "{\"a\\\"b\":\"\\u00e9\\n\"}");
+	expect_same_json(e->exposed_ports, "{\"80/tcp\":{}}");
+	assert_string_equal(e->network_mode, "host");
+	expect_same_json(e->mounts, "[{\"Type\":\"bind\",\"Destination\":\"/data\"}]");
+	free(e);
+
+	assert_int_equal(store_container_rename(f->st, ID_A, "new",
+						"{\"State\":{\"Status\":\"running\"},"
+						"\"Config\":{\"Labels\":[\"not\",\"an object\"]}}",
+						&err),
+			 0);
+	e = entry_of(f, ID_A);
+	assert_string_equal(e->name, "new");
+	assert_string_equal(e->status, "running");
+	assert_null(e->labels);
+	assert_null(e->finished_at);
+	free(e);
+
+	/* Not JSON: the write stands, the entry has nothing of it. */
+	assert_int_equal(store_container_update_doc(f->st, ID_A, "{not json", &err), 0);
+	e = entry_of(f, ID_A);
+	assert_string_equal(e->name, "new");
+	assert_null(e->status);
+	free(e);
+
+	assert_int_equal(store_container_delete(f->st, ID_C, &err), 0);
+	assert_int_equal(store_container_entries(f->st, &list, &n, &err), 0);
+	assert_int_equal(n, 2);
+	store_container_entries_free(list, n);
+}
+
+/* A database of version 3 (containers without the list's columns) gets
+ * them from the documents it holds, keeping the order of containers made
+ * in the same second, and the writes after that keep them. */
+static void test_migration_from_v3(void **state)
+{
+	struct fixture *f = *state;
+	struct store_container_entry **list = NULL, *e;
+	struct store_container *c = NULL;
+	struct berr *err = NULL;
+	size_t n = 0;
+	char sql[2048];
+
+	store_close(f->st);
+	f->st = NULL;
+	snprintf(sql, sizeof(sql),
+		 "DROP TABLE containers;"
+		 "CREATE TABLE containers ("
+		 " id TEXT PRIMARY KEY NOT NULL"
+		 "  CHECK (length(id) = 64 AND id NOT GLOB '*[^0-9a-f]*'),"
+		 " name TEXT NOT NULL UNIQUE CHECK (name <> ''),"
+		 " image_id TEXT NOT NULL REFERENCES images(id),"
+		 " created INTEGER NOT NULL,"
+		 " doc TEXT NOT NULL);"
+		 "CREATE INDEX containers_image ON containers(image_id);"
+		 "INSERT INTO containers VALUES ('%s', 'b', '%s', 7, '%s');"
+		 "INSERT INTO containers VALUES ('%s', 'a', '%s', 7, '{\"State\":{}}');"
+		 "INSERT INTO image_users VALUES ('%s', '%s'), ('%s', '%s');"
+		 "PRAGMA user_version = 3",
+		 ID_B, f->image, DOC_FULL, ID_A, f->image, f->image, ID_A, f->image, ID_B);
+	exec_raw(f->dir, sql);
+	assert_int_equal(store_open(f->dir, &f->st, &err), 0);
+
+	assert_int_equal(store_container_entries(f->st, &list, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0]->name, "a");
+	assert_null(list[0]->status);
+	assert_string_equal(list[1]->name, "b");
+	assert_string_equal(list[1]->status, "exited");
+	assert_int_equal(list[1]->exit_code, 3);
+	expect_same_json(list[1]->labels, "{\"a\\\"b\":\"\\u00e9\\n\"}");
+	store_container_entries_free(list, n);
+	assert_int_equal(store_container_lookup(f->st, "b", &c, &err), 0);
+	assert_string_equal(c->doc, DOC_FULL);
+	store_container_free(c);
+
+	assert_int_equal(store_container_update_doc(f->st, ID_A,
+						    "{\"State\":{\"Status\":\"paused\"}}", &err),
+			 0);
+	e = entry_of(f, ID_A);
+	assert_string_equal(e->status, "paused");
+	free(e);
+	/* The name and the image's users came along. */
+	assert_int_equal(add(f, ID_C, "a", 8, &err), -1);
+	expect_error(&err, BERR_CONFLICT, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +511,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_update_and_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image_in_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_entries_follow_document, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_from_v3, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
