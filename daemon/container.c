@@ -118,36 +118,45 @@ static bool has_waiter(struct daemon *d, const char *id)
 	return flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 }
 
+bool daemon_container_end_unseen(struct daemon *d, const char *id, int *exit_code, char **finished)
+{
+	struct runtime_state *st = NULL;
+	_cleanup_free_ char *dir = NULL;
+	bool alive, found = false;
+	int status = 0;
+
+	if (has_waiter(d, id))
+		return false;
+	alive = runtime_container_state(&d->rt, id, &st, NULL) == 0 &&
+		st->status != RUNTIME_STATUS_STOPPED;
+	runtime_state_free(st);
+	if (alive)
+		return false;
+	/* A shim records the end before it goes: the daemon has only not
+	 * taken note of it yet. */
+	*finished = NULL;
+	*exit_code = DAEMON_EXIT_LOST;
+	dir = daemon_container_dir(d, id);
+	if (dir && daemon_shim_exit_record(dir, &found, &status, finished, NULL) == 0 && found)
+		*exit_code = WIFEXITED(status)	   ? WEXITSTATUS(status)
+			     : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+						   : DAEMON_EXIT_LOST;
+	return true;
+}
+
 /* A recorded "running" without a waiter whose process the runtime no
  * longer knows alive: whoever waited for it is gone, and its exit code
  * with it.  With a waiter, its end is only about to be recorded. */
 static void show_lost_end(struct daemon *d, struct daemon_container *c)
 {
-	struct runtime_state *st = NULL;
-	_cleanup_free_ char *dir = NULL;
 	_cleanup_free_ char *finished = NULL;
-	bool alive, found = false;
-	int status = 0;
+	int code = 0;
 
-	if (!daemon_container_is_running(c) || c->waiter_fd >= 0 || has_waiter(d, c->id))
-		return;
-	alive = runtime_container_state(&d->rt, c->id, &st, NULL) == 0 &&
-		st->status != RUNTIME_STATUS_STOPPED;
-	runtime_state_free(st);
-	if (alive)
+	if (!daemon_container_is_running(c) || c->waiter_fd >= 0 ||
+	    !daemon_container_end_unseen(d, c->id, &code, &finished))
 		return;
 	c->end_unrecorded = true;
-	/* A shim records the end before it goes: the daemon has only not
-	 * taken note of it yet. */
-	dir = daemon_container_dir(d, c->id);
-	if (dir && daemon_shim_exit_record(dir, &found, &status, &finished, NULL) == 0 && found)
-		daemon_state_set_exited(c->doc,
-					WIFEXITED(status)     ? WEXITSTATUS(status)
-					: WIFSIGNALED(status) ? 128 + WTERMSIG(status)
-							      : DAEMON_EXIT_LOST,
-					false, finished);
-	else
-		daemon_state_set_exited(c->doc, DAEMON_EXIT_LOST, false, NULL);
+	daemon_state_set_exited(c->doc, code, false, finished);
 }
 
 /* The container a stored record holds; the record is taken apart. */

@@ -334,6 +334,12 @@ int daemon_container_save(struct daemon *d, const struct daemon_container *c, st
 /* Rereads C's record from the store (another process may have changed it)
  * and shows a lost end as exited.  Sets BERR_NOT_FOUND when C is gone. */
 int daemon_container_reload(struct daemon *d, struct daemon_container *c, struct berr **err);
+/* Whether container ID, recorded as running, has ended without anyone
+ * recording it: no process holds its waiter's lock, and the runtime no
+ * longer knows its process alive.  Then *exit_code gets the exit code its
+ * shim recorded (DAEMON_EXIT_LOST when none), and *finished when that end
+ * was, in RFC 3339 (new; NULL when unknown). */
+bool daemon_container_end_unseen(struct daemon *d, const char *id, int *exit_code, char **finished);
 /* Takes the container's lock (flock on its directory): state changes of
  * one container by several processes happen one at a time.  Returns the
  * lock's fd, or -1 with BERR_NOT_FOUND when the directory is gone. */

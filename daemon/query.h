@@ -23,15 +23,29 @@ struct daemon_list_opts {
 	const char *filters; /* the filters parameter as sent (JSON), or NULL */
 };
 
-/* The containers O selects, newest first, as a new JSON array of Docker's
- * container summaries (Id, Names, Image, ImageID, Command, Created, Ports,
- * Labels, State, Status, HostConfig, NetworkSettings, Mounts, and SizeRw,
- * SizeRootFs with size).  Filters: id, name, label, exited, status,
- * ancestor, before, since, health, volume, network, publish, expose,
- * isolation, is-task.  Sets BERR_INVALID with Docker's messages for a bad
- * filter, BERR_NOT_FOUND for before/since naming no container. */
+/* The containers O selects, newest first, as the text of a JSON array of
+ * Docker's container summaries (Id, Names, Image, ImageID, Command,
+ * Created, Ports, Labels, State, Status, HostConfig, NetworkSettings,
+ * Mounts, and SizeRw, SizeRootFs with size) ending in a newline, as Go's
+ * encoder ends it: *out (new) holds *len bytes and a NUL.  Filters: id,
+ * name, label, exited, status, ancestor, before, since, health, volume,
+ * network, publish, expose, isolation, is-task.  No document is read: the
+ * list works on the store's entries (store_container_entries()), and
+ * looks at the process of a container recorded as running only to show
+ * an end nobody recorded yet, as daemon_container_lookup() does.  Sets
+ * BERR_INVALID with Docker's messages for a bad filter, BERR_NOT_FOUND
+ * for before/since naming no container. */
+int daemon_container_list_text(struct daemon *d, const struct daemon_list_opts *o, char **out,
+			       size_t *len, struct berr **err);
+
+/* The same list as a new JSON array. */
 int daemon_container_list_json(struct daemon *d, const struct daemon_list_opts *o, json_t **out,
 			       struct berr **err);
+
+/* How many containers run, are paused and are stopped (any other state),
+ * as the list shows them. */
+int daemon_container_count(struct daemon *d, size_t *running, size_t *paused, size_t *stopped,
+			   struct berr **err);
 
 /* Docker's Command of a container: Path and Args, an argument holding a
  * space in single quotes.  The caller frees it; NULL when out of memory. */

@@ -87,6 +87,10 @@ struct berthd_job {
 	berthd_done_fn done;
 	int status;	/* for the default answer */
 	json_t *result; /* owned */
+	/* An answer written as JSON text already (owned), which the default
+	 * answer sends instead of RESULT. */
+	char *body;
+	size_t body_len;
 	struct berr *err;
 	int fd;	      /* a pipe end the job owns, or -1 */
 	char **names; /* what the handler took from the request; owned */

@@ -743,7 +743,7 @@ static int list_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 		.filters = job->names[0],
 	};
 
-	return daemon_container_list_json(e->engine, &o, &job->result, err);
+	return daemon_container_list_text(e->engine, &o, &job->body, &job->body_len, err);
 }
 
 void berthd_containers_list(struct api_request *req, void *ctx)

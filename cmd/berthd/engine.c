@@ -103,8 +103,11 @@ static void job_after(uv_work_t *w, int status)
 		job->done(job);
 	else if (job->err)
 		api_reply_error(job->req, job->err);
+	else if (job->body)
+		api_reply(job->req, job->status, "application/json", job->body, job->body_len);
 	else
 		api_reply_json(job->req, job->status, job->result);
+	free(job->body);
 	json_decref(job->result);
 	json_decref(job->who);
 	json_decref(job->event_attrs);

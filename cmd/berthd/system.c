@@ -15,6 +15,7 @@
 #include "berth-config.h"
 #include "cmd/berthd/berthd.h"
 #include "daemon/container.h"
+#include "daemon/query.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -131,10 +132,8 @@ static int count_fds(void)
 static int info_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
 	struct berthd *d = job->d;
-	struct daemon_container **list = NULL;
 	struct store_image **images = NULL;
-	size_t n_ctr = 0, n_img = 0;
-	int running = 0, paused = 0, stopped = 0;
+	size_t n_img = 0, running = 0, paused = 0, stopped = 0;
 	char pretty[256], version[64], forward[16], host[256], now[64];
 	struct utsname u;
 	struct sysinfo si;
@@ -142,19 +141,8 @@ static int info_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 	const char *cgroup = "1";
 	json_t *v;
 
-	if (daemon_container_list(e->engine, &list, &n_ctr, err) < 0)
+	if (daemon_container_count(e->engine, &running, &paused, &stopped, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n_ctr; i++) {
-		const char *st = daemon_container_status(list[i]);
-
-		if (strcmp(st, "running") == 0)
-			running++;
-		else if (strcmp(st, "paused") == 0)
-			paused++;
-		else
-			stopped++;
-	}
-	daemon_container_list_free(list, n_ctr);
 	if (image_store_list(e->images, &images, &n_img, err) < 0)
 		return -1;
 	store_image_list_free(images, n_img);
@@ -191,22 +179,22 @@ static int info_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 		      "s:{s:[s],s:[s,s,s],s:[s,s],s:n},"
 		      "s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,"
 		      "s:i,s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:s,s:s}",
-		      "ID", d->id, "Containers", (int)n_ctr, "ContainersRunning", running,
-		      "ContainersPaused", paused, "ContainersStopped", stopped, "Images",
-		      (int)n_img, "Driver", "overlay2", "DriverStatus", "Backing Filesystem",
-		      "extfs", "Supports d_type", "true", "Native Overlay Diff", "true",
-		      "userxattr", "false", "Plugins", "Volume", "local", "Network", "bridge",
-		      "host", "none", "Log", "json-file", "local", "Authorization", "MemoryLimit",
-		      true, "SwapLimit", cgroup[0] == '2', "KernelMemory", false, "KernelMemoryTCP",
-		      false, "CpuCfsPeriod", true, "CpuCfsQuota", true, "CPUShares", true, "CPUSet",
-		      true, "PidsLimit", true, "IPv4Forwarding", strcmp(forward, "1") == 0,
-		      "BridgeNfIptables", false, "BridgeNfIp6tables", false, "Debug",
-		      blog_get_level() >= BLOG_DEBUG, "NFd", count_fds(), "NGoroutines", 0,
-		      "SystemTime", now, "LoggingDriver", "json-file", "CgroupDriver", "cgroupfs",
-		      "CgroupVersion", cgroup, "NEventsListener", 0, "KernelVersion", u.release,
-		      "OperatingSystem", pretty, "OSVersion", version, "OSType", "linux",
-		      "Architecture", u.machine, "IndexServerAddress",
-		      "https://index.docker.io/v1/");
+		      "ID", d->id, "Containers", (int)(running + paused + stopped),
+		      "ContainersRunning", (int)running, "ContainersPaused", (int)paused,
+		      "ContainersStopped", (int)stopped, "Images", (int)n_img, "Driver", "overlay2",
+		      "DriverStatus", "Backing Filesystem", "extfs", "Supports d_type", "true",
+		      "Native Overlay Diff", "true", "userxattr", "false", "Plugins", "Volume",
+		      "local", "Network", "bridge", "host", "none", "Log", "json-file", "local",
+		      "Authorization", "MemoryLimit", true, "SwapLimit", cgroup[0] == '2',
+		      "KernelMemory", false, "KernelMemoryTCP", false, "CpuCfsPeriod", true,
+		      "CpuCfsQuota", true, "CPUShares", true, "CPUSet", true, "PidsLimit", true,
+		      "IPv4Forwarding", strcmp(forward, "1") == 0, "BridgeNfIptables", false,
+		      "BridgeNfIp6tables", false, "Debug", blog_get_level() >= BLOG_DEBUG, "NFd",
+		      count_fds(), "NGoroutines", 0, "SystemTime", now, "LoggingDriver",
+		      "json-file", "CgroupDriver", "cgroupfs", "CgroupVersion", cgroup,
+		      "NEventsListener", 0, "KernelVersion", u.release, "OperatingSystem", pretty,
+		      "OSVersion", version, "OSType", "linux", "Architecture", u.machine,
+		      "IndexServerAddress", "https://index.docker.io/v1/");
 	if (!v)
 		return berr_set(err, BERR_INTERNAL, 0, "build info");
 	json_object_set_new(v, "RegistryConfig",
