@@ -129,6 +129,7 @@ int cli_globals_parse(int argc, char **argv, struct cli_globals *g, const struct
 	g->tls = env && *env;
 	env = getenv("DOCKER_TLS_VERIFY");
 	g->tls_verify = env && *env;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+DH:l:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
@@ -138,12 +139,11 @@ int cli_globals_parse(int argc, char **argv, struct cli_globals *g, const struct
 		case OPT_TLSVERIFY:
 			b = parse_bool(optarg);
 			if (b < 0) {
-				fprintf(stderr,
+				return cli_flag_value_error(
+					"",
 					"invalid argument \"%s\" for \"--%s\" flag: "
-					"strconv.ParseBool: "
-					"parsing \"%s\": invalid syntax\nSee 'berth --help'.\n",
+					"strconv.ParseBool: parsing \"%s\": invalid syntax",
 					optarg, c == OPT_TLS ? "tls" : "tlsverify", optarg);
-				return 125;
 			}
 			if (c == OPT_TLS) {
 				g->tls = b;
@@ -191,8 +191,7 @@ int cli_globals_parse(int argc, char **argv, struct cli_globals *g, const struct
 			usage(stdout, table, n);
 			return 0;
 		default:
-			usage(stderr, table, n);
-			return 125;
+			return cli_flag_error("", argv, "DH:l:vh");
 		}
 	}
 	/* Whatever its value, --tlsverify given at all means TLS, as the
@@ -218,6 +217,87 @@ int cli_report(struct berr *err)
 	return 1;
 }
 
+/* The command being run as the user named it ("container ls"), for
+ * messages; set by cli_dispatch(). */
+static char invoked[64];
+
+/* What follows each command's name in its usage line, as docker 28's
+ * commands declare it; COMMAND is the name a command gives itself (its
+ * handler's: "images" for `image ls` too). */
+static const char *usage_args(const char *command)
+{
+	static const struct {
+		const char *command, *args;
+	} uses[] = {
+		{ "run", "[OPTIONS] IMAGE [COMMAND] [ARG...]" },
+		{ "create", "[OPTIONS] IMAGE [COMMAND] [ARG...]" },
+		{ "start", "[OPTIONS] CONTAINER [CONTAINER...]" },
+		{ "exec", "[OPTIONS] CONTAINER COMMAND [ARG...]" },
+		{ "attach", "[OPTIONS] CONTAINER" },
+		{ "ps", "[OPTIONS]" },
+		{ "stop", "[OPTIONS] CONTAINER [CONTAINER...]" },
+		{ "restart", "[OPTIONS] CONTAINER [CONTAINER...]" },
+		{ "kill", "[OPTIONS] CONTAINER [CONTAINER...]" },
+		{ "pause", "CONTAINER [CONTAINER...]" },
+		{ "unpause", "CONTAINER [CONTAINER...]" },
+		{ "wait", "CONTAINER [CONTAINER...]" },
+		{ "rm", "[OPTIONS] CONTAINER [CONTAINER...]" },
+		{ "rename", "CONTAINER NEW_NAME" },
+		{ "logs", "[OPTIONS] CONTAINER" },
+		{ "top", "CONTAINER [ps OPTIONS]" },
+		{ "diff", "CONTAINER" },
+		{ "commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]" },
+		{ "export", "[OPTIONS] CONTAINER" },
+		/* docker's second line names `docker cp` whatever the path. */
+		{ "cp", "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n"
+			"\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH" },
+		{ "port", "CONTAINER [PRIVATE_PORT[/PROTO]]" },
+		{ "update", "[OPTIONS] CONTAINER [CONTAINER...]" },
+		{ "stats", "[OPTIONS] [CONTAINER...]" },
+		{ "images", "[OPTIONS] [REPOSITORY[:TAG]]" },
+		{ "import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]" },
+		{ "load", "[OPTIONS]" },
+		{ "save", "[OPTIONS] IMAGE [IMAGE...]" },
+		{ "tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]" },
+		{ "rmi", "[OPTIONS] IMAGE [IMAGE...]" },
+		{ "history", "[OPTIONS] IMAGE" },
+		{ "inspect", "[OPTIONS] NAME|ID [NAME|ID...]" },
+		{ "image inspect", "[OPTIONS] IMAGE [IMAGE...]" },
+		{ "container inspect", "[OPTIONS] CONTAINER [CONTAINER...]" },
+		{ "events", "[OPTIONS]" },
+		{ "info", "[OPTIONS]" },
+		{ "version", "[OPTIONS]" },
+		{ "container prune", "[OPTIONS]" },
+		{ "image prune", "[OPTIONS]" },
+		{ "system prune", "[OPTIONS]" },
+		{ "system df", "[OPTIONS]" },
+		{ "", "[OPTIONS] COMMAND [ARG...]" },
+	};
+
+	for (size_t i = 0; i < sizeof(uses) / sizeof(uses[0]); i++)
+		if (strcmp(command, uses[i].command) == 0)
+			return uses[i].args;
+	return "";
+}
+
+/* The command's path as the user gave it ("container ls"), else as it
+ * names itself; "" at the top level. */
+static const char *command_path(const char *command)
+{
+	if (!command || !*command)
+		return "";
+	return *invoked ? invoked : command;
+}
+
+void cli_usage_tail(const char *command, const char *verb)
+{
+	const char *path = command_path(command);
+	const char *args = usage_args(command ? command : "");
+
+	fprintf(stderr, "\nUsage:  berth%s%s%s%s\n\n%s 'berth%s%s --help' for more information\n",
+		*path ? " " : "", path, *args ? " " : "", args, verb, *path ? " " : "", path);
+}
+
 int cli_flag_error(const char *command, char **argv, const char *shortopts)
 {
 	const char *arg = argv[optind - 1];
@@ -226,24 +306,55 @@ int cli_flag_error(const char *command, char **argv, const char *shortopts)
 	if (strncmp(arg, "--", 2) == 0 && optopt == 0)
 		fprintf(stderr, "unknown flag: %.*s\n", (int)strcspn(arg, "="), arg);
 	else if (strncmp(arg, "--", 2) == 0)
-		fprintf(stderr, "flag needs an argument: %s\n", arg);
+		fprintf(stderr, "flag needs an argument: %.*s\n", (int)strcspn(arg, "="), arg);
 	else if (opt && opt[1] == ':')
 		fprintf(stderr, "flag needs an argument: '%c' in -%c\n", optopt, optopt);
 	else
 		fprintf(stderr, "unknown shorthand flag: '%c' in %s\n", optopt, arg);
-	fprintf(stderr, "See 'berth %s --help'.\n", command);
+	cli_usage_tail(command, "Run");
+	return 125;
+}
+
+int cli_flag_value_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cli_usage_tail(command, "Run");
 	return 125;
 }
 
 int cli_usage_error(const char *command, const char *fmt, ...)
 {
+	char what[256];
+	const char *verb = "Run";
+	size_t n;
 	va_list ap;
 
-	fprintf(stderr, "\"berth %s\" ", command);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nSee 'berth %s --help'.\n", command);
+	n = strlen(what);
+	if (n && what[n - 1] == '.')
+		what[--n] = '\0';
+	if (strncmp(what, "unknown flag", 12) == 0 || strncmp(what, "unknown shorthand", 17) == 0) {
+		fprintf(stderr, "%s\n", what);
+		cli_usage_tail(command, "Run");
+		return 125;
+	}
+	/* cobra's words: "requires 1 argument" for an exact count; "See"
+	 * after a minimum, and docker 28's "SRun" after a maximum. */
+	if (strncmp(what, "requires exactly ", 17) == 0)
+		memmove(what + 9, what + 17, n - 17 + 1);
+	else if (strncmp(what, "requires at least ", 18) == 0 && !strstr(what, " and at most "))
+		verb = "See";
+	else if (strncmp(what, "requires at most ", 17) == 0)
+		verb = "SRun";
+	fprintf(stderr, "berth: 'berth %s' %s\n", command_path(command), what);
+	cli_usage_tail(command, verb);
 	return 1;
 }
 
@@ -253,14 +364,21 @@ int cli_dispatch(struct cli *cli, const char *group, const struct cli_command *t
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(argv[0], table[i].name) != 0)
 			continue;
+		snprintf(invoked, sizeof(invoked), "%s%s%s", group ? group : "", group ? " " : "",
+			 argv[0]);
 		optind = 0; /* a full reset of getopt for the command's flags */
 		return table[i].fn(cli, argc, argv);
 	}
 	if (group)
-		fprintf(stderr, "berth: 'berth %s %s' is not a berth command.\n", group, argv[0]);
+		fprintf(stderr,
+			"berth: unknown command: berth %s %s\n\nUsage:  berth %s\n\n"
+			"Run 'berth %s --help' for more information\n",
+			group, argv[0], group, group);
 	else
-		fprintf(stderr, "berth: '%s' is not a berth command.\n", argv[0]);
-	fprintf(stderr, "See 'berth --help'\n");
+		fprintf(stderr,
+			"berth: unknown command: berth %s\n\nRun 'berth --help' for more "
+			"information\n",
+			argv[0]);
 	return 1;
 }
 

@@ -217,13 +217,26 @@ int cli_print_inspect(const json_t *values, const char *format);
  * daemon's; here "Error: MESSAGE") on stderr; returns the exit status
  * for it (1). */
 int cli_report(struct berr *err);
-/* Prints a usage error for COMMAND ("\"berth COMMAND\" requires ...")
- * with a pointer to --help; returns 1. */
+/* docker 28's usage errors.  COMMAND is the name a command gives itself
+ * ("images", "system df"; "" for the global flags); the messages name it
+ * as the user did ("image ls").  cli_usage_error() takes the arguments'
+ * complaint ("requires at least 1 argument.", "accepts no arguments.")
+ * and prints it with the command's usage line, as cobra words it
+ * ("berth: 'berth run' requires at least 1 argument"); returns 1 (125
+ * for an "unknown flag: ..." complaint). */
 int cli_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Prints docker's message for the flag getopt_long() (with opterr 0 and
- * SHORTOPTS) refused at argv[optind - 1]; returns 125. */
+ * SHORTOPTS) refused at argv[optind - 1], with the usage line; returns
+ * 125. */
 int cli_flag_error(const char *command, char **argv, const char *shortopts);
+/* A flag's value refused: the printf-formatted message, then the usage
+ * line; returns 125. */
+int cli_flag_value_error(const char *command, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The end of those messages: "Usage:  berth COMMAND ARGS" and "VERB 'berth
+ * COMMAND --help' for more information". */
+void cli_usage_tail(const char *command, const char *verb);
 
 /* remote.c and remote_images.c: the commands over berthd's Engine API,
  * with the same names and flags as the ones above. */

@@ -197,10 +197,10 @@ json_t *create_body(const char *command, const struct create_flags *f)
 		return NULL;
 	}
 	if (f->memory && parse_bytes(f->memory, &memory) < 0) {
-		fprintf(stderr,
-			"invalid argument \"%s\" for \"-m, --memory\" flag: invalid size: '%s'\n"
-			"See 'berth %s --help'.\n",
-			f->memory, f->memory, command);
+		cli_flag_value_error(command,
+				     "invalid argument \"%s\" for \"-m, --memory\" flag: invalid "
+				     "size: '%s'",
+				     f->memory, f->memory);
 		json_decref(body);
 		return NULL;
 	}
@@ -392,10 +392,8 @@ int parse_create(const char *command, int argc, char **argv, struct create_flags
 		if (r < 0)
 			return RUN_ERROR_STATUS;
 	}
-	if (optind >= argc) {
-		cli_usage_error(command, "requires at least 1 argument.");
-		return RUN_ERROR_STATUS;
-	}
+	if (optind >= argc)
+		return cli_usage_error(command, "requires at least 1 argument.");
 	r = create_more_finish(f, command);
 	if (r > 0)
 		return r;

@@ -87,10 +87,8 @@ static int flag_error(const char *command, const char *flag, const char *value, 
 {
 	fprintf(stderr, "invalid argument \"%s\" for \"%s\" flag: ", value, flag);
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr,
-		"\n\nUsage:  berth %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
-		"Run 'berth %s --help' for more information\n",
-		command, command);
+	fputc('\n', stderr);
+	cli_usage_tail(command, "Run");
 	return RUN_ERROR_STATUS;
 }
 

@@ -50,8 +50,7 @@ int api_help(const char *usage, const char *summary)
 
 int api_args_error(const char *command, const char *what)
 {
-	fprintf(stderr, "\"berth %s\" %s\nSee 'berth %s --help'.\n", command, what, command);
-	return 1;
+	return cli_usage_error(command, "%s", what);
 }
 
 char *api_path(const char *fmt, ...)
@@ -740,12 +739,11 @@ static int stop_like(struct cli *cli, const char *command, int argc, char **argv
 		case 't':
 			strtol(optarg, &end, 10);
 			if (!*optarg || *end) {
-				fprintf(stderr,
+				return cli_flag_value_error(
+					command,
 					"invalid argument \"%s\" for \"-t, --timeout\" flag: "
-					"strconv.ParseInt: parsing \"%s\": invalid syntax\n"
-					"See 'berth %s --help'.\n",
-					optarg, optarg, command);
-				return API_CLI_STATUS;
+					"strconv.ParseInt: parsing \"%s\": invalid syntax",
+					optarg, optarg);
 			}
 			timeout = optarg;
 			break;
@@ -837,8 +835,11 @@ static int plain(struct cli *cli, const char *command, const char *summary, int 
 		return api_help(u ? u : command, summary);
 	}
 	if (argc > 1 && argv[1][0] == '-' && argv[1][1]) {
-		fprintf(stderr, "unknown flag: %s\nSee 'berth %s --help'.\n", argv[1], command);
-		return API_CLI_STATUS;
+		if (argv[1][1] == '-')
+			return cli_flag_value_error(command, "unknown flag: %.*s",
+						    (int)strcspn(argv[1], "="), argv[1]);
+		return cli_flag_value_error(command, "unknown shorthand flag: '%c' in %s",
+					    argv[1][1], argv[1]);
 	}
 	if (argc < 2)
 		return api_args_error(command, "requires at least 1 argument.");
@@ -1156,12 +1157,11 @@ int api_cmd_ps(struct cli *cli, int argc, char **argv)
 		case 'n':
 			last = strtol(optarg, &end, 10);
 			if (!*optarg || *end) {
-				fprintf(stderr,
+				return cli_flag_value_error(
+					"ps",
 					"invalid argument \"%s\" for \"-n, --last\" flag: "
-					"strconv.ParseInt: parsing \"%s\": invalid syntax\n"
-					"See 'berth ps --help'.\n",
+					"strconv.ParseInt: parsing \"%s\": invalid syntax",
 					optarg, optarg);
-				return API_CLI_STATUS;
 			}
 			break;
 		case 'l':

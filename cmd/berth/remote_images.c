@@ -1,5 +1,6 @@
 /* The image and system commands over the Engine API: images, rmi, tag,
  * history, save, load, import, events, version and info. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -500,7 +501,11 @@ static int upload(struct cli *cli, const char *path, const char *input, const ch
 	} else {
 		fd = open(input, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			fprintf(stderr, "open %s: %s\n", input, strerror(errno));
+			const char *why = strerror(errno);
+
+			/* Go's errno texts start lower case. */
+			fprintf(stderr, "open %s: %c%s\n", input, tolower((unsigned char)why[0]),
+				why + 1);
 			return 1;
 		}
 		req.body_fd = fd;
@@ -601,9 +606,10 @@ int api_cmd_import(struct cli *cli, int argc, char **argv)
 			return cli_flag_error("import", argv, "+c:m:");
 		}
 	}
-	if (argc - optind < 1 || argc - optind > 2)
-		return api_args_error("import", "requires at least 1 and at most 2 arguments.");
-	if (argc - optind == 2) {
+	/* docker takes the source and a reference, and leaves the rest. */
+	if (argc - optind < 1)
+		return api_args_error("import", "requires at least 1 argument.");
+	if (argc - optind >= 2) {
 		const char *ref = argv[optind + 1];
 		const char *slash = strrchr(ref, '/');
 		const char *colon = strrchr(slash ? slash : ref, ':');

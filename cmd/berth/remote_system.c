@@ -165,9 +165,6 @@ int api_cmd_update(struct cli *cli, int argc, char **argv)
 		return 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+m:c:", opts, NULL)) != -1) {
-		static const char usage[] =
-			"\nUsage:  berth update [OPTIONS] CONTAINER [CONTAINER...]\n\n"
-			"Run 'berth update --help' for more information\n";
 		bool ok = true;
 		char *end;
 
@@ -180,7 +177,7 @@ int api_cmd_update(struct cli *cli, int argc, char **argv)
 					"invalid argument \"%s\" for \"-m, --memory\" flag: "
 					"invalid size: '%s'\n",
 					optarg, optarg);
-				fprintf(stderr, "%s", usage);
+				cli_usage_tail("update", "Run");
 				return API_CLI_STATUS;
 			}
 			break;
@@ -194,7 +191,7 @@ int api_cmd_update(struct cli *cli, int argc, char **argv)
 					"invalid argument \"%s\" for \"--memory-swap\" flag: "
 					"invalid size: '%s'\n",
 					optarg, optarg);
-				fprintf(stderr, "%s", usage);
+				cli_usage_tail("update", "Run");
 				return API_CLI_STATUS;
 			}
 			break;
@@ -206,7 +203,7 @@ int api_cmd_update(struct cli *cli, int argc, char **argv)
 					"invalid argument \"%s\" for \"--cpus\" flag: failed to "
 					"parse %s as a rational number\n",
 					optarg, optarg);
-				fprintf(stderr, "%s", usage);
+				cli_usage_tail("update", "Run");
 				return API_CLI_STATUS;
 			}
 			json_object_set_new(body, "NanoCpus",
@@ -224,7 +221,7 @@ int api_cmd_update(struct cli *cli, int argc, char **argv)
 					"parsing \"%s\": invalid syntax\n",
 					optarg, c == 'c' ? "-c, --cpu-shares" : "--pids-limit",
 					optarg);
-				fprintf(stderr, "%s", usage);
+				cli_usage_tail("update", "Run");
 				return API_CLI_STATUS;
 			}
 			json_object_set_new(body, c == 'c' ? "CpuShares" : "PidsLimit",
