@@ -33,6 +33,139 @@ _berth_images() {
 		--format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep -v '<none>')" -- "$cur"))
 }
 
+# The values docker's completion offers for flags, in its words.
+_berth_signals="SIGCONT SIGHUP SIGINT SIGKILL SIGQUIT SIGSTOP SIGTERM SIGUSR1 SIGUSR2"
+_berth_caps_addable="ALL CAP_AUDIT_CONTROL CAP_AUDIT_READ CAP_BLOCK_SUSPEND CAP_BPF
+	CAP_CHECKPOINT_RESTORE CAP_DAC_READ_SEARCH CAP_IPC_LOCK CAP_IPC_OWNER CAP_LEASE
+	CAP_LINUX_IMMUTABLE CAP_MAC_ADMIN CAP_MAC_OVERRIDE CAP_NET_ADMIN CAP_NET_BROADCAST
+	CAP_PERFMON CAP_SYS_ADMIN CAP_SYS_BOOT CAP_SYSLOG CAP_SYS_MODULE CAP_SYS_NICE
+	CAP_SYS_PACCT CAP_SYS_PTRACE CAP_SYS_RAWIO CAP_SYS_RESOURCE CAP_SYS_TIME
+	CAP_SYS_TTY_CONFIG CAP_WAKE_ALARM RESET"
+_berth_caps_droppable="ALL CAP_AUDIT_WRITE CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_FSETID
+	CAP_KILL CAP_MKNOD CAP_NET_BIND_SERVICE CAP_NET_RAW CAP_SETFCAP CAP_SETGID CAP_SETPCAP
+	CAP_SETUID CAP_SYS_CHROOT RESET"
+_berth_ulimits="as chroot core cpu data fsize locks maxlogins maxsyslogins memlock msgqueue
+	nice nofile nproc priority rss rtprio sigpending stack"
+
+_berth_nospace() {
+	compopt -o nospace 2>/dev/null
+}
+
+# COMPREPLY from the words of $1 that start with $2; with $3, each
+# prefixed by it (the "key=" or "container:" already typed).
+_berth_reply() {
+	local w
+	COMPREPLY=()
+	for w in $1; do
+		[[ $w == "$2"* ]] && COMPREPLY+=("$3$w")
+	done
+	[[ ${COMPREPLY[*]} == *[=:] ]] && _berth_nospace
+}
+
+# The flag whose value is being completed, and the part of the value
+# before a "=" or ":" (key=value, container:name) with what follows it,
+# whether bash split the word at that character or not.  Sets _flag,
+# _head (the part before the separator, or empty), _tail (the value's
+# start after it, or all of it) and _pre (what each answer starts with).
+_berth_value_at() {
+	_flag=$prev _head="" _tail=$cur _pre=""
+	if [[ $cur == [=:] ]]; then
+		# "key=" just typed, split off: the answers replace "=".
+		_flag=${words[cword - 2]} _head=$prev _tail="" _pre=$cur
+	elif [[ $prev == [=:] ]]; then
+		_flag=${words[cword - 3]} _head=${words[cword - 2]}
+	elif [[ $cur == *[=:]* ]]; then
+		local sep=${cur//[^=:]/}
+		sep=${sep:0:1}
+		_head=${cur%%"$sep"*} _tail=${cur#*"$sep"} _pre=$_head$sep
+	fi
+}
+
+# Completes the value of a flag of command $1; 0 when it did.
+_berth_flag_value() {
+	local _flag _head _tail _pre
+	_berth_value_at
+	case $1:$_flag in
+	*:--restart)
+		[[ -n $_head ]] && return 0
+		_berth_reply "always no on-failure on-failure: unless-stopped" "$cur"
+		;;
+	*:--network | *:--net)
+		if [[ $_head == container ]]; then
+			cur=$_tail
+			_berth_containers
+			COMPREPLY=("${COMPREPLY[@]/#/$_pre}")
+		else
+			_berth_reply "bridge host none container:" "$cur"
+		fi
+		;;
+	*:--stop-signal | kill:-s | kill:--signal | stop:-s | stop:--signal | restart:-s | \
+		restart:--signal)
+		_berth_reply "$_berth_signals ${_berth_signals//SIG/}" "${cur^^}"
+		;;
+	*:--security-opt)
+		[[ -n $_head ]] && return 0
+		_berth_reply "apparmor= label= no-new-privileges seccomp= systempaths=unconfined" "$cur"
+		;;
+	*:--cap-add)
+		_berth_reply "$_berth_caps_addable ${_berth_caps_addable//CAP_/}" "${cur^^}"
+		;;
+	*:--cap-drop)
+		_berth_reply "$_berth_caps_droppable ${_berth_caps_droppable//CAP_/}" "${cur^^}"
+		;;
+	*:--ulimit)
+		[[ -n $_head ]] && return 0
+		_berth_reply "$(printf '%s= ' $_berth_ulimits)" "$cur"
+		;;
+	inspect:--type)
+		_berth_reply "container image" "$cur"
+		;;
+	ps:-f | ps:--filter | ls:-f | ls:--filter | list:-f | list:--filter)
+		_berth_ps_filter
+		;;
+	images:-f | images:--filter)
+		case $_head in
+		dangling) _berth_reply "true false" "$_tail" "$_pre" ;;
+		before | since | reference)
+			cur=$_tail
+			_berth_images
+			COMPREPLY=("${COMPREPLY[@]/#/$_pre}")
+			;;
+		label) ;;
+		*) _berth_reply "before= dangling= label= reference= since=" "$cur" ;;
+		esac
+		;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
+# The keys of ps --filter, and the values docker's completion knows.
+_berth_ps_filter() {
+	case $_head in
+	status)
+		_berth_reply "created dead exited paused restarting running removing" "$_tail" "$_pre"
+		;;
+	health) _berth_reply "healthy starting none unhealthy" "$_tail" "$_pre" ;;
+	is-task) _berth_reply "true false" "$_tail" "$_pre" ;;
+	name | before | since | id)
+		cur=$_tail
+		_berth_containers
+		COMPREPLY=("${COMPREPLY[@]/#/$_pre}")
+		;;
+	ancestor)
+		cur=$_tail
+		_berth_images
+		COMPREPLY=("${COMPREPLY[@]/#/$_pre}")
+		;;
+	exited | expose | label | network | publish | volume) ;;
+	*)
+		_berth_reply "ancestor= before= exited= expose= health= id= is-task= label= name=
+			network= publish= since= status= volume=" "$cur"
+		;;
+	esac
+}
+
 _berth_create_flags="--add-host --cap-add --cap-drop -c --cpu-shares --cpus --cpuset-cpus
 	--detach-keys --device --dns --entrypoint -e --env --env-file --health-cmd
 	--health-interval --health-retries --health-start-period --health-timeout -h --hostname
@@ -41,6 +174,15 @@ _berth_create_flags="--add-host --cap-add --cap-drop -c --cpu-shares --cpus --cp
 	--publish -P --publish-all --read-only --restart --rm --security-opt --stop-signal
 	--stop-timeout --tmpfs -t --tty --ulimit -u --user -v --volume --volumes-from -w
 	--workdir --help"
+
+# The flags of run and create that take a value: what follows them is no
+# image.
+_berth_create_valued="--add-host --cap-add --cap-drop -c --cpu-shares --cpus --cpuset-cpus
+	--detach-keys --device --dns --entrypoint -e --env --env-file --health-cmd
+	--health-interval --health-retries --health-start-period --health-timeout -h --hostname
+	-l --label --label-file --link -m --memory --memory-swap --mount --name --network
+	--pids-limit -p --publish --restart --security-opt --stop-signal --stop-timeout --tmpfs
+	--ulimit -u --user -v --volume --volumes-from -w --workdir"
 
 # The flags of COMMAND, and what its arguments are (container, running,
 # image, none).
@@ -112,9 +254,17 @@ _berth() {
 	done
 	case $prev in
 	-H | --host | --data-root | --exec-root | --tlscacert | --tlscert | --tlskey | --env-file | \
-		--label-file | -o | --output | -i | --input)
-		[[ $prev == -i && -n $command && $command != load ]] || {
+		--label-file | -o | --output | -i | --input | -v | --volume)
+		[[ ($prev == -i && -n $command && $command != load) ||
+			($prev == -v && $command != run && $command != create && $sub != run &&
+				$sub != create) ]] || {
 			COMPREPLY=($(compgen -f -- "$cur"))
+			return
+		}
+		;;
+	-l | --log-level)
+		[[ -z $command || $prev == --log-level ]] && {
+			COMPREPLY=($(compgen -W "debug info warn error fatal" -- "$cur"))
 			return
 		}
 		;;
@@ -148,11 +298,20 @@ _berth() {
 	[[ $command == image && $sub == rm ]] && what=rmi
 	[[ $command == image && $sub == ls ]] && what=images
 	_berth_command_info "$what"
+	_berth_where
+	_berth_flag_value "$what" && return
+	# The value of another flag: nothing to offer.
+	local f
+	[[ $prev == --format ]] && return
+	if [[ $what == run || $what == create ]]; then
+		for f in $_berth_create_valued; do
+			[[ $prev == "$f" ]] && return
+		done
+	fi
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$flags" -- "$cur"))
 		return
 	fi
-	_berth_where
 	case $args in
 	container) _berth_containers ;;
 	running) _berth_containers status=running ;;
