@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -579,6 +580,33 @@ static bool is_address(const char *name)
 	return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
 }
 
+/* SSL_connect() on SSL, with the errno of its failure in *saved.  OpenSSL
+ * writes to the socket with write(), and a daemon that closes in the
+ * middle must be an error, not the SIGPIPE that would end the program:
+ * the signal is blocked for the time of the call, and one it raised is
+ * taken before it is unblocked. */
+static int handshake(SSL *ssl, int *saved)
+{
+	static const struct timespec now = { 0, 0 };
+	sigset_t pipe, old, pending;
+	bool was_pending;
+	int ret;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, &old);
+	errno = 0;
+	ret = OSSL(SSL_connect)(ssl);
+	*saved = errno;
+	sigpending(&pending);
+	if (!was_pending && sigismember(&pending, SIGPIPE))
+		sigtimedwait(&pipe, NULL, &now);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
 int client_tls_connect(struct client_tls *t, int fd, const char *name, int *out, struct berr **err)
 {
 	struct relay *r = calloc(1, sizeof(*r));
@@ -603,9 +631,13 @@ int client_tls_connect(struct client_tls *t, int fd, const char *name, int *out,
 		goto fail;
 	}
 	OSSL(SSL_set_ex_data)(r->ssl, 0, r);
-	if (name && !is_address(name))
-		OSSL(SSL_ctrl)
-	(r->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, (void *)name);
+	/* SNI, for a name: SSL_set_tlsext_host_name(). */
+	if (name && !is_address(name) &&
+	    !OSSL(SSL_ctrl)(r->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+			    (void *)name)) {
+		why = strdup("tls: out of memory");
+		goto fail;
+	}
 	if (name && t->verify) {
 		X509_VERIFY_PARAM *param = OSSL(SSL_get0_param)(r->ssl);
 
@@ -614,9 +646,7 @@ int client_tls_connect(struct client_tls *t, int fd, const char *name, int *out,
 		else
 			OSSL(X509_VERIFY_PARAM_set1_host)(param, name, 0);
 	}
-	errno = 0;
-	ret = OSSL(SSL_connect)(r->ssl);
-	saved = errno;
+	ret = handshake(r->ssl, &saved);
 	if (ret != 1) {
 		code = OSSL(SSL_get_error)(r->ssl, ret);
 		why = failure_text(r, true, t->verify, code, saved);
