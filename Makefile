@@ -71,10 +71,13 @@ format-check:
 
 PREFIX         ?= /usr/local
 BASH_COMPLETION ?= $(PREFIX)/share/bash-completion/completions
+MANDIR         ?= $(PREFIX)/share/man
 
 install: all
 	meson install -C $(BUILD)
 	install -D -m 0644 cmd/berth/berth.bash $(DESTDIR)$(BASH_COMPLETION)/berth
+	install -D -m 0644 doc/berth.1 $(DESTDIR)$(MANDIR)/man1/berth.1
+	install -D -m 0644 doc/berthd.8 $(DESTDIR)$(MANDIR)/man8/berthd.8
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
