@@ -146,8 +146,10 @@ def text(b):
 
 def url_masked(b):
     """The message with the request's URL masked: the clients ask for
-    different paths and API versions."""
-    return re.sub(r'(Get|Post|Head) "https://[^"]*"', "<request>", text(b)).strip()
+    different paths and API versions.  Go's HTTP transport now and then
+    names the loop that saw the error first: that prefix goes too."""
+    t = re.sub(r'(Get|Post|Head) "https://[^"]*"', "<request>", text(b))
+    return t.replace("readLoopPeekFailLocked: ", "").strip()
 
 
 def as_berth(b):
