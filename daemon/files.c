@@ -186,10 +186,13 @@ char *daemon_init_layer(const char *data_root, struct berr **err)
 	}
 	if (fill_init_layer(fd, err) < 0)
 		goto fail;
-	if (rename(tmp, path) < 0 && errno != EEXIST && errno != ENOTEMPTY) {
+	if (rename(tmp, path) == 0)
+		return steal_ptr(&path);
+	if (errno != EEXIST && errno != ENOTEMPTY) {
 		berr_set(err, BERR_INTERNAL, errno, "rename %s to %s", tmp, path);
 		goto fail;
 	}
+	/* Made meanwhile by another. */
 	fs_remove_tree(tmp, NULL);
 	return steal_ptr(&path);
 fail:
