@@ -1014,7 +1014,10 @@ static void print_go(struct text *t, const json_t *v, const struct tmpl_type *ty
 		text_puts(t, json_string_value(v) ?: "");
 		return;
 	case TMPL_INT:
-		print_value(t, v ? v : json_integer(0));
+		if (v)
+			print_value(t, v);
+		else
+			text_puts(t, "0");
 		return;
 	case TMPL_BOOL:
 		text_puts(t, json_is_true(v) ? "true" : "false");

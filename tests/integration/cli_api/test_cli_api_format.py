@@ -161,4 +161,4 @@ def test_inspect_missing_keys(bb):
             b, d = bb.both("inspect", "-f", tmpl, obj)
             if (b.returncode, b.stdout, b.stderr) != (d.returncode, d.stdout, d.stderr):
                 differ.append((obj, tmpl, b, d))
-    assert differ == []
+    assert [(o, t, b.stdout, d.stdout, b.stderr, d.stderr) for o, t, b, d in differ] == []
