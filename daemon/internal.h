@@ -15,6 +15,7 @@
 
 #include "daemon/container.h"
 #include "image/config.h"
+#include "runtime/cgroup.h"
 #include "runtime/runtime.h"
 #include "store/store.h"
 
@@ -36,6 +37,10 @@ struct daemon {
 	char *containers_root;	    /* <data-root>/containers */
 	char *runtime_root;	    /* <exec-root>/runtime */
 	struct runtime_config rt;
+	/* The host's cgroup layout, looked up at the first start: 0 not yet,
+	 * 1 known, -1 not found. */
+	int cgroup_mode_known;
+	enum runtime_cgroup_mode cgroup_mode;
 	/* berth-init for HostConfig.Init; "": next to the running program.
 	 * A buffer, not a pointer, so that the engine's free stays as it is. */
 	char init_path[4096];

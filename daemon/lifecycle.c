@@ -259,10 +259,31 @@ out:
 	return ret;
 }
 
+/* Starts the grace period that the first move into a cgroup waits for
+ * (see runtime_cgroup_warmup_start()), so that it passes while the shim
+ * starts: a shim that moves its container soon after waits for nothing. */
+static struct runtime_cgroup_warmup *warm_cgroups(struct daemon *d)
+{
+	const char *root = runtime_config_cgroup_root(&d->rt);
+
+	if (d->cgroup_mode_known == 0)
+		d->cgroup_mode_known =
+			runtime_cgroup_detect(root, &d->cgroup_mode, NULL) == 0 ? 1 : -1;
+	if (d->cgroup_mode_known < 0)
+		return NULL;
+	return runtime_cgroup_warmup_start(root, d->cgroup_mode);
+}
+
+static void warmup_finish_cleanup(struct runtime_cgroup_warmup **w)
+{
+	runtime_cgroup_warmup_finish(*w);
+}
+
 /* Starts C, in the caller (O NULL) or under a shim. */
 static int start(struct daemon *d, struct daemon_container *c, const struct daemon_start_opts *o,
 		 pid_t *pid_out, pid_t *shim_out, struct berr **err)
 {
+	_cleanup_(warmup_finish_cleanup) struct runtime_cgroup_warmup *warmup = NULL;
 	_cleanup_(start_ctx_release) struct start_ctx s = { .exit_code = DAEMON_EXIT_UNKNOWN };
 	_cleanup_close_ int lock = -1;
 	_cleanup_close_ int waiter = -1;
@@ -276,6 +297,8 @@ static int start(struct daemon *d, struct daemon_container *c, const struct daem
 		return -1;
 	if (daemon_container_is_running(c))
 		return berr_set(err, BERR_CONFLICT, 0, "container %s is already running", c->id);
+	if (o)
+		warmup = warm_cgroups(d);
 	s.dir = daemon_container_dir(d, c->id);
 	s.upper = str_printf("%s/upper", s.dir ? s.dir : "");
 	s.work = str_printf("%s/work", s.dir ? s.dir : "");
