@@ -1,6 +1,7 @@
 """Helpers of the Engine API suite, importable by its tests: berthd run on
-a private socket, data root, exec root and pid file (Daemon), and a small
-HTTP client over the unix socket (stdlib only)."""
+a private socket, data root, exec root and pid file (Daemon), a small
+HTTP client over the unix socket (stdlib only), and test certificates made
+with the openssl command (make_ca, make_cert)."""
 
 
 import http.client
@@ -152,3 +153,23 @@ def remove_containers(d):
         for _ in range(3):
             if subprocess.run(["umount", str(merged)], capture_output=True).returncode:
                 break
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+def make_ca(d, name):
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-keyout", f"{name}-key.pem", "-out", f"{name}.pem", "-days", "2",
+            "-subj", f"/CN={name}", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
+
+
+def make_cert(d, ca, name, cn, ext):
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", f"{name}-key.pem", "-out", f"{name}.csr", "-subj", f"/CN={cn}", cwd=d)
+    (d / f"{name}.ext").write_text(ext)
+    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}-key.pem",
+            "-set_serial", str(int(time.time() * 1000)), "-days", "2", "-out",
+            f"{name}-cert.pem", "-extfile", f"{name}.ext", cwd=d)

@@ -19,30 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from berthd_testlib import BUILD, Daemon, remove_containers
+from berthd_testlib import BUILD, Daemon, make_ca, make_cert, remove_containers
 from test_cli_api_tty import Pty
 
 CLIENTS = ["berth", "docker"]
-
-
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-def make_ca(d, name):
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-keyout", f"{name}-key.pem", "-out", f"{name}.pem", "-days", "2",
-            "-subj", f"/CN={name}", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-
-
-def make_cert(d, ca, name, cn, ext):
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", f"{name}-key.pem", "-out", f"{name}.csr", "-subj", f"/CN={cn}", cwd=d)
-    (d / f"{name}.ext").write_text(ext)
-    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}-key.pem",
-            "-set_serial", str(int(time.time() * 1000)), "-days", "2", "-out",
-            f"{name}-cert.pem", "-extfile", f"{name}.ext", cwd=d)
 
 
 @pytest.fixture(scope="module")
