@@ -8,18 +8,6 @@
 #include "lib/cleanup.h"
 #include "lib/json.h"
 
-static json_t *strv_json(char *const *v)
-{
-	json_t *arr = json_array();
-
-	for (size_t i = 0; arr && v && v[i]; i++)
-		if (json_array_append_new(arr, json_string(v[i])) < 0) {
-			json_decref(arr);
-			return NULL;
-		}
-	return arr;
-}
-
 json_t *daemon_create_opts_body(const struct daemon_create_opts *opts, struct berr **err)
 {
 	_cleanup_json_ json_t *body = NULL;
@@ -40,14 +28,15 @@ json_t *daemon_create_opts_body(const struct daemon_create_opts *opts, struct be
 			 "BlkioDeviceWriteIOps", "NetworkingConfig", "EndpointsConfig");
 	if (!body)
 		goto nomem;
-	if (opts->cmd && opts->cmd[0] && json_object_set_new(body, "Cmd", strv_json(opts->cmd)) < 0)
+	if (opts->cmd && opts->cmd[0] &&
+	    json_object_set_new(body, "Cmd", bjson_from_strv(opts->cmd)) < 0)
 		goto nomem;
 	/* `--entrypoint ""` is [""]: no entrypoint, and not the image's Cmd
 	 * either. */
 	if (opts->entrypoint &&
 	    json_object_set_new(body, "Entrypoint", json_pack("[s]", opts->entrypoint)) < 0)
 		goto nomem;
-	if (opts->env && json_object_set_new(body, "Env", strv_json(opts->env)) < 0)
+	if (opts->env && json_object_set_new(body, "Env", bjson_from_strv(opts->env)) < 0)
 		goto nomem;
 	if (opts->working_dir &&
 	    json_object_set_new(body, "WorkingDir", json_string(opts->working_dir)) < 0)

@@ -292,21 +292,9 @@ static int set_str(json_t *obj, const char *key, const char *s)
 	return s ? json_object_set_new(obj, key, json_string(s)) : 0;
 }
 
-static json_t *strv_json(char *const *v)
-{
-	json_t *arr = json_array();
-
-	for (size_t i = 0; arr && v && v[i]; i++)
-		if (json_array_append_new(arr, json_string(v[i])) < 0) {
-			json_decref(arr);
-			return NULL;
-		}
-	return arr;
-}
-
 static int set_strv(json_t *obj, const char *key, char *const *v)
 {
-	return v ? json_object_set_new(obj, key, strv_json(v)) : 0;
+	return v ? json_object_set_new(obj, key, bjson_from_strv(v)) : 0;
 }
 
 static int set_set(json_t *obj, const char *key, char *const *v)
@@ -341,7 +329,7 @@ static int set_kept(json_t *obj, const json_t *extra, const char *key, json_t *d
 /* V as a JSON array, or null when unset (Go's nil slice). */
 static json_t *strv_or_null(char *const *v)
 {
-	return v ? strv_json(v) : json_null();
+	return v ? bjson_from_strv(v) : json_null();
 }
 
 json_t *image_run_config_to_json(const struct image_run_config *rc, struct berr **err)

@@ -366,6 +366,18 @@ int bjson_as_uint64(const json_t *v, const struct bjson_path *path, uint64_t max
 	return 0;
 }
 
+json_t *bjson_from_strv(char *const *v)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && v && v[i]; i++)
+		if (json_array_append_new(arr, json_string(v[i])) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	return arr;
+}
+
 int bjson_as_strv(const json_t *v, const struct bjson_path *path, char ***out, struct berr **err)
 {
 	_cleanup_strv_ char **strv = NULL;

@@ -87,6 +87,9 @@ int bjson_as_uint64(const json_t *v, const struct bjson_path *path, uint64_t max
 		    struct berr **err);
 /* An array of strings into a new vector that *out owns. */
 int bjson_as_strv(const json_t *v, const struct bjson_path *path, char ***out, struct berr **err);
+/* A new array of the strings of V (NULL-terminated; NULL gives []); NULL
+ * when out of memory. */
+json_t *bjson_from_strv(char *const *v);
 /* An object of string values into two new vectors, names and values in the
  * document's order, that the caller owns; *n is their length. */
 int bjson_as_strmap(const json_t *v, const struct bjson_path *path, char ***keys, char ***values,

@@ -170,18 +170,6 @@ static int parse_bytes(const char *s, int64_t *out)
 	return 0;
 }
 
-static json_t *strv_to_json(char *const *v)
-{
-	json_t *arr = json_array();
-
-	for (size_t i = 0; arr && v && v[i]; i++)
-		if (json_array_append_new(arr, json_string(v[i])) < 0) {
-			json_decref(arr);
-			return NULL;
-		}
-	return arr;
-}
-
 /* The create body of F: its options, then the HostConfig members of its
  * flags.  NULL (reported) on failure. */
 json_t *create_body(const char *command, const struct create_flags *f)
@@ -205,13 +193,13 @@ json_t *create_body(const char *command, const struct create_flags *f)
 		return NULL;
 	}
 	if (f->cap_add)
-		ok &= json_object_set_new(hc, "CapAdd", strv_to_json(f->cap_add)) == 0;
+		ok &= json_object_set_new(hc, "CapAdd", bjson_from_strv(f->cap_add)) == 0;
 	if (f->cap_drop)
-		ok &= json_object_set_new(hc, "CapDrop", strv_to_json(f->cap_drop)) == 0;
+		ok &= json_object_set_new(hc, "CapDrop", bjson_from_strv(f->cap_drop)) == 0;
 	if (f->security_opt)
-		ok &= json_object_set_new(hc, "SecurityOpt", strv_to_json(f->security_opt)) == 0;
+		ok &= json_object_set_new(hc, "SecurityOpt", bjson_from_strv(f->security_opt)) == 0;
 	if (f->binds)
-		ok &= json_object_set_new(hc, "Binds", strv_to_json(f->binds)) == 0;
+		ok &= json_object_set_new(hc, "Binds", bjson_from_strv(f->binds)) == 0;
 	if (f->memory)
 		ok &= json_object_set_new(hc, "Memory", json_integer(memory)) == 0;
 	if (f->network)

@@ -331,6 +331,22 @@ static void test_strmap(void **state)
 	assert_null(k2);
 }
 
+static void test_from_strv(void **state)
+{
+	char *v[] = { "a", "b c", NULL };
+	json_t *arr = bjson_from_strv(v);
+	char *text = json_dumps(arr, JSON_COMPACT);
+
+	assert_string_equal(text, "[\"a\",\"b c\"]");
+	assert_int_equal(json_array_size(arr), 2);
+	assert_string_equal(json_string_value(json_array_get(arr, 1)), "b c");
+	free(text);
+	json_decref(arr);
+	arr = bjson_from_strv(NULL);
+	assert_true(json_is_array(arr) && json_array_size(arr) == 0);
+	json_decref(arr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_string_dup),
 		cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_strmap),
+		cmocka_unit_test(test_from_strv),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
