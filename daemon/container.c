@@ -37,6 +37,24 @@ int daemon_new(struct image_store *images, const char *exec_root, struct daemon 
 	return 0;
 }
 
+void daemon_defer_dir_removal(struct daemon *d)
+{
+	d->defer_dir_removal = true;
+}
+
+bool daemon_trash_take(struct daemon *d)
+{
+	bool pending = d->trash_pending;
+
+	d->trash_pending = false;
+	return pending;
+}
+
+int daemon_trash_empty(struct daemon *d, struct berr **err)
+{
+	return image_container_trash_empty(d->containers_root, err);
+}
+
 void daemon_free(struct daemon *d)
 {
 	if (!d)
@@ -357,8 +375,15 @@ int daemon_container_remove(struct daemon *d, const char *ref, bool force, struc
 		}
 		berr_clear(&lerr);
 	}
-	if (image_container_dirs_remove(d->containers_root, c->id, err) < 0)
+	if (d->defer_dir_removal) {
+		bool trashed = false;
+
+		if (image_container_dirs_discard(d->containers_root, c->id, &trashed, err) < 0)
+			return berr_prefix(err, "remove container %s", c->id);
+		d->trash_pending |= trashed;
+	} else if (image_container_dirs_remove(d->containers_root, c->id, err) < 0) {
 		return berr_prefix(err, "remove container %s", c->id);
+	}
 	berr_clear(&lerr);
 	if (store_container_delete(d->db, c->id, &lerr) < 0 && lerr->kind != BERR_NOT_FOUND) {
 		berr_move(err, &lerr);

@@ -57,6 +57,16 @@ int daemon_new(struct image_store *images, const char *exec_root, struct daemon 
 void daemon_free(struct daemon *d);
 DEFINE_CLEANUP(struct daemon *, daemon_free)
 
+/* Makes removals of containers by D leave their directories in a trash
+ * (a rename), for daemon_trash_empty() to remove after whoever waits for
+ * the removal was answered. */
+void daemon_defer_dir_removal(struct daemon *d);
+/* Whether a removal by D left something in the trash since the last
+ * call. */
+bool daemon_trash_take(struct daemon *d);
+/* Removes what is in the trash. */
+int daemon_trash_empty(struct daemon *d, struct berr **err);
+
 /* What `docker create` takes; everything is borrowed and may be NULL. */
 struct daemon_create_opts {
 	const char *image;	 /* required: a name, id or id prefix */

@@ -41,6 +41,8 @@ struct daemon {
 	 * 1 known, -1 not found. */
 	int cgroup_mode_known;
 	enum runtime_cgroup_mode cgroup_mode;
+	bool defer_dir_removal; /* see daemon_defer_dir_removal() */
+	bool trash_pending;
 	/* berth-init for HostConfig.Init; "": next to the running program.
 	 * A buffer, not a pointer, so that the engine's free stays as it is. */
 	char init_path[4096];

@@ -58,6 +58,7 @@ struct berthd {
 	void *drained_arg;
 	uv_timer_t trim; /* gives freed memory back once jobs are done */
 	bool trim_ready;
+	bool trash_sweeping, trash_again; /* see berthd_trash_sweep() */
 };
 
 /* Takes an idle engine, or opens a new one (image_store_open(),
@@ -101,6 +102,7 @@ struct berthd_job {
 	berthd_then_fn then;
 	void *data;	/* what the loop's side gave the job; borrowed */
 	bool storeless; /* FN needs no engine: it gets NULL */
+	bool trash;	/* FN left container directories in the trash */
 	/* For berthd_job_event_done(): the container event to emit on
 	 * success, and its subject (Id, Name, Image; owned) and attributes
 	 * (owned). */
@@ -121,6 +123,12 @@ void berthd_job_queue(struct berthd_job *job);
 void berthd_job_emit_event(struct berthd_job *job);
 /* A DONE that emits the job's event, then answers as the default does. */
 void berthd_job_event_done(struct berthd_job *job);
+
+/* Removes, on a job, the container directories that removals left in the
+ * trash (see daemon_defer_dir_removal()); one sweep at a time, another
+ * after it when asked meanwhile.  Called after each job that left some,
+ * and at start-up for what a stopped daemon left. */
+void berthd_trash_sweep(struct berthd *d);
 
 /* berthd_job_new() with the N strings of ARGS (a NULL one becomes "") as
  * job->names; NULL when memory ran out (REQ is answered then). */

@@ -10,6 +10,7 @@
 #include "cmd/berthd/berthd.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
+#include "lib/log.h"
 
 int berthd_engine_get(struct berthd *d, struct berthd_engine **out, struct berr **err)
 {
@@ -34,6 +35,7 @@ int berthd_engine_get(struct berthd *d, struct berthd_engine **out, struct berr 
 		free(e);
 		return -1;
 	}
+	daemon_defer_dir_removal(e->engine);
 	*out = e;
 	return 0;
 }
@@ -72,6 +74,7 @@ static void job_work(uv_work_t *w)
 	if (berthd_engine_get(job->d, &e, &job->err) < 0)
 		goto out;
 	job->fn(job, e, &job->err);
+	job->trash = daemon_trash_take(e->engine);
 	berthd_engine_put(job->d, e);
 out:
 	/* The reader of a pipe the job wrote sees its end now. */
@@ -90,9 +93,49 @@ static void on_trim(uv_timer_t *t)
 	malloc_trim(0);
 }
 
+/*
+ * The containers' trash: directories renamed there by removals, removed
+ * by one job at a time once the removals were answered.
+ */
+
+static int trash_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	return daemon_trash_empty(e->engine, err);
+}
+
+static void trash_done(struct berthd_job *job)
+{
+	struct berthd *d = job->d;
+
+	if (job->err)
+		blog_warn("remove the containers' trash: %s", job->err->msg);
+	d->trash_sweeping = false;
+	if (d->trash_again) {
+		d->trash_again = false;
+		berthd_trash_sweep(d);
+	}
+}
+
+void berthd_trash_sweep(struct berthd *d)
+{
+	struct berthd_job *job;
+
+	if (d->trash_sweeping) {
+		d->trash_again = true;
+		return;
+	}
+	job = berthd_job_new(d, NULL, trash_job, trash_done);
+	if (!job)
+		return;
+	d->trash_sweeping = true;
+	berthd_job_queue(job);
+}
+
 static void job_after(uv_work_t *w, int status)
 {
 	struct berthd_job *job = w->data;
+	struct berthd *d = job->d;
+	bool trash = job->trash;
 
 	if (job->d->trim_ready)
 		uv_timer_start(&job->d->trim, on_trim, TRIM_DELAY_MS, 0);
@@ -119,6 +162,9 @@ static void job_after(uv_work_t *w, int status)
 		close(job->attach[i].fd);
 	free(job->attach);
 	free(job);
+	/* After the answer: the trash goes once nobody waits for it. */
+	if (trash)
+		berthd_trash_sweep(d);
 }
 
 struct berthd_job *berthd_job_new(struct berthd *d, struct api_request *req, berthd_job_fn fn,

@@ -511,6 +511,7 @@ static int run(struct options *o)
 	d.trim.data = &d;
 	d.trim_ready = true;
 	berthd_containers_restore(&d);
+	berthd_trash_sweep(&d);
 	blog_info("berthd %s started (data root %s)", BERTH_VERSION, o->data_root);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	blog_info("berthd stopped");

@@ -145,6 +145,8 @@ def remove_containers(d):
         return
     for entry in ctrs.iterdir():
         cid = entry.name
+        if cid.startswith("."):
+            continue
         subprocess.run(["pkill", "-KILL", "-f", f"berth-shim .*--id {cid}"],
                        capture_output=True)
         subprocess.run([str(BUILD / "berth-runc"), "--root", str(d.exec_root / "runtime"),

@@ -47,6 +47,37 @@ def test_run_rm_removes_the_container(bb):
     assert bb.request("GET", "/containers/gone/json").status == 404
 
 
+def test_removed_containers_leave_no_directory(bb):
+    # A removal renames the directory into a trash that berthd empties
+    # right after it answered: neither stays.
+    ctrs = bb.data_root / "containers"
+
+    def names():
+        return {p.name for p in ctrs.glob("[!.]*")}
+
+    before = names()
+    bb.docker("run", "--rm", "busybox", "sh", "-c", "echo x > /f")
+    cid = bb.docker("run", "-d", "busybox", "true").stdout.strip()
+    bb.docker("wait", cid)
+    bb.docker("rm", cid)
+
+    def settled():
+        trash = ctrs / ".trash"
+        return names() == before and (not trash.exists() or not any(trash.iterdir()))
+
+    assert wait_for(settled)
+
+
+def test_start_empties_what_the_trash_kept(bb):
+    # A daemon stopped before its sweep leaves the trash to the next one.
+    trash = bb.data_root / "containers" / ".trash"
+    (trash / "left" / "upper").mkdir(parents=True, exist_ok=True)
+    (trash / "left" / "upper" / "file").write_text("x")
+    bb.stop()
+    bb.start()
+    assert wait_for(lambda: not (trash / "left").exists())
+
+
 def test_run_of_a_missing_command_is_127(bb):
     res = bb.docker("run", "--rm", "busybox", "no-such-command", check=False)
     assert res.returncode == 127

@@ -517,6 +517,40 @@ static void test_container_dirs_cycle(void **state)
 	run_in_mount_ns(container_dirs_cycle, *state);
 }
 
+/* Discard detaches the mount and renames the tree into the trash, which
+ * trash_empty removes; a container already gone is fine. */
+static int container_dirs_discard(struct fixture *f)
+{
+	_cleanup_(image_container_dirs_free_cleanup) struct image_container_dirs *dirs = NULL;
+	_cleanup_free_ char *root = path_in(f, "containers");
+	_cleanup_free_ char *trash = path_in(f, "containers/.trash");
+	_cleanup_free_ char *l0 = make_dir(f, "l0");
+	_cleanup_berr_ struct berr *err = NULL;
+	const char *lowers[] = { l0 };
+	bool trashed = false;
+
+	CHILD_OK(image_container_dirs_create(root, "dead", &dirs, &err), err);
+	CHILD_OK(image_mount_overlay(lowers, 1, dirs->upper, dirs->work, dirs->merged, &err), err);
+	write_file(dirs->merged, "written", "w");
+	CHILD_OK(image_container_dirs_discard(root, "dead", &trashed, &err), err);
+	CHILD_CHECK(trashed);
+	CHILD_CHECK(missing(root, "dead"));
+	CHILD_CHECK(file_is(trash, "dead/upper/written", "w"));
+	/* Detached before the rename: nothing stays mounted in the trash. */
+	CHILD_CHECK(missing(trash, "dead/merged/written"));
+	CHILD_OK(image_container_dirs_discard(root, "dead", &trashed, &err), err);
+	CHILD_CHECK(!trashed);
+	CHILD_OK(image_container_trash_empty(root, &err), err);
+	CHILD_CHECK(missing(trash, "dead"));
+	CHILD_OK(image_container_trash_empty(f->dir, &err), err);
+	return 0;
+}
+
+static void test_container_dirs_discard(void **state)
+{
+	run_in_mount_ns(container_dirs_discard, *state);
+}
+
 static void test_container_dirs_bad_ids(void **state)
 {
 	static const char *const bad[] = { "", ".", "..", "../x", "a/b", ".hidden", "-x", "a b" };
@@ -601,6 +635,7 @@ int main(void)
 		BOTH_WAYS(test_overlay_kernel_refuses),
 		cmocka_unit_test_setup_teardown(test_overlay_bad_args, setup_new, teardown),
 		cmocka_unit_test_setup_teardown(test_container_dirs_cycle, setup_new, teardown),
+		cmocka_unit_test_setup_teardown(test_container_dirs_discard, setup_new, teardown),
 		cmocka_unit_test_setup_teardown(test_container_dirs_bad_ids, setup_new, teardown),
 		cmocka_unit_test_setup_teardown(test_container_dirs_remove_symlinks, setup_new,
 						teardown),
