@@ -510,12 +510,17 @@ static int detach_mounts_at(int dirfd, const char *name, struct berr **err)
 	return berr_set(err, BERR_INTERNAL, 0, "unmount %s: too many stacked mounts", name);
 }
 
-int image_container_dirs_remove(const char *containers_root, const char *id, struct berr **err)
+/* Detaches the container's mount and removes its directory, or, with
+ * TO_TRASH, renames it into the trash when it can (*TRASHED tells). */
+static int dirs_release(const char *containers_root, const char *id, bool to_trash, bool *trashed,
+			struct berr **err)
 {
+	char target[sizeof(IMAGE_CONTAINER_TRASH "/") + IMAGE_CONTAINER_ID_MAX];
 	_cleanup_free_ char *dir = NULL;
 	_cleanup_close_ int rootfd = -1;
 	_cleanup_close_ int dfd = -1;
 
+	*trashed = false;
 	if (container_id_validate(id, err) < 0)
 		return -1;
 	rootfd = open(containers_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -527,6 +532,15 @@ int image_container_dirs_remove(const char *containers_root, const char *id, str
 	dfd = openat(rootfd, id, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd >= 0 && detach_mounts_at(dfd, "merged", err) < 0)
 		return berr_prefix(err, "container %s", id);
+	/* One rename, where removing a tree takes a system call per entry
+	 * (and, on a file system mounted "discard", a wait per file). */
+	snprintf(target, sizeof(target), IMAGE_CONTAINER_TRASH "/%s", id);
+	if (to_trash && dfd >= 0 &&
+	    (mkdirat(rootfd, IMAGE_CONTAINER_TRASH, 0700) == 0 || errno == EEXIST) &&
+	    renameat(rootfd, id, rootfd, target) == 0) {
+		*trashed = true;
+		return 0;
+	}
 	dir = str_printf("%s/%s", containers_root, id);
 	if (dir == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", id);
@@ -535,34 +549,22 @@ int image_container_dirs_remove(const char *containers_root, const char *id, str
 	return 0;
 }
 
+int image_container_dirs_remove(const char *containers_root, const char *id, struct berr **err)
+{
+	bool trashed;
+
+	return dirs_release(containers_root, id, false, &trashed, err);
+}
+
 int image_container_dirs_discard(const char *containers_root, const char *id, bool *trashed,
 				 struct berr **err)
 {
-	char target[sizeof(IMAGE_CONTAINER_TRASH "/") + IMAGE_CONTAINER_ID_MAX];
-	_cleanup_close_ int rootfd = -1;
-	_cleanup_close_ int dfd = -1;
+	bool moved;
 
-	if (trashed)
-		*trashed = false;
-	if (container_id_validate(id, err) < 0)
+	if (dirs_release(containers_root, id, true, &moved, err) < 0)
 		return -1;
-	rootfd = open(containers_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return image_container_dirs_remove(containers_root, id, err);
-	dfd = openat(rootfd, id, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return errno == ENOENT ? 0 : image_container_dirs_remove(containers_root, id, err);
-	if (detach_mounts_at(dfd, "merged", err) < 0)
-		return berr_prefix(err, "container %s", id);
-	/* One rename, where removing a tree takes a system call per entry
-	 * (and, on a file system mounted "discard", a wait per file). */
-	if (mkdirat(rootfd, IMAGE_CONTAINER_TRASH, 0700) < 0 && errno != EEXIST)
-		return image_container_dirs_remove(containers_root, id, err);
-	snprintf(target, sizeof(target), IMAGE_CONTAINER_TRASH "/%s", id);
-	if (renameat(rootfd, id, rootfd, target) < 0)
-		return image_container_dirs_remove(containers_root, id, err);
 	if (trashed)
-		*trashed = true;
+		*trashed = moved;
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 """Helpers of the Engine API suite, importable by its tests: berthd run on
 a private socket, data root, exec root and pid file (Daemon), a small
-HTTP client over the unix socket (stdlib only), and test certificates made
-with the openssl command (make_ca, make_cert)."""
+HTTP client over the unix socket (stdlib only), test certificates made
+with the openssl command (make_test_certs) and a free TCP port."""
 
 
 import http.client
@@ -175,3 +175,21 @@ def make_cert(d, ca, name, cn, ext):
     openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}-key.pem",
             "-set_serial", str(int(time.time() * 1000)), "-days", "2", "-out",
             f"{name}-cert.pem", "-extfile", f"{name}.ext", cwd=d)
+
+
+def make_test_certs(d):
+    """In D: ca.pem, server-{cert,key}.pem (127.0.0.1 and localhost),
+    client-{cert,key}.pem of the same CA, rogue-ca.pem and
+    rogue-{cert,key}.pem of it."""
+    make_ca(d, "ca")
+    make_ca(d, "rogue-ca")
+    make_cert(d, "ca", "server", "localhost",
+              "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    make_cert(d, "ca", "client", "berth-client", "extendedKeyUsage=clientAuth\n")
+    make_cert(d, "rogue-ca", "rogue", "berth-client", "extendedKeyUsage=clientAuth\n")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from berthd_testlib import BUILD, Daemon, make_ca, make_cert, remove_containers
+from berthd_testlib import BUILD, Daemon, free_port, make_test_certs, remove_containers
 
 docker = pytest.importorskip("docker")
 
@@ -31,21 +31,10 @@ def certs():
     client-{cert,key}.pem of the same CA, rogue-{cert,key}.pem of another."""
     d = Path(tempfile.mkdtemp(prefix="berth-tls-certs-"))
     try:
-        make_ca(d, "ca")
-        make_ca(d, "rogue-ca")
-        make_cert(d, "ca", "server", "localhost",
-                  "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
-        make_cert(d, "ca", "client", "berth-client", "extendedKeyUsage=clientAuth\n")
-        make_cert(d, "rogue-ca", "rogue", "berth-client", "extendedKeyUsage=clientAuth\n")
+        make_test_certs(d)
         yield d
     finally:
         shutil.rmtree(d, ignore_errors=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class TLSDaemon(Daemon):

@@ -10,7 +10,6 @@ command."""
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from berthd_testlib import BUILD, Daemon, make_ca, make_cert, remove_containers
+from berthd_testlib import BUILD, Daemon, free_port, make_test_certs, remove_containers
 from test_cli_api_tty import Pty
 
 CLIENTS = ["berth", "docker"]
@@ -32,12 +31,7 @@ def certs():
     of it, and dcp/ with ca.pem, cert.pem and key.pem (DOCKER_CERT_PATH)."""
     d = Path(tempfile.mkdtemp(prefix="berth-cli-tls-certs-"))
     try:
-        make_ca(d, "ca")
-        make_ca(d, "rogue-ca")
-        make_cert(d, "ca", "server", "localhost",
-                  "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
-        make_cert(d, "ca", "client", "berth-client", "extendedKeyUsage=clientAuth\n")
-        make_cert(d, "rogue-ca", "rogue", "berth-client", "extendedKeyUsage=clientAuth\n")
+        make_test_certs(d)
         (d / "junk.pem").write_text("not a certificate\n")
         dcp = d / "dcp"
         dcp.mkdir()
@@ -47,12 +41,6 @@ def certs():
         yield d
     finally:
         shutil.rmtree(d, ignore_errors=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class TLSClients:
