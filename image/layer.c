@@ -395,8 +395,13 @@ static int write_file(struct unpack *u, int parent, const char *base, const char
 
 /* "dir/.wh..wh..opq" and "dir/.wh.name"; BASE starts with ".wh.". */
 static int make_whiteout(int parent, const char *base, char *clean, struct unpack *u,
-			 struct berr **err)
+			 struct archive_entry *e, struct berr **err)
 {
+	/* The marker's time: packing the tree again gives the same tar. */
+	const struct timespec ts[2] = {
+		{ .tv_sec = archive_entry_mtime(e), .tv_nsec = archive_entry_mtime_nsec(e) },
+		{ .tv_sec = archive_entry_mtime(e), .tv_nsec = archive_entry_mtime_nsec(e) },
+	};
 	const char *name = base + strlen(WHITEOUT_PREFIX);
 	_cleanup_free_ char *target = NULL;
 	size_t dir_len = (size_t)(base - clean);
@@ -421,6 +426,8 @@ static int make_whiteout(int parent, const char *base, char *clean, struct unpac
 		return berr_set(err, BERR_INTERNAL, errno, "entry \"%s\": make whiteout", clean);
 	if (fchownat(parent, name, 0, 0, AT_SYMLINK_NOFOLLOW) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "entry \"%s\": chown", clean);
+	if (utimensat(parent, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "entry \"%s\": set times", clean);
 	return 0;
 }
 
@@ -520,7 +527,7 @@ static int unpack_entry(struct unpack *u, struct archive_entry *e, struct berr *
 	/* BASE points into WALK at the same offset as in CLEAN. */
 	base = clean + (base - walk);
 	if (!(u->flags & IMAGE_EXTRACT_PLAIN) && str_has_prefix(base, WHITEOUT_PREFIX))
-		return make_whiteout(parent, base, clean, u, err);
+		return make_whiteout(parent, base, clean, u, e, err);
 	if (link != NULL)
 		return make_hardlink(u, parent, base, clean, link, err);
 	return make_object(u, e, parent, base, clean, err);
