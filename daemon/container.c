@@ -17,6 +17,7 @@
 #include "image/mount.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/log.h"
 #include "lib/timefmt.h"
 
 int daemon_new(struct image_store *images, const char *exec_root, struct daemon **out,
@@ -42,6 +43,21 @@ void daemon_defer_dir_removal(struct daemon *d)
 	d->defer_dir_removal = true;
 }
 
+void daemon_set_cgroup_keeper(struct daemon *d, struct runtime_cgroup_keeper *keeper)
+{
+	d->cgroup_keeper = keeper;
+}
+
+void daemon_set_shim_pool(struct daemon *d, struct daemon_shim_pool *pool)
+{
+	d->shim_pool = pool;
+}
+
+void daemon_cgroup_move_ahead(struct daemon *d)
+{
+	runtime_cgroup_keeper_touch(d->cgroup_keeper, DAEMON_CGROUP_HOLD_MS);
+}
+
 bool daemon_trash_take(struct daemon *d)
 {
 	bool pending = d->trash_pending;
@@ -52,7 +68,14 @@ bool daemon_trash_take(struct daemon *d)
 
 int daemon_trash_empty(struct daemon *d, struct berr **err)
 {
-	return image_container_trash_empty(d->containers_root, err);
+	_cleanup_berr_ struct berr *rt_err = NULL;
+	int rt = runtime_trash_empty(&d->rt, &rt_err);
+
+	if (image_container_trash_empty(d->containers_root, err) < 0)
+		return -1;
+	if (rt < 0)
+		berr_move(err, &rt_err);
+	return rt;
 }
 
 void daemon_free(struct daemon *d)
@@ -334,6 +357,67 @@ static void await_waiter(struct daemon *d, const char *id)
 	}
 }
 
+/* The runtime's part of removing C: a stopped one's delete is put off
+ * when removals are (see daemon_defer_dir_removal()); force kills what
+ * runs. */
+static int remove_runtime(struct daemon *d, const struct daemon_container *c, struct berr **err)
+{
+	_cleanup_berr_ struct berr *lerr = NULL;
+
+	if (d->defer_dir_removal && !daemon_container_is_running(c)) {
+		bool moved = false;
+
+		if (runtime_container_discard(&d->rt, c->id, &moved, &lerr) == 0) {
+			d->trash_pending |= moved;
+			return 0;
+		}
+		blog_warn("container %s: %s", c->id, lerr->msg);
+		berr_clear(&lerr);
+	}
+	if (runtime_container_delete(&d->rt, c->id, true, &lerr) < 0 &&
+	    lerr->kind != BERR_NOT_FOUND) {
+		berr_move(err, &lerr);
+		return berr_prefix(err, "remove container %s", c->id);
+	}
+	return 0;
+}
+
+int daemon_container_remove_held(struct daemon *d, struct daemon_container *c, int *lock,
+				 struct berr **err)
+{
+	_cleanup_berr_ struct berr *lerr = NULL;
+
+	if (remove_runtime(d, c, err) < 0)
+		return -1;
+	if (daemon_container_is_running(c)) {
+		/* Its waiter (a shim) writes the end into the directory: the
+		 * directory goes once it is done.  The lock is let go
+		 * meanwhile, since a waiter records the end under it. */
+		cleanup_closep(lock);
+		await_waiter(d, c->id);
+		*lock = daemon_container_lock(d, c->id, &lerr);
+		if (*lock < 0 && lerr->kind != BERR_NOT_FOUND) {
+			berr_move(err, &lerr);
+			return -1;
+		}
+		berr_clear(&lerr);
+	}
+	if (d->defer_dir_removal) {
+		bool trashed = false;
+
+		if (image_container_dirs_discard(d->containers_root, c->id, &trashed, err) < 0)
+			return berr_prefix(err, "remove container %s", c->id);
+		d->trash_pending |= trashed;
+	} else if (image_container_dirs_remove(d->containers_root, c->id, err) < 0) {
+		return berr_prefix(err, "remove container %s", c->id);
+	}
+	if (store_container_delete(d->db, c->id, &lerr) < 0 && lerr->kind != BERR_NOT_FOUND) {
+		berr_move(err, &lerr);
+		return -1;
+	}
+	return 0;
+}
+
 int daemon_container_remove(struct daemon *d, const char *ref, bool force, struct berr **err)
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
@@ -355,41 +439,7 @@ int daemon_container_remove(struct daemon *d, const char *ref, bool force, struc
 				"You cannot remove a running container %s. Stop the container "
 				"before attempting removal or force remove",
 				c->id);
-	/* Force kills what runs; whatever waits for it then finds it gone. */
-	berr_clear(&lerr);
-	if (runtime_container_delete(&d->rt, c->id, true, &lerr) < 0 &&
-	    lerr->kind != BERR_NOT_FOUND) {
-		berr_move(err, &lerr);
-		return berr_prefix(err, "remove container %s", c->id);
-	}
-	if (daemon_container_is_running(c)) {
-		/* Its waiter (a shim) writes the end into the directory: the
-		 * directory goes once it is done.  The lock is let go
-		 * meanwhile, since a waiter records the end under it. */
-		cleanup_closep(&lock);
-		await_waiter(d, c->id);
-		lock = daemon_container_lock(d, c->id, &lerr);
-		if (lock < 0 && lerr->kind != BERR_NOT_FOUND) {
-			berr_move(err, &lerr);
-			return -1;
-		}
-		berr_clear(&lerr);
-	}
-	if (d->defer_dir_removal) {
-		bool trashed = false;
-
-		if (image_container_dirs_discard(d->containers_root, c->id, &trashed, err) < 0)
-			return berr_prefix(err, "remove container %s", c->id);
-		d->trash_pending |= trashed;
-	} else if (image_container_dirs_remove(d->containers_root, c->id, err) < 0) {
-		return berr_prefix(err, "remove container %s", c->id);
-	}
-	berr_clear(&lerr);
-	if (store_container_delete(d->db, c->id, &lerr) < 0 && lerr->kind != BERR_NOT_FOUND) {
-		berr_move(err, &lerr);
-		return -1;
-	}
-	return 0;
+	return daemon_container_remove_held(d, c, &lock, err);
 }
 
 /* "<a>:<b>" of the N dirs of DIRS from the last to the first, as overlay2's

@@ -61,6 +61,24 @@ DEFINE_CLEANUP(struct daemon *, daemon_free)
  * (a rename), for daemon_trash_empty() to remove after whoever waits for
  * the removal was answered. */
 void daemon_defer_dir_removal(struct daemon *d);
+struct runtime_cgroup_keeper;
+struct daemon_shim_pool;
+
+/* Lends D a keeper of the kernel's cgroup-move lock (see
+ * runtime_cgroup_keeper_new()), touched as containers are made, started
+ * and exec'd into; it must outlive D. */
+void daemon_set_cgroup_keeper(struct daemon *d, struct runtime_cgroup_keeper *keeper);
+
+/* Keeps one berth-shim (the program at SHIM) started ahead of the next
+ * container start, as a standby that takes the start's arguments when it
+ * comes: the start then waits for no program to load.  NULL when it
+ * cannot; starts spawn their shim then, as they do when none waits. */
+struct daemon_shim_pool *daemon_shim_pool_new(const char *shim);
+/* Stops making standbys; the one waiting exits. */
+void daemon_shim_pool_free(struct daemon_shim_pool *p);
+/* Lends D the pool, which must outlive D; its starts take standbys that
+ * run SHIM (their daemon_start_opts' shim must be the same program). */
+void daemon_set_shim_pool(struct daemon *d, struct daemon_shim_pool *pool);
 /* Whether a removal by D left something in the trash since the last
  * call. */
 bool daemon_trash_take(struct daemon *d);

@@ -280,6 +280,8 @@ int daemon_container_create_api(struct daemon *d, const char *name, const json_t
 
 	if (!warnings)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "create container");
+	/* A start usually follows: its first move waits for nothing then. */
+	daemon_cgroup_move_ahead(d);
 	if (check_body(body, name, err) < 0 ||
 	    daemon_hostconfig_normalize(json_object_get(body, "HostConfig"), warnings, &hc, err) <
 		    0 ||

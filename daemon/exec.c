@@ -106,6 +106,7 @@ int daemon_exec_prepare(struct daemon *d, const struct daemon_container *c, cons
 
 	if (!dir)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "exec");
+	daemon_cgroup_move_ahead(d);
 	config_path = str_printf("%s/" DAEMON_FILE_CONFIG, dir);
 	merged = str_printf("%s/merged", dir);
 	path = str_printf("%s/exec-%s.json", dir, exec_id);

@@ -37,16 +37,28 @@ struct daemon {
 	char *containers_root;	    /* <data-root>/containers */
 	char *runtime_root;	    /* <exec-root>/runtime */
 	struct runtime_config rt;
-	/* The host's cgroup layout, looked up at the first start: 0 not yet,
-	 * 1 known, -1 not found. */
-	int cgroup_mode_known;
-	enum runtime_cgroup_mode cgroup_mode;
-	bool defer_dir_removal; /* see daemon_defer_dir_removal() */
+	bool defer_dir_removal;			     /* see daemon_defer_dir_removal() */
+	struct runtime_cgroup_keeper *cgroup_keeper; /* borrowed; NULL: none */
+	struct daemon_shim_pool *shim_pool;	     /* borrowed; NULL: none */
 	bool trash_pending;
 	/* berth-init for HostConfig.Init; "": next to the running program.
 	 * A buffer, not a pointer, so that the engine's free stays as it is. */
 	char init_path[4096];
 };
+
+/* How long a keeper goes on after a container's create, start or exec:
+ * the next of a burst finds the kernel's cgroup-move lock ready. */
+#define DAEMON_CGROUP_HOLD_MS 2000
+
+/* Removes C, whose lock (*LOCK) the caller holds and whose record it
+ * has just read: the runtime's state, the directory, the record.  A
+ * running C is killed; *LOCK may be let go and taken again meanwhile. */
+int daemon_container_remove_held(struct daemon *d, struct daemon_container *c, int *lock,
+				 struct berr **err);
+
+/* Tells D's keeper, if any, that a process will soon move into a
+ * container's cgroup. */
+void daemon_cgroup_move_ahead(struct daemon *d);
 
 /* Under the data root: the init layer every container shares (see
  * daemon_init_layer()). */

@@ -259,31 +259,10 @@ out:
 	return ret;
 }
 
-/* Starts the grace period that the first move into a cgroup waits for
- * (see runtime_cgroup_warmup_start()), so that it passes while the shim
- * starts: a shim that moves its container soon after waits for nothing. */
-static struct runtime_cgroup_warmup *warm_cgroups(struct daemon *d)
-{
-	const char *root = runtime_config_cgroup_root(&d->rt);
-
-	if (d->cgroup_mode_known == 0)
-		d->cgroup_mode_known =
-			runtime_cgroup_detect(root, &d->cgroup_mode, NULL) == 0 ? 1 : -1;
-	if (d->cgroup_mode_known < 0)
-		return NULL;
-	return runtime_cgroup_warmup_start(root, d->cgroup_mode);
-}
-
-static void warmup_finish_cleanup(struct runtime_cgroup_warmup **w)
-{
-	runtime_cgroup_warmup_finish(*w);
-}
-
 /* Starts C, in the caller (O NULL) or under a shim. */
 static int start(struct daemon *d, struct daemon_container *c, const struct daemon_start_opts *o,
 		 pid_t *pid_out, pid_t *shim_out, struct berr **err)
 {
-	_cleanup_(warmup_finish_cleanup) struct runtime_cgroup_warmup *warmup = NULL;
 	_cleanup_(start_ctx_release) struct start_ctx s = { .exit_code = DAEMON_EXIT_UNKNOWN };
 	_cleanup_close_ int lock = -1;
 	_cleanup_close_ int waiter = -1;
@@ -298,7 +277,7 @@ static int start(struct daemon *d, struct daemon_container *c, const struct daem
 	if (daemon_container_is_running(c))
 		return berr_set(err, BERR_CONFLICT, 0, "container %s is already running", c->id);
 	if (o)
-		warmup = warm_cgroups(d);
+		daemon_cgroup_move_ahead(d);
 	s.dir = daemon_container_dir(d, c->id);
 	s.upper = str_printf("%s/upper", s.dir ? s.dir : "");
 	s.work = str_printf("%s/work", s.dir ? s.dir : "");
@@ -372,21 +351,18 @@ static int record_end(struct daemon *d, struct daemon_container *c, int wait_sta
 {
 	_cleanup_free_ char *merged = NULL;
 	_cleanup_berr_ struct berr *lerr = NULL;
+	_cleanup_berr_ struct berr *removal_err = NULL;
 	/* Released on the way out: the end is recorded, or was by whoever
 	 * removed the container. */
 	_cleanup_close_ int waiter = steal_fd(&c->waiter_fd);
+	_cleanup_close_ int lock = -1;
 	struct runtime_state *st = NULL;
-	bool oom = false, auto_remove;
-	int lock;
+	bool oom = false;
 
 	(void)waiter; /* only held */
 	/* Removed meanwhile (rm -f): nothing is left to record. */
 	lock = daemon_container_lock(d, c->id, &lerr);
-	if (lock >= 0 && daemon_container_reload(d, c, &lerr) < 0) {
-		close(lock);
-		lock = -1;
-	}
-	if (lock < 0) {
+	if (lock < 0 || daemon_container_reload(d, c, &lerr) < 0) {
 		if (lerr->kind == BERR_NOT_FOUND)
 			return 0;
 		berr_move(err, &lerr);
@@ -396,12 +372,19 @@ static int record_end(struct daemon *d, struct daemon_container *c, int wait_sta
 		oom = st->oom_killed;
 		runtime_state_free(st);
 	}
+	daemon_state_set_exited(c->doc, exit_code_of(wait_status), oom, finished);
+	/* Removed as --rm asks: the removal is the record.  One that fails
+	 * leaves the end recorded as for any other container. */
+	if (json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"))) {
+		if (daemon_container_remove_held(d, c, &lock, &lerr) == 0 ||
+		    lerr->kind == BERR_NOT_FOUND)
+			return 0;
+		removal_err = steal_ptr(&lerr);
+	}
 	/* The end is recorded before the clean-up, which can take a while
 	 * (unmounting an overlay syncs its upper dir); the lock keeps a new
 	 * start out until the clean-up is done. */
-	daemon_state_set_exited(c->doc, exit_code_of(wait_status), oom, finished);
 	if (daemon_container_save(d, c, &lerr) < 0 && lerr->kind != BERR_NOT_FOUND) {
-		close(lock);
 		berr_move(err, &lerr);
 		return -1;
 	}
@@ -413,13 +396,8 @@ static int record_end(struct daemon *d, struct daemon_container *c, int wait_sta
 	merged = str_printf("%s/%s/merged", d->containers_root, c->id);
 	if (merged && image_unmount(merged, &lerr) < 0 && lerr->kind != BERR_NOT_FOUND)
 		blog_warn("container %s: %s", c->id, lerr->msg);
-	berr_clear(&lerr);
-	close(lock);
-	auto_remove =
-		json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"));
-	if (auto_remove && daemon_container_remove(d, c->id, true, &lerr) < 0 &&
-	    lerr->kind != BERR_NOT_FOUND) {
-		berr_move(err, &lerr);
+	if (removal_err) {
+		berr_move(err, &removal_err);
 		return -1;
 	}
 	return 0;

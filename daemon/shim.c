@@ -5,6 +5,7 @@
  * record it leaves in the container's directory. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/log.h"
 #include "lib/unixsock.h"
 
 /* The fds a shim is given: its report pipe, the waiter's lock, then the
@@ -29,6 +31,8 @@
 
 /* Largest report or control answer read. */
 #define SHIM_MSG_MAX 65536
+/* Most clients a standby takes with its order (the shim's own bound). */
+#define SHIM_ATTACH_MAX 64
 
 extern char **environ;
 
@@ -78,27 +82,35 @@ static int read_report(int fd, pid_t *pid, pid_t *shim, struct berr **err)
 /* Spawns ARGV with the report pipe's write end, LOCK (may be -1) and the
  * clients of ATTACH as fds 3, 4 and 5...; *child gets its pid and *report
  * the pipe's read end. */
+/* Sets up FA and ATTR for a shim: no signal mask or handlers of the
+ * daemon's, /dev/null for stdio. */
+static void spawn_attrs(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr)
+{
+	sigset_t none, all;
+
+	posix_spawn_file_actions_init(fa);
+	posix_spawnattr_init(attr);
+	sigemptyset(&none);
+	sigfillset(&all);
+	/* The daemon's signal mask and handlers are not the shim's. */
+	posix_spawnattr_setsigmask(attr, &none);
+	posix_spawnattr_setsigdefault(attr, &all);
+	posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawn_file_actions_addopen(fa, STDIN_FILENO, "/dev/null", O_RDWR, 0);
+	posix_spawn_file_actions_addopen(fa, STDOUT_FILENO, "/dev/null", O_RDWR, 0);
+	posix_spawn_file_actions_addopen(fa, STDERR_FILENO, "/dev/null", O_RDWR, 0);
+}
+
 static int spawn_shim(char *const *argv, int lock, const struct daemon_attach *attach,
 		      size_t n_attach, pid_t *child, int *report, struct berr **err)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	sigset_t none, all;
 	int fds[2], rc;
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "start the shim");
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigfillset(&all);
-	/* The daemon's signal mask and handlers are not the shim's. */
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDWR, 0);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_RDWR, 0);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_RDWR, 0);
+	spawn_attrs(&fa, &attr);
 	/* Every source is close-on-exec and above the targets' range, so no
 	 * dup2 below overwrites one still to be used. */
 	posix_spawn_file_actions_adddup2(&fa, fds[1], SHIM_FD_REPORT);
@@ -117,6 +129,182 @@ static int spawn_shim(char *const *argv, int lock, const struct daemon_attach *a
 		return berr_set(err, BERR_INTERNAL, rc, "start the shim %s", argv[0]);
 	}
 	*report = fds[0];
+	return 0;
+}
+
+/* The standby shim made ahead for the next start (berth-shim standby):
+ * one at a time, made again on the pool's thread once taken. */
+struct daemon_shim_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	char *shim; /* berth-shim's path */
+	int order;  /* the standby's socket, -1 while none waits */
+	bool stopping;
+};
+
+/* Starts a standby: *ORDER gets the socket its order goes on. */
+static int spawn_standby(const char *shim, int *order, struct berr **err)
+{
+	char *argv[] = { (char *)shim, "standby", NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	int sv[2], rc, status;
+	pid_t child;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "start a standby shim");
+	spawn_attrs(&fa, &attr);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], SHIM_FD_REPORT);
+	rc = posix_spawn(&child, shim, &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(sv[1]);
+	if (rc != 0) {
+		close(sv[0]);
+		return berr_set(err, BERR_INTERNAL, rc, "start the shim %s", shim);
+	}
+	/* It forks at once, as a start's shim: its first half ends now. */
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	*order = sv[0];
+	return 0;
+}
+
+static void *pool_run(void *arg)
+{
+	struct daemon_shim_pool *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopping) {
+		struct berr *err = NULL;
+		struct timespec retry;
+		int order = -1;
+
+		if (p->order >= 0) {
+			pthread_cond_wait(&p->wake, &p->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (spawn_standby(p->shim, &order, &err) < 0) {
+			blog_warn("%s", err->msg);
+			berr_free(err);
+		}
+		pthread_mutex_lock(&p->lock);
+		if (order >= 0) {
+			p->order = order;
+			continue;
+		}
+		/* Starts spawn their own shim meanwhile. */
+		clock_gettime(CLOCK_REALTIME, &retry);
+		retry.tv_sec += 5;
+		while (!p->stopping && pthread_cond_timedwait(&p->wake, &p->lock, &retry) == 0)
+			;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+struct daemon_shim_pool *daemon_shim_pool_new(const char *shim)
+{
+	struct daemon_shim_pool *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->order = -1;
+	p->shim = strdup(shim);
+	if (!p->shim || pthread_mutex_init(&p->lock, NULL) != 0)
+		goto fail;
+	if (pthread_cond_init(&p->wake, NULL) != 0)
+		goto fail_lock;
+	if (pthread_create(&p->thread, NULL, pool_run, p) != 0)
+		goto fail_cond;
+	return p;
+fail_cond:
+	pthread_cond_destroy(&p->wake);
+fail_lock:
+	pthread_mutex_destroy(&p->lock);
+fail:
+	free(p->shim);
+	free(p);
+	return NULL;
+}
+
+void daemon_shim_pool_free(struct daemon_shim_pool *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stopping = true;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	/* The standby sees its socket's end and exits. */
+	if (p->order >= 0)
+		close(p->order);
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->lock);
+	free(p->shim);
+	free(p);
+}
+
+/* The waiting standby's socket, owned by the caller, or -1; the pool
+ * makes the next one. */
+static int pool_take(struct daemon_shim_pool *p)
+{
+	int order;
+
+	if (!p)
+		return -1;
+	pthread_mutex_lock(&p->lock);
+	order = p->order;
+	p->order = -1;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	return order;
+}
+
+/* Gives the standby at ORDER a start's ARGV with the fds a spawn would
+ * have given it; *report gets the report pipe's read end. */
+static int order_standby(int order, char *const *argv, int lock, const struct daemon_attach *attach,
+			 size_t n_attach, int *report, struct berr **err)
+{
+	int fds[2 + SHIM_ATTACH_MAX], pipe_fds[2];
+	_cleanup_close_ int null_fd = -1;
+	_cleanup_free_ char *body = NULL;
+	size_t len = 0, n = 0;
+
+	if (n_attach > SHIM_ATTACH_MAX)
+		return berr_set(err, BERR_INVALID, 0, "too many attached clients");
+	for (size_t i = 0; argv[i]; i++)
+		len += strlen(argv[i]) + 1;
+	body = malloc(len ? len : 1);
+	if (!body)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "start the shim");
+	for (size_t i = 0, at = 0; argv[i]; i++) {
+		size_t l = strlen(argv[i]) + 1;
+
+		memcpy(body + at, argv[i], l);
+		at += l;
+	}
+	if (lock < 0) {
+		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null_fd < 0)
+			return berr_set(err, BERR_INTERNAL, errno, "open /dev/null");
+	}
+	if (pipe2(pipe_fds, O_CLOEXEC) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "start the shim");
+	fds[n++] = pipe_fds[1];
+	fds[n++] = lock >= 0 ? lock : null_fd;
+	for (size_t i = 0; i < n_attach; i++)
+		fds[n++] = attach[i].fd;
+	if (unixsock_send_fds(order, fds, n, body, len, err) < 0) {
+		close(pipe_fds[0]);
+		close(pipe_fds[1]);
+		return -1;
+	}
+	close(pipe_fds[1]);
+	*report = pipe_fds[0];
 	return 0;
 }
 
@@ -184,6 +372,7 @@ int daemon_shim_start(struct daemon *d, const struct daemon_container *c, const 
 	_cleanup_free_ char *log_path = str_printf("%s/%s-json.log", dir, c->id);
 	_cleanup_strv_ char **args = NULL;
 	_cleanup_close_ int report = -1;
+	_cleanup_close_ int order = -1;
 	pid_t child;
 	int status;
 
@@ -199,6 +388,16 @@ int daemon_shim_start(struct daemon *d, const struct daemon_container *c, const 
 	     strv_append(&args, "--stdin-once") < 0) ||
 	    attach_args(&args, o->attach, o->n_attach) < 0)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "start container %s", c->id);
+	order = pool_take(d->shim_pool);
+	if (order >= 0) {
+		struct berr *lerr = NULL;
+
+		if (order_standby(order, args, lock, o->attach, o->n_attach, &report, &lerr) == 0)
+			return read_report(report, pid, shim, err);
+		/* Gone meanwhile (killed): a shim of its own, as without one. */
+		blog_warn("container %s: the standby shim: %s", c->id, lerr->msg);
+		berr_free(lerr);
+	}
 	if (spawn_shim(args, lock, o->attach, o->n_attach, &child, &report, err) < 0)
 		return -1;
 	/* The shim forks at once so that it is nobody's child here; its

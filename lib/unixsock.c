@@ -32,10 +32,11 @@ int unixsock_connect(const char *path, struct berr **err)
 	return steal_fd(&fd);
 }
 
-int unixsock_send_fd(int sock, int fd, const void *data, size_t len, struct berr **err)
+int unixsock_send_fds(int sock, const int *fds, size_t n_fds, const void *data, size_t len,
+		      struct berr **err)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * UNIXSOCK_FDS_MAX)];
 		struct cmsghdr align;
 	} control;
 	/* A stream socket carries ancillary data only along with at least
@@ -48,24 +49,27 @@ int unixsock_send_fd(int sock, int fd, const void *data, size_t len, struct berr
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
 		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
+		.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds),
 	};
 	struct cmsghdr *cmsg;
 	size_t sent;
 	ssize_t n;
 
+	if (n_fds == 0 || n_fds > UNIXSOCK_FDS_MAX)
+		return berr_set(err, BERR_INVALID, 0, "send %zu fds over a socket: 1 to %d go",
+				n_fds, UNIXSOCK_FDS_MAX);
 	memset(&control, 0, sizeof(control));
 	cmsg = CMSG_FIRSTHDR(&msg);
 	cmsg->cmsg_level = SOL_SOCKET;
 	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+	memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * n_fds);
 	do
 		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return berr_set(err, BERR_UNAVAILABLE, errno, "send fd over socket");
-	/* The fd went with the first bytes; the rest may need more writes. */
+	/* The fds went with the first bytes; the rest may need more writes. */
 	for (sent = (size_t)n; sent < iov.iov_len; sent += (size_t)n) {
 		n = send(sock, (const char *)iov.iov_base + sent, iov.iov_len - sent, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR) {
@@ -78,26 +82,29 @@ int unixsock_send_fd(int sock, int fd, const void *data, size_t len, struct berr
 	return 0;
 }
 
-int unixsock_recv_fd(int sock, struct berr **err)
+int unixsock_send_fd(int sock, int fd, const void *data, size_t len, struct berr **err)
+{
+	return unixsock_send_fds(sock, &fd, 1, data, len, err);
+}
+
+int unixsock_recv_fds(int sock, void *buf, size_t size, size_t *len, int *fds, size_t max,
+		      size_t *n_fds, struct berr **err)
 {
 	union {
-		/* Room for a few fds: extra ones a peer sends are closed. */
-		char buf[CMSG_SPACE(sizeof(int) * 8)];
+		char buf[CMSG_SPACE(sizeof(int) * UNIXSOCK_FDS_MAX)];
 		struct cmsghdr align;
 	} control;
-	_cleanup_free_ char *name = malloc(UNIXSOCK_MESSAGE_MAX);
-	struct iovec iov = { .iov_base = name, .iov_len = UNIXSOCK_MESSAGE_MAX };
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
 	struct msghdr msg = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
 		.msg_control = control.buf,
 		.msg_controllen = sizeof(control.buf),
 	};
-	int received = -1;
+	size_t got = 0;
 	ssize_t n;
 
-	if (name == NULL)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "receive fd");
+	*n_fds = 0;
 	memset(&control, 0, sizeof(control));
 	do
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
@@ -114,21 +121,39 @@ int unixsock_recv_fd(int sock, struct berr **err)
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (received < 0)
-				received = fd;
+			/* Extra fds are closed. */
+			if (got < max)
+				fds[got++] = fd;
 			else
 				close(fd);
 		}
 	}
-	if (received < 0) {
+	if (got == 0) {
 		if (n == 0)
 			return berr_set(err, BERR_UNAVAILABLE, 0,
 					"receive fd: the peer closed the socket");
 		return berr_set(err, BERR_INVALID, 0, "receive fd: the message carries none");
 	}
-	if (msg.msg_flags & MSG_CTRUNC) {
-		close(received);
-		return berr_set(err, BERR_INVALID, 0, "receive fd: control data truncated");
+	if (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) {
+		for (size_t i = 0; i < got; i++)
+			close(fds[i]);
+		return berr_set(err, BERR_INVALID, 0, "receive fd: message truncated");
 	}
-	return received;
+	*n_fds = got;
+	if (len)
+		*len = (size_t)n;
+	return 0;
+}
+
+int unixsock_recv_fd(int sock, struct berr **err)
+{
+	_cleanup_free_ char *message = malloc(UNIXSOCK_MESSAGE_MAX);
+	size_t n_fds = 0;
+	int fd = -1;
+
+	if (message == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "receive fd");
+	if (unixsock_recv_fds(sock, message, UNIXSOCK_MESSAGE_MAX, NULL, &fd, 1, &n_fds, err) < 0)
+		return -1;
+	return fd;
 }

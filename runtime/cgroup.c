@@ -799,22 +799,76 @@ void runtime_cgroup_free(struct runtime_cgroup *cg)
 	free(cg);
 }
 
-struct runtime_cgroup_warmup {
+/* Bounds of the keeper's pace: a move every third of the longest grace
+ * period seen, so that the next comes before the lock goes idle. */
+#define KEEPER_PACE_MIN_MS    1
+#define KEEPER_PACE_MAX_MS    10
+#define KEEPER_GRACE_GUESS_MS 8
+
+struct runtime_cgroup_keeper {
 	pthread_t thread;
-	char *procs; /* cgroup.procs of the caller's own cgroup */
+	pthread_mutex_t lock;
+	pthread_cond_t wake; /* on CLOCK_MONOTONIC */
+	char *procs;	     /* cgroup.procs of the caller's own cgroup */
+	uint64_t until_ms;   /* keep moving until then */
+	bool pending;	     /* one move asked for, not yet made */
+	bool stopping;
+	uint64_t grace_ms; /* the longest move seen: about one grace period */
 };
 
-static void *warmup_run(void *arg)
+static struct timespec mono_after_ms(uint64_t ms)
 {
-	struct runtime_cgroup_warmup *w = arg;
+	struct timespec ts;
 
-	/* "0" is the writing thread's own process: it stays where it is. */
-	fs_write_string(w->procs, "0", NULL);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+static void *keeper_run(void *arg)
+{
+	struct runtime_cgroup_keeper *k = arg;
+
+	pthread_mutex_lock(&k->lock);
+	for (;;) {
+		uint64_t now = now_ms(), took, pace;
+		struct timespec next;
+
+		if (!k->pending && (k->stopping || now >= k->until_ms)) {
+			if (k->stopping)
+				break;
+			pthread_cond_wait(&k->wake, &k->lock);
+			continue;
+		}
+		k->pending = false;
+		pthread_mutex_unlock(&k->lock);
+		/* "0" is the writing thread's own process: it stays where it
+		 * is, but the kernel takes its cgroup-move lock for writing. */
+		fs_write_string(k->procs, "0", NULL);
+		took = now_ms() - now;
+		pthread_mutex_lock(&k->lock);
+		if (took > k->grace_ms)
+			k->grace_ms = took;
+		pace = k->grace_ms / 3;
+		pace = pace < KEEPER_PACE_MIN_MS   ? KEEPER_PACE_MIN_MS
+		       : pace > KEEPER_PACE_MAX_MS ? KEEPER_PACE_MAX_MS
+						   : pace;
+		next = mono_after_ms(pace);
+		while (!k->stopping && !k->pending && now_ms() < k->until_ms &&
+		       pthread_cond_timedwait(&k->wake, &k->lock, &next) == 0)
+			;
+	}
+	pthread_mutex_unlock(&k->lock);
 	return NULL;
 }
 
 /* The caller's cgroup.procs in one hierarchy: the pids one on v1 (any
- * would do: the grace period is shared), the unified one on v2. */
+ * would do: the lock is shared), the unified one on v2. */
 static char *own_procs_path(const char *root, enum runtime_cgroup_mode mode)
 {
 	_cleanup_free_ char *text = NULL;
@@ -838,27 +892,69 @@ static char *own_procs_path(const char *root, enum runtime_cgroup_mode mode)
 	return NULL;
 }
 
-struct runtime_cgroup_warmup *runtime_cgroup_warmup_start(const char *root,
-							  enum runtime_cgroup_mode mode)
+struct runtime_cgroup_keeper *runtime_cgroup_keeper_new(const char *root,
+							enum runtime_cgroup_mode mode)
 {
-	struct runtime_cgroup_warmup *w = calloc(1, sizeof(*w));
+	struct runtime_cgroup_keeper *k = calloc(1, sizeof(*k));
+	pthread_condattr_t attr;
+	bool cond = false;
 
-	if (w == NULL)
+	if (k == NULL)
 		return NULL;
-	w->procs = own_procs_path(root, mode);
-	if (w->procs == NULL || pthread_create(&w->thread, NULL, warmup_run, w) != 0) {
-		free(w->procs);
-		free(w);
-		return NULL;
+	k->grace_ms = KEEPER_GRACE_GUESS_MS;
+	k->procs = own_procs_path(root, mode);
+	if (k->procs == NULL || access(k->procs, W_OK) != 0 ||
+	    pthread_mutex_init(&k->lock, NULL) != 0)
+		goto fail;
+	if (pthread_condattr_init(&attr) == 0) {
+		cond = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+		       pthread_cond_init(&k->wake, &attr) == 0;
+		pthread_condattr_destroy(&attr);
 	}
-	return w;
+	if (!cond)
+		goto fail_lock;
+	if (pthread_create(&k->thread, NULL, keeper_run, k) != 0)
+		goto fail_cond;
+	return k;
+fail_cond:
+	pthread_cond_destroy(&k->wake);
+fail_lock:
+	pthread_mutex_destroy(&k->lock);
+fail:
+	free(k->procs);
+	free(k);
+	return NULL;
 }
 
-void runtime_cgroup_warmup_finish(struct runtime_cgroup_warmup *w)
+void runtime_cgroup_keeper_touch(struct runtime_cgroup_keeper *k, unsigned int hold_ms)
 {
-	if (w == NULL)
+	uint64_t until;
+
+	if (k == NULL)
 		return;
-	pthread_join(w->thread, NULL);
-	free(w->procs);
-	free(w);
+	until = now_ms() + hold_ms;
+	pthread_mutex_lock(&k->lock);
+	/* A keeper already moving goes on at its pace; an idle one moves now. */
+	if (k->until_ms <= now_ms()) {
+		k->pending = true;
+		pthread_cond_signal(&k->wake);
+	}
+	if (until > k->until_ms)
+		k->until_ms = until;
+	pthread_mutex_unlock(&k->lock);
+}
+
+void runtime_cgroup_keeper_free(struct runtime_cgroup_keeper *k)
+{
+	if (k == NULL)
+		return;
+	pthread_mutex_lock(&k->lock);
+	k->stopping = true;
+	pthread_cond_signal(&k->wake);
+	pthread_mutex_unlock(&k->lock);
+	pthread_join(k->thread, NULL);
+	pthread_cond_destroy(&k->wake);
+	pthread_mutex_destroy(&k->lock);
+	free(k->procs);
+	free(k);
 }

@@ -78,17 +78,23 @@ const char *runtime_cgroup_dir(struct runtime_cgroup *cg, const char *controller
 void runtime_cgroup_free(struct runtime_cgroup *cg);
 DEFINE_CLEANUP(struct runtime_cgroup *, runtime_cgroup_free)
 
-struct runtime_cgroup_warmup;
+struct runtime_cgroup_keeper;
 
 /* The first move of a process between cgroups waits for an RCU grace
- * period in the kernel (milliseconds on a v1 host); moves that follow soon
- * after do not.  This starts, on a thread, a no-op move of the calling
- * process into the cgroup it is already in, so that the wait overlaps with
- * the caller's own work before it moves the container's first process.
+ * period in the kernel (the lock every move takes leaves its fast mode
+ * only through one: about 10 ms on a v1 host), moves soon after another
+ * do not.  A keeper is a thread that makes no-op moves of the calling
+ * process into the cgroup it is already in, so that the wait overlaps
+ * with the caller's work, or, while moves keep coming, never happens.
  * Returns NULL when it cannot help; never fails. */
-struct runtime_cgroup_warmup *runtime_cgroup_warmup_start(const char *root,
-							  enum runtime_cgroup_mode mode);
-/* Waits for the thread and frees W (NULL is fine). */
-void runtime_cgroup_warmup_finish(struct runtime_cgroup_warmup *w);
+struct runtime_cgroup_keeper *runtime_cgroup_keeper_new(const char *root,
+							enum runtime_cgroup_mode mode);
+/* Makes K move at once (when it is idle) and then every few milliseconds
+ * for HOLD_MS more (0: the one move).  NULL is fine. */
+void runtime_cgroup_keeper_touch(struct runtime_cgroup_keeper *k, unsigned int hold_ms);
+/* Lets a move asked for finish, stops the thread and frees K (NULL is
+ * fine). */
+void runtime_cgroup_keeper_free(struct runtime_cgroup_keeper *k);
+DEFINE_CLEANUP(struct runtime_cgroup_keeper *, runtime_cgroup_keeper_free)
 
 #endif

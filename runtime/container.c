@@ -373,7 +373,7 @@ int runtime_container_create(const struct runtime_config *cfg,
 			     struct berr **err)
 {
 	struct create_ctx c = { .fifo_fd = -1, .console_fd = -1, .sync_fd = -1 };
-	struct runtime_cgroup_warmup *warmup = NULL;
+	struct runtime_cgroup_keeper *warmup = NULL;
 	enum runtime_cgroup_mode mode;
 	int ret = -1;
 
@@ -382,7 +382,8 @@ int runtime_container_create(const struct runtime_config *cfg,
 	blog_debug("create %s: loading the bundle", opts->id);
 	if (runtime_cgroup_detect(runtime_config_cgroup_root(cfg), &mode, err) < 0)
 		goto out;
-	warmup = runtime_cgroup_warmup_start(runtime_config_cgroup_root(cfg), mode);
+	warmup = runtime_cgroup_keeper_new(runtime_config_cgroup_root(cfg), mode);
+	runtime_cgroup_keeper_touch(warmup, 0);
 	if (create_load(&c, cfg, opts, err) < 0)
 		goto out;
 	c.rec->cgroup_mode = mode;
@@ -403,7 +404,7 @@ int runtime_container_create(const struct runtime_config *cfg,
 	blog_debug("create %s: making the cgroup", opts->id);
 	if (create_cgroup(&c, err) < 0)
 		goto undo;
-	runtime_cgroup_warmup_finish(steal_ptr(&warmup));
+	runtime_cgroup_keeper_free(steal_ptr(&warmup));
 	blog_debug("create %s: moving the stage into the cgroup", opts->id);
 	if (create_drive(&c, err) < 0)
 		goto undo;
@@ -425,7 +426,7 @@ undo:
 out:
 	if (ret < 0)
 		berr_prefix(err, "create container %s", opts->id ? opts->id : "");
-	runtime_cgroup_warmup_finish(warmup);
+	runtime_cgroup_keeper_free(warmup);
 	create_ctx_release(&c);
 	return ret;
 }
@@ -619,6 +620,59 @@ int runtime_container_delete(const struct runtime_config *cfg, const char *id, b
 	if (runtime_cgroup_destroy(cg, err) < 0)
 		return berr_prefix(err, "delete container %s", id);
 	return fs_remove_tree(rec->dir, err);
+}
+
+int runtime_container_discard(const struct runtime_config *cfg, const char *id, bool *moved,
+			      struct berr **err)
+{
+	_cleanup_free_ char *trash = str_printf("%s/" RUNTIME_TRASH_DIR, runtime_config_root(cfg));
+	_cleanup_free_ char *from = str_printf("%s/%s", runtime_config_root(cfg), id);
+	_cleanup_free_ char *to = NULL;
+
+	*moved = false;
+	if (runtime_id_validate(id, err) < 0)
+		return -1;
+	to = str_printf("%s/%s", trash ? trash : "", id);
+	if (trash == NULL || from == NULL || to == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "discard container %s", id);
+	if (mkdir(trash, 0700) < 0 && errno != EEXIST)
+		return berr_set(err, BERR_INTERNAL, errno, "create %s", trash);
+	if (rename(from, to) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return berr_set(err, BERR_INTERNAL, errno, "move %s to %s", from, to);
+	}
+	*moved = true;
+	return 0;
+}
+
+int runtime_trash_empty(const struct runtime_config *cfg, struct berr **err)
+{
+	_cleanup_free_ char *trash = str_printf("%s/" RUNTIME_TRASH_DIR, runtime_config_root(cfg));
+	struct runtime_config in_trash = *cfg;
+	_cleanup_closedir_ DIR *dir = NULL;
+	struct dirent *de;
+	int ret = 0;
+
+	if (trash == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "runtime trash");
+	dir = opendir(trash);
+	if (dir == NULL)
+		return errno == ENOENT ? 0 : berr_set(err, BERR_INTERNAL, errno, "open %s", trash);
+	/* The trash is the state root of what it holds. */
+	in_trash.state_root = trash;
+	while ((de = readdir(dir)) != NULL) {
+		_cleanup_berr_ struct berr *one = NULL;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (runtime_container_delete(&in_trash, de->d_name, true, &one) < 0 &&
+		    one->kind != BERR_NOT_FOUND && ret == 0) {
+			berr_move(err, &one);
+			ret = -1;
+		}
+	}
+	return ret;
 }
 
 static int set_frozen(const struct runtime_config *cfg, const char *id, bool frozen,

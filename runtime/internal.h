@@ -21,6 +21,8 @@
 /* Under the root, beside the containers' directories; `list` passes over
  * names that start with a dot. */
 #define RUNTIME_SECCOMP_CACHE_DIR ".seccomp-programs"
+/* Under the state root: containers whose delete was put off. */
+#define RUNTIME_TRASH_DIR ".trash"
 
 /* What the state directory <root>/<id> records of a container. */
 struct runtime_record {

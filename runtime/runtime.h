@@ -92,6 +92,14 @@ int runtime_container_kill(const struct runtime_config *cfg, const char *id, int
  * first.  Runs the poststop hooks, removes the cgroup and the state. */
 int runtime_container_delete(const struct runtime_config *cfg, const char *id, bool force,
 			     struct berr **err);
+/* A delete put off: the state of ID moves aside in one rename (*MOVED
+ * tells; a missing state is nothing to do) for runtime_trash_empty() to
+ * delete, with force, later.  For a container whose process has ended and
+ * that nobody will start again. */
+int runtime_container_discard(const struct runtime_config *cfg, const char *id, bool *moved,
+			      struct berr **err);
+/* Deletes every container runtime_container_discard() moved aside. */
+int runtime_trash_empty(const struct runtime_config *cfg, struct berr **err);
 
 int runtime_container_pause(const struct runtime_config *cfg, const char *id, struct berr **err);
 int runtime_container_resume(const struct runtime_config *cfg, const char *id, struct berr **err);

@@ -7,6 +7,7 @@
  *              [--stdin-once] [--attach FD:STREAMS]...
  *   berth-shim exec --root R --id ID --process FILE [--tty] [--stdin]
  *              [--attach FD:STREAMS]...
+ *   berth-shim standby
  *
  * fd 3 is the report pipe: one JSON line, {"pid": P, "shim": S} or
  * {"error": MSG, "kind": KIND}.  fd 4 (start) is the container's waiter
@@ -17,7 +18,9 @@
  * clients' input to the container's stdin, control messages on
  * DIR/attach.sock (attach with an fd, resize, close-stdin); at the init's
  * end it writes DIR/exit.json and exits.  An exec runs one process and
- * exits with its exit code. */
+ * exits with its exit code.  A standby is a start's shim made before the
+ * start is known: fd 3 is a socket on which one order comes, a start's
+ * arguments with the fds it would have been given. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -60,6 +63,13 @@
 #define CLIENT_BUF_MAX (1024 * 1024)
 #define READ_SIZE      (32 * 1024)
 #define MSG_MAX	       4096
+/* A standby's order: its arguments, each ending with a NUL, and the fds
+ * for 3 (report), 4 (lock) and 5... (attached clients).  Received fds
+ * move above the targets first. */
+#define ORDER_MAX     65536
+#define ORDER_ARGS    (24 + 2 * MAX_CLIENTS)
+#define ORDER_FDS     (2 + MAX_CLIENTS)
+#define ORDER_FD_HIGH 128
 /* After the process ends, output still in the pipes is read this long
  * (its orphans may hold the pipes open). */
 #define DRAIN_MS 200
@@ -932,7 +942,8 @@ static int usage(void)
 	return 2;
 }
 
-int main(int argc, char **argv)
+/* Runs the shim of ARGV; DETACHED when it is nobody's child already. */
+static int shim_main(int argc, char **argv, bool detached)
 {
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, 'r' },
@@ -1035,7 +1046,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
-	if (!s.exec) {
+	if (!s.exec && !detached) {
 		/* Nobody's child: the caller reaps this first half now. */
 		pid_t child = fork();
 
@@ -1123,4 +1134,59 @@ fail:
 	if (s.control_fd >= 0)
 		unlink(s.exec ? exec_sock : CONTROL_SOCK);
 	return 1;
+}
+
+/* `standby`: nobody's child at once, as a start's shim; then waits for
+ * its order and goes on as the start it tells.  The socket's end without
+ * an order (berthd stopped) ends it. */
+static int standby(void)
+{
+	static char order[ORDER_MAX];
+	static char *args[ORDER_ARGS + 1];
+	int fds[ORDER_FDS];
+	size_t len = 0, n_fds = 0, argc = 0;
+	struct berr *err = NULL;
+	pid_t child = fork();
+
+	if (child < 0)
+		return 1;
+	if (child > 0)
+		_exit(0);
+	setsid();
+	if (unixsock_recv_fds(FD_REPORT, order, sizeof(order) - 1, &len, fds, ORDER_FDS, &n_fds,
+			      &err) < 0) {
+		berr_free(err);
+		return 0;
+	}
+	order[len] = '\0';
+	for (size_t i = 0; i < len && argc < ORDER_ARGS; i += strlen(order + i) + 1)
+		args[argc++] = order + i;
+	args[argc] = NULL;
+	/* A start, with at least its report pipe and lock. */
+	if (argc < 2 || strcmp(args[1], "start") != 0 || n_fds < 2) {
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		return 1;
+	}
+	for (size_t i = 0; i < n_fds; i++) {
+		int high = fcntl(fds[i], F_DUPFD_CLOEXEC, ORDER_FD_HIGH);
+
+		close(fds[i]);
+		fds[i] = high;
+	}
+	/* The report pipe takes the socket's place at 3; like a spawn's, the
+	 * fds stay open across exec until the shim says otherwise. */
+	for (size_t i = 0; i < n_fds; i++) {
+		if (fds[i] < 0 || dup2(fds[i], FD_REPORT + (int)i) < 0)
+			return 1;
+		close(fds[i]);
+	}
+	return shim_main((int)argc, args, true);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "standby") == 0)
+		return standby();
+	return shim_main(argc, argv, false);
 }

@@ -58,7 +58,9 @@ struct berthd {
 	void *drained_arg;
 	uv_timer_t trim; /* gives freed memory back once jobs are done */
 	bool trim_ready;
-	bool trash_sweeping, trash_again; /* see berthd_trash_sweep() */
+	bool trash_sweeping, trash_again;	     /* see berthd_trash_sweep() */
+	struct runtime_cgroup_keeper *cgroup_keeper; /* lent to every engine */
+	struct daemon_shim_pool *shim_pool;	     /* lent to every engine */
 };
 
 /* Takes an idle engine, or opens a new one (image_store_open(),

@@ -36,6 +36,8 @@ int berthd_engine_get(struct berthd *d, struct berthd_engine **out, struct berr 
 		return -1;
 	}
 	daemon_defer_dir_removal(e->engine);
+	daemon_set_cgroup_keeper(e->engine, d->cgroup_keeper);
+	daemon_set_shim_pool(e->engine, d->shim_pool);
 	*out = e;
 	return 0;
 }

@@ -21,6 +21,8 @@
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "runtime/cgroup.h"
+#include "runtime/runtime.h"
 
 #define DEFAULT_HOST	    "unix:///run/berth.sock"
 #define DEFAULT_EXEC_ROOT   "/run/berth"
@@ -448,6 +450,7 @@ static int run(struct options *o)
 	struct signals sig = { 0 };
 	struct berthd_engine *first = NULL;
 	struct berr *err = NULL;
+	enum runtime_cgroup_mode cgroup_mode;
 	uv_loop_t loop;
 	int status = 1;
 	bool pidfile_ours = false;
@@ -474,6 +477,11 @@ static int run(struct options *o)
 	if (pidfile_claim(o->pidfile, &err) < 0)
 		goto out;
 	pidfile_ours = true;
+	if (runtime_cgroup_detect(RUNTIME_DEFAULT_CGROUP_ROOT, &cgroup_mode, NULL) == 0)
+		d.cgroup_keeper =
+			runtime_cgroup_keeper_new(RUNTIME_DEFAULT_CGROUP_ROOT, cgroup_mode);
+	if (d.shim)
+		d.shim_pool = daemon_shim_pool_new(d.shim);
 	/* The stores open now, so that a broken data root stops the start. */
 	if (berthd_engine_get(&d, &first, &err) < 0)
 		goto out;
@@ -524,6 +532,8 @@ out:
 	api_server_free(d.server);
 	berthd_events_close(&d);
 	berthd_engines_free(&d);
+	runtime_cgroup_keeper_free(d.cgroup_keeper);
+	daemon_shim_pool_free(d.shim_pool);
 	free(d.shim);
 	free(d.id);
 	if (pidfile_ours)

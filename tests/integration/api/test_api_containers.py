@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -66,6 +67,68 @@ def test_removed_containers_leave_no_directory(bb):
         return names() == before and (not trash.exists() or not any(trash.iterdir()))
 
     assert wait_for(settled)
+
+
+def test_removed_containers_leave_no_runtime_state_or_cgroup(bb, tmp_path):
+    # The runtime's delete of an auto-removed container comes after the
+    # answer: its state and cgroups go all the same.
+    cidfile = tmp_path / "cid"
+    bb.docker("run", "--rm", "--cidfile", str(cidfile), "busybox", "true")
+    cid = cidfile.read_text().strip()
+    runtime = bb.exec_root / "runtime"
+
+    def settled():
+        trash = runtime / ".trash"
+        cgroups = list(Path("/sys/fs/cgroup").glob(f"*/berth/{cid}")) + \
+            list(Path("/sys/fs/cgroup").glob(f"berth/{cid}"))
+        return (not (runtime / cid).exists() and not cgroups
+                and (not trash.exists() or not any(trash.iterdir())))
+
+    assert wait_for(settled)
+
+
+def test_start_deletes_what_the_runtime_trash_kept(bb):
+    # A daemon stopped before its sweep leaves the runtime's trash to the
+    # next one; a state cut short (no state.json) goes too.
+    trash = bb.exec_root / "runtime" / ".trash"
+    (trash / "leftover").mkdir(parents=True, exist_ok=True)
+    (trash / "leftover" / "config.json").write_text("{}")
+    bb.stop()
+    bb.start()
+    assert wait_for(lambda: not (trash / "leftover").exists())
+
+
+def standby_shims():
+    """The pids of berth-shim standbys of this build."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv[:2] == [str(BUILD / "berth-shim").encode(), b"standby"]:
+            found.add(int(proc.name))
+    return found
+
+
+def test_a_standby_shim_waits_for_the_next_start(bb):
+    # berthd keeps one shim started ahead; a start takes it, another comes,
+    # and one killed meanwhile only means a start spawns its own.
+    ours = wait_for(lambda: standby_shims())
+    res = bb.docker("run", "--rm", "busybox", "sh", "-c", "echo from standby; exit 4",
+                    check=False)
+    assert res.returncode == 4 and res.stdout == "from standby\n", res.stderr
+    after = wait_for(lambda: standby_shims() - ours)
+    for pid in after:
+        os.kill(pid, signal.SIGKILL)
+    res = bb.docker("run", "--rm", "busybox", "echo", "spawned")
+    assert res.stdout == "spawned\n"
+    wait_for(lambda: standby_shims() - ours - after)
+    # Its daemon's stop ends the standby.
+    waiting = standby_shims()
+    bb.stop()
+    assert wait_for(lambda: len(waiting - standby_shims()) >= 1)
+    bb.start()
 
 
 def test_start_empties_what_the_trash_kept(bb):

@@ -133,12 +133,68 @@ static void test_pass_fd_with_message(void **state)
 	close(pipefd[1]);
 }
 
+/* Several fds go with one seqpacket message, in order, and come out
+ * close-on-exec; extra ones past the receiver's room are closed; a
+ * message too big for the buffer is refused with nothing left open. */
+static void test_pass_fds_over_seqpacket(void **state)
+{
+	int sv[2], pipes[3][2], got[3], few[2];
+	char buf[64] = "", tiny[4];
+	struct berr *err = NULL;
+	size_t len = 0, n = 0;
+	int sent[3];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pipe2(pipes[i], O_CLOEXEC), 0);
+		sent[i] = pipes[i][1];
+	}
+	assert_int_equal(unixsock_send_fds(sv[0], sent, 3, "a\0bc\0", 5, &err), 0);
+	assert_int_equal(unixsock_recv_fds(sv[1], buf, sizeof(buf), &len, got, 3, &n, &err), 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(buf, "a\0bc\0", 5);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < 3; i++) {
+		char c = 0;
+
+		assert_true(fcntl(got[i], F_GETFD) & FD_CLOEXEC);
+		assert_int_equal(write(got[i], "x", 1), 1);
+		assert_int_equal(read(pipes[i][0], &c, 1), 1);
+		close(got[i]);
+	}
+
+	assert_int_equal(unixsock_send_fds(sv[0], sent, 3, "x", 1, &err), 0);
+	assert_int_equal(unixsock_recv_fds(sv[1], buf, sizeof(buf), NULL, few, 2, &n, &err), 0);
+	assert_int_equal(n, 2);
+	close(few[0]);
+	close(few[1]);
+
+	assert_int_equal(unixsock_send_fds(sv[0], sent, 1, "too long", 8, &err), 0);
+	assert_int_equal(unixsock_recv_fds(sv[1], tiny, sizeof(tiny), NULL, got, 3, &n, &err), -1);
+	assert_int_equal(err->kind, BERR_INVALID);
+	berr_clear(&err);
+
+	assert_int_equal(unixsock_send_fds(sv[0], sent, 0, "x", 1, &err), -1);
+	berr_clear(&err);
+	close(sv[0]);
+	assert_int_equal(unixsock_recv_fds(sv[1], buf, sizeof(buf), NULL, got, 3, &n, &err), -1);
+	assert_int_equal(err->kind, BERR_UNAVAILABLE);
+	berr_clear(&err);
+	close(sv[1]);
+	for (int i = 0; i < 3; i++) {
+		close(pipes[i][0]);
+		close(pipes[i][1]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_errors),
 		cmocka_unit_test_setup_teardown(test_pass_fd_with_message, make_tmpdir,
 						remove_tmpdir),
+		cmocka_unit_test(test_pass_fds_over_seqpacket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

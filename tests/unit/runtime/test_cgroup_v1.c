@@ -244,6 +244,118 @@ static void test_fake_no_hierarchy(void **state)
 	assert_int_equal(err->kind, BERR_UNAVAILABLE);
 }
 
+/* The cgroup.procs a keeper of a fake v1 tree at ROOT writes to: the one
+ * of the pids cgroup this process is in.  NULL when it is in none. */
+static char *fake_own_procs(const char *root)
+{
+	_cleanup_free_ char *self = NULL, *dir = NULL;
+	_cleanup_berr_ struct berr *err = NULL;
+	char *line, *save = NULL;
+
+	assert_int_equal(fs_read_file("/proc/self/cgroup", 65536, &self, NULL, &err), 0);
+	for (line = strtok_r(self, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *path = strstr(line, ":pids:");
+
+		if (path == NULL)
+			continue;
+		dir = str_printf("%s/pids%s", root, path + strlen(":pids:"));
+		assert_non_null(dir);
+		assert_int_equal(fs_mkdir_p(dir, 0755, &err), 0);
+		return str_printf("%s/cgroup.procs", dir);
+	}
+	return NULL;
+}
+
+/* Empties PATH, making it when missing. */
+static void empty_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static char *read_text(const char *path)
+{
+	_cleanup_berr_ struct berr *err = NULL;
+	char *text = NULL;
+
+	assert_int_equal(fs_read_file(path, 4096, &text, NULL, &err), 0);
+	return text;
+}
+
+/* A touch with no hold is one no-op move ("0": the writer's own process)
+ * into the cgroup the process is in, done before the keeper is freed. */
+static void test_fake_keeper_moves_once(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_free_ char *procs = fake_own_procs(f->dir);
+	_cleanup_free_ char *text = NULL;
+	struct runtime_cgroup_keeper *k;
+
+	if (procs == NULL)
+		skip();
+	empty_file(procs);
+	k = runtime_cgroup_keeper_new(f->dir, RUNTIME_CGROUP_V1);
+	assert_non_null(k);
+	runtime_cgroup_keeper_touch(k, 0);
+	runtime_cgroup_keeper_free(k);
+	text = read_text(procs);
+	assert_string_equal(text, "0");
+}
+
+/* While a hold lasts the keeper moves again and again; freeing it ends a
+ * long hold at once. */
+static void test_fake_keeper_holds(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_free_ char *procs = fake_own_procs(f->dir);
+	struct timespec pause = { .tv_nsec = 50 * 1000000L };
+	struct runtime_cgroup_keeper *k;
+	bool moved_again = false;
+	time_t t0;
+
+	if (procs == NULL)
+		skip();
+	empty_file(procs);
+	k = runtime_cgroup_keeper_new(f->dir, RUNTIME_CGROUP_V1);
+	assert_non_null(k);
+	runtime_cgroup_keeper_touch(k, 60 * 1000);
+	/* The first move, then another. */
+	for (int i = 0; i < 20 && !moved_again; i++) {
+		_cleanup_free_ char *text = read_text(procs);
+
+		moved_again = strcmp(text, "0") == 0;
+		if (!moved_again)
+			nanosleep(&pause, NULL);
+	}
+	assert_true(moved_again);
+	moved_again = false;
+	for (int i = 0; i < 20 && !moved_again; i++) {
+		_cleanup_free_ char *text = NULL;
+
+		/* Emptied: a move after this writes "0" again. */
+		empty_file(procs);
+		nanosleep(&pause, NULL);
+		text = read_text(procs);
+		moved_again = strcmp(text, "0") == 0;
+	}
+	assert_true(moved_again);
+	t0 = time(NULL);
+	runtime_cgroup_keeper_free(k);
+	assert_true(time(NULL) - t0 <= 1);
+}
+
+/* No cgroup to move into: no keeper, and touching or freeing none is
+ * fine. */
+static void test_fake_keeper_without_hierarchy(void **state)
+{
+	assert_null(runtime_cgroup_keeper_new("/nonexistent", RUNTIME_CGROUP_V1));
+	assert_null(runtime_cgroup_keeper_new("/nonexistent", RUNTIME_CGROUP_V2));
+	runtime_cgroup_keeper_touch(NULL, 1000);
+	runtime_cgroup_keeper_free(NULL);
+}
+
 /* Each new cpuset level gets the parent's cpus and mems before anyone
  * joins it; a level that has its own keeps them. */
 static void test_fake_cpuset_fill(void **state)
@@ -775,6 +887,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fake_swap_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_memory_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_blkio, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fake_keeper_moves_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fake_keeper_holds, setup, teardown),
+		cmocka_unit_test(test_fake_keeper_without_hierarchy),
 		cmocka_unit_test_teardown(test_real_lifecycle, real_teardown),
 		cmocka_unit_test_teardown(test_real_cpu_order, real_teardown),
 		cmocka_unit_test_teardown(test_real_busy_and_oom, real_teardown),
