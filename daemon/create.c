@@ -180,6 +180,13 @@ int daemon_files_apply_hostconfig(const char *dir, const json_t *hc, struct berr
 	FILE *f;
 	int r;
 
+	/* Nothing of HC's to add: the files stay as daemon_files_write()
+	 * made them. */
+	if (!host_net && json_array_size(extra) == 0 &&
+	    json_array_size(json_object_get(hc, "Dns")) == 0 &&
+	    json_array_size(json_object_get(hc, "DnsSearch")) == 0 &&
+	    json_array_size(json_object_get(hc, "DnsOptions")) == 0)
+		return 0;
 	/* The host's network: the host's own files, as the host resolves
 	 * names (loopback servers included). */
 	if (host_net) {

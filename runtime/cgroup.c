@@ -402,7 +402,7 @@ char *runtime_cgroup_resolve_path(const char *cgroups_path, const char *id, stru
 			 id ? id : "");
 		return NULL;
 	}
-	dflt = str_printf("berth/%s", id);
+	dflt = str_printf(RUNTIME_CGROUP_PARENT "/%s", id);
 	if (dflt == NULL) {
 		berr_set(err, BERR_INTERNAL, ENOMEM, "cgroup path");
 		return NULL;
@@ -596,6 +596,35 @@ int runtime_cgroup_open(const char *root, enum runtime_cgroup_mode mode, const c
 {
 	if (cgroup_new(root, mode, rel_path, out, err) < 0)
 		return berr_prefix(err, "open cgroup %s", rel_path);
+	return 0;
+}
+
+int runtime_cgroup_rename(const char *root, enum runtime_cgroup_mode mode, const char *from,
+			  const char *to, struct berr **err)
+{
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *src = NULL;
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *dst = NULL;
+
+	if (mode != RUNTIME_CGROUP_V1)
+		return berr_set(err, BERR_UNAVAILABLE, 0, "a v2 cgroup cannot be renamed");
+	if (cgroup_new(root, mode, from, &src, err) < 0 ||
+	    cgroup_new(root, mode, to, &dst, err) < 0)
+		return berr_prefix(err, "rename cgroup %s", from);
+	if (src->n_dirs != dst->n_dirs)
+		return berr_set(err, BERR_INTERNAL, 0, "rename cgroup %s: the hierarchies changed",
+				from);
+	for (size_t i = 0; i < src->n_dirs; i++) {
+		int e;
+
+		if (rename(src->dirs[i].path, dst->dirs[i].path) == 0)
+			continue;
+		e = errno;
+		/* All or nothing: the ones renamed go back. */
+		for (size_t k = i; k-- > 0;)
+			rename(dst->dirs[k].path, src->dirs[k].path);
+		return berr_set(err, e == EEXIST || e == ENOTEMPTY ? BERR_CONFLICT : BERR_INTERNAL,
+				e, "rename cgroup %s to %s", src->dirs[i].path, dst->dirs[i].path);
+	}
 	return 0;
 }
 

@@ -26,6 +26,10 @@ struct runtime_cgroup;
  * when no cgroup file system is mounted there. */
 int runtime_cgroup_detect(const char *root, enum runtime_cgroup_mode *mode, struct berr **err);
 
+/* Where a container's cgroup goes when its config names none:
+ * <parent>/<id>. */
+#define RUNTIME_CGROUP_PARENT "berth"
+
 /* The relative cgroup path a container uses: CGROUPS_PATH as given in
  * config.json (absolute paths are taken from the hierarchy root, relative
  * ones below it, "slice:prefix:name" as systemd's "slice/prefix-name.scope"),
@@ -66,6 +70,12 @@ int runtime_cgroup_get_pids(struct runtime_cgroup *cg, pid_t **pids, size_t *n, 
 
 /* Number of OOM kills the memory controller has counted, 0 when unknown. */
 unsigned long runtime_cgroup_oom_kills(struct runtime_cgroup *cg);
+
+/* Renames the cgroup FROM to TO (both relative, under one parent) in every
+ * hierarchy, all or none.  v1 only: BERR_UNAVAILABLE on v2, which cannot;
+ * BERR_CONFLICT when TO exists. */
+int runtime_cgroup_rename(const char *root, enum runtime_cgroup_mode mode, const char *from,
+			  const char *to, struct berr **err);
 
 /* Removes the cgroup directories, retrying while the last processes are
  * still leaving.  Missing directories are fine. */

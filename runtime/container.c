@@ -2,6 +2,7 @@
  * and the init), start, state, kill, delete, pause, resume, pids, list and
  * update.  Every step of create that makes something records it in the
  * create context, whose one cleanup path undoes it all on failure. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 #include "lib/timefmt.h"
 #include "lib/unixsock.h"
 #include "runtime/cgroup.h"
+#include "runtime/cgroup_internal.h"
 #include "runtime/hooks.h"
 #include "runtime/internal.h"
 #include "runtime/seccomp.h"
@@ -360,6 +362,78 @@ static int create_drive(struct create_ctx *c, struct berr **err)
 	return runtime_sync_expect(c->sync_fd, RUNTIME_SYNC_CREATED, NULL, "the container", err);
 }
 
+#define SPARE_PREFIX ".spare-"
+
+/* Removes the spares under PARENT of processes that are gone. */
+static void sweep_spares(const char *root, enum runtime_cgroup_mode mode, const char *parent)
+{
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *cg = NULL;
+	_cleanup_closedir_ DIR *dir = NULL;
+	struct dirent *de;
+
+	if (runtime_cgroup_open(root, mode, parent, &cg, NULL) < 0 || cg->n_dirs == 0)
+		return;
+	dir = opendir(cg->dirs[0].path);
+	while (dir && (de = readdir(dir)) != NULL) {
+		_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *spare = NULL;
+		_cleanup_free_ char *rel = NULL;
+		char *end = NULL;
+		long pid;
+
+		if (!str_has_prefix(de->d_name, SPARE_PREFIX))
+			continue;
+		pid = strtol(de->d_name + strlen(SPARE_PREFIX), &end, 10);
+		/* A zombie is gone too: nobody may reap a killed standby. */
+		if (*end != '\0' || pid <= 0 || runtime_pid_start_time((pid_t)pid) != 0)
+			continue;
+		rel = str_printf("%s/%s", parent, de->d_name);
+		if (rel && runtime_cgroup_open(root, mode, rel, &spare, NULL) == 0)
+			runtime_cgroup_destroy(spare, NULL);
+	}
+}
+
+char *runtime_spare_cgroup_make(const struct runtime_config *cfg)
+{
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *cg = NULL;
+	_cleanup_free_ char *rel = NULL;
+	const char *root = runtime_config_cgroup_root(cfg);
+	enum runtime_cgroup_mode mode;
+
+	if (runtime_cgroup_detect(root, &mode, NULL) < 0 || mode != RUNTIME_CGROUP_V1)
+		return NULL;
+	sweep_spares(root, mode, RUNTIME_CGROUP_PARENT);
+	rel = str_printf(RUNTIME_CGROUP_PARENT "/" SPARE_PREFIX "%d", (int)getpid());
+	if (rel == NULL || runtime_cgroup_create(root, mode, rel, NULL, &cg, NULL) < 0)
+		return NULL;
+	return steal_ptr(&rel);
+}
+
+void runtime_spare_cgroup_drop(const struct runtime_config *cfg, const char *spare)
+{
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *cg = NULL;
+	const char *root = runtime_config_cgroup_root(cfg);
+	enum runtime_cgroup_mode mode;
+
+	if (spare && runtime_cgroup_detect(root, &mode, NULL) == 0 &&
+	    runtime_cgroup_open(root, mode, spare, &cg, NULL) == 0)
+		runtime_cgroup_destroy(cg, NULL);
+}
+
+/* Takes SPARE as the container's cgroup when both are under one parent:
+ * a rename where making one takes a directory per hierarchy. */
+static void adopt_spare(const struct create_ctx *c, const char *spare)
+{
+	const char *path = c->rec->cgroup_path;
+	const char *a = strrchr(spare, '/'), *b = strrchr(path, '/');
+	_cleanup_berr_ struct berr *err = NULL;
+
+	if (c->rec->cgroup_mode != RUNTIME_CGROUP_V1 || !a || !b || a - spare != b - path ||
+	    strncmp(spare, path, (size_t)(a - spare)) != 0)
+		return;
+	if (runtime_cgroup_rename(c->rec->cgroup_root, c->rec->cgroup_mode, spare, path, &err) < 0)
+		blog_debug("create %s: %s", c->rec->id, err->msg);
+}
+
 static int write_pid_file(const char *path, pid_t pid, struct berr **err)
 {
 	char text[32];
@@ -387,6 +461,8 @@ int runtime_container_create(const struct runtime_config *cfg,
 	if (create_load(&c, cfg, opts, err) < 0)
 		goto out;
 	c.rec->cgroup_mode = mode;
+	if (opts->spare_cgroup)
+		adopt_spare(&c, opts->spare_cgroup);
 	if (create_state_dir(&c, cfg, err) < 0)
 		goto undo;
 	if (opts->console_socket != NULL && c.rec->spec->process->terminal) {
@@ -620,6 +696,16 @@ int runtime_container_delete(const struct runtime_config *cfg, const char *id, b
 	if (runtime_cgroup_destroy(cg, err) < 0)
 		return berr_prefix(err, "delete container %s", id);
 	return fs_remove_tree(rec->dir, err);
+}
+
+void runtime_warm_up(const struct runtime_config *cfg)
+{
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *cg = NULL;
+	const char *root = runtime_config_cgroup_root(cfg);
+	enum runtime_cgroup_mode mode;
+
+	if (runtime_cgroup_detect(root, &mode, NULL) == 0)
+		runtime_cgroup_open(root, mode, "/", &cg, NULL);
 }
 
 int runtime_container_discard(const struct runtime_config *cfg, const char *id, bool *moved,

@@ -470,9 +470,52 @@ static int link_comounted(int dirfd, const char *dir, const char *desc, struct b
 	return 0;
 }
 
-static int mount_cgroup_hier(int rootfd, const char *dest, const struct runtime_cgroup_hier *h,
-			     unsigned long flags, const struct runtime_rootfs_opts *opts,
-			     struct berr **err)
+/* The mount attributes of the plain mount FLAGS. */
+static uint64_t mount_attrs(unsigned long flags)
+{
+	return ((flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0) |
+	       ((flags & MS_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
+	       ((flags & MS_NODEV) ? MOUNT_ATTR_NODEV : 0) |
+	       ((flags & MS_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0);
+}
+
+/* Binds SOURCE (a host directory) with FLAGS at NAME in DIRFD, a directory
+ * this process made (no symlink in it to fear): a clone of the source's
+ * tree gets the flags while it is detached, then moves in, three system
+ * calls where a bind and its remount walk the path twice more.  Returns
+ * 1 when the kernel has not this mount API (or the caller may not use
+ * it): the caller binds the usual way. */
+static int bind_detached(int dirfd, const char *name, const char *source, unsigned long flags,
+			 const char *desc, struct berr **err)
+{
+	struct mount_attr attr = { .attr_set = mount_attrs(flags) };
+	_cleanup_close_ int tree = -1;
+
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, source,
+			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return errno == ENOSYS || errno == EPERM
+			       ? 1
+			       : berr_set(err, runtime_rootfs_errno_kind(errno), errno, "%s", desc);
+	if (attr.attr_set != 0 && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE,
+					  &attr, sizeof(attr)) < 0)
+		return errno == ENOSYS || errno == EPERM
+			       ? 1
+			       : berr_set(err, runtime_rootfs_errno_kind(errno), errno,
+					  "%s: remount", desc);
+	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+		return berr_set(err, runtime_rootfs_errno_kind(errno), errno, "%s: destination",
+				desc);
+	if (syscall(SYS_move_mount, tree, "", dirfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return errno == ENOSYS || errno == EPERM
+			       ? 1
+			       : berr_set(err, runtime_rootfs_errno_kind(errno), errno, "%s", desc);
+	return 0;
+}
+
+static int mount_cgroup_hier(int rootfd, int dirfd, const char *dest,
+			     const struct runtime_cgroup_hier *h, unsigned long flags,
+			     const struct runtime_rootfs_opts *opts, struct berr **err)
 {
 	_cleanup_free_ char *sub = str_printf("%s/%s", dest, h->dir);
 	_cleanup_free_ char *desc = NULL;
@@ -497,6 +540,14 @@ static int mount_cgroup_hier(int rootfd, const char *dest, const struct runtime_
 	desc = str_printf("bind mount %s on %s", h->host_path, sub);
 	if (desc == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "cgroup %s", h->controllers);
+	/* In a user namespace the source's locked flags need the remount's
+	 * care. */
+	if (!opts->in_user_ns && strchr(h->dir, '/') == NULL) {
+		int rc = bind_detached(dirfd, h->dir, h->host_path, flags, desc, err);
+
+		if (rc <= 0)
+			return rc;
+	}
 	return mount_bind(rootfd, sub, h->host_path, true, flags, 0, 0, opts->in_user_ns, desc,
 			  err);
 }
@@ -506,14 +557,13 @@ int runtime_rootfs_cgroup_v1_mount(int rootfd, const char *dest,
 				   unsigned long flags, const struct runtime_rootfs_opts *opts,
 				   struct berr **err)
 {
-	_cleanup_close_ int dirfd = -1;
+	_cleanup_close_ int dirfd = safepath_open(rootfd, dest, O_PATH | O_DIRECTORY, err);
 
-	for (size_t i = 0; i < n; i++)
-		if (mount_cgroup_hier(rootfd, dest, &h[i], flags, opts, err) < 0)
-			return -1;
-	dirfd = safepath_open(rootfd, dest, O_PATH | O_DIRECTORY, err);
 	if (dirfd < 0)
 		return berr_prefix(err, "cgroups in %s", dest);
+	for (size_t i = 0; i < n; i++)
+		if (mount_cgroup_hier(rootfd, dirfd, dest, &h[i], flags, opts, err) < 0)
+			return -1;
 	for (size_t i = 0; i < n; i++)
 		if (strchr(h[i].dir, ',') != NULL && link_comounted(dirfd, h[i].dir, dest, err) < 0)
 			return -1;

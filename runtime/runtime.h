@@ -38,6 +38,9 @@ struct runtime_create_opts {
 	const char *console_socket; /* required when process.terminal */
 	bool no_pivot;
 	int preserve_fds; /* fds 3 .. 3+N-1 pass into the container */
+	/* A cgroup made ahead (runtime_spare_cgroup_make()) that becomes the
+	 * container's by a rename where it can; NULL: none. */
+	const char *spare_cgroup;
 };
 
 enum runtime_status {
@@ -92,6 +95,20 @@ int runtime_container_kill(const struct runtime_config *cfg, const char *id, int
  * first.  Runs the poststop hooks, removes the cgroup and the state. */
 int runtime_container_delete(const struct runtime_config *cfg, const char *id, bool force,
 			     struct berr **err);
+/* Does ahead, in the calling process, what a create does first: looks up
+ * the host's cgroup layout, which the process keeps for its creates.  For
+ * a process made before its container is known.  Never fails. */
+void runtime_warm_up(const struct runtime_config *cfg);
+
+/* Makes a cgroup ahead for a container not known yet, beside where
+ * containers get theirs by default ("berth/.spare-PID"), on a host where a
+ * cgroup can be renamed (v1): a create given it skips making its own.
+ * Spares whose process is gone are removed first.  Returns the spare's
+ * relative path (owned), NULL when none was made. */
+char *runtime_spare_cgroup_make(const struct runtime_config *cfg);
+/* Removes SPARE unless a create took it.  NULL is fine. */
+void runtime_spare_cgroup_drop(const struct runtime_config *cfg, const char *spare);
+
 /* A delete put off: the state of ID moves aside in one rename (*MOVED
  * tells; a missing state is nothing to do) for runtime_trash_empty() to
  * delete, with force, later.  For a container whose process has ended and

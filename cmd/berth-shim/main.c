@@ -70,9 +70,17 @@
 #define ORDER_ARGS    (24 + 2 * MAX_CLIENTS)
 #define ORDER_FDS     (2 + MAX_CLIENTS)
 #define ORDER_FD_HIGH 128
+/* A container's shim serves this long as it is before it goes on as a
+ * new image of itself: a short-lived container ends first, and nobody
+ * waits for the re-execution. */
+#define REEXEC_AFTER_MS 100
 /* After the process ends, output still in the pipes is read this long
  * (its orphans may hold the pipes open). */
 #define DRAIN_MS 200
+
+/* The runtime's defaults (the host's cgroup root), for what the shim does
+ * outside a create. */
+static const struct runtime_config runtime_defaults;
 
 struct client {
 	int fd;
@@ -87,6 +95,7 @@ struct client {
 
 struct shim {
 	const char *root, *id, *bundle, *process_file, *log_path;
+	const char *spare_cgroup; /* a standby's, for its container */
 	long long log_max_size;
 	int log_max_file;
 	bool exec, tty, in, in_once;
@@ -96,6 +105,8 @@ struct shim {
 	pid_t pid;
 	int status;
 	bool exited;
+	/* When serve() returns for the re-execution (ms, 0: never). */
+	int64_t reexec_at;
 	struct client clients[MAX_CLIENTS];
 	size_t n_clients;
 	/* A partial last line of each stream, for the log. */
@@ -549,7 +560,9 @@ static void drop_stdio(void)
 static int run_container(struct shim *s, struct berr **err)
 {
 	struct runtime_config cfg = { .state_root = s->root };
-	struct runtime_create_opts opts = { .id = s->id, .bundle = s->bundle };
+	struct runtime_create_opts opts = { .id = s->id,
+					    .bundle = s->bundle,
+					    .spare_cgroup = s->spare_cgroup };
 	_cleanup_close_ int console_listen = -1;
 	int rc;
 
@@ -678,7 +691,20 @@ static void write_exit(struct shim *s)
 	json_decref(o);
 }
 
-/* The shim's loop, until the process has ended and its output is read. */
+/* Nothing held in memory that a re-execution would lose: no partial log
+ * line, no output waiting for a client. */
+static bool holds_nothing(const struct shim *s)
+{
+	if (s->partial_len[0] || s->partial_len[1])
+		return false;
+	for (size_t i = 0; i < s->n_clients; i++)
+		if (s->clients[i].len)
+			return false;
+	return true;
+}
+
+/* Serves until the process ended and its output is drained, or, while it
+ * runs, until s->reexec_at when that comes with nothing held. */
 static void serve(struct shim *s)
 {
 	struct pollfd fds[4 + MAX_CLIENTS];
@@ -688,6 +714,13 @@ static void serve(struct shim *s)
 		size_t n = 0, first_client;
 		int timeout = -1;
 
+		if (!s->exited && s->reexec_at) {
+			int64_t now = now_ns() / 1000000;
+
+			if (now >= s->reexec_at && holds_nothing(s))
+				return;
+			timeout = now >= s->reexec_at ? 10 : (int)(s->reexec_at - now);
+		}
 		if (s->exited) {
 			int64_t now = now_ns() / 1000000;
 
@@ -942,8 +975,9 @@ static int usage(void)
 	return 2;
 }
 
-/* Runs the shim of ARGV; DETACHED when it is nobody's child already. */
-static int shim_main(int argc, char **argv, bool detached)
+/* Runs the shim of ARGV; DETACHED when it is nobody's child already,
+ * with SPARE_CGROUP (or NULL) made for its container. */
+static int shim_main(int argc, char **argv, bool detached, const char *spare_cgroup)
 {
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, 'r' },
@@ -961,7 +995,8 @@ static int shim_main(int argc, char **argv, bool detached)
 		{ "fds", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct shim s = { .out_fd = -1,
+	struct shim s = { .spare_cgroup = spare_cgroup,
+			  .out_fd = -1,
 			  .err_fd = -1,
 			  .in_fd = -1,
 			  .control_fd = -1,
@@ -1110,16 +1145,29 @@ static int shim_main(int argc, char **argv, bool detached)
 	snprintf(pids, sizeof(pids), "{\"pid\":%d,\"shim\":%d}", (int)s.pid, (int)getpid());
 	report(pids);
 	close(FD_REPORT);
+	/* Not taken (another cgroup parent): it goes. */
+	runtime_spare_cgroup_drop(&runtime_defaults, s.spare_cgroup);
 	if (s.out_fd >= 0)
 		set_nonblock(s.out_fd);
 	if (s.err_fd >= 0)
 		set_nonblock(s.err_fd);
 	/* What create and start needed is not needed again: a container's
-	 * shim goes on as a new image of itself, with nothing but its fds. */
-	if (!s.exec)
+	 * shim that still runs after a while goes on as a new image of
+	 * itself, with nothing but its fds. */
+	if (!s.exec) {
+		s.reexec_at = now_ns() / 1000000 + REEXEC_AFTER_MS;
+		serve(&s);
+	}
+	if (!s.exec && !s.exited) {
 		reexec_serve(&s, argv[0]);
-	malloc_trim(0);
-	serve(&s);
+		/* Not re-executed: serves as it is. */
+		s.reexec_at = 0;
+		malloc_trim(0);
+		serve(&s);
+	} else if (s.exec) {
+		malloc_trim(0);
+		serve(&s);
+	}
 	shim_clear(&s);
 	if (s.exec) {
 		unlink(exec_sock);
@@ -1143,6 +1191,7 @@ static int standby(void)
 {
 	static char order[ORDER_MAX];
 	static char *args[ORDER_ARGS + 1];
+	_cleanup_free_ char *spare = NULL;
 	int fds[ORDER_FDS];
 	size_t len = 0, n_fds = 0, argc = 0;
 	struct berr *err = NULL;
@@ -1153,8 +1202,11 @@ static int standby(void)
 	if (child > 0)
 		_exit(0);
 	setsid();
+	runtime_warm_up(&runtime_defaults);
+	spare = runtime_spare_cgroup_make(&runtime_defaults);
 	if (unixsock_recv_fds(FD_REPORT, order, sizeof(order) - 1, &len, fds, ORDER_FDS, &n_fds,
 			      &err) < 0) {
+		runtime_spare_cgroup_drop(&runtime_defaults, spare);
 		berr_free(err);
 		return 0;
 	}
@@ -1166,6 +1218,7 @@ static int standby(void)
 	if (argc < 2 || strcmp(args[1], "start") != 0 || n_fds < 2) {
 		for (size_t i = 0; i < n_fds; i++)
 			close(fds[i]);
+		runtime_spare_cgroup_drop(&runtime_defaults, spare);
 		return 1;
 	}
 	for (size_t i = 0; i < n_fds; i++) {
@@ -1177,16 +1230,18 @@ static int standby(void)
 	/* The report pipe takes the socket's place at 3; like a spawn's, the
 	 * fds stay open across exec until the shim says otherwise. */
 	for (size_t i = 0; i < n_fds; i++) {
-		if (fds[i] < 0 || dup2(fds[i], FD_REPORT + (int)i) < 0)
+		if (fds[i] < 0 || dup2(fds[i], FD_REPORT + (int)i) < 0) {
+			runtime_spare_cgroup_drop(&runtime_defaults, spare);
 			return 1;
+		}
 		close(fds[i]);
 	}
-	return shim_main((int)argc, args, true);
+	return shim_main((int)argc, args, true, spare);
 }
 
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "standby") == 0)
 		return standby();
-	return shim_main(argc, argv, false);
+	return shim_main(argc, argv, false, NULL);
 }

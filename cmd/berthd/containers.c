@@ -298,9 +298,24 @@ static void start_then(struct berthd *d, struct api_request *req, const json_t *
 	berthd_container_start_job(d, req, who_id(who), NULL);
 }
 
+/* What docker run sends, the ID create gave: the start job itself finds
+ * the container, one hop through the thread pool less. */
+static bool is_full_id(const char *ref)
+{
+	size_t n = 0;
+
+	for (; ref[n]; n++)
+		if (!((ref[n] >= '0' && ref[n] <= '9') || (ref[n] >= 'a' && ref[n] <= 'f')))
+			return false;
+	return n == 64;
+}
+
 void berthd_container_start(struct api_request *req, void *ctx)
 {
-	with_container(ctx, req, start_then);
+	if (is_full_id(param(req)))
+		berthd_container_start_job(ctx, req, param(req), NULL);
+	else
+		with_container(ctx, req, start_then);
 }
 
 static void stop_params(struct api_request *req, const json_t *who, int *sig, int *timeout);

@@ -111,10 +111,30 @@ def standby_shims():
     return found
 
 
+def spare_cgroup(pid):
+    """The cgroup a standby made ahead for its container (v1 hosts)."""
+    return Path(f"/sys/fs/cgroup/pids/berth/.spare-{pid}")
+
+
 def test_a_standby_shim_waits_for_the_next_start(bb):
-    # berthd keeps one shim started ahead; a start takes it, another comes,
-    # and one killed meanwhile only means a start spawns its own.
+    # berthd keeps one shim started ahead, with a cgroup made ahead on a
+    # v1 host; a start takes both, another comes, and one killed meanwhile
+    # only means a start spawns its own.
+    v1 = Path("/sys/fs/cgroup/pids").is_dir()
     ours = wait_for(lambda: standby_shims())
+    spares = {}
+    if v1:
+        assert wait_for(lambda: all(spare_cgroup(p).is_dir() for p in standby_shims()))
+        spares = {p: spare_cgroup(p).stat().st_ino for p in ours}
+    cid = bb.docker("run", "-d", "busybox", "sleep", "60").stdout.strip()
+    taken = wait_for(lambda: ours - standby_shims())
+    if v1:
+        # The spare became the container's cgroup: renamed, not made anew.
+        own = Path(f"/sys/fs/cgroup/pids/berth/{cid}")
+        assert own.stat().st_ino in {spares[p] for p in taken}
+        assert all(not spare_cgroup(p).exists() for p in taken)
+    bb.docker("rm", "-f", cid)
+    ours = standby_shims()
     res = bb.docker("run", "--rm", "busybox", "sh", "-c", "echo from standby; exit 4",
                     check=False)
     assert res.returncode == 4 and res.stdout == "from standby\n", res.stderr
@@ -124,11 +144,34 @@ def test_a_standby_shim_waits_for_the_next_start(bb):
     res = bb.docker("run", "--rm", "busybox", "echo", "spawned")
     assert res.stdout == "spawned\n"
     wait_for(lambda: standby_shims() - ours - after)
+    # The next standby removed the spares of the killed ones.
+    if v1:
+        assert wait_for(lambda: all(not spare_cgroup(p).exists() for p in after))
     # Its daemon's stop ends the standby.
     waiting = standby_shims()
     bb.stop()
     assert wait_for(lambda: len(waiting - standby_shims()) >= 1)
+    # Its spare cgroup goes with it.
+    assert wait_for(lambda: all(not spare_cgroup(p).exists()
+                                for p in waiting - standby_shims()))
     bb.start()
+
+
+def test_a_running_containers_shim_goes_on_as_a_new_image(bb):
+    # A shim whose container still runs after a moment re-executes itself
+    # (its memory of the start is not kept); output before and after goes
+    # to the log all the same.
+    cid = bb.docker("run", "-d", "busybox", "sh", "-c",
+                    "echo before; sleep 1; echo after; sleep 60").stdout.strip()
+    pid = inspect(bb, cid)["State"]["Pid"]
+
+    def shim_argv():
+        ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        return Path(f"/proc/{ppid}/cmdline").read_bytes().split(b"\0")
+
+    assert wait_for(lambda: shim_argv()[1:2] == [b"serve"])
+    assert wait_for(lambda: bb.docker("logs", cid).stdout == "before\nafter\n")
+    bb.docker("rm", "-f", cid)
 
 
 def test_start_empties_what_the_trash_kept(bb):

@@ -29,6 +29,7 @@
 #include "lib/fsutil.h"
 #include "runtime/cgroup.h"
 #include "runtime/cgroup_internal.h"
+#include "runtime/runtime.h"
 
 #define REAL_ROOT "/sys/fs/cgroup"
 
@@ -875,6 +876,79 @@ static void test_real_busy_and_oom(void **state)
 	assert_int_equal(runtime_cgroup_destroy(cg, &err), 0);
 }
 
+static bool real_dir_exists(const char *rel)
+{
+	_cleanup_free_ char *path = str_printf(REAL_ROOT "/pids/%s", rel);
+	struct stat st;
+
+	return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A v1 cgroup renames in every hierarchy at once; onto one that exists it
+ * is refused and nothing moves. */
+static void test_real_rename(void **state)
+{
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *cg = NULL;
+	_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *again = NULL;
+	_cleanup_berr_ struct berr *err = NULL;
+	_cleanup_free_ char *top = str_printf("berth-test-%d", (int)getpid());
+	_cleanup_free_ char *spare = str_printf("%s/spare", top);
+	_cleanup_free_ char *rel = str_printf("%s/c1", top);
+
+	(void)state;
+	if (!real_dir_exists(""))
+		skip();
+	assert_int_equal(
+		runtime_cgroup_create(REAL_ROOT, RUNTIME_CGROUP_V1, spare, NULL, &cg, &err), 0);
+	assert_int_equal(runtime_cgroup_rename(REAL_ROOT, RUNTIME_CGROUP_V1, spare, rel, &err), 0);
+	assert_false(real_dir_exists(spare));
+	assert_true(real_dir_exists(rel));
+	assert_int_equal(
+		runtime_cgroup_create(REAL_ROOT, RUNTIME_CGROUP_V1, spare, NULL, &again, &err), 0);
+	assert_int_equal(runtime_cgroup_rename(REAL_ROOT, RUNTIME_CGROUP_V1, spare, rel, &err), -1);
+	assert_int_equal(err->kind, BERR_CONFLICT);
+	assert_true(real_dir_exists(spare) && real_dir_exists(rel));
+	assert_int_equal(runtime_cgroup_destroy(again, &err), 0);
+	assert_int_equal(runtime_cgroup_rename(REAL_ROOT, RUNTIME_CGROUP_V2, rel, spare, &err), -1);
+	assert_int_equal(err->kind, BERR_UNAVAILABLE);
+}
+
+/* A spare is made beside the containers' cgroups, under the process's
+ * pid; spares of processes that are gone go when another is made. */
+static void test_real_spare(void **state)
+{
+	struct runtime_config cfg = { 0 };
+	_cleanup_free_ char *spare = NULL;
+	_cleanup_free_ char *mine = str_printf("berth/.spare-%d", (int)getpid());
+	_cleanup_free_ char *dead = NULL;
+	int status = 0;
+	pid_t gone;
+
+	(void)state;
+	if (!real_dir_exists(""))
+		skip();
+	gone = fork();
+	if (gone == 0)
+		_exit(0);
+	assert_int_equal(waitpid(gone, &status, 0), gone);
+	dead = str_printf("berth/.spare-%d", (int)gone);
+	{
+		_cleanup_(runtime_cgroup_free_cleanup) struct runtime_cgroup *cg = NULL;
+		_cleanup_berr_ struct berr *err = NULL;
+
+		assert_int_equal(
+			runtime_cgroup_create(REAL_ROOT, RUNTIME_CGROUP_V1, dead, NULL, &cg, &err),
+			0);
+	}
+	spare = runtime_spare_cgroup_make(&cfg);
+	assert_non_null(spare);
+	assert_string_equal(spare, mine);
+	assert_true(real_dir_exists(spare));
+	assert_false(real_dir_exists(dead));
+	runtime_spare_cgroup_drop(&cfg, spare);
+	assert_false(real_dir_exists(spare));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -893,6 +967,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_real_lifecycle, real_teardown),
 		cmocka_unit_test_teardown(test_real_cpu_order, real_teardown),
 		cmocka_unit_test_teardown(test_real_busy_and_oom, real_teardown),
+		cmocka_unit_test_teardown(test_real_rename, real_teardown),
+		cmocka_unit_test(test_real_spare),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
