@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -175,6 +176,10 @@ static void *pool_run(void *arg)
 {
 	struct daemon_shim_pool *p = arg;
 
+	/* A standby is made while a start runs: where the CPUs would idle,
+	 * not in the start's way.  The standby inherits this and leaves it
+	 * when its order comes. */
+	sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){ 0 });
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping) {
 		struct berr *err = NULL;

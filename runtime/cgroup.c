@@ -838,7 +838,7 @@ struct runtime_cgroup_keeper {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake; /* on CLOCK_MONOTONIC */
-	char *procs;	     /* cgroup.procs of the caller's own cgroup */
+	int procs;	     /* cgroup.procs of the caller's own cgroup */
 	uint64_t until_ms;   /* keep moving until then */
 	bool pending;	     /* one move asked for, not yet made */
 	bool stopping;
@@ -878,7 +878,8 @@ static void *keeper_run(void *arg)
 		pthread_mutex_unlock(&k->lock);
 		/* "0" is the writing thread's own process: it stays where it
 		 * is, but the kernel takes its cgroup-move lock for writing. */
-		fs_write_string(k->procs, "0", NULL);
+		if (pwrite(k->procs, "0", 1, 0) < 0)
+			blog_debug("cgroup keeper: %s", strerror(errno));
 		took = now_ms() - now;
 		pthread_mutex_lock(&k->lock);
 		if (took > k->grace_ms)
@@ -925,15 +926,16 @@ struct runtime_cgroup_keeper *runtime_cgroup_keeper_new(const char *root,
 							enum runtime_cgroup_mode mode)
 {
 	struct runtime_cgroup_keeper *k = calloc(1, sizeof(*k));
+	_cleanup_free_ char *path = NULL;
 	pthread_condattr_t attr;
 	bool cond = false;
 
 	if (k == NULL)
 		return NULL;
 	k->grace_ms = KEEPER_GRACE_GUESS_MS;
-	k->procs = own_procs_path(root, mode);
-	if (k->procs == NULL || access(k->procs, W_OK) != 0 ||
-	    pthread_mutex_init(&k->lock, NULL) != 0)
+	path = own_procs_path(root, mode);
+	k->procs = path ? open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+	if (k->procs < 0 || pthread_mutex_init(&k->lock, NULL) != 0)
 		goto fail;
 	if (pthread_condattr_init(&attr) == 0) {
 		cond = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
@@ -950,7 +952,8 @@ fail_cond:
 fail_lock:
 	pthread_mutex_destroy(&k->lock);
 fail:
-	free(k->procs);
+	if (k->procs >= 0)
+		close(k->procs);
 	free(k);
 	return NULL;
 }
@@ -984,6 +987,6 @@ void runtime_cgroup_keeper_free(struct runtime_cgroup_keeper *k)
 	pthread_join(k->thread, NULL);
 	pthread_cond_destroy(&k->wake);
 	pthread_mutex_destroy(&k->lock);
-	free(k->procs);
+	close(k->procs);
 	free(k);
 }

@@ -26,6 +26,7 @@
 #include <getopt.h>
 #include <malloc.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1210,6 +1211,9 @@ static int standby(void)
 		berr_free(err);
 		return 0;
 	}
+	/* Made at idle priority (berthd's pool), it now starts a
+	 * container as any start does. */
+	sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ 0 });
 	order[len] = '\0';
 	for (size_t i = 0; i < len && argc < ORDER_ARGS; i += strlen(order + i) + 1)
 		args[argc++] = order + i;

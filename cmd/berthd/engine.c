@@ -2,6 +2,7 @@
  * and the one finish path of a job (answer, free). */
 #include <errno.h>
 #include <malloc.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <sys/pidfd.h>
@@ -102,7 +103,14 @@ static void on_trim(uv_timer_t *t)
 
 static int trash_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
-	return daemon_trash_empty(e->engine, err);
+	int rc;
+
+	/* After the answer, while the next start may be running: where the
+	 * CPUs would idle. */
+	sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){ 0 });
+	rc = daemon_trash_empty(e->engine, err);
+	sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ 0 });
+	return rc;
 }
 
 static void trash_done(struct berthd_job *job)

@@ -84,7 +84,12 @@ def open_fds(d):
     first use, nor the store connections kept for later jobs (one at most
     per pool thread)."""
     pid = d.proc.pid
-    names = [os.readlink(f"/proc/{pid}/fd/{n}") for n in os.listdir(f"/proc/{pid}/fd")]
+    names = []
+    for n in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            names.append(os.readlink(f"/proc/{pid}/fd/{n}"))
+        except FileNotFoundError:
+            pass  # closed meanwhile by one of the daemon's threads
     return [n for n in names if n.startswith(("socket:", "pipe:"))]
 
 
