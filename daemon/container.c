@@ -34,6 +34,10 @@ int daemon_new(struct image_store *images, const char *exec_root, struct daemon 
 	if (!d->containers_root || !d->runtime_root)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container engine");
 	d->rt.state_root = d->runtime_root;
+	/* The runtime's state directory, made at the first start, goes
+	 * apart (see fs_spread_subdirs()). */
+	if (fs_mkdir_p(exec_root, 0700, NULL) == 0)
+		fs_spread_subdirs(exec_root);
 	*out = steal_ptr(&d);
 	return 0;
 }

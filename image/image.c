@@ -203,6 +203,10 @@ int image_store_open(const char *root, struct image_store **out, struct berr **e
 	st->lock_fd = -1;
 	if (!(st->root = strdup(root)) || !(st->layers_dir = str_printf("%s/layers", root)))
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "open image store");
+	/* The root first: what goes in it is placed apart. */
+	if (fs_mkdir_p(st->root, 0700, err) < 0)
+		return berr_prefix(err, "open image store %s", root);
+	fs_spread_subdirs(st->root);
 	if (fs_mkdir_p(st->layers_dir, 0700, err) < 0 ||
 	    image_blob_store_open(root, &st->blobs, err) < 0 ||
 	    store_open(root, &st->db, err) < 0 || lock_and_clean(st, &st->lock_fd, err) < 0)

@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <linux/fs.h>
 
 #include "cleanup.h"
 
@@ -173,6 +176,18 @@ int fs_mkdir_p(const char *path, mode_t mode, struct berr **err)
 			break;
 	}
 	return 0;
+}
+
+void fs_spread_subdirs(const char *dir)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	int flags = 0;
+
+	if (fd < 0 || ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0 || (flags & FS_TOPDIR_FL))
+		return;
+	flags |= FS_TOPDIR_FL;
+	if (ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
+		return;
 }
 
 static int remove_tree_at(int parent, const char *name, dev_t dev, struct berr **err)

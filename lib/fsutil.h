@@ -42,6 +42,13 @@ int fs_write_file_replace(const char *path, const void *data, size_t len, mode_t
 /* mkdir -p; existing directories are fine. */
 int fs_mkdir_p(const char *path, mode_t mode, struct berr **err);
 
+/* Asks the file system to place the directories made in DIR away from
+ * DIR's own neighbourhood (ext4's "top of hierarchy" flag; nothing where
+ * there is no such thing).  On ext4 without a journal, making an inode
+ * scans the inodes of its group freed in the last minutes: berth's busy
+ * directories get a group of their own instead of, say, /tmp's. */
+void fs_spread_subdirs(const char *dir);
+
 /* rm -rf without following symlinks and without crossing mount points;
  * a missing PATH is fine. */
 int fs_remove_tree(const char *path, struct berr **err);

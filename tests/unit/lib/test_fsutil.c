@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <linux/fs.h>
 
 #include <cmocka.h>
 
@@ -114,6 +117,28 @@ static void test_string_helpers(void **state)
 	assert_false(str_has_suffix("json", ".json"));
 }
 
+/* Where the file system has the flag (ext4), a spread directory gets it
+ * and keeps its others; elsewhere nothing happens and nothing fails. */
+static void test_spread_subdirs(void **state)
+{
+	const char *dir = *state;
+	int before = 0, after = 0, fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	if (ioctl(fd, FS_IOC_GETFLAGS, &before) < 0) {
+		close(fd);
+		fs_spread_subdirs(dir);
+		skip();
+	}
+	fs_spread_subdirs(dir);
+	fs_spread_subdirs(dir);
+	assert_int_equal(ioctl(fd, FS_IOC_GETFLAGS, &after), 0);
+	assert_true(after & FS_TOPDIR_FL);
+	assert_int_equal(after & ~FS_TOPDIR_FL, before & ~FS_TOPDIR_FL);
+	close(fd);
+	fs_spread_subdirs("/nonexistent/dir");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -123,6 +148,7 @@ int main(void)
 						remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_read_missing_is_not_found, make_tmpdir,
 						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_spread_subdirs, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_mkdir_p_and_remove_tree, make_tmpdir,
 						remove_tmpdir),
 		cmocka_unit_test(test_string_helpers),
