@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 from .benchmarks import BENCHMARKS
-from .core import FAILED, OK, Context
+from .core import FAILED, OK, Context, mount_run_dir, unmount_run_dir
 from .machine import git_describe, machine
 from .report import benchmark_json, markdown, write
 
@@ -73,6 +73,7 @@ def main(argv):
     for name in names:
         bench = BENCHMARKS[name]()
         workdir = tempfile.mkdtemp(prefix=f"berth-bench-{name}-")
+        mount_run_dir(workdir)
         ctx = Context(
             repo=REPO,
             workdir=workdir,
@@ -98,6 +99,7 @@ def main(argv):
                     except Exception as e:  # cleanup must not hide the results
                         print(f"{name}: cleanup of {s.name}: {e}", file=sys.stderr)
             bench.teardown(ctx)
+            unmount_run_dir(workdir)
             shutil.rmtree(workdir, ignore_errors=True)
         for s in subjects:
             if s.status != OK:

@@ -5,6 +5,7 @@ every subject alike.  A subject that cannot run is skipped or failed with its
 reason, and the others go on.
 """
 
+import os
 import statistics
 import subprocess
 import time
@@ -96,6 +97,33 @@ class Subject:
             "samples_ms": [round(s * 1000.0, 4) for s in self.samples],
             **{k: round(v, 4) if isinstance(v, float) else v for k, v in self.stats().items()},
         }
+
+
+RUN_DIR = "run"
+
+
+def mount_run_dir(workdir):
+    """A tmpfs at WORKDIR/run, as /run is on a host: where the engines keep
+    their runtime state (exec roots, podman's runroot).  Nothing when the
+    harness may not mount one; the engines then keep it in their own
+    directories."""
+    path = os.path.join(workdir, RUN_DIR)
+    os.makedirs(path, exist_ok=True)
+    if os.geteuid() == 0:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "berth-bench-run", path],
+                       capture_output=True)
+
+
+def run_dir(workdir):
+    """WORKDIR/run when mount_run_dir() mounted it, else None."""
+    path = os.path.join(workdir, RUN_DIR)
+    return path if os.path.ismount(path) else None
+
+
+def unmount_run_dir(workdir):
+    path = os.path.join(workdir, RUN_DIR)
+    if os.path.ismount(path):
+        subprocess.run(["umount", "-l", path], capture_output=True)
 
 
 @dataclass

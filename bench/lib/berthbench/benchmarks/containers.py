@@ -65,7 +65,7 @@ class Berthd(Dockerd):
         self.log = open(os.path.join(self.dir, "berthd.log"), "wb")
         self.proc = subprocess.Popen(
             [self.binary, "-H", f"unix://{self.sock}", "--data-root",
-             os.path.join(self.dir, "data"), "--exec-root", os.path.join(self.dir, "exec"),
+             os.path.join(self.dir, "data"), "--exec-root", os.path.join(self.run, "exec"),
              "--pidfile", os.path.join(self.dir, "pid"), "--config-file",
              os.path.join(self.dir, "daemon.json"), "--log-level", "error"],
             stdout=self.log, stderr=subprocess.STDOUT)

@@ -16,7 +16,7 @@ import subprocess
 import tarfile
 import time
 
-from ..core import OK, SKIPPED, Benchmark, Subject, SubjectError, last_line
+from ..core import OK, SKIPPED, Benchmark, Subject, SubjectError, last_line, run_dir
 from ..machine import version_of
 
 TAG = "bench/big:1"
@@ -106,6 +106,11 @@ class Engine:
 
     def __init__(self, workdir):
         self.dir = os.path.join(workdir, self.name)
+        # State that a host keeps in /run (a tmpfs): the run's tmpfs when
+        # the harness could mount one (see core.run_dir), else the engine's
+        # own directory.
+        run = run_dir(workdir)
+        self.run = os.path.join(run, self.name) if run else self.dir
         self.env = None
         self.error = None
 
@@ -141,7 +146,7 @@ class BerthEngine(Engine):
 
     def cmd(self, *args):
         return [self.binary, "--data-root", os.path.join(self.dir, "data"), "--exec-root",
-                os.path.join(self.dir, "exec"), *args]
+                os.path.join(self.run, "exec"), *args]
 
     def version(self, repo):
         return version_of([self.binary, "--version"], repo=repo)
@@ -166,7 +171,7 @@ class Dockerd(Engine):
         # No bridge and no iptables: the host's network stays as it is.
         self.proc = subprocess.Popen(
             ["dockerd", "--data-root", os.path.join(self.dir, "data"), "--exec-root",
-             os.path.join(self.dir, "exec"), "--pidfile", os.path.join(self.dir, "pid"),
+             os.path.join(self.run, "exec"), "--pidfile", os.path.join(self.dir, "pid"),
              "-H", f"unix://{self.sock}", "--bridge", "none", "--iptables=false",
              "--ip6tables=false", "--log-level", "error"],
             stdout=self.log, stderr=subprocess.STDOUT)
@@ -208,7 +213,7 @@ class Podman(Engine):
 
     def cmd(self, *args):
         return ["podman", "--root", os.path.join(self.dir, "root"), "--runroot",
-                os.path.join(self.dir, "runroot"), "--tmpdir", os.path.join(self.dir, "tmp"),
+                os.path.join(self.run, "runroot"), "--tmpdir", os.path.join(self.dir, "tmp"),
                 "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs",
                 "--events-backend", "file", *args]
 
