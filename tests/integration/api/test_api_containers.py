@@ -174,6 +174,21 @@ def test_a_running_containers_shim_goes_on_as_a_new_image(bb):
     bb.docker("rm", "-f", cid)
 
 
+def test_each_capability_set_gets_its_own_seccomp_profile(bb):
+    # berthd keeps the default profile's form for the last capability set:
+    # one with CAP_SYS_ADMIN, whose profile allows unshare (which a user
+    # namespace needs no capability for), in between others must not leak
+    # its profile to them, nor theirs to it.
+    def unshare(*flags):
+        return bb.docker("run", "--rm", *flags, "busybox", "unshare", "-U", "true",
+                         check=False).returncode
+
+    assert unshare() != 0
+    assert unshare("--cap-add", "SYS_ADMIN") == 0
+    assert unshare() != 0
+    assert unshare("--cap-add", "SYS_ADMIN") == 0
+
+
 def test_start_empties_what_the_trash_kept(bb):
     # A daemon stopped before its sweep leaves the trash to the next one.
     trash = bb.data_root / "containers" / ".trash"
