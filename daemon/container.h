@@ -134,6 +134,9 @@ struct daemon_container {
 	/* Recorded as running, shown as exited: its end happened unseen
 	 * (see daemon_container_lookup()) and is still to be recorded. */
 	bool end_unrecorded;
+	/* Of the stored text doc was read from: a reload of an unchanged
+	 * record parses nothing. */
+	uint64_t doc_hash;
 };
 
 void daemon_container_free(struct daemon_container *c);

@@ -351,7 +351,9 @@ char *daemon_container_dir(const struct daemon *d, const char *id);
 /* Writes C's document to the store.  Sets BERR_NOT_FOUND when C is gone. */
 int daemon_container_save(struct daemon *d, const struct daemon_container *c, struct berr **err);
 /* Rereads C's record from the store (another process may have changed it)
- * and shows a lost end as exited.  Sets BERR_NOT_FOUND when C is gone. */
+ * and shows a lost end as exited; a record unchanged since C was read
+ * leaves C's document as it is, so C must not have been changed since.
+ * Sets BERR_NOT_FOUND when C is gone. */
 int daemon_container_reload(struct daemon *d, struct daemon_container *c, struct berr **err);
 /* Whether container ID, recorded as running, has ended without anyone
  * recording it: no process holds its waiter's lock, and the runtime no
