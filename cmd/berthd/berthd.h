@@ -152,8 +152,8 @@ void berthd_containers_restore(struct berthd *d);
 /* Watches the shim SHIM of the container ID that has just started. */
 void berthd_container_started(struct berthd *d, const char *id, pid_t shim);
 /* Forgets what the loop holds for container ID, which is gone: "removed"
- * waiters are answered. */
-void berthd_container_removed(struct berthd *d, const char *id);
+ * waiters are answered with EXIT_CODE, its last. */
+void berthd_container_removed(struct berthd *d, const char *id, int exit_code);
 /* Answers REQ once container ID is not running (CONDITION
  * "not-running"), has ended its next run ("next-exit") or is removed
  * ("removed"); RUNNING and EXIT_CODE tell where it stands now. */

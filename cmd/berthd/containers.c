@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd/berthd/berthd.h"
@@ -247,6 +248,18 @@ void berthd_commit(struct api_request *req, void *ctx)
  * (then_fn) with what who_of() tells. */
 typedef berthd_then_fn then_fn;
 
+/* A container's full ID, what docker run sends (the one create gave):
+ * routes take it as it is, one hop through the thread pool less. */
+static bool is_full_id(const char *ref)
+{
+	size_t n = 0;
+
+	for (; ref[n]; n++)
+		if (!((ref[n] >= '0' && ref[n] <= '9') || (ref[n] >= 'a' && ref[n] <= 'f')))
+			return false;
+	return n == 64;
+}
+
 static int who_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
@@ -296,18 +309,6 @@ static const char *who_id(const json_t *who)
 static void start_then(struct berthd *d, struct api_request *req, const json_t *who)
 {
 	berthd_container_start_job(d, req, who_id(who), NULL);
-}
-
-/* What docker run sends, the ID create gave: the start job itself finds
- * the container, one hop through the thread pool less. */
-static bool is_full_id(const char *ref)
-{
-	size_t n = 0;
-
-	for (; ref[n]; n++)
-		if (!((ref[n] >= '0' && ref[n] <= '9') || (ref[n] >= 'a' && ref[n] <= 'f')))
-			return false;
-	return n == 64;
 }
 
 void berthd_container_start(struct api_request *req, void *ctx)
@@ -436,8 +437,27 @@ static void wait_then(struct berthd *d, struct api_request *req, const json_t *w
 			      (int)json_integer_value(json_object_get(who, "ExitCode")));
 }
 
+/* Whether the container of full ID ID exists: its directory does from its
+ * create to its removal. */
+static bool exists(struct berthd *d, const char *id)
+{
+	_cleanup_free_ char *dir = str_printf("%s/" DAEMON_CONTAINERS_DIR "/%s", d->data_root, id);
+	struct stat st;
+
+	return dir && stat(dir, &st) == 0;
+}
+
 void berthd_container_wait_route(struct api_request *req, void *ctx)
 {
+	const char *cond = api_query_get(&req->query, "condition");
+
+	/* Its next exit or its removal (docker run's waits) needs nothing of
+	 * the container's record. */
+	if (cond && (strcmp(cond, "next-exit") == 0 || strcmp(cond, "removed") == 0) &&
+	    is_full_id(param(req)) && exists(ctx, param(req))) {
+		berthd_container_wait(ctx, req, param(req), cond, false, 0);
+		return;
+	}
 	with_container(ctx, req, wait_then);
 }
 
@@ -509,7 +529,13 @@ static void delete_done(struct berthd_job *job)
 	if (json_is_true(json_object_get(job->result, "Running")))
 		event_of(job->d, "kill", job->result, json_pack("{s:s}", "signal", "9"));
 	event_of(job->d, "destroy", job->result, NULL);
-	berthd_container_removed(job->d, who_id(job->result));
+	/* Its waiters get its last exit code, as Docker's: a running one's
+	 * is SIGKILL's. */
+	berthd_container_removed(
+		job->d, who_id(job->result),
+		json_is_true(json_object_get(job->result, "Running"))
+			? 128 + SIGKILL
+			: (int)json_integer_value(json_object_get(job->result, "ExitCode")));
 	api_reply(job->req, 204, NULL, NULL, 0);
 }
 

@@ -498,7 +498,7 @@ static void start_done(struct berthd_job *job)
 		blog_warn("container %s: restart: %s", job->names[0], job->err->msg);
 	}
 	if (job->err && job->flags)
-		berthd_container_removed(d, job->names[0]);
+		berthd_container_removed(d, job->names[0], 0);
 	if (!job->req)
 		return;
 	if (job->err)
@@ -694,13 +694,13 @@ void berthd_container_take_attaches(struct berthd *d, const char *id, struct dae
 	c->n_attaches = 0;
 }
 
-void berthd_container_removed(struct berthd *d, const char *id)
+void berthd_container_removed(struct berthd *d, const char *id, int exit_code)
 {
 	struct berthd_ctr *c = ctr_find(d, id);
 
 	if (!c)
 		return;
-	wake_waiters(c, true, 0);
+	wake_waiters(c, true, exit_code);
 	for (size_t i = 0; i < c->n_attaches; i++)
 		close(c->attaches[i].fd);
 	free(c->attaches);

@@ -114,7 +114,7 @@ static void containers_prune_done(struct berthd_job *job)
 		return;
 	}
 	json_array_foreach (json_object_get(job->result, "ContainersDeleted"), i, id) {
-		berthd_container_removed(job->d, json_string_value(id));
+		berthd_container_removed(job->d, json_string_value(id), 0);
 		berthd_container_event(job->d, "destroy", json_string_value(id), NULL, NULL, NULL);
 	}
 	berthd_event_emit(job->d, "container", "prune", "", NULL);

@@ -353,6 +353,34 @@ def test_a_waiter_that_leaves_keeps_the_restart_policy(bb):
         bb.docker("rm", "-f", "leaver")
 
 
+def test_waits_by_full_id(bb):
+    # What docker run sends: the full ID, for the next exit or the removal.
+    missing = "0" * 64
+    for cond in ("next-exit", "removed"):
+        res = bb.request("POST", f"/containers/{missing}/wait?condition={cond}")
+        assert res.status == 404, res
+        assert res.json()["message"] == f"No such container: {missing}"
+    for cond, then in (("next-exit", "start"), ("removed", "remove")):
+        res = bb.request("POST", "/containers/create", body=json.dumps({
+            "Image": "busybox", "Cmd": ["sh", "-c", "exit 6"]}),
+            headers={"Content-Type": "application/json"})
+        cid = res.json()["Id"]
+        if then == "remove":
+            assert bb.request("POST", f"/containers/{cid}/start").status == 204
+            wait_for(lambda: not inspect(bb, cid)["State"]["Running"])
+        waiter = bb.connection()
+        waiter.request("POST", f"/containers/{cid}/wait?condition={cond}")
+        resp = waiter.getresponse()
+        assert resp.status == 200
+        if then == "start":
+            assert bb.request("POST", f"/containers/{cid}/start").status == 204
+        else:
+            assert bb.request("DELETE", f"/containers/{cid}").status == 204
+        assert json.loads(resp.read())["StatusCode"] == 6
+        waiter.close()
+    bb.docker("rm", "-f", cid, check=False)
+
+
 def test_restart_always_comes_back_until_stopped(bb):
     bb.docker("run", "-d", "--name", "always", "--restart", "always", "busybox", "sh", "-c",
               "sleep 0.2; exit 5")
