@@ -96,6 +96,43 @@ static void create_ctx_release(struct create_ctx *c)
 	free(c->config_text);
 }
 
+/* Parses the config of C.  A seccomp profile whose text was seen before
+ * (Docker's default, for one) is not parsed: its program comes from the
+ * cache by that text, and the rest of the config, most of it smaller, is
+ * parsed without it.  A config seen for the first time keeps its profile's
+ * program for next time. */
+static int parse_config(struct create_ctx *c, const char *cache, struct runtime_spec **spec,
+			struct berr **err)
+{
+	_cleanup_free_ char *rest = NULL;
+	size_t start, end;
+
+	if (runtime_spec_seccomp_span(c->config_text, c->config_len, &start, &end) &&
+	    runtime_seccomp_cached_text(c->config_text + start, end - start, cache, &c->seccomp)) {
+		size_t tail = c->config_len - end;
+
+		rest = malloc(start + 4 + tail);
+		if (rest == NULL)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
+		memcpy(rest, c->config_text, start);
+		memcpy(rest + start, "null", 4);
+		memcpy(rest + start + 4, c->config_text + end, tail);
+		if (runtime_spec_parse(rest, start + 4 + tail, spec, NULL) == 0)
+			return 0;
+		/* Whatever the cut spoiled, the whole text says. */
+		runtime_seccomp_filter_free(steal_ptr(&c->seccomp));
+	}
+	if (runtime_spec_parse(c->config_text, c->config_len, spec, err) < 0)
+		return -1;
+	if ((*spec)->seccomp == NULL)
+		return 0;
+	if (runtime_seccomp_prepare_cached((*spec)->seccomp, cache, &c->seccomp, err) < 0)
+		return -1;
+	if (runtime_spec_seccomp_span(c->config_text, c->config_len, &start, &end))
+		runtime_seccomp_cache_text(c->config_text + start, end - start, cache, c->seccomp);
+	return 0;
+}
+
 /* Reads and checks everything before anything is made. */
 static int create_load(struct create_ctx *c, const struct runtime_config *cfg,
 		       const struct runtime_create_opts *opts, struct berr **err)
@@ -105,6 +142,8 @@ static int create_load(struct create_ctx *c, const struct runtime_config *cfg,
 	_cleanup_free_ char *bundle = NULL;
 	_cleanup_free_ char *config_path = NULL;
 	_cleanup_free_ char *rootfs = NULL;
+	_cleanup_free_ char *cache =
+		str_printf("%s/" RUNTIME_SECCOMP_CACHE_DIR, runtime_config_root(cfg));
 	char created[TIME_RFC3339_SIZE];
 	struct stat st;
 
@@ -123,8 +162,12 @@ static int create_load(struct create_ctx *c, const struct runtime_config *cfg,
 	if (fs_read_file(config_path, RUNTIME_SPEC_MAX_SIZE, &c->config_text, &c->config_len, err) <
 	    0)
 		return -1;
-	if (runtime_spec_parse(c->config_text, c->config_len, &spec, err) < 0)
+	if (cache == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
+	if (parse_config(c, cache, &spec, err) < 0) {
+		runtime_spec_free(spec);
 		return berr_prefix(err, "%s", config_path);
+	}
 	if (runtime_record_set_spec(rec, spec) < 0)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
 	if (rec->spec->process == NULL)
@@ -158,13 +201,6 @@ static int create_load(struct create_ctx *c, const struct runtime_config *cfg,
 	rec->cgroup_path = runtime_cgroup_resolve_path(rec->spec->cgroups_path, opts->id, err);
 	if (rec->cgroup_path == NULL)
 		return -1;
-	if (rec->spec->seccomp != NULL) {
-		_cleanup_free_ char *cache =
-			str_printf("%s/" RUNTIME_SECCOMP_CACHE_DIR, runtime_config_root(cfg));
-
-		if (runtime_seccomp_prepare_cached(rec->spec->seccomp, cache, &c->seccomp, err) < 0)
-			return -1;
-	}
 	return runtime_ns_open_paths(rec->spec, c->ns_fds, err);
 }
 

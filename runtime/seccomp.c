@@ -467,25 +467,27 @@ static bool cacheable(const struct runtime_seccomp *spec)
 	return true;
 }
 
-/* The cache file of SPEC: named by a hash of its text, the libseccomp
- * version and the architecture; the text inside tells collisions apart. */
-static char *cache_path(const char *dir, const struct runtime_seccomp *spec)
+/* The cache file of a spec whose text is TEXT (LEN bytes): named by KIND
+ * ("" for a spec's canonical text, "t" for the text as a config holds it),
+ * a hash of the text, the libseccomp version and the architecture; the
+ * text inside tells collisions apart. */
+static char *cache_path(const char *dir, const char *kind, const char *text, size_t len)
 {
 	const struct scmp_version *v = seccomp_version();
-	uint64_t h = fnv1a(FNV_OFFSET, spec->canonical, strlen(spec->canonical));
+	uint64_t h = fnv1a(FNV_OFFSET, text, len);
 
-	return str_printf("%s/%016llx-%u.%u.%u-%x.bpf", dir, (unsigned long long)h,
+	return str_printf("%s/%s%016llx-%u.%u.%u-%x.bpf", dir, kind, (unsigned long long)h,
 			  v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0,
 			  seccomp_arch_native());
 }
 
-/* The program of SPEC from PATH into FILTER; false when there is none to
- * trust. */
-static bool cache_read(const char *path, const struct runtime_seccomp *spec,
+/* The program of the spec whose text is TEXT (TEXT_LEN bytes) from PATH
+ * into FILTER; false when there is none to trust. */
+static bool cache_read(const char *path, const char *text, size_t text_len,
 		       struct runtime_seccomp_filter *filter)
 {
 	_cleanup_free_ char *data = NULL;
-	size_t len = 0, text_len = strlen(spec->canonical), off = 0;
+	size_t len = 0, off = 0;
 	uint32_t magic, stored_len, n;
 	uint64_t sum;
 
@@ -500,7 +502,7 @@ static bool cache_read(const char *path, const struct runtime_seccomp *spec,
 	memcpy(&stored_len, data + sizeof(magic), sizeof(stored_len));
 	off = 2 * sizeof(uint32_t);
 	if (magic != SECCOMP_CACHE_MAGIC || stored_len != text_len ||
-	    memcmp(data + off, spec->canonical, text_len) != 0)
+	    memcmp(data + off, text, text_len) != 0)
 		return false;
 	off += text_len;
 	memcpy(&n, data + off, sizeof(n));
@@ -518,10 +520,9 @@ static bool cache_read(const char *path, const struct runtime_seccomp *spec,
 	return true;
 }
 
-static void cache_write(const char *dir, const char *path, const struct runtime_seccomp *spec,
+static void cache_write(const char *dir, const char *path, const char *text, size_t text_len,
 			const struct runtime_seccomp_filter *filter)
 {
-	size_t text_len = strlen(spec->canonical);
 	size_t prog_len = filter->n_insns * sizeof(struct sock_filter);
 	size_t len = 3 * sizeof(uint32_t) + text_len + prog_len + sizeof(uint64_t), off = 0;
 	_cleanup_free_ char *data = malloc(len);
@@ -536,7 +537,7 @@ static void cache_write(const char *dir, const char *path, const struct runtime_
 	memcpy(data, &magic, sizeof(magic));
 	memcpy(data + sizeof(magic), &stored_len, sizeof(stored_len));
 	off = 2 * sizeof(uint32_t);
-	memcpy(data + off, spec->canonical, text_len);
+	memcpy(data + off, text, text_len);
 	off += text_len;
 	memcpy(data + off, &n, sizeof(n));
 	off += sizeof(n);
@@ -556,13 +557,18 @@ int runtime_seccomp_prepare_cached(const struct runtime_seccomp *spec, const cha
 {
 	_cleanup_free_ char *path = NULL;
 	struct runtime_seccomp_filter *filter;
+	size_t text_len;
 
-	if (!cache_dir || !cacheable(spec) || !(path = cache_path(cache_dir, spec)))
+	if (!cache_dir || !cacheable(spec))
+		return runtime_seccomp_prepare(spec, out, err);
+	text_len = strlen(spec->canonical);
+	path = cache_path(cache_dir, "", spec->canonical, text_len);
+	if (!path)
 		return runtime_seccomp_prepare(spec, out, err);
 	filter = calloc(1, sizeof(*filter));
 	if (filter == NULL)
 		return berr_set(err, BERR_INTERNAL, errno, "seccomp: allocate filter");
-	if (cache_read(path, spec, filter)) {
+	if (cache_read(path, spec->canonical, text_len, filter)) {
 		*out = filter;
 		return 0;
 	}
@@ -570,8 +576,40 @@ int runtime_seccomp_prepare_cached(const struct runtime_seccomp *spec, const cha
 	if (runtime_seccomp_prepare(spec, out, err) < 0)
 		return -1;
 	if ((*out)->insns)
-		cache_write(cache_dir, path, spec, *out);
+		cache_write(cache_dir, path, spec->canonical, text_len, *out);
 	return 0;
+}
+
+/* A filter that runtime_seccomp_load() loads as its program alone. */
+static bool plain(const struct runtime_seccomp_filter *filter)
+{
+	return filter->insns && !filter->wants_listener && !filter->has_flags;
+}
+
+bool runtime_seccomp_cached_text(const char *text, size_t len, const char *cache_dir,
+				 struct runtime_seccomp_filter **out)
+{
+	_cleanup_free_ char *path = cache_path(cache_dir, "t", text, len);
+	struct runtime_seccomp_filter *filter = NULL;
+
+	if (!path || !(filter = calloc(1, sizeof(*filter))))
+		return false;
+	if (!cache_read(path, text, len, filter)) {
+		runtime_seccomp_filter_free(filter);
+		return false;
+	}
+	*out = filter;
+	return true;
+}
+
+void runtime_seccomp_cache_text(const char *text, size_t len, const char *cache_dir,
+				const struct runtime_seccomp_filter *filter)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (!plain(filter) || !(path = cache_path(cache_dir, "t", text, len)))
+		return;
+	cache_write(cache_dir, path, text, len, filter);
 }
 
 /* Loads FILTER into the calling process.  LISTENER_FD may be NULL only when

@@ -30,6 +30,18 @@ int runtime_seccomp_prepare(const struct runtime_seccomp *spec, struct runtime_s
 int runtime_seccomp_prepare_cached(const struct runtime_seccomp *spec, const char *cache_dir,
 				   struct runtime_seccomp_filter **out, struct berr **err);
 
+/* The cached program of a profile known by TEXT, the LEN bytes of a
+ * config's linux.seccomp as they stand (so that the config need not be
+ * parsed for it): true and *out when runtime_seccomp_cache_text() kept
+ * one for that very text in CACHE_DIR. */
+bool runtime_seccomp_cached_text(const char *text, size_t len, const char *cache_dir,
+				 struct runtime_seccomp_filter **out);
+/* Keeps FILTER, made from the profile whose config text is TEXT, for
+ * runtime_seccomp_cached_text(); only a filter that is its program alone
+ * (no listener, no load flags). */
+void runtime_seccomp_cache_text(const char *text, size_t len, const char *cache_dir,
+				const struct runtime_seccomp_filter *filter);
+
 /* Loads FILTER into the calling process (its threads too with TSYNC).  When
  * the profile asks for a user-notification listener, *listener_fd receives
  * the new notification fd (O_CLOEXEC), else -1. */

@@ -1151,6 +1151,165 @@ static int parse_spec(const json_t *doc, struct runtime_spec *s, struct berr **e
 	return check_spec(s, err);
 }
 
+/* ----- linux.seccomp's text, found without a parse ----- */
+
+/* Nesting a value may have before the scan gives up. */
+#define SPAN_DEPTH_MAX 64
+
+struct span_scan {
+	const char *p, *end;
+};
+
+static void span_ws(struct span_scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+/* Past a string at s->p ('"'); *escaped tells whether it held a '\'. */
+static bool span_string(struct span_scan *s, bool *escaped)
+{
+	*escaped = false;
+	for (s->p++; s->p < s->end; s->p++) {
+		if (*s->p == '"') {
+			s->p++;
+			return true;
+		}
+		if (*s->p == '\\') {
+			*escaped = true;
+			s->p++;
+		}
+	}
+	return false;
+}
+
+static bool span_value(struct span_scan *s, int depth);
+
+/* Past an object or array at s->p. */
+static bool span_container(struct span_scan *s, int depth)
+{
+	char close = *s->p == '{' ? '}' : ']';
+	bool object = close == '}', escaped;
+
+	if (depth > SPAN_DEPTH_MAX)
+		return false;
+	s->p++;
+	span_ws(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		return true;
+	}
+	for (;;) {
+		if (object) {
+			span_ws(s);
+			if (s->p >= s->end || *s->p != '"' || !span_string(s, &escaped))
+				return false;
+			span_ws(s);
+			if (s->p >= s->end || *s->p != ':')
+				return false;
+			s->p++;
+		}
+		if (!span_value(s, depth + 1))
+			return false;
+		span_ws(s);
+		if (s->p >= s->end)
+			return false;
+		if (*s->p == close) {
+			s->p++;
+			return true;
+		}
+		if (*s->p != ',')
+			return false;
+		s->p++;
+	}
+}
+
+static bool span_value(struct span_scan *s, int depth)
+{
+	bool escaped;
+
+	span_ws(s);
+	if (s->p >= s->end)
+		return false;
+	if (*s->p == '"')
+		return span_string(s, &escaped);
+	if (*s->p == '{' || *s->p == '[')
+		return span_container(s, depth);
+	/* A number or a literal: the parse proper judges it. */
+	while (s->p < s->end && !strchr(",}] \t\n\r", *s->p))
+		s->p++;
+	return true;
+}
+
+/* In the object at s->p, the value of its one member KEY: false when the
+ * object is malformed, has KEY twice or not at all, or a key with an
+ * escape (which could spell KEY). */
+static bool span_member(struct span_scan *s, const char *key, const char **start, const char **end)
+{
+	size_t key_len = strlen(key);
+	int found = 0;
+	bool escaped;
+
+	span_ws(s);
+	if (s->p >= s->end || *s->p != '{')
+		return false;
+	s->p++;
+	span_ws(s);
+	if (s->p < s->end && *s->p == '}')
+		return false;
+	for (;;) {
+		const char *k, *v;
+		bool is_key;
+
+		span_ws(s);
+		k = s->p + 1;
+		if (s->p >= s->end || *s->p != '"' || !span_string(s, &escaped) || escaped)
+			return false;
+		is_key = (size_t)(s->p - k) == key_len + 1 && strncmp(k, key, key_len) == 0;
+		span_ws(s);
+		if (s->p >= s->end || *s->p != ':')
+			return false;
+		s->p++;
+		span_ws(s);
+		v = s->p;
+		if (!span_value(s, 1))
+			return false;
+		if (is_key) {
+			found++;
+			*start = v;
+			*end = s->p;
+		}
+		span_ws(s);
+		if (s->p >= s->end)
+			return false;
+		if (*s->p == '}') {
+			s->p++;
+			return found == 1;
+		}
+		if (*s->p != ',')
+			return false;
+		s->p++;
+	}
+}
+
+bool runtime_spec_seccomp_span(const char *json, size_t len, size_t *start, size_t *end)
+{
+	struct span_scan s = { .p = json, .end = json + len };
+	const char *lo = NULL, *hi = NULL, *slo = NULL, *shi = NULL;
+
+	if (!span_member(&s, "linux", &lo, &hi))
+		return false;
+	span_ws(&s);
+	if (s.p != s.end)
+		return false;
+	s = (struct span_scan){ .p = lo, .end = hi };
+	if (!span_member(&s, "seccomp", &slo, &shi) || *slo != '{')
+		return false;
+	*start = (size_t)(slo - json);
+	*end = (size_t)(shi - json);
+	return true;
+}
+
 int runtime_spec_parse(const char *json, size_t len, struct runtime_spec **out, struct berr **err)
 {
 	_cleanup_(runtime_spec_free_cleanup) struct runtime_spec *s = NULL;

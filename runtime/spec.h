@@ -239,6 +239,13 @@ struct runtime_spec {
 	char *personality_domain; /* "LINUX" or "LINUX32", or NULL */
 };
 
+/* Where the value of linux.seccomp lies in the config.json text JSON (LEN
+ * bytes), found without parsing: [*start, *end).  False when there is
+ * none, or when the text is not plainly an object with one "linux" member
+ * holding one "seccomp" object (duplicate or escaped keys included): the
+ * caller parses it all then. */
+bool runtime_spec_seccomp_span(const char *json, size_t len, size_t *start, size_t *end);
+
 /* Parses and validates a config.json document of LEN bytes.  On success *out
  * owns a new spec.  Sets BERR_INVALID with the JSON path of the first
  * problem. */

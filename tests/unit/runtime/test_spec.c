@@ -891,9 +891,43 @@ static void test_names(void **state)
 	assert_int_equal(runtime_rlimit_parse("NOFILE"), -1);
 }
 
+/* Where linux.seccomp's text lies, or false for anything but one plain
+ * linux member with one seccomp object. */
+static void test_seccomp_span(void **state)
+{
+	const char *good = "{\"ociVersion\":\"1.0.2\", \"linux\" : {\"a\":[1,{\"b\":\"}\"}],"
+			   "\"seccomp\": {\"defaultAction\":\"SCMP_ACT_ERRNO\",\"x\":\"q\\\"}{\","
+			   "\"syscalls\":[{\"names\":[\"read\"]}]} , \"z\":true}, \"n\":-1.5e3 }";
+	const char *const bad[] = {
+		"{\"linux\":{\"a\":1}}",
+		"{\"process\":{}}",
+		"{\"linux\":{\"seccomp\":null}}",
+		"{\"linux\":{\"seccomp\":{},\"seccomp\":{}}}",
+		"{\"linux\":{\"seccomp\":{}},\"linux\":{\"seccomp\":{}}}",
+		"{\"linux\":{\"sec\\u0063omp\":{},\"seccomp\":{}}}",
+		"{\"linux\":{\"seccomp\":{}}} x",
+		"{\"linux\":{\"seccomp\":{\"a\":[}}}",
+		"{\"linux\":{\"seccomp\":{\"a\":\"unterminated}}}",
+		"[\"linux\"]",
+		"",
+	};
+	size_t start = 0, end = 0;
+
+	(void)state;
+	assert_true(runtime_spec_seccomp_span(good, strlen(good), &start, &end));
+	assert_int_equal(end - start,
+			 strlen("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"x\":\"q\\\"}{\","
+				"\"syscalls\":[{\"names\":[\"read\"]}]}"));
+	assert_memory_equal(good + start, "{\"defaultAction\"", 16);
+	assert_int_equal(good[end - 1], '}');
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(runtime_spec_seccomp_span(bad[i], strlen(bad[i]), &start, &end));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_seccomp_span),
 		cmocka_unit_test(test_default_spec),
 		cmocka_unit_test(test_default_spec_rootless),
 		cmocka_unit_test(test_malformed_json),
