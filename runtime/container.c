@@ -96,40 +96,38 @@ static void create_ctx_release(struct create_ctx *c)
 	free(c->config_text);
 }
 
-/* Parses the config of C.  A seccomp profile whose text was seen before
- * (Docker's default, for one) is not parsed: its program comes from the
- * cache by that text, and the rest of the config, most of it smaller, is
- * parsed without it.  A config seen for the first time keeps its profile's
- * program for next time. */
-static int parse_config(struct create_ctx *c, const char *cache, struct runtime_spec **spec,
-			struct berr **err)
+int runtime_config_parse_cached(const char *text, size_t len, const char *cache,
+				struct runtime_spec **spec, struct runtime_seccomp_filter **seccomp,
+				struct berr **err)
 {
 	_cleanup_free_ char *rest = NULL;
 	size_t start, end;
 
-	if (runtime_spec_seccomp_span(c->config_text, c->config_len, &start, &end) &&
-	    runtime_seccomp_cached_text(c->config_text + start, end - start, cache, &c->seccomp)) {
-		size_t tail = c->config_len - end;
-
-		rest = malloc(start + 4 + tail);
+	*spec = NULL;
+	*seccomp = NULL;
+	if (runtime_spec_seccomp_span(text, len, &start, &end) &&
+	    runtime_seccomp_cached_text(text + start, end - start, cache, seccomp)) {
+		rest = malloc(start + 4 + (len - end));
 		if (rest == NULL)
-			return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
-		memcpy(rest, c->config_text, start);
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "config");
+		memcpy(rest, text, start);
 		memcpy(rest + start, "null", 4);
-		memcpy(rest + start + 4, c->config_text + end, tail);
-		if (runtime_spec_parse(rest, start + 4 + tail, spec, NULL) == 0)
+		memcpy(rest + start + 4, text + end, len - end);
+		if (runtime_spec_parse(rest, start + 4 + (len - end), spec, NULL) == 0)
 			return 0;
 		/* Whatever the cut spoiled, the whole text says. */
-		runtime_seccomp_filter_free(steal_ptr(&c->seccomp));
+		runtime_seccomp_filter_free(steal_ptr(seccomp));
 	}
-	if (runtime_spec_parse(c->config_text, c->config_len, spec, err) < 0)
+	if (runtime_spec_parse(text, len, spec, err) < 0)
 		return -1;
 	if ((*spec)->seccomp == NULL)
 		return 0;
-	if (runtime_seccomp_prepare_cached((*spec)->seccomp, cache, &c->seccomp, err) < 0)
+	if (runtime_seccomp_prepare_cached((*spec)->seccomp, cache, seccomp, err) < 0) {
+		runtime_spec_free(steal_ptr(spec));
 		return -1;
-	if (runtime_spec_seccomp_span(c->config_text, c->config_len, &start, &end))
-		runtime_seccomp_cache_text(c->config_text + start, end - start, cache, c->seccomp);
+	}
+	if (runtime_spec_seccomp_span(text, len, &start, &end))
+		runtime_seccomp_cache_text(text + start, end - start, cache, *seccomp);
 	return 0;
 }
 
@@ -164,10 +162,9 @@ static int create_load(struct create_ctx *c, const struct runtime_config *cfg,
 		return -1;
 	if (cache == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
-	if (parse_config(c, cache, &spec, err) < 0) {
-		runtime_spec_free(spec);
+	if (runtime_config_parse_cached(c->config_text, c->config_len, cache, &spec, &c->seccomp,
+					err) < 0)
 		return berr_prefix(err, "%s", config_path);
-	}
 	if (runtime_record_set_spec(rec, spec) < 0)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
 	if (rec->spec->process == NULL)

@@ -93,6 +93,28 @@ fail:
 						   : 1);
 }
 
+/* REC's spec and its seccomp program (*seccomp, NULL without one),
+ * through the program cache. */
+static int load_spec(const struct runtime_config *cfg, struct runtime_record *rec,
+		     struct runtime_seccomp_filter **seccomp, struct berr **err)
+{
+	_cleanup_free_ char *cache =
+		str_printf("%s/" RUNTIME_SECCOMP_CACHE_DIR, runtime_config_root(cfg));
+	_cleanup_free_ char *path = str_printf("%s/%s", rec->dir, RUNTIME_CONFIG_FILE);
+	_cleanup_free_ char *text = NULL;
+	struct runtime_spec *spec = NULL;
+	size_t len = 0;
+
+	if (cache == NULL || path == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "load container %s", rec->id);
+	if (fs_read_file(path, RUNTIME_SPEC_MAX_SIZE, &text, &len, err) < 0 ||
+	    runtime_config_parse_cached(text, len, cache, &spec, seccomp, err) < 0)
+		return berr_prefix(err, "load container %s", rec->id);
+	if (runtime_record_set_spec(rec, spec) < 0)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "load container %s", rec->id);
+	return 0;
+}
+
 int runtime_container_exec(const struct runtime_config *cfg, const char *id,
 			   const struct runtime_exec_opts *opts, pid_t *pid_out, struct berr **err)
 {
@@ -112,7 +134,7 @@ int runtime_container_exec(const struct runtime_config *cfg, const char *id,
 	int sp[2];
 	int ret = -1;
 
-	if (runtime_record_load(cfg, id, &rec, err) < 0 || runtime_record_load_spec(rec, err) < 0 ||
+	if (runtime_record_load(cfg, id, &rec, err) < 0 || load_spec(cfg, rec, &seccomp, err) < 0 ||
 	    runtime_record_cgroup(rec, &cg, err) < 0)
 		return -1;
 	status = runtime_record_status(rec, cg);
@@ -129,13 +151,6 @@ int runtime_container_exec(const struct runtime_config *cfg, const char *id,
 		console_fd = unixsock_connect(opts->console_socket, err);
 		if (console_fd < 0)
 			return berr_prefix(err, "console socket");
-	}
-	if (rec->spec->seccomp != NULL) {
-		_cleanup_free_ char *cache =
-			str_printf("%s/" RUNTIME_SECCOMP_CACHE_DIR, runtime_config_root(cfg));
-
-		if (runtime_seccomp_prepare_cached(rec->spec->seccomp, cache, &seccomp, err) < 0)
-			return -1;
 	}
 	/* The state names the container's init: the new process has no pid
 	 * until the stage forks it, inside the container's namespaces. */

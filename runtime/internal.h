@@ -24,6 +24,16 @@
 /* Under the state root: containers whose delete was put off. */
 #define RUNTIME_TRASH_DIR ".trash"
 
+/* Parses the config.json TEXT (LEN bytes) into *spec and its seccomp
+ * profile's program into *seccomp (NULL without one), through the program
+ * cache in CACHE: a profile whose very text was made into a program before
+ * (Docker's default, for one) is not parsed at all (*spec then has no
+ * seccomp), the rest of the config is; a profile seen for the first time
+ * keeps its program under its text.  Both results are the caller's. */
+int runtime_config_parse_cached(const char *text, size_t len, const char *cache,
+				struct runtime_spec **spec, struct runtime_seccomp_filter **seccomp,
+				struct berr **err);
+
 /* What the state directory <root>/<id> records of a container. */
 struct runtime_record {
 	char *id;

@@ -976,6 +976,20 @@ static int usage(void)
 	return 2;
 }
 
+/* Makes the shim nobody's child: a fork whose first half exits, for the
+ * caller to reap now, and a session of its own. */
+static int detach(void)
+{
+	pid_t child = fork();
+
+	if (child < 0)
+		return -1;
+	if (child > 0)
+		_exit(0);
+	setsid();
+	return 0;
+}
+
 /* Runs the shim of ARGV; DETACHED when it is nobody's child already,
  * with SPARE_CGROUP (or NULL) made for its container. */
 static int shim_main(int argc, char **argv, bool detached, const char *spare_cgroup)
@@ -1082,16 +1096,8 @@ static int shim_main(int argc, char **argv, bool detached, const char *spare_cgr
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
-	if (!s.exec && !detached) {
-		/* Nobody's child: the caller reaps this first half now. */
-		pid_t child = fork();
-
-		if (child < 0)
-			return 1;
-		if (child > 0)
-			_exit(0);
-		setsid();
-	}
+	if (!s.exec && !detached && detach() < 0)
+		return 1;
 	drop_stdio();
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -1196,13 +1202,9 @@ static int standby(void)
 	int fds[ORDER_FDS];
 	size_t len = 0, n_fds = 0, argc = 0;
 	struct berr *err = NULL;
-	pid_t child = fork();
 
-	if (child < 0)
+	if (detach() < 0)
 		return 1;
-	if (child > 0)
-		_exit(0);
-	setsid();
 	runtime_warm_up(&runtime_defaults);
 	spare = runtime_spare_cgroup_make(&runtime_defaults);
 	if (unixsock_recv_fds(FD_REPORT, order, sizeof(order) - 1, &len, fds, ORDER_FDS, &n_fds,

@@ -187,6 +187,14 @@ def test_each_capability_set_gets_its_own_seccomp_profile(bb):
     assert unshare("--cap-add", "SYS_ADMIN") == 0
     assert unshare() != 0
     assert unshare("--cap-add", "SYS_ADMIN") == 0
+    # An exec gets its container's profile too (from the same kept program).
+    plain = bb.docker("run", "-d", "busybox", "sleep", "60").stdout.strip()
+    admin = bb.docker("run", "-d", "--cap-add", "SYS_ADMIN", "busybox", "sleep",
+                      "60").stdout.strip()
+    for _ in range(2):
+        assert bb.docker("exec", plain, "unshare", "-U", "true", check=False).returncode != 0
+        assert bb.docker("exec", admin, "unshare", "-U", "true", check=False).returncode == 0
+    bb.docker("rm", "-f", plain, admin)
 
 
 def test_start_empties_what_the_trash_kept(bb):
