@@ -5,6 +5,7 @@
  * record it leaves in the container's directory. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -34,6 +35,8 @@
 #define SHIM_MSG_MAX 65536
 /* Most clients a standby takes with its order (the shim's own bound). */
 #define SHIM_ATTACH_MAX 64
+/* How long a standby may take to get ready before it is given up. */
+#define STANDBY_READY_MS 10000
 
 extern char **environ;
 
@@ -150,8 +153,10 @@ static int spawn_standby(const char *shim, int *order, struct berr **err)
 	char *argv[] = { (char *)shim, "standby", NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
+	struct pollfd pfd = { .events = POLLIN };
 	int sv[2], rc, status;
 	pid_t child;
+	char ready = 0;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "start a standby shim");
@@ -168,6 +173,16 @@ static int spawn_standby(const char *shim, int *order, struct berr **err)
 	/* It forks at once, as a start's shim: its first half ends now. */
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
+	/* Offered to starts only once it is ready (warmed up, at the usual
+	 * priority, waiting for its order). */
+	pfd.fd = sv[0];
+	do
+		rc = poll(&pfd, 1, STANDBY_READY_MS);
+	while (rc < 0 && errno == EINTR);
+	if (rc != 1 || recv(sv[0], &ready, 1, 0) != 1 || ready != 'r') {
+		close(sv[0]);
+		return berr_set(err, BERR_INTERNAL, 0, "the standby shim did not get ready");
+	}
 	*order = sv[0];
 	return 0;
 }

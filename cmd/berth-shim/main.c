@@ -19,8 +19,9 @@
  * DIR/attach.sock (attach with an fd, resize, close-stdin); at the init's
  * end it writes DIR/exit.json and exits.  An exec runs one process and
  * exits with its exit code.  A standby is a start's shim made before the
- * start is known: fd 3 is a socket on which one order comes, a start's
- * arguments with the fds it would have been given. */
+ * start is known: fd 3 is a socket on which it says "r" when it is ready,
+ * and on which one order comes, a start's arguments with the fds it would
+ * have been given. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -1207,15 +1208,17 @@ static int standby(void)
 		return 1;
 	runtime_warm_up(&runtime_defaults);
 	spare = runtime_spare_cgroup_make(&runtime_defaults);
-	if (unixsock_recv_fds(FD_REPORT, order, sizeof(order) - 1, &len, fds, ORDER_FDS, &n_fds,
+	/* Made at idle priority (berthd's pool), it starts a container as
+	 * any start does: back to the usual priority before it says it is
+	 * ready, so that no start ever waits on an idle-priority process. */
+	sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ 0 });
+	if (send(FD_REPORT, "r", 1, MSG_NOSIGNAL) != 1 ||
+	    unixsock_recv_fds(FD_REPORT, order, sizeof(order) - 1, &len, fds, ORDER_FDS, &n_fds,
 			      &err) < 0) {
 		runtime_spare_cgroup_drop(&runtime_defaults, spare);
 		berr_free(err);
 		return 0;
 	}
-	/* Made at idle priority (berthd's pool), it now starts a
-	 * container as any start does. */
-	sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ 0 });
 	order[len] = '\0';
 	for (size_t i = 0; i < len && argc < ORDER_ARGS; i += strlen(order + i) + 1)
 		args[argc++] = order + i;
