@@ -69,11 +69,11 @@ struct daemon_shim_pool;
  * and exec'd into; it must outlive D. */
 void daemon_set_cgroup_keeper(struct daemon *d, struct runtime_cgroup_keeper *keeper);
 
-/* Keeps one berth-shim (the program at SHIM) started ahead of the next
- * container start, as a standby that takes the start's arguments when it
- * comes: the start then waits for no program to load.  NULL when it
- * cannot; starts spawn their shim then, as they do when none waits. */
-struct daemon_shim_pool *daemon_shim_pool_new(const char *shim);
+/* Keeps one berth-shim (the program at SHIM, run in DIR) started ahead of
+ * the next container start, as a standby that takes the start's arguments
+ * when it comes: the start then waits for no program to load.  NULL when
+ * it cannot; starts spawn their shim then, as they do when none waits. */
+struct daemon_shim_pool *daemon_shim_pool_new(const char *shim, const char *dir);
 /* Stops making standbys; the one waiting exits. */
 void daemon_shim_pool_free(struct daemon_shim_pool *p);
 /* Lends D the pool, which must outlive D; its starts take standbys that

@@ -143,12 +143,13 @@ struct daemon_shim_pool {
 	pthread_cond_t wake;
 	pthread_t thread;
 	char *shim; /* berth-shim's path */
+	char *dir;  /* where standbys run */
 	int order;  /* the standby's socket, -1 while none waits */
 	bool stopping;
 };
 
 /* Starts a standby: *ORDER gets the socket its order goes on. */
-static int spawn_standby(const char *shim, int *order, struct berr **err)
+static int spawn_standby(const char *shim, const char *dir, int *order, struct berr **err)
 {
 	char *argv[] = { (char *)shim, "standby", NULL };
 	posix_spawn_file_actions_t fa;
@@ -162,6 +163,8 @@ static int spawn_standby(const char *shim, int *order, struct berr **err)
 		return berr_set(err, BERR_INTERNAL, errno, "start a standby shim");
 	spawn_attrs(&fa, &attr);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], SHIM_FD_REPORT);
+	/* Not wherever berthd was started: nothing there is kept busy. */
+	posix_spawn_file_actions_addchdir_np(&fa, dir);
 	rc = posix_spawn(&child, shim, &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
@@ -206,7 +209,7 @@ static void *pool_run(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&p->lock);
-		if (spawn_standby(p->shim, &order, &err) < 0) {
+		if (spawn_standby(p->shim, p->dir, &order, &err) < 0) {
 			blog_warn("%s", err->msg);
 			berr_free(err);
 		}
@@ -225,7 +228,7 @@ static void *pool_run(void *arg)
 	return NULL;
 }
 
-struct daemon_shim_pool *daemon_shim_pool_new(const char *shim)
+struct daemon_shim_pool *daemon_shim_pool_new(const char *shim, const char *dir)
 {
 	struct daemon_shim_pool *p = calloc(1, sizeof(*p));
 
@@ -233,7 +236,8 @@ struct daemon_shim_pool *daemon_shim_pool_new(const char *shim)
 		return NULL;
 	p->order = -1;
 	p->shim = strdup(shim);
-	if (!p->shim || pthread_mutex_init(&p->lock, NULL) != 0)
+	p->dir = strdup(dir);
+	if (!p->shim || !p->dir || pthread_mutex_init(&p->lock, NULL) != 0)
 		goto fail;
 	if (pthread_cond_init(&p->wake, NULL) != 0)
 		goto fail_lock;
@@ -246,6 +250,7 @@ fail_lock:
 	pthread_mutex_destroy(&p->lock);
 fail:
 	free(p->shim);
+	free(p->dir);
 	free(p);
 	return NULL;
 }
@@ -265,6 +270,7 @@ void daemon_shim_pool_free(struct daemon_shim_pool *p)
 	pthread_cond_destroy(&p->wake);
 	pthread_mutex_destroy(&p->lock);
 	free(p->shim);
+	free(p->dir);
 	free(p);
 }
 

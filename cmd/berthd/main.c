@@ -481,7 +481,7 @@ static int run(struct options *o)
 		d.cgroup_keeper =
 			runtime_cgroup_keeper_new(RUNTIME_DEFAULT_CGROUP_ROOT, cgroup_mode);
 	if (d.shim)
-		d.shim_pool = daemon_shim_pool_new(d.shim);
+		d.shim_pool = daemon_shim_pool_new(d.shim, o->exec_root);
 	/* The stores open now, so that a broken data root stops the start. */
 	if (berthd_engine_get(&d, &first, &err) < 0)
 		goto out;

@@ -122,6 +122,8 @@ def test_a_standby_shim_waits_for_the_next_start(bb):
     # only means a start spawns its own.
     v1 = Path("/sys/fs/cgroup/pids").is_dir()
     ours = wait_for(lambda: standby_shims())
+    # It runs in the exec root, not wherever berthd was started.
+    assert any(os.readlink(f"/proc/{p}/cwd") == str(bb.exec_root) for p in ours)
     spares = {}
     if v1:
         assert wait_for(lambda: all(spare_cgroup(p).is_dir() for p in standby_shims()))

@@ -96,12 +96,14 @@ def _run_flags(engine):
             "nproc=32768:32768"]
 
 
-def _engine_processes(marker):
-    """The pids of the engine's own processes, not its containers': those
-    of this pid namespace whose command line names MARKER (the engine's work
-    directory: the daemons, containerd's shims, podman's conmons) or whose
-    working directory is under it (a berth-shim, which re-executes itself
-    with a short command line in its container's directory)."""
+def _engine_processes(engine):
+    """The pids of ENGINE's own processes, not its containers': those of
+    this pid namespace whose command line names one of its directories (its
+    work directory or its /run one: the daemons, containerd's shims,
+    podman's conmons) or whose working directory is under one (a
+    berth-shim, which re-executes itself with a short command line in its
+    container's directory)."""
+    markers = {engine.dir, engine.run}
     pids = []
     try:
         own_ns = os.readlink("/proc/self/ns/pid")
@@ -115,13 +117,13 @@ def _engine_processes(marker):
                 continue  # a container's
             with open(f"/proc/{entry}/cmdline", "rb") as f:
                 cmdline = f.read().decode(errors="replace")
-            if marker in cmdline:
+            if any(m in cmdline for m in markers):
                 pids.append(int(entry))
                 continue
             cwd = os.readlink(f"/proc/{entry}/cwd")
         except OSError:
             continue
-        if cwd == marker or cwd.startswith(marker + "/"):
+        if any(cwd == m or cwd.startswith(m + "/") for m in markers):
             pids.append(int(entry))
     return pids
 
@@ -311,14 +313,14 @@ class ContainerIdle(ContainerBenchmark):
 
     def prepare_engine(self, ctx, engine):
         n = QUICK_IDLE_CONTAINERS if ctx.quick else IDLE_CONTAINERS
-        pss0, threads0 = _pss_kib_and_threads(_engine_processes(engine.dir))
+        pss0, threads0 = _pss_kib_and_threads(_engine_processes(engine))
         t0 = time.monotonic()
         for i in range(n):
             _run(engine.cmd("run", "-d", *_run_flags(engine), "--name", f"idle{i}", IMAGE,
                             "sleep", "1000000"), env=engine.env)
         started = time.monotonic() - t0
         time.sleep(1)
-        pss, threads = _pss_kib_and_threads(_engine_processes(engine.dir))
+        pss, threads = _pss_kib_and_threads(_engine_processes(engine))
         self.findings[engine.name] = {
             "containers": n,
             "engine PSS, none (KiB)": pss0,

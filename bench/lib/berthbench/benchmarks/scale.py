@@ -118,7 +118,7 @@ def engine_usage(engine):
     daemons' and the monitors' (shims, conmons)."""
     u = {"pss_kib": 0, "threads": 0, "daemon_pss_kib": 0, "daemon_threads": 0,
          "daemon_fds": 0, "daemons": 0, "monitors": 0}
-    for pid in _engine_processes(engine.dir):
+    for pid in _engine_processes(engine):
         pss = threads = None
         for line in _read(f"/proc/{pid}/smaps_rollup").splitlines():
             if line.startswith("Pss:"):
