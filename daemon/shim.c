@@ -83,9 +83,6 @@ static int read_report(int fd, pid_t *pid, pid_t *shim, struct berr **err)
 	return 0;
 }
 
-/* Spawns ARGV with the report pipe's write end, LOCK (may be -1) and the
- * clients of ATTACH as fds 3, 4 and 5...; *child gets its pid and *report
- * the pipe's read end. */
 /* Sets up FA and ATTR for a shim: no signal mask or handlers of the
  * daemon's, /dev/null for stdio. */
 static void spawn_attrs(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr)
@@ -105,6 +102,9 @@ static void spawn_attrs(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr)
 	posix_spawn_file_actions_addopen(fa, STDERR_FILENO, "/dev/null", O_RDWR, 0);
 }
 
+/* Spawns ARGV with the report pipe's write end, LOCK (may be -1) and the
+ * clients of ATTACH as fds 3, 4 and 5...; *child gets its pid and *report
+ * the pipe's read end. */
 static int spawn_shim(char *const *argv, int lock, const struct daemon_attach *attach,
 		      size_t n_attach, pid_t *child, int *report, struct berr **err)
 {
@@ -196,7 +196,7 @@ static void *pool_run(void *arg)
 
 	/* A standby is made while a start runs: where the CPUs would idle,
 	 * not in the start's way.  The standby inherits this and leaves it
-	 * when its order comes. */
+	 * before it says it is ready. */
 	sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){ 0 });
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping) {
