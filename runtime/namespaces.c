@@ -169,6 +169,26 @@ static int loopback_up(struct berr **err)
 	return 0;
 }
 
+int runtime_spare_netns_make(void)
+{
+	_cleanup_close_ int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	struct berr *err = NULL;
+	int fd = -1;
+
+	if (own < 0 || unshare(CLONE_NEWNET) < 0)
+		return -1;
+	if (loopback_up(&err) == 0)
+		fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	berr_free(err);
+	/* Back where the caller was, or the namespace is not a spare. */
+	if (setns(own, CLONE_NEWNET) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int runtime_stage_run(const struct runtime_stage *stage, struct berr **err)
 {
 	int new_flags = stage->new_flags;

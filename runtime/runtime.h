@@ -41,6 +41,10 @@ struct runtime_create_opts {
 	/* A cgroup made ahead (runtime_spare_cgroup_make()) that becomes the
 	 * container's by a rename where it can; NULL: none. */
 	const char *spare_cgroup;
+	/* A network namespace made ahead (runtime_spare_netns_make()), the
+	 * container's when its config asks for a new one (and no user
+	 * namespace); NULL: none.  Still the caller's to close. */
+	const int *spare_netns;
 };
 
 enum runtime_status {
@@ -108,6 +112,10 @@ void runtime_warm_up(const struct runtime_config *cfg);
 char *runtime_spare_cgroup_make(const struct runtime_config *cfg);
 /* Removes SPARE unless a create took it.  NULL is fine. */
 void runtime_spare_cgroup_drop(const struct runtime_config *cfg, const char *spare);
+/* Makes a new network namespace ahead, its loopback up, for a container not
+ * known yet: an fd of it (the caller's), or -1.  The calling thread stays in
+ * its own namespace. */
+int runtime_spare_netns_make(void);
 
 /* A delete put off: the state of ID moves aside in one rename (*MOVED
  * tells; a missing state is nothing to do) for runtime_trash_empty() to

@@ -98,6 +98,7 @@ struct client {
 struct shim {
 	const char *root, *id, *bundle, *process_file, *log_path;
 	const char *spare_cgroup; /* a standby's, for its container */
+	int spare_netns;	  /* a standby's, for its container; -1: none */
 	long long log_max_size;
 	int log_max_file;
 	bool exec, tty, in, in_once;
@@ -564,7 +565,8 @@ static int run_container(struct shim *s, struct berr **err)
 	struct runtime_config cfg = { .state_root = s->root };
 	struct runtime_create_opts opts = { .id = s->id,
 					    .bundle = s->bundle,
-					    .spare_cgroup = s->spare_cgroup };
+					    .spare_cgroup = s->spare_cgroup,
+					    .spare_netns = &s->spare_netns };
 	_cleanup_close_ int console_listen = -1;
 	int rc;
 
@@ -573,6 +575,11 @@ static int run_container(struct shim *s, struct berr **err)
 	if (make_stdio(s, &console_listen, "console.sock", err) < 0)
 		return -1;
 	rc = runtime_container_create(&cfg, &opts, &s->pid, err);
+	/* The container holds it now, or does not need it. */
+	if (s->spare_netns >= 0) {
+		close(s->spare_netns);
+		s->spare_netns = -1;
+	}
 	drop_stdio();
 	if (s->tty)
 		unlink("console.sock");
@@ -992,8 +999,10 @@ static int detach(void)
 }
 
 /* Runs the shim of ARGV; DETACHED when it is nobody's child already,
- * with SPARE_CGROUP (or NULL) made for its container. */
-static int shim_main(int argc, char **argv, bool detached, const char *spare_cgroup)
+ * with SPARE_CGROUP (or NULL) and SPARE_NETNS (or -1) made for its
+ * container. */
+static int shim_main(int argc, char **argv, bool detached, const char *spare_cgroup,
+		     int spare_netns)
 {
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, 'r' },
@@ -1012,6 +1021,7 @@ static int shim_main(int argc, char **argv, bool detached, const char *spare_cgr
 		{ NULL, 0, NULL, 0 },
 	};
 	struct shim s = { .spare_cgroup = spare_cgroup,
+			  .spare_netns = spare_netns,
 			  .out_fd = -1,
 			  .err_fd = -1,
 			  .in_fd = -1,
@@ -1200,7 +1210,7 @@ static int standby(void)
 	static char order[ORDER_MAX];
 	static char *args[ORDER_ARGS + 1];
 	_cleanup_free_ char *spare = NULL;
-	int fds[ORDER_FDS];
+	int netns, fds[ORDER_FDS];
 	size_t len = 0, n_fds = 0, argc = 0;
 	struct berr *err = NULL;
 
@@ -1208,6 +1218,14 @@ static int standby(void)
 		return 1;
 	runtime_warm_up(&runtime_defaults);
 	spare = runtime_spare_cgroup_make(&runtime_defaults);
+	netns = runtime_spare_netns_make();
+	/* Out of the way of the fds its order will bring to 3, 4, 5... */
+	if (netns >= 0 && netns < ORDER_FD_HIGH) {
+		int high = fcntl(netns, F_DUPFD_CLOEXEC, ORDER_FD_HIGH);
+
+		close(netns);
+		netns = high;
+	}
 	/* Made at idle priority (berthd's pool), it starts a container as
 	 * any start does: back to the usual priority before it says it is
 	 * ready, so that no start ever waits on an idle-priority process. */
@@ -1245,12 +1263,12 @@ static int standby(void)
 		}
 		close(fds[i]);
 	}
-	return shim_main((int)argc, args, true, spare);
+	return shim_main((int)argc, args, true, spare, netns);
 }
 
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "standby") == 0)
 		return standby();
-	return shim_main(argc, argv, false, NULL);
+	return shim_main(argc, argv, false, NULL, -1);
 }

@@ -111,6 +111,13 @@ def standby_shims():
     return found
 
 
+def spare_netns(pid):
+    """The network namespace a standby made ahead for its container."""
+    fds = Path(f"/proc/{pid}/fd")
+    links = [os.readlink(fds / n) for n in os.listdir(fds)]
+    return next((link for link in links if link.startswith("net:")), None)
+
+
 def spare_cgroup(pid):
     """The cgroup a standby made ahead for its container (v1 hosts)."""
     return Path(f"/sys/fs/cgroup/pids/berth/.spare-{pid}")
@@ -128,8 +135,13 @@ def test_a_standby_shim_waits_for_the_next_start(bb):
     if v1:
         assert wait_for(lambda: all(spare_cgroup(p).is_dir() for p in standby_shims()))
         spares = {p: spare_cgroup(p).stat().st_ino for p in ours}
+    netns = {p: spare_netns(p) for p in ours}
     cid = bb.docker("run", "-d", "busybox", "sleep", "60").stdout.strip()
     taken = wait_for(lambda: ours - standby_shims())
+    # Its network namespace, made ahead with lo up, became the container's.
+    pid = inspect(bb, cid)["State"]["Pid"]
+    assert os.readlink(f"/proc/{pid}/ns/net") in {netns[p] for p in taken}
+    assert bb.docker("exec", cid, "cat", "/sys/class/net/lo/flags").stdout.strip() == "0x9"
     if v1:
         # The spare became the container's cgroup: renamed, not made anew.
         own = Path(f"/sys/fs/cgroup/pids/berth/{cid}")
