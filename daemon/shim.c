@@ -142,19 +142,20 @@ struct daemon_shim_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	pthread_t thread;
-	char *shim; /* berth-shim's path */
-	char *dir;  /* where standbys run */
-	int order;  /* the standby's socket, -1 while none waits */
+	char *shim;  /* berth-shim's path */
+	char *dir;   /* where standbys run */
+	int order;   /* the standby's socket, -1 while none waits */
+	int stop[2]; /* written at the pool's end: no standby is waited for */
 	bool stopping;
 };
 
 /* Starts a standby: *ORDER gets the socket its order goes on. */
-static int spawn_standby(const char *shim, const char *dir, int *order, struct berr **err)
+static int spawn_standby(const char *shim, const char *dir, int stop, int *order, struct berr **err)
 {
 	char *argv[] = { (char *)shim, "standby", NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	struct pollfd pfd = { .events = POLLIN };
+	struct pollfd pfd[2] = { { .events = POLLIN }, { .fd = stop, .events = POLLIN } };
 	int sv[2], rc, status;
 	pid_t child;
 	char ready = 0;
@@ -178,11 +179,11 @@ static int spawn_standby(const char *shim, const char *dir, int *order, struct b
 		;
 	/* Offered to starts only once it is ready (warmed up, at the usual
 	 * priority, waiting for its order). */
-	pfd.fd = sv[0];
+	pfd[0].fd = sv[0];
 	do
-		rc = poll(&pfd, 1, STANDBY_READY_MS);
+		rc = poll(pfd, 2, STANDBY_READY_MS);
 	while (rc < 0 && errno == EINTR);
-	if (rc != 1 || recv(sv[0], &ready, 1, 0) != 1 || ready != 'r') {
+	if (rc < 1 || pfd[1].revents || recv(sv[0], &ready, 1, 0) != 1 || ready != 'r') {
 		close(sv[0]);
 		return berr_set(err, BERR_INTERNAL, 0, "the standby shim did not get ready");
 	}
@@ -209,7 +210,7 @@ static void *pool_run(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&p->lock);
-		if (spawn_standby(p->shim, p->dir, &order, &err) < 0) {
+		if (spawn_standby(p->shim, p->dir, p->stop[0], &order, &err) < 0) {
 			blog_warn("%s", err->msg);
 			berr_free(err);
 		}
@@ -237,8 +238,10 @@ struct daemon_shim_pool *daemon_shim_pool_new(const char *shim, const char *dir)
 	p->order = -1;
 	p->shim = strdup(shim);
 	p->dir = strdup(dir);
-	if (!p->shim || !p->dir || pthread_mutex_init(&p->lock, NULL) != 0)
+	if (!p->shim || !p->dir || pipe2(p->stop, O_CLOEXEC) < 0)
 		goto fail;
+	if (pthread_mutex_init(&p->lock, NULL) != 0)
+		goto fail_pipe;
 	if (pthread_cond_init(&p->wake, NULL) != 0)
 		goto fail_lock;
 	if (pthread_create(&p->thread, NULL, pool_run, p) != 0)
@@ -248,6 +251,9 @@ fail_cond:
 	pthread_cond_destroy(&p->wake);
 fail_lock:
 	pthread_mutex_destroy(&p->lock);
+fail_pipe:
+	close(p->stop[0]);
+	close(p->stop[1]);
 fail:
 	free(p->shim);
 	free(p->dir);
@@ -263,7 +269,12 @@ void daemon_shim_pool_free(struct daemon_shim_pool *p)
 	p->stopping = true;
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
+	/* A standby being waited for is given up at once. */
+	if (write(p->stop[1], "x", 1) < 0)
+		blog_debug("shim pool: %s", strerror(errno));
 	pthread_join(p->thread, NULL);
+	close(p->stop[0]);
+	close(p->stop[1]);
 	/* The standby sees its socket's end and exits. */
 	if (p->order >= 0)
 		close(p->order);
