@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 from .benchmarks import BENCHMARKS
-from .core import FAILED, OK, Context, mount_run_dir, unmount_run_dir
+from .core import FAILED, OK, Context, mount_run_dir, unmount_workdir
 from .machine import git_describe, machine
 from .report import benchmark_json, markdown, write
 
@@ -99,7 +99,7 @@ def main(argv):
                     except Exception as e:  # cleanup must not hide the results
                         print(f"{name}: cleanup of {s.name}: {e}", file=sys.stderr)
             bench.teardown(ctx)
-            unmount_run_dir(workdir)
+            unmount_workdir(workdir)
             shutil.rmtree(workdir, ignore_errors=True)
         for s in subjects:
             if s.status != OK:

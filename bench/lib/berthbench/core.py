@@ -120,10 +120,21 @@ def run_dir(workdir):
     return path if os.path.ismount(path) else None
 
 
-def unmount_run_dir(workdir):
-    path = os.path.join(workdir, RUN_DIR)
-    if os.path.ismount(path):
-        subprocess.run(["umount", "-l", path], capture_output=True)
+def unmount_workdir(workdir):
+    """Detaches every mount left under WORKDIR, deepest first: the run
+    tmpfs, and what an engine left mounted in its own directory (podman
+    keeps its storage's overlay directory bound on itself)."""
+    points = []
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                point = line.split()[4].replace("\\040", " ")
+                if point == workdir or point.startswith(workdir.rstrip("/") + "/"):
+                    points.append(point)
+    except OSError:
+        return
+    for point in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True)
 
 
 @dataclass
