@@ -960,19 +960,19 @@ fail:
 
 void runtime_cgroup_keeper_touch(struct runtime_cgroup_keeper *k, unsigned int hold_ms)
 {
-	uint64_t until;
+	uint64_t now;
 
 	if (k == NULL)
 		return;
-	until = now_ms() + hold_ms;
+	now = now_ms();
 	pthread_mutex_lock(&k->lock);
 	/* A keeper already moving goes on at its pace; an idle one moves now. */
-	if (k->until_ms <= now_ms()) {
+	if (k->until_ms <= now) {
 		k->pending = true;
 		pthread_cond_signal(&k->wake);
 	}
-	if (until > k->until_ms)
-		k->until_ms = until;
+	if (now + hold_ms > k->until_ms)
+		k->until_ms = now + hold_ms;
 	pthread_mutex_unlock(&k->lock);
 }
 

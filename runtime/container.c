@@ -101,12 +101,12 @@ int runtime_config_parse_cached(const char *text, size_t len, const char *cache,
 				struct berr **err)
 {
 	_cleanup_free_ char *rest = NULL;
-	size_t start, end;
+	size_t start = 0, end = 0;
+	bool span = runtime_spec_seccomp_span(text, len, &start, &end);
 
 	*spec = NULL;
 	*seccomp = NULL;
-	if (runtime_spec_seccomp_span(text, len, &start, &end) &&
-	    runtime_seccomp_cached_text(text + start, end - start, cache, seccomp)) {
+	if (span && runtime_seccomp_cached_text(text + start, end - start, cache, seccomp)) {
 		rest = malloc(start + 4 + (len - end));
 		if (rest == NULL)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "config");
@@ -126,7 +126,7 @@ int runtime_config_parse_cached(const char *text, size_t len, const char *cache,
 		runtime_spec_free(steal_ptr(spec));
 		return -1;
 	}
-	if (runtime_spec_seccomp_span(text, len, &start, &end))
+	if (span)
 		runtime_seccomp_cache_text(text + start, end - start, cache, *seccomp);
 	return 0;
 }

@@ -1202,6 +1202,15 @@ fail:
 	return 1;
 }
 
+/* FD moved to ORDER_FD_HIGH or above (-1 when it cannot be). */
+static int move_high(int fd)
+{
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, ORDER_FD_HIGH);
+
+	close(fd);
+	return high;
+}
+
 /* `standby`: nobody's child at once, as a start's shim; then waits for
  * its order and goes on as the start it tells.  The socket's end without
  * an order (berthd stopped) ends it. */
@@ -1220,12 +1229,8 @@ static int standby(void)
 	spare = runtime_spare_cgroup_make(&runtime_defaults);
 	netns = runtime_spare_netns_make();
 	/* Out of the way of the fds its order will bring to 3, 4, 5... */
-	if (netns >= 0 && netns < ORDER_FD_HIGH) {
-		int high = fcntl(netns, F_DUPFD_CLOEXEC, ORDER_FD_HIGH);
-
-		close(netns);
-		netns = high;
-	}
+	if (netns >= 0)
+		netns = move_high(netns);
 	/* Made at idle priority (berthd's pool), it starts a container as
 	 * any start does: back to the usual priority before it says it is
 	 * ready, so that no start ever waits on an idle-priority process. */
@@ -1248,12 +1253,8 @@ static int standby(void)
 		runtime_spare_cgroup_drop(&runtime_defaults, spare);
 		return 1;
 	}
-	for (size_t i = 0; i < n_fds; i++) {
-		int high = fcntl(fds[i], F_DUPFD_CLOEXEC, ORDER_FD_HIGH);
-
-		close(fds[i]);
-		fds[i] = high;
-	}
+	for (size_t i = 0; i < n_fds; i++)
+		fds[i] = move_high(fds[i]);
 	/* The report pipe takes the socket's place at 3; like a spawn's, the
 	 * fds stay open across exec until the shim says otherwise. */
 	for (size_t i = 0; i < n_fds; i++) {

@@ -136,6 +136,17 @@ class Daemon:
         return res
 
 
+def wait_for(predicate, timeout=15, step=0.05):
+    """PREDICATE's first true value within TIMEOUT seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("condition not met in time")
+
+
 def remove_containers(d):
     """Takes down whatever containers a test left: their shims, runtime
     state and root file system mounts (live restore keeps them running past

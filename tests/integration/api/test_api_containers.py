@@ -11,17 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from berthd_testlib import BUILD
-
-
-def wait_for(predicate, timeout=15, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("condition not met in time")
+from berthd_testlib import BUILD, wait_for
 
 
 def inspect(d, name):
