@@ -212,8 +212,11 @@ class Podman(Engine):
         os.makedirs(self.dir)
 
     def cmd(self, *args):
-        return ["podman", "--root", os.path.join(self.dir, "root"), "--runroot",
-                os.path.join(self.run, "runroot"), "--tmpdir", os.path.join(self.dir, "tmp"),
+        # podman refuses a runroot longer than 50 characters: on the run
+        # tmpfs, the engine's run directory itself.
+        runroot = self.run if self.run != self.dir else os.path.join(self.dir, "runroot")
+        return ["podman", "--root", os.path.join(self.dir, "root"), "--runroot", runroot,
+                "--tmpdir", os.path.join(self.dir, "tmp"),
                 "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs",
                 "--events-backend", "file", *args]
 
