@@ -37,6 +37,8 @@
 #define SHIM_ATTACH_MAX 64
 /* How long a standby may take to get ready before it is given up. */
 #define STANDBY_READY_MS 10000
+/* How long after a start took the standby the next one is made. */
+#define STANDBY_AFTER_TAKE_MS 50
 
 extern char **environ;
 
@@ -147,6 +149,8 @@ struct daemon_shim_pool {
 	int order;   /* the standby's socket, -1 while none waits */
 	int stop[2]; /* written at the pool's end: no standby is waited for */
 	bool stopping;
+	bool taken;		  /* since the last standby was made */
+	struct timespec taken_at; /* CLOCK_REALTIME, as the condition's waits */
 };
 
 /* Starts a standby: *ORDER gets the socket its order goes on. */
@@ -207,6 +211,21 @@ static void *pool_run(void *arg)
 
 		if (p->order >= 0) {
 			pthread_cond_wait(&p->wake, &p->lock);
+			continue;
+		}
+		/* The start that took the last one, and the first moments of
+		 * its container, go first: made meanwhile, the next would
+		 * take a CPU and kernel locks from them. */
+		if (p->taken) {
+			struct timespec after = p->taken_at;
+
+			after.tv_nsec += STANDBY_AFTER_TAKE_MS * 1000000L;
+			after.tv_sec += after.tv_nsec / 1000000000L;
+			after.tv_nsec %= 1000000000L;
+			while (!p->stopping &&
+			       pthread_cond_timedwait(&p->wake, &p->lock, &after) == 0)
+				;
+			p->taken = false;
 			continue;
 		}
 		pthread_mutex_unlock(&p->lock);
@@ -296,6 +315,10 @@ static int pool_take(struct daemon_shim_pool *p)
 	pthread_mutex_lock(&p->lock);
 	order = p->order;
 	p->order = -1;
+	if (order >= 0) {
+		p->taken = true;
+		clock_gettime(CLOCK_REALTIME, &p->taken_at);
+	}
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 	return order;

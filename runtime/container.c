@@ -57,6 +57,9 @@ struct create_ctx {
 	int sync_fd;
 	pid_t stage_pid;
 	pid_t init_pid;
+	bool seeded;	     /* the init is a seed (runtime_seed_make()) */
+	bool seed_released;  /* told its cgroup is the container's */
+	bool cgroup_adopted; /* the cgroup is a spare, renamed */
 };
 
 static void create_ctx_undo(struct create_ctx *c)
@@ -356,15 +359,61 @@ static int create_spawn(struct create_ctx *c, const struct runtime_create_opts *
 	return 0;
 }
 
+/* The seed of OPTS as the container's process, when the config fits it;
+ * killed when it does not. */
+static void take_seed(struct create_ctx *c, const struct runtime_create_opts *opts)
+{
+	struct runtime_seed *seed = opts->seed;
+
+	if (seed->pid <= 0)
+		return;
+	if (!runtime_seed_fits(c->rec->spec, opts->console_socket != NULL) ||
+	    opts->preserve_fds > 0) {
+		runtime_seed_discard(seed);
+		return;
+	}
+	c->init_pid = seed->pid;
+	c->sync_fd = seed->sync_fd;
+	c->seeded = true;
+	seed->pid = 0;
+	seed->sync_fd = -1;
+}
+
+/* The seed is in the container's cgroup: its mounts may go on. */
+static int release_seed(struct create_ctx *c, struct berr **err)
+{
+	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, 0, NULL) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "start the container process");
+	c->seed_released = true;
+	return 0;
+}
+
+static int drive_hooks(struct create_ctx *c, struct berr **err);
+
+/* A seed is in its namespaces; in its cgroup too, and at work on its
+ * mounts, when that is the spare it was made in. */
+static int drive_seed(struct create_ctx *c, struct berr **err)
+{
+	struct runtime_record *rec = c->rec;
+
+	if (!c->seed_released &&
+	    (runtime_cgroup_add_pid(c->cgroup, c->init_pid, err) < 0 || release_seed(c, err) < 0))
+		return -1;
+	rec->pid = c->init_pid;
+	rec->pid_start = runtime_pid_start_time(c->init_pid);
+	return drive_hooks(c, err);
+}
+
 /* The runtime's side of the conversation with the stage and the init. */
 static int create_drive(struct create_ctx *c, struct berr **err)
 {
 	struct runtime_record *rec = c->rec;
 	const struct runtime_spec *spec = rec->spec;
-	_cleanup_free_ char *state = NULL;
 	int32_t init_pid = 0;
 	int status;
 
+	if (c->seeded)
+		return drive_seed(c, err);
 	if (runtime_cgroup_add_pid(c->cgroup, c->stage_pid, err) < 0)
 		return -1;
 	if (runtime_ns_new_flags(spec) & CLONE_NEWUSER) {
@@ -389,6 +438,16 @@ static int create_drive(struct create_ctx *c, struct berr **err)
 	/* The stage is done; reap it while the init works. */
 	if (waitpid(c->stage_pid, &status, 0) == c->stage_pid)
 		c->stage_pid = 0;
+	return drive_hooks(c, err);
+}
+
+/* From the init's mounts on, for any init. */
+static int drive_hooks(struct create_ctx *c, struct berr **err)
+{
+	struct runtime_record *rec = c->rec;
+	const struct runtime_spec *spec = rec->spec;
+	_cleanup_free_ char *state = NULL;
+
 	if (runtime_sync_expect(c->sync_fd, RUNTIME_SYNC_HOOKS, NULL, "the container's mounts",
 				err) < 0)
 		return -1;
@@ -463,7 +522,7 @@ void runtime_spare_cgroup_drop(const struct runtime_config *cfg, const char *spa
 
 /* Takes SPARE as the container's cgroup when both are under one parent:
  * a rename where making one takes a directory per hierarchy. */
-static void adopt_spare(const struct create_ctx *c, const char *spare)
+static void adopt_spare(struct create_ctx *c, const char *spare)
 {
 	const char *path = c->rec->cgroup_path;
 	const char *a = strrchr(spare, '/'), *b = strrchr(path, '/');
@@ -474,6 +533,16 @@ static void adopt_spare(const struct create_ctx *c, const char *spare)
 		return;
 	if (runtime_cgroup_rename(c->rec->cgroup_root, c->rec->cgroup_mode, spare, path, &err) < 0)
 		blog_debug("create %s: %s", c->rec->id, err->msg);
+	else
+		c->cgroup_adopted = true;
+}
+
+/* Orders the seed of OPTS with the bundle's real path. */
+static int order_seed(const struct runtime_config *cfg, const struct runtime_create_opts *opts)
+{
+	_cleanup_free_ char *bundle = realpath(opts->bundle ? opts->bundle : ".", NULL);
+
+	return bundle ? runtime_seed_order(opts->seed, cfg, opts, bundle) : -1;
 }
 
 static int write_pid_file(const char *path, pid_t pid, struct berr **err)
@@ -500,11 +569,18 @@ int runtime_container_create(const struct runtime_config *cfg,
 		goto out;
 	warmup = runtime_cgroup_keeper_new(runtime_config_cgroup_root(cfg), mode);
 	runtime_cgroup_keeper_touch(warmup, 0);
+	/* The seed reads the config while we do. */
+	if (opts->seed && opts->seed->pid > 0 && order_seed(cfg, opts) < 0)
+		runtime_seed_discard(opts->seed);
 	if (create_load(&c, cfg, opts, err) < 0)
 		goto out;
 	c.rec->cgroup_mode = mode;
 	if (opts->spare_cgroup)
 		adopt_spare(&c, opts->spare_cgroup);
+	if (opts->seed)
+		take_seed(&c, opts);
+	if (c.seeded && c.cgroup_adopted && release_seed(&c, err) < 0)
+		goto undo;
 	if (create_state_dir(&c, cfg, err) < 0)
 		goto undo;
 	if (opts->console_socket != NULL && c.rec->spec->process->terminal) {
@@ -517,7 +593,7 @@ int runtime_container_create(const struct runtime_config *cfg,
 	/* The stage makes its namespaces while the cgroup is made; it waits
 	 * for the cgroup before it forks the init. */
 	blog_debug("create %s: starting the container process", opts->id);
-	if (create_spawn(&c, opts, err) < 0)
+	if (!c.seeded && create_spawn(&c, opts, err) < 0)
 		goto undo;
 	blog_debug("create %s: making the cgroup", opts->id);
 	if (create_cgroup(&c, err) < 0)
@@ -546,6 +622,9 @@ out:
 		berr_prefix(err, "create container %s", opts->id ? opts->id : "");
 	runtime_cgroup_keeper_free(warmup);
 	create_ctx_release(&c);
+	/* Whatever went wrong before the seed was taken. */
+	if (opts->seed)
+		runtime_seed_discard(opts->seed);
 	return ret;
 }
 

@@ -4,6 +4,7 @@
  * same finishing steps serve processes started by exec. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,8 +152,21 @@ static int set_names(const struct runtime_spec *spec, struct berr **err)
 	return 0;
 }
 
-/* Everything up to "created"; errors go back to the runtime. */
-static int init_create(const struct runtime_init_args *a, int32_t *host_pid_out,
+/* A seed's start: its mount namespace is new already.  The mounts show
+ * its cgroup, so they wait for the runtime's word that the cgroup is the
+ * container's (and so does a cgroup namespace). */
+static int seed_begin(const struct runtime_init_args *a, struct berr **err)
+{
+	if (runtime_sync_expect(a->sync_fd, RUNTIME_SYNC_GO, NULL, "the cgroup", err) < 0)
+		return -1;
+	if (a->spec->namespaces[RUNTIME_NS_CGROUP].enabled && unshare(CLONE_NEWCGROUP) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "create the cgroup namespace");
+	return 0;
+}
+
+/* Everything up to "created"; errors go back to the runtime.  *FIFO_FD is
+ * the exec fifo, opened here for a seed. */
+static int init_create(const struct runtime_init_args *a, int32_t *host_pid_out, int *fifo_fd,
 		       struct runtime_seccomp_handoff *handoff, struct berr **err)
 {
 	const struct runtime_spec *spec = a->spec;
@@ -166,8 +180,14 @@ static int init_create(const struct runtime_init_args *a, int32_t *host_pid_out,
 	_cleanup_free_ char *state = NULL;
 	int32_t host_pid = 0;
 
-	if (runtime_sync_expect(a->sync_fd, RUNTIME_SYNC_GO, &host_pid, "the runtime", err) < 0)
+	if (a->seeded) {
+		host_pid = a->host_pid;
+		if (seed_begin(a, err) < 0)
+			return -1;
+	} else if (runtime_sync_expect(a->sync_fd, RUNTIME_SYNC_GO, &host_pid, "the runtime", err) <
+		   0) {
 		return -1;
+	}
 	*host_pid_out = host_pid;
 	if (set_names(spec, err) < 0)
 		return -1;
@@ -179,6 +199,12 @@ static int init_create(const struct runtime_init_args *a, int32_t *host_pid_out,
 	    runtime_sync_expect(a->sync_fd, RUNTIME_SYNC_GO, NULL, "the createRuntime hooks", err) <
 		    0)
 		return -1;
+	/* The runtime made its state directory before this GO. */
+	if (*fifo_fd < 0) {
+		*fifo_fd = open(a->fifo_path, O_RDWR | O_CLOEXEC);
+		if (*fifo_fd < 0)
+			return berr_set(err, BERR_INTERNAL, errno, "open %s", a->fifo_path);
+	}
 	state = runtime_hook_state_json(spec, a->id, RUNTIME_STATUS_CREATING, host_pid, a->bundle);
 	if (state == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "hook state");
@@ -210,10 +236,11 @@ void runtime_init_main(const struct runtime_init_args *a)
 	_cleanup_free_ char *state = NULL;
 	struct runtime_seccomp_handoff handoff = { .sock = -1 };
 	int32_t host_pid = 0;
+	int fifo_fd = a->fifo_fd;
 	char byte;
 	ssize_t n;
 
-	if (init_create(a, &host_pid, &handoff, &err) < 0) {
+	if (init_create(a, &host_pid, &fifo_fd, &handoff, &err) < 0) {
 		runtime_sync_send_error(a->sync_fd, err);
 		_exit(1);
 	}
@@ -230,7 +257,7 @@ void runtime_init_main(const struct runtime_init_args *a)
 	close(a->sync_fd);
 
 	do
-		n = read(a->fifo_fd, &byte, 1);
+		n = read(fifo_fd, &byte, 1);
 	while (n < 0 && errno == EINTR);
 	if (n != 1)
 		_exit(1);

@@ -169,8 +169,25 @@ struct runtime_init_args {
 	int fifo_fd;	/* exec fifo, opened O_RDWR before pivot */
 	int console_fd; /* connected console socket, or -1 */
 	bool new_user_ns;
+	/* A seed (seed.c): its host pid known, no GO to wait for before the
+	 * mounts (but with a cgroup namespace to make), and its exec fifo
+	 * opened at FIFO_PATH once the runtime made it (fifo_fd is -1). */
+	bool seeded;
+	pid_t host_pid;
+	char *fifo_path;
 };
 __attribute__((noreturn)) void runtime_init_main(const struct runtime_init_args *args);
+
+/* Seeds (seed.c). */
+
+/* Whether a seed can be the process of a container of SPEC: new mount, UTS,
+ * IPC, PID and network namespaces (a cgroup one or not), nothing joined,
+ * no terminal, no CONSOLE socket. */
+bool runtime_seed_fits(const struct runtime_spec *spec, bool console);
+/* Tells SEED its container (OPTS' id, CFG's state root, the real path of
+ * the BUNDLE), so that it reads the config while the runtime does. */
+int runtime_seed_order(struct runtime_seed *seed, const struct runtime_config *cfg,
+		       const struct runtime_create_opts *opts, const char *bundle);
 
 /* Where the notification fd of a seccomp filter goes once it is loaded:
  * a socket connected to linux.seccomp.listenerPath (while the host's paths

@@ -45,7 +45,29 @@ struct runtime_create_opts {
 	 * container's when its config asks for a new one (and no user
 	 * namespace); NULL: none.  Still the caller's to close. */
 	const int *spare_netns;
+	/* A container process made ahead (runtime_seed_make()), taken when
+	 * the config fits it, killed otherwise; NULL: none.  Either way the
+	 * create leaves it empty (pid 0, sync_fd -1). */
+	struct runtime_seed *seed;
 };
+
+/* A container's process made ahead of its container by a runtime that
+ * waits for its order (a standby shim): pid 1 of new UTS, IPC and PID
+ * namespaces, in the network namespace NETNS_FD and in the cgroup
+ * SPARE_CGROUP (runtime_spare_cgroup_make(); NULL: the caller's), a child
+ * of the caller.  A create whose config asks for no other
+ * namespaces than those and a mount (and a cgroup) one, with no terminal
+ * and no fds to pass on, makes it its container's process instead of
+ * forking one; the seed reads the config itself meanwhile.  It dies with
+ * the caller. */
+struct runtime_seed {
+	pid_t pid;   /* 0: none */
+	int sync_fd; /* the runtime's end of the seed's socket */
+};
+int runtime_seed_make(const struct runtime_config *cfg, int netns_fd, const char *spare_cgroup,
+		      struct runtime_seed *out, struct berr **err);
+/* Kills and reaps the seed, if any, and closes its socket. */
+void runtime_seed_discard(struct runtime_seed *seed);
 
 enum runtime_status {
 	RUNTIME_STATUS_CREATING,

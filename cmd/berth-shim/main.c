@@ -99,6 +99,7 @@ struct shim {
 	const char *root, *id, *bundle, *process_file, *log_path;
 	const char *spare_cgroup; /* a standby's, for its container */
 	int spare_netns;	  /* a standby's, for its container; -1: none */
+	struct runtime_seed seed; /* a standby's, for its container; pid 0: none */
 	long long log_max_size;
 	int log_max_file;
 	bool exec, tty, in, in_once;
@@ -566,7 +567,8 @@ static int run_container(struct shim *s, struct berr **err)
 	struct runtime_create_opts opts = { .id = s->id,
 					    .bundle = s->bundle,
 					    .spare_cgroup = s->spare_cgroup,
-					    .spare_netns = &s->spare_netns };
+					    .spare_netns = &s->spare_netns,
+					    .seed = &s->seed };
 	_cleanup_close_ int console_listen = -1;
 	int rc;
 
@@ -998,11 +1000,17 @@ static int detach(void)
 	return 0;
 }
 
+/* What a standby made for its container: none of them (NULL, -1, no
+ * seed) for a shim that was spawned. */
+struct spares {
+	const char *cgroup;
+	int netns;
+	struct runtime_seed seed;
+};
+
 /* Runs the shim of ARGV; DETACHED when it is nobody's child already,
- * with SPARE_CGROUP (or NULL) and SPARE_NETNS (or -1) made for its
- * container. */
-static int shim_main(int argc, char **argv, bool detached, const char *spare_cgroup,
-		     int spare_netns)
+ * with SPARES made for its container. */
+static int shim_main(int argc, char **argv, bool detached, const struct spares *spares)
 {
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, 'r' },
@@ -1020,8 +1028,9 @@ static int shim_main(int argc, char **argv, bool detached, const char *spare_cgr
 		{ "fds", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct shim s = { .spare_cgroup = spare_cgroup,
-			  .spare_netns = spare_netns,
+	struct shim s = { .spare_cgroup = spares->cgroup,
+			  .spare_netns = spares->netns,
+			  .seed = spares->seed,
 			  .out_fd = -1,
 			  .err_fd = -1,
 			  .in_fd = -1,
@@ -1158,7 +1167,10 @@ static int shim_main(int argc, char **argv, bool detached, const char *spare_cgr
 		snprintf(exec_sock, sizeof(exec_sock), "%.*s.sock", (int)len, base);
 		s.control_fd = listen_here(exec_sock, SOCK_SEQPACKET);
 	}
-	if ((s.exec ? run_exec(&s, &err) : run_container(&s, &err)) < 0)
+	int rc = s.exec ? run_exec(&s, &err) : run_container(&s, &err);
+	/* Not taken (a config it does not fit): it goes. */
+	runtime_seed_discard(&s.seed);
+	if (rc < 0)
 		goto fail;
 	snprintf(pids, sizeof(pids), "{\"pid\":%d,\"shim\":%d}", (int)s.pid, (int)getpid());
 	report(pids);
@@ -1211,6 +1223,14 @@ static int move_high(int fd)
 	return high;
 }
 
+/* Removes what a standby made for a container that never came: its
+ * seed first, which is in the spare cgroup. */
+static void drop_spares(struct spares *spares)
+{
+	runtime_seed_discard(&spares->seed);
+	runtime_spare_cgroup_drop(&runtime_defaults, spares->cgroup);
+}
+
 /* `standby`: nobody's child at once, as a start's shim; then waits for
  * its order and goes on as the start it tells.  The socket's end without
  * an order (berthd stopped) ends it. */
@@ -1219,7 +1239,8 @@ static int standby(void)
 	static char order[ORDER_MAX];
 	static char *args[ORDER_ARGS + 1];
 	_cleanup_free_ char *spare = NULL;
-	int netns, fds[ORDER_FDS];
+	struct spares spares = { .netns = -1, .seed = { .sync_fd = -1 } };
+	int fds[ORDER_FDS];
 	size_t len = 0, n_fds = 0, argc = 0;
 	struct berr *err = NULL;
 
@@ -1227,10 +1248,15 @@ static int standby(void)
 		return 1;
 	runtime_warm_up(&runtime_defaults);
 	spare = runtime_spare_cgroup_make(&runtime_defaults);
-	netns = runtime_spare_netns_make();
+	spares.cgroup = spare;
+	spares.netns = runtime_spare_netns_make();
 	/* Out of the way of the fds its order will bring to 3, 4, 5... */
-	if (netns >= 0)
-		netns = move_high(netns);
+	if (spares.netns >= 0)
+		spares.netns = move_high(spares.netns);
+	if (spares.netns >= 0 &&
+	    runtime_seed_make(&runtime_defaults, spares.netns, spare, &spares.seed, &err) == 0)
+		spares.seed.sync_fd = move_high(spares.seed.sync_fd);
+	berr_clear(&err);
 	/* Made at idle priority (berthd's pool), it starts a container as
 	 * any start does: back to the usual priority before it says it is
 	 * ready, so that no start ever waits on an idle-priority process. */
@@ -1238,7 +1264,7 @@ static int standby(void)
 	if (send(FD_REPORT, "r", 1, MSG_NOSIGNAL) != 1 ||
 	    unixsock_recv_fds(FD_REPORT, order, sizeof(order) - 1, &len, fds, ORDER_FDS, &n_fds,
 			      &err) < 0) {
-		runtime_spare_cgroup_drop(&runtime_defaults, spare);
+		drop_spares(&spares);
 		berr_free(err);
 		return 0;
 	}
@@ -1250,7 +1276,7 @@ static int standby(void)
 	if (argc < 2 || strcmp(args[1], "start") != 0 || n_fds < 2) {
 		for (size_t i = 0; i < n_fds; i++)
 			close(fds[i]);
-		runtime_spare_cgroup_drop(&runtime_defaults, spare);
+		drop_spares(&spares);
 		return 1;
 	}
 	for (size_t i = 0; i < n_fds; i++)
@@ -1259,17 +1285,19 @@ static int standby(void)
 	 * fds stay open across exec until the shim says otherwise. */
 	for (size_t i = 0; i < n_fds; i++) {
 		if (fds[i] < 0 || dup2(fds[i], FD_REPORT + (int)i) < 0) {
-			runtime_spare_cgroup_drop(&runtime_defaults, spare);
+			drop_spares(&spares);
 			return 1;
 		}
 		close(fds[i]);
 	}
-	return shim_main((int)argc, args, true, spare, netns);
+	return shim_main((int)argc, args, true, &spares);
 }
 
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "standby") == 0)
 		return standby();
-	return shim_main(argc, argv, false, NULL, -1);
+	static const struct spares none = { .netns = -1, .seed = { .sync_fd = -1 } };
+
+	return shim_main(argc, argv, false, &none);
 }

@@ -147,6 +147,39 @@ def wait_for(predicate, timeout=15, step=0.05):
     raise AssertionError("condition not met in time")
 
 
+def standby_processes():
+    """The pids of the processes of berth-shim standbys of this build, each
+    with its name: the standbys, and the seeds they forked."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            comm = (proc / "comm").read_text().strip()
+        except OSError:
+            continue
+        if argv[:2] == [str(BUILD / "berth-shim").encode(), b"standby"]:
+            found[int(proc.name)] = comm
+    return found
+
+
+def standby_shims():
+    """The pids of berth-shim standbys of this build."""
+    return {pid for pid, comm in standby_processes().items() if comm != "berth-seed"}
+
+
+def seeds_of(standbys):
+    """The seeds (container processes made ahead) of STANDBYS, by pid."""
+    return {pid for pid, comm in standby_processes().items()
+            if comm == "berth-seed" and parent_of(pid) in standbys}
+
+
+def parent_of(pid):
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return 0
+
+
 def remove_containers(d):
     """Takes down whatever containers a test left: their shims, runtime
     state and root file system mounts (live restore keeps them running past

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from berthd_testlib import BUILD, wait_for
+from berthd_testlib import BUILD, seeds_of, standby_shims, wait_for
 
 
 def inspect(d, name):
@@ -88,19 +88,6 @@ def test_start_deletes_what_the_runtime_trash_kept(bb):
     assert wait_for(lambda: not (trash / "leftover").exists())
 
 
-def standby_shims():
-    """The pids of berth-shim standbys of this build."""
-    found = set()
-    for proc in Path("/proc").iterdir():
-        try:
-            argv = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv[:2] == [str(BUILD / "berth-shim").encode(), b"standby"]:
-            found.add(int(proc.name))
-    return found
-
-
 def spare_netns(pid):
     """The network namespace a standby made ahead for its container."""
     fds = Path(f"/proc/{pid}/fd")
@@ -126,10 +113,17 @@ def test_a_standby_shim_waits_for_the_next_start(bb):
         assert wait_for(lambda: all(spare_cgroup(p).is_dir() for p in standby_shims()))
         spares = {p: spare_cgroup(p).stat().st_ino for p in ours}
     netns = {p: spare_netns(p) for p in ours}
+    seeds = wait_for(lambda: seeds_of(ours))
     cid = bb.docker("run", "-d", "busybox", "sleep", "60").stdout.strip()
     taken = wait_for(lambda: ours - standby_shims())
-    # Its network namespace, made ahead with lo up, became the container's.
+    # Its process was made ahead too: the seed of the standby it took, now
+    # pid 1 of the container's own namespaces, running its command.
     pid = inspect(bb, cid)["State"]["Pid"]
+    assert pid in seeds
+    assert Path(f"/proc/{pid}/cmdline").read_bytes() == b"sleep\x0060\x00"
+    assert bb.docker("exec", cid, "cat", "/proc/1/cmdline").stdout == "sleep\x0060\x00"
+    assert bb.docker("exec", cid, "hostname").stdout.strip() == cid[:12]
+    # Its network namespace, made ahead with lo up, became the container's.
     assert os.readlink(f"/proc/{pid}/ns/net") in {netns[p] for p in taken}
     assert bb.docker("exec", cid, "cat", "/sys/class/net/lo/flags").stdout.strip() == "0x9"
     if v1:
@@ -138,10 +132,19 @@ def test_a_standby_shim_waits_for_the_next_start(bb):
         assert own.stat().st_ino in {spares[p] for p in taken}
         assert all(not spare_cgroup(p).exists() for p in taken)
     bb.docker("rm", "-f", cid)
-    ours = standby_shims()
+    ours = wait_for(lambda: standby_shims())
     res = bb.docker("run", "--rm", "busybox", "sh", "-c", "echo from standby; exit 4",
                     check=False)
     assert res.returncode == 4 and res.stdout == "from standby\n", res.stderr
+    # A container whose config does not fit a seed (the host's pid
+    # namespace, a terminal) gets a process made as before; the seed goes.
+    for args in (["--pid", "host"], ["-t"]):
+        ours = wait_for(lambda: standby_shims())
+        seeds = wait_for(lambda: seeds_of(ours))
+        res = bb.docker("run", "--rm", *args, "busybox", "sh", "-c", "echo fallback")
+        assert res.stdout.strip() == "fallback", args
+        assert wait_for(lambda: not any(Path(f"/proc/{s}").exists() for s in seeds)), args
+    ours = standby_shims()
     after = wait_for(lambda: standby_shims() - ours)
     for pid in after:
         os.kill(pid, signal.SIGKILL)

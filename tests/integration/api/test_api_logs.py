@@ -8,6 +8,8 @@ import socket
 import subprocess
 import time
 
+from berthd_testlib import parent_of, standby_shims, wait_for
+
 
 def threads_of(pid):
     return len(os.listdir(f"/proc/{pid}/task"))
@@ -95,6 +97,10 @@ def open_fds(d):
 
 def test_a_follower_that_leaves_is_let_go(bb):
     bb.docker("run", "-d", "--name", "quiet", "busybox", "sleep", "1000")
+    # The next standby shim (and berthd's socket to it) comes a moment
+    # after the start, whose own shim was the last one.
+    pid = int(bb.docker("inspect", "-f", "{{.State.Pid}}", "quiet").stdout)
+    wait_for(lambda: standby_shims() - {parent_of(pid)})
     base = open_fds(bb)
     clients = [follow(bb, "quiet") for _ in range(10)]
     deadline = time.monotonic() + 20
