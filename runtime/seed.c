@@ -8,10 +8,10 @@
  * from the mount namespace on, it is an init as any other (init.c).
  */
 #include <errno.h>
-#include <stddef.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -20,9 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/unixsock.h"
-#include "lib/cleanup.h"
 #include "runtime/internal.h"
 
 /* The namespaces of a seed, made ahead; a mount namespace comes with the
@@ -44,8 +44,8 @@ bool runtime_seed_fits(const struct runtime_spec *spec, bool console)
 		return false;
 	for (int t = 0; t < RUNTIME_NS_COUNT; t++) {
 		const struct runtime_namespace *ns = &spec->namespaces[t];
-		bool made = t == RUNTIME_NS_PID || t == RUNTIME_NS_NETWORK || t == RUNTIME_NS_MOUNT ||
-			    t == RUNTIME_NS_IPC || t == RUNTIME_NS_UTS;
+		bool made = t == RUNTIME_NS_PID || t == RUNTIME_NS_NETWORK ||
+			    t == RUNTIME_NS_MOUNT || t == RUNTIME_NS_IPC || t == RUNTIME_NS_UTS;
 
 		if (ns->path != NULL)
 			return false;
