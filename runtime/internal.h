@@ -169,9 +169,10 @@ struct runtime_init_args {
 	int fifo_fd;	/* exec fifo, opened O_RDWR before pivot */
 	int console_fd; /* connected console socket, or -1 */
 	bool new_user_ns;
-	/* A seed (seed.c): its host pid known, no GO to wait for before the
-	 * mounts (but with a cgroup namespace to make), and its exec fifo
-	 * opened at FIFO_PATH once the runtime made it (fifo_fd is -1). */
+	/* A seed (seed.c): its host pid known, its mount namespace made,
+	 * a GO to wait for that tells its cgroup is the container's, and
+	 * its exec fifo opened at FIFO_PATH once the runtime made it
+	 * (fifo_fd is -1). */
 	bool seeded;
 	pid_t host_pid;
 	char *fifo_path;

@@ -1044,7 +1044,7 @@ static int shim_main(int argc, char **argv, bool detached, const struct spares *
 	bool serving;
 	sigset_t mask;
 	char pids[64];
-	int opt;
+	int opt, rc;
 
 	if (argc < 2)
 		return usage();
@@ -1167,8 +1167,9 @@ static int shim_main(int argc, char **argv, bool detached, const struct spares *
 		snprintf(exec_sock, sizeof(exec_sock), "%.*s.sock", (int)len, base);
 		s.control_fd = listen_here(exec_sock, SOCK_SEQPACKET);
 	}
-	int rc = s.exec ? run_exec(&s, &err) : run_container(&s, &err);
-	/* Not taken (a config it does not fit): it goes. */
+	rc = s.exec ? run_exec(&s, &err) : run_container(&s, &err);
+	/* The create took the seed or killed it; one that never came to a
+	 * create goes now. */
 	runtime_seed_discard(&s.seed);
 	if (rc < 0)
 		goto fail;

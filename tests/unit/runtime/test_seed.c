@@ -75,8 +75,8 @@ static void without_cgroup_ns(json_t *doc)
 static void with_user_ns(json_t *doc)
 {
 	json_t *lx = json_object_get(doc, "linux");
-	json_t *map = json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID", 100000, "size",
-				65536);
+	json_t *map =
+		json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID", 100000, "size", 65536);
 
 	add_namespace(doc, "user", NULL);
 	json_object_set(lx, "uidMappings", map);
@@ -117,8 +117,8 @@ static void test_default_namespaces_fit(void **state)
 
 static void test_other_namespaces_do_not_fit(void **state)
 {
-	void (*edits[])(json_t *) = { with_user_ns, host_network, joined_network,
-						 host_pid, with_terminal };
+	void (*edits[])(json_t *) = { with_user_ns, host_network, joined_network, host_pid,
+				      with_terminal };
 
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
 		_cleanup_spec_ struct runtime_spec *spec = spec_with(edits[i]);
