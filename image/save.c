@@ -596,7 +596,7 @@ static int v1_id(const json_t *cfg, const char *chain, const char *parent, char 
 	_cleanup_json_ json_t *o = v1_image(cfg, NULL, NULL, NULL);
 	_cleanup_free_ char *text = NULL;
 	char digest[DIGEST_STRING_SIZE];
-	size_t len;
+	size_t len = 0;
 
 	if (!o || json_object_set_new(o, "layer_id", json_string(chain)) < 0 ||
 	    (parent && json_object_set_new(o, "parent", json_string(parent)) < 0))
@@ -1211,7 +1211,7 @@ static int write_docker(struct save *s, struct berr **err)
 	_cleanup_free_ char *manifest = NULL;
 	_cleanup_free_ char *repos = NULL;
 	_cleanup_free_ struct top_item *top = NULL;
-	size_t mlen, rlen, n = 0;
+	size_t mlen = 0, rlen = 0, n = 0;
 
 	if (docker_index(s, &manifest, &mlen, &repos, &rlen, err) < 0)
 		return -1;
