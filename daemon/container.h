@@ -137,6 +137,9 @@ struct daemon_container {
 	/* Of the stored text doc was read from: a reload of an unchanged
 	 * record parses nothing. */
 	uint64_t doc_hash;
+	/* Found gone when its end was recorded: removed then, as --rm asks,
+	 * or by someone else meanwhile. */
+	bool removed;
 };
 
 void daemon_container_free(struct daemon_container *c);

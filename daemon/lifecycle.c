@@ -363,8 +363,10 @@ static int record_end(struct daemon *d, struct daemon_container *c, int wait_sta
 	/* Removed meanwhile (rm -f): nothing is left to record. */
 	lock = daemon_container_lock(d, c->id, &lerr);
 	if (lock < 0 || daemon_container_reload(d, c, &lerr) < 0) {
-		if (lerr->kind == BERR_NOT_FOUND)
+		if (lerr->kind == BERR_NOT_FOUND) {
+			c->removed = true;
 			return 0;
+		}
 		berr_move(err, &lerr);
 		return -1;
 	}
@@ -377,8 +379,10 @@ static int record_end(struct daemon *d, struct daemon_container *c, int wait_sta
 	 * leaves the end recorded as for any other container. */
 	if (json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"))) {
 		if (daemon_container_remove_held(d, c, &lock, &lerr) == 0 ||
-		    lerr->kind == BERR_NOT_FOUND)
+		    lerr->kind == BERR_NOT_FOUND) {
+			c->removed = true;
 			return 0;
+		}
 		removal_err = steal_ptr(&lerr);
 	}
 	/* The end is recorded before the clean-up, which can take a while

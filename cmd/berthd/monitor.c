@@ -229,7 +229,6 @@ static bool policy_restarts(const char *policy, int max_retries, int restart_cou
 static int exited_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
-	_cleanup_(daemon_container_free_cleanup) struct daemon_container *still = NULL;
 	const json_t *hc, *rp;
 	int count, code;
 	bool restart;
@@ -254,8 +253,7 @@ static int exited_job(struct berthd_job *job, struct berthd_engine *e, struct be
 			?: "");
 	if (restart && daemon_container_set_restarting(e->engine, c, count + 1, err) < 0)
 		return -1;
-	/* Removed as --rm asked (or by someone else meanwhile). */
-	if (daemon_container_lookup(e->engine, job->names[0], &still, NULL) < 0)
+	if (c->removed)
 		json_object_set_new(job->result, "Removed", json_true());
 	return 0;
 }
