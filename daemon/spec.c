@@ -409,6 +409,10 @@ static json_t *linux_json(const struct daemon_spec_input *in, const json_t *hc, 
 		if (json_array_append_new(ns, json_pack("{s:s}", "type", private_ns[i])) < 0)
 			goto nomem;
 	}
+	/* --cgroupns private: the container sees its own cgroup as the root. */
+	if (ns && strcmp(daemon_hc_str(hc, "CgroupnsMode"), "private") == 0 &&
+	    json_array_append_new(ns, json_pack("{s:s}", "type", "cgroup")) < 0)
+		goto nomem;
 	if (!ns || !cgroup || !sysctl || !devices)
 		goto nomem;
 	resources = resources_json(hc, devices, err);

@@ -927,3 +927,17 @@ def test_create_checks_stop_signal_and_cpuset_and_update_keeps_what_it_is_not_gi
     assert hc["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
     res = bb.docker("system", "prune", "-f")
     assert "Total reclaimed space" in res.stdout
+
+
+def test_cgroupns_private_shows_the_containers_cgroup_as_the_root(bb):
+    # Docker's --cgroupns: private gives the container a cgroup namespace
+    # rooted at its own cgroup, whose files it still sees; host (the
+    # default on a v1 host) shows the host's paths.
+    own = bb.docker("run", "--rm", "--cgroupns", "private", "--pids-limit", "7", "busybox",
+                    "sh", "-c", "cat /proc/self/cgroup; cat /sys/fs/cgroup/pids/pids.max "
+                    "2>/dev/null || cat /sys/fs/cgroup/pids.max")
+    lines = own.stdout.split()
+    assert lines[-1] == "7", own.stdout
+    assert all(line.endswith(":/") for line in lines[:-1]), own.stdout
+    host = bb.docker("run", "--rm", "busybox", "cat", "/proc/self/cgroup").stdout
+    assert "/berth/" in host, host
