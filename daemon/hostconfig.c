@@ -718,6 +718,37 @@ static int check_network(const json_t *hc, struct berr **err)
 	return berr_set(err, BERR_NOT_FOUND, 0, "network %s not found", mode);
 }
 
+/* PidMode, IpcMode and UTSMode: Docker's values, of which berth shares
+ * the host's namespaces and not yet another container's. */
+static int check_namespace_modes(const json_t *hc, struct berr **err)
+{
+	static const struct {
+		const char *key, *what;
+		const char *const valid[5];
+	} modes[] = {
+		{ "PidMode", "PID", { "", "host", NULL } },
+		{ "IpcMode", "IPC", { "", "host", "private", "shareable", "none" } },
+		{ "UTSMode", "UTS", { "", "host", NULL } },
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		const char *mode = daemon_hc_str(hc, modes[i].key);
+		bool valid = false;
+
+		for (size_t k = 0; k < 5 && modes[i].valid[k] && !valid; k++)
+			valid = strcmp(mode, modes[i].valid[k]) == 0;
+		if (valid)
+			continue;
+		if (str_has_prefix(mode, "container:") && strcmp(modes[i].key, "UTSMode") != 0)
+			return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
+					"%s mode \"%s\" is not supported yet: sharing another "
+					"container's namespace",
+					modes[i].what, mode);
+		return invalid(err, "invalid %s mode: %s", modes[i].what, mode);
+	}
+	return 0;
+}
+
 /* "name:ip" (ExtraHosts); *name and *ip point into a copy *buf owns. */
 int daemon_extra_host_split(const char *entry, char **buf, const char **name, const char **ip,
 			    struct berr **err)
@@ -808,7 +839,8 @@ int daemon_hostconfig_normalize(const json_t *given, json_t *warnings, json_t **
 	}
 	if (check_log_config(hc, err) < 0 || check_restart(hc, err) < 0 ||
 	    check_resources(hc, warnings, fs_exists(DAEMON_MEMSW_FILE), err) < 0 ||
-	    check_network(hc, err) < 0 || check_ports(hc, err) < 0 || check_hosts(hc, err) < 0 ||
+	    check_network(hc, err) < 0 || check_namespace_modes(hc, err) < 0 ||
+	    check_ports(hc, err) < 0 || check_hosts(hc, err) < 0 ||
 	    daemon_hostconfig_caps(hc, &caps, err) < 0 ||
 	    daemon_hostconfig_security(hc, &sec, err) < 0 ||
 	    daemon_hostconfig_mounts(hc, &oci, &points, err) < 0 || check_devices(hc, err) < 0)

@@ -99,6 +99,28 @@ static bool is_host_network(const json_t *hc)
 	return strcmp(daemon_hc_str(hc, "NetworkMode"), "host") == 0;
 }
 
+/* The host's UTS namespace: with its network (Docker shares both), or
+ * asked for alone. */
+static bool is_host_uts(const json_t *hc)
+{
+	return is_host_network(hc) || strcmp(daemon_hc_str(hc, "UTSMode"), "host") == 0;
+}
+
+/* Whether the container makes a namespace of TYPE (an OCI name) of its
+ * own, or shares the host's. */
+static bool private_namespace(const json_t *hc, const char *type)
+{
+	if (strcmp(type, "network") == 0)
+		return !is_host_network(hc);
+	if (strcmp(type, "uts") == 0)
+		return !is_host_uts(hc);
+	if (strcmp(type, "pid") == 0)
+		return strcmp(daemon_hc_str(hc, "PidMode"), "host") != 0;
+	if (strcmp(type, "ipc") == 0)
+		return strcmp(daemon_hc_str(hc, "IpcMode"), "host") != 0;
+	return true;
+}
+
 char *daemon_default_init_path(void)
 {
 	char self[PATH_MAX];
@@ -401,10 +423,7 @@ static json_t *linux_json(const struct daemon_spec_input *in, const json_t *hc, 
 	json_t *v;
 
 	for (size_t i = 0; ns && private_ns[i]; i++) {
-		/* The host's network comes with its host name (Docker shares
-		 * the UTS namespace too). */
-		if (host_net &&
-		    (strcmp(private_ns[i], "network") == 0 || strcmp(private_ns[i], "uts") == 0))
+		if (!private_namespace(hc, private_ns[i]))
 			continue;
 		if (json_array_append_new(ns, json_pack("{s:s}", "type", private_ns[i])) < 0)
 			goto nomem;
@@ -619,7 +638,7 @@ json_t *daemon_spec_build(const struct daemon_spec_input *in, struct berr **err)
 			 rlimits, "noNewPrivileges", sec.no_new_privileges, "oomScoreAdj",
 			 (json_int_t)daemon_hc_int(hc, "OomScoreAdj"), "root", "path", in->rootfs,
 			 "readonly", daemon_hc_bool(hc, "ReadonlyRootfs"), "hostname",
-			 is_host_network(hc) ? "" : (hostname ? hostname : ""), "mounts", mounts,
+			 is_host_uts(hc) ? "" : (hostname ? hostname : ""), "mounts", mounts,
 			 "linux", lnx);
 	if (!spec)
 		berr_set(err, BERR_INTERNAL, ENOMEM, "container %s: OCI config", in->id);

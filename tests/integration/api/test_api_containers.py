@@ -941,3 +941,29 @@ def test_cgroupns_private_shows_the_containers_cgroup_as_the_root(bb):
     assert all(line.endswith(":/") for line in lines[:-1]), own.stdout
     host = bb.docker("run", "--rm", "busybox", "cat", "/proc/self/cgroup").stdout
     assert "/berth/" in host, host
+
+
+def test_pid_ipc_and_uts_modes_share_the_hosts_namespaces(bb):
+    # --pid, --ipc and --uts host: the container is in the host's
+    # namespace of that kind, and in its own of the others.
+    def namespaces(*args):
+        out = bb.docker("run", "--rm", *args, "busybox", "sh", "-c",
+                        "for n in pid ipc uts; do readlink /proc/self/ns/$n; done").stdout
+        return dict(zip(["pid", "ipc", "uts"], out.split()))
+
+    host = {n: os.readlink(f"/proc/self/ns/{n}") for n in ("pid", "ipc", "uts")}
+    for kind in ("pid", "ipc", "uts"):
+        got = namespaces(f"--{kind}", "host")
+        for other in ("pid", "ipc", "uts"):
+            assert (got[other] == host[other]) == (other == kind), (kind, got, host)
+    # Docker's other values are refused with its message; another
+    # container's namespace is not there yet.
+    for key, value, status, message in (
+            ("PidMode", "bogus", 400, "invalid PID mode: bogus"),
+            ("IpcMode", "bogus", 400, "invalid IPC mode: bogus"),
+            ("UTSMode", "container:x", 400, "invalid UTS mode: container:x"),
+            ("PidMode", "container:x", 501, "not supported yet")):
+        res = bb.request("POST", "/containers/create",
+                         body=json.dumps({"Image": "busybox", "HostConfig": {key: value}}),
+                         headers={"Content-Type": "application/json"})
+        assert res.status == status and message in res.json()["message"], (key, value, res)
