@@ -719,7 +719,8 @@ static int check_network(const json_t *hc, struct berr **err)
 }
 
 /* PidMode, IpcMode and UTSMode: Docker's values, of which berth shares
- * the host's namespaces and not yet another container's. */
+ * the host's namespaces, and another container's PID namespace (not yet
+ * its IPC one). */
 static int check_namespace_modes(const json_t *hc, struct berr **err)
 {
 	static const struct {
@@ -739,7 +740,11 @@ static int check_namespace_modes(const json_t *hc, struct berr **err)
 			valid = strcmp(mode, modes[i].valid[k]) == 0;
 		if (valid)
 			continue;
-		if (str_has_prefix(mode, "container:") && strcmp(modes[i].key, "UTSMode") != 0)
+		/* Another container's PID namespace, joined at the start. */
+		if (str_has_prefix(mode, "container:") && mode[strlen("container:")] &&
+		    strcmp(modes[i].key, "PidMode") == 0)
+			continue;
+		if (str_has_prefix(mode, "container:") && strcmp(modes[i].key, "IpcMode") == 0)
 			return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
 					"%s mode \"%s\" is not supported yet: sharing another "
 					"container's namespace",

@@ -162,11 +162,36 @@ static int check_command(int rootfd, const char *name, char *const *env, const c
 			name);
 }
 
+/* PATH gets the PID namespace of the container PidMode "container:X"
+ * names, as a path to join; "" when it names none.  Docker's message when
+ * that container is gone or not running. */
+static int pid_namespace_of(struct daemon *d, const struct daemon_container *c, char path[64],
+			    struct berr **err)
+{
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *other = NULL;
+	const char *mode = daemon_hc_str(json_object_get(c->doc, "HostConfig"), "PidMode");
+	const char *name = mode + strlen("container:");
+	json_int_t pid;
+
+	path[0] = '\0';
+	if (!str_has_prefix(mode, "container:"))
+		return 0;
+	if (daemon_container_lookup(d, name, &other, err) < 0)
+		return berr_prefix(err, "cannot join PID of a non running container: %s", name);
+	pid = json_integer_value(json_object_get(json_object_get(other->doc, "State"), "Pid"));
+	if (!daemon_container_is_running(other) || pid <= 0)
+		return berr_set(err, BERR_CONFLICT, 0,
+				"cannot join PID of a non running container: %s", name);
+	snprintf(path, 64, "/proc/%lld/ns/pid", (long long)pid);
+	return 0;
+}
+
 /* Writes the OCI config into the container's directory, the bundle. */
 static int write_config(struct daemon *d, const struct daemon_container *c,
 			const struct start_ctx *s, const struct daemon_user *user,
 			struct berr **err)
 {
+	char pid_ns[64];
 	struct daemon_spec_input in = {
 		.id = c->id,
 		.rootfs = s->merged,
@@ -175,11 +200,17 @@ static int write_config(struct daemon *d, const struct daemon_container *c,
 		.user = user,
 		.unprivileged_ports = fs_exists(UNPRIVILEGED_PORT_SYSCTL),
 		.init_path = d->init_path[0] ? d->init_path : NULL,
+		.pid_ns = pid_ns,
 	};
-	_cleanup_json_ json_t *spec = daemon_spec_build(&in, err);
+	_cleanup_json_ json_t *spec = NULL;
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ char *path = str_printf("%s/" DAEMON_FILE_CONFIG, s->dir);
 
+	if (pid_namespace_of(d, c, pid_ns, err) < 0)
+		return -1;
+	if (!pid_ns[0])
+		in.pid_ns = NULL;
+	spec = daemon_spec_build(&in, err);
 	if (!spec)
 		return -1;
 	/* Compact: the runtime reads it, and keeps a copy, at every start. */

@@ -423,9 +423,14 @@ static json_t *linux_json(const struct daemon_spec_input *in, const json_t *hc, 
 	json_t *v;
 
 	for (size_t i = 0; ns && private_ns[i]; i++) {
+		json_t *entry;
+
 		if (!private_namespace(hc, private_ns[i]))
 			continue;
-		if (json_array_append_new(ns, json_pack("{s:s}", "type", private_ns[i])) < 0)
+		entry = json_pack("{s:s}", "type", private_ns[i]);
+		if (entry && in->pid_ns && strcmp(private_ns[i], "pid") == 0)
+			json_object_set_new(entry, "path", json_string(in->pid_ns));
+		if (json_array_append_new(ns, entry) < 0)
 			goto nomem;
 	}
 	/* --cgroupns private: the container sees its own cgroup as the root. */

@@ -962,8 +962,28 @@ def test_pid_ipc_and_uts_modes_share_the_hosts_namespaces(bb):
             ("PidMode", "bogus", 400, "invalid PID mode: bogus"),
             ("IpcMode", "bogus", 400, "invalid IPC mode: bogus"),
             ("UTSMode", "container:x", 400, "invalid UTS mode: container:x"),
-            ("PidMode", "container:x", 501, "not supported yet")):
+            ("IpcMode", "container:x", 501, "not supported yet")):
         res = bb.request("POST", "/containers/create",
                          body=json.dumps({"Image": "busybox", "HostConfig": {key: value}}),
                          headers={"Content-Type": "application/json"})
         assert res.status == status and message in res.json()["message"], (key, value, res)
+
+
+def test_pid_mode_joins_another_running_containers_namespace(bb):
+    # --pid container:X: the processes of X are the container's to see (a
+    # debugging sidecar's ps); X must exist and run when it starts.
+    app = bb.docker("run", "-d", "busybox", "sleep", "300").stdout.strip()
+    res = bb.docker("run", "--rm", "--pid", f"container:{app[:12]}", "busybox", "ps", "-o",
+                    "pid,args")
+    assert ["1", "sleep", "300"] in [line.split() for line in res.stdout.splitlines()], res.stdout
+    pid = inspect(bb, app)["State"]["Pid"]
+    joined = bb.docker("run", "--rm", "--pid", f"container:{app}", "busybox", "readlink",
+                       "/proc/self/ns/pid").stdout.strip()
+    assert joined == os.readlink(f"/proc/{pid}/ns/pid")
+    res = bb.docker("run", "--rm", "--pid", "container:no-such", "busybox", "true", check=False)
+    assert res.returncode == 125 and "cannot join PID of a non running container" in res.stderr
+    bb.docker("rm", "-f", app)
+    stopped = bb.docker("create", "busybox", "true").stdout.strip()
+    res = bb.docker("run", "--rm", "--pid", f"container:{stopped}", "busybox", "true",
+                    check=False)
+    assert res.returncode == 125 and "non running container" in res.stderr, res.stderr
