@@ -718,9 +718,9 @@ static int check_network(const json_t *hc, struct berr **err)
 	return berr_set(err, BERR_NOT_FOUND, 0, "network %s not found", mode);
 }
 
-/* PidMode, IpcMode and UTSMode: Docker's values, of which berth shares
- * the host's namespaces, and another container's PID namespace (not yet
- * its IPC one). */
+/* PidMode, IpcMode, UTSMode and CgroupnsMode: Docker's values, of which
+ * berth shares the host's namespaces, and another container's PID
+ * namespace (not yet its IPC one). */
 static int check_namespace_modes(const json_t *hc, struct berr **err)
 {
 	static const struct {
@@ -730,6 +730,7 @@ static int check_namespace_modes(const json_t *hc, struct berr **err)
 		{ "PidMode", "PID", { "", "host", NULL } },
 		{ "IpcMode", "IPC", { "", "host", "private", "shareable", "none" } },
 		{ "UTSMode", "UTS", { "", "host", NULL } },
+		{ "CgroupnsMode", "cgroup namespace", { "", "host", "private", NULL } },
 	};
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {

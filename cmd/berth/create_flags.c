@@ -40,6 +40,7 @@ static int create_usage(const char *command)
 	printf("      --add-host list             Add a custom host-to-IP mapping (host:ip)\n"
 	       "      --cap-add list              Add Linux capabilities\n"
 	       "      --cap-drop list             Drop Linux capabilities\n"
+	       "      --cgroupns string           Cgroup namespace to use (host|private)\n"
 	       "  -c, --cpu-shares int            CPU shares (relative weight)\n"
 	       "      --cpus decimal              Number of CPUs\n"
 	       "      --cpuset-cpus string        CPUs in which to allow execution (0-3, 0,1)\n");
@@ -65,6 +66,7 @@ static int create_usage(const char *command)
 	       "      --init                      Run an init inside the container that forwards "
 	       "signals and reaps processes\n"
 	       "  -i, --interactive               Keep STDIN open even if not attached\n"
+	       "      --ipc string                IPC mode to use\n"
 	       "  -l, --label list                Set meta data on a container\n"
 	       "      --label-file list           Read in a line delimited file of labels\n"
 	       "      --link list                 Add link to another container\n"
@@ -77,6 +79,7 @@ static int create_usage(const char *command)
 	       "bridge)\n"
 	       "      --no-healthcheck            Disable any container-specified HEALTHCHECK\n"
 	       "      --oom-kill-disable          Disable OOM Killer\n"
+	       "      --pid string                PID namespace to use\n"
 	       "      --pids-limit int            Tune container pids limit (set -1 for "
 	       "unlimited)\n"
 	       "      --privileged                Give extended privileges to this container\n"
@@ -99,6 +102,7 @@ static int create_usage(const char *command)
 	       "      --ulimit ulimit             Ulimit options\n"
 	       "  -u, --user string               Username or UID (format: "
 	       "<name|uid>[:<group|gid>])\n"
+	       "      --uts string                UTS namespace to use\n"
 	       "  -v, --volume list               Bind mount a volume\n"
 	       "      --volumes-from list         Mount volumes from the specified container(s)\n"
 	       "  -w, --workdir string            Working directory inside the container\n");

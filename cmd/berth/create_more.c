@@ -45,6 +45,10 @@ enum {
 	M_MOUNT,
 	M_VOLUMES_FROM,
 	M_LINK,
+	M_CGROUPNS,
+	M_IPC,
+	M_PID,
+	M_UTS,
 };
 
 const struct option create_more_opts[] = {
@@ -75,6 +79,10 @@ const struct option create_more_opts[] = {
 	{ "mount", required_argument, NULL, M_MOUNT },
 	{ "volumes-from", required_argument, NULL, M_VOLUMES_FROM },
 	{ "link", required_argument, NULL, M_LINK },
+	{ "cgroupns", required_argument, NULL, M_CGROUPNS },
+	{ "ipc", required_argument, NULL, M_IPC },
+	{ "pid", required_argument, NULL, M_PID },
+	{ "uts", required_argument, NULL, M_UTS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -667,6 +675,19 @@ int create_more_flag(struct create_flags *f, const char *command, int opt, const
 		break;
 	case M_CPUSET_CPUS:
 		r = json_object_set_new(f->more_host, "CpusetCpus", json_string(arg));
+		break;
+	/* The namespace modes: the daemon checks them. */
+	case M_CGROUPNS:
+		r = json_object_set_new(f->more_host, "CgroupnsMode", json_string(arg));
+		break;
+	case M_IPC:
+		r = json_object_set_new(f->more_host, "IpcMode", json_string(arg));
+		break;
+	case M_PID:
+		r = json_object_set_new(f->more_host, "PidMode", json_string(arg));
+		break;
+	case M_UTS:
+		r = json_object_set_new(f->more_host, "UTSMode", json_string(arg));
 		break;
 	case M_CPUS: {
 		char *end;

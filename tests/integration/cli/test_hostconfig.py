@@ -3,8 +3,9 @@ a user would check it: the seccomp mode (Docker's default profile, or none
 with seccomp=unconfined), the effective capabilities with --cap-add and
 --cap-drop, no_new_privs, a read-only root, the memory limit in the
 container's cgroup, --init as PID 1, -v and --tmpfs mounts, the host's
-network with --network host, a privileged container; and Docker's messages
-for what is refused."""
+network with --network host, the host's PID, IPC and UTS namespaces and a
+private cgroup namespace, a privileged container; and Docker's messages for
+what is refused."""
 
 import re
 from pathlib import Path
@@ -114,6 +115,21 @@ def test_network_modes(ctr):
     assert list(info["NetworkSettings"]["Networks"]) == ["host"]
     res = ctr.run("--rm", "--network", "container:other", IMAGE, "true")
     assert res.rc == 125 and "not supported" in res.err
+
+
+def test_namespace_modes(ctr):
+    # --pid, --ipc and --uts host share the host's namespace of that kind;
+    # --cgroupns private roots the container's cgroups at its own.
+    host = {n: Path(f"/proc/self/ns/{n}").readlink().name for n in ("pid", "ipc", "uts")}
+    out = run_ok(ctr, "--pid", "host", "--ipc", "host", "--uts", "host", IMAGE, "sh", "-c",
+                 "for n in pid ipc uts; do readlink /proc/self/ns/$n; done")
+    assert out.split() == [host["pid"], host["ipc"], host["uts"]]
+    out = run_ok(ctr, IMAGE, "readlink", "/proc/self/ns/pid")
+    assert out.strip() != host["pid"]
+    out = run_ok(ctr, "--cgroupns", "private", IMAGE, "cat", "/proc/self/cgroup")
+    assert all(line.endswith(":/") for line in out.split()), out
+    res = ctr.run("--rm", "--pid", "bogus", IMAGE, "true")
+    assert res.rc == 125 and "invalid PID mode: bogus" in res.err, str(res)
 
 
 def test_privileged(ctr):
