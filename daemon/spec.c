@@ -153,6 +153,12 @@ static json_t *default_mount_json(const struct default_mount *m, const json_t *h
 		if (json_array_append_new(opts, json_string(m->options[i])) < 0)
 			return NULL;
 	}
+	/* --ipc host: the host's /dev/shm with its IPC namespace. */
+	if (strcmp(m->destination, "/dev/shm") == 0 &&
+	    strcmp(daemon_hc_str(hc, "IpcMode"), "host") == 0)
+		return json_pack("{s:s, s:s, s:s, s:[s, s, s, s]}", "destination", "/dev/shm",
+				 "type", "bind", "source", "/dev/shm", "options", "rbind", "nosuid",
+				 "noexec", "nodev");
 	if (strcmp(m->destination, "/dev/shm") == 0) {
 		int64_t shm = daemon_hc_int(hc, "ShmSize");
 
@@ -190,9 +196,14 @@ static json_t *mounts_json(const struct daemon_spec_input *in, const json_t *hc,
 
 	if (!arr)
 		goto nomem;
-	for (i = 0; i < sizeof(default_mounts) / sizeof(default_mounts[0]); i++)
+	for (i = 0; i < sizeof(default_mounts) / sizeof(default_mounts[0]); i++) {
+		/* --ipc none: no /dev/shm at all. */
+		if (strcmp(default_mounts[i].destination, "/dev/shm") == 0 &&
+		    strcmp(daemon_hc_str(hc, "IpcMode"), "none") == 0)
+			continue;
 		if (json_array_append_new(arr, default_mount_json(&default_mounts[i], hc)) < 0)
 			goto nomem;
+	}
 	for (i = 0; i < sizeof(bound_files) / sizeof(bound_files[0]); i++) {
 		_cleanup_free_ char *source = str_printf("%s/%s", in->dir, bound_files[i][1]);
 

@@ -7,6 +7,7 @@ network with --network host, the host's PID, IPC and UTS namespaces and a
 private cgroup namespace, a privileged container; and Docker's messages for
 what is refused."""
 
+import os
 import re
 from pathlib import Path
 
@@ -126,6 +127,16 @@ def test_namespace_modes(ctr):
     assert out.split() == [host["pid"], host["ipc"], host["uts"]]
     out = run_ok(ctr, IMAGE, "readlink", "/proc/self/ns/pid")
     assert out.strip() != host["pid"]
+    # The host's /dev/shm comes with its IPC namespace; none has none.
+    marker = Path("/dev/shm") / f"berth-test-{os.getpid()}"
+    marker.write_text("shared")
+    try:
+        out = run_ok(ctr, "--ipc", "host", IMAGE, "cat", f"/dev/shm/{marker.name}")
+        assert out == "shared"
+    finally:
+        marker.unlink()
+    out = run_ok(ctr, "--ipc", "none", IMAGE, "sh", "-c", "grep -c ' /dev/shm ' /proc/mounts; true")
+    assert out.strip() == "0"
     out = run_ok(ctr, "--cgroupns", "private", IMAGE, "cat", "/proc/self/cgroup")
     assert all(line.endswith(":/") for line in out.split()), out
     res = ctr.run("--rm", "--pid", "bogus", IMAGE, "true")
