@@ -160,7 +160,7 @@ DEFINE_CLEANUP(struct daemon_container *, daemon_container_free)
  * 6MB", "invalid restart policy ...", "No command specified"...),
  * BERR_NOT_FOUND ("No such image: X", an unknown network), BERR_CONFLICT (a
  * name in use, with Docker's message), BERR_NOT_IMPLEMENTED (a terminal,
- * named volumes, another container's network), BERR_INTERNAL. */
+ * named volumes, another container's IPC namespace), BERR_INTERNAL. */
 int daemon_container_create_api(struct daemon *d, const char *name, const json_t *body,
 				struct daemon_container **out, json_t **warnings,
 				struct berr **err);

@@ -39,19 +39,24 @@ static json_t *network_settings_json(const json_t *hc)
 {
 	const char *mode = daemon_hc_str(hc, "NetworkMode");
 	const char *net = strcmp(mode, "default") == 0 ? "bridge" : mode;
+	json_t *settings;
 
-	return json_pack("{s:s, s:s, s:b, s:s, s:i, s:{}, s:s, s:n, s:n, s:s, s:s, s:s, s:i, s:s,"
-			 " s:i, s:s, s:s, s:{s:{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s,"
-			 " s:i, s:s, s:n}}}",
-			 "Bridge", "", "SandboxID", "", "HairpinMode", 0, "LinkLocalIPv6Address",
-			 "", "LinkLocalIPv6PrefixLen", 0, "Ports", "SandboxKey", "",
-			 "SecondaryIPAddresses", "SecondaryIPv6Addresses", "EndpointID", "",
-			 "Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
-			 "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "", "MacAddress", "",
-			 "Networks", net, "IPAMConfig", "Links", "Aliases", "NetworkID", "",
-			 "EndpointID", "", "Gateway", "", "IPAddress", "", "IPPrefixLen", 0,
-			 "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
-			 "MacAddress", "", "DriverOpts");
+	settings = json_pack(
+		"{s:s, s:s, s:b, s:s, s:i, s:{}, s:s, s:n, s:n, s:s, s:s, s:s, s:i, s:s,"
+		" s:i, s:s, s:s, s:{s:{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s,"
+		" s:i, s:s, s:n}}}",
+		"Bridge", "", "SandboxID", "", "HairpinMode", 0, "LinkLocalIPv6Address", "",
+		"LinkLocalIPv6PrefixLen", 0, "Ports", "SandboxKey", "", "SecondaryIPAddresses",
+		"SecondaryIPv6Addresses", "EndpointID", "", "Gateway", "", "GlobalIPv6Address", "",
+		"GlobalIPv6PrefixLen", 0, "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "",
+		"MacAddress", "", "Networks", net, "IPAMConfig", "Links", "Aliases", "NetworkID",
+		"", "EndpointID", "", "Gateway", "", "IPAddress", "", "IPPrefixLen", 0,
+		"IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "MacAddress",
+		"", "DriverOpts");
+	/* In another container's network, it is on none of its own. */
+	if (settings && str_has_prefix(mode, "container:"))
+		json_object_set_new(settings, "Networks", json_object());
+	return settings;
 }
 
 /* The document of a new container, in Docker's inspect order. */
@@ -295,6 +300,10 @@ int daemon_container_create_api(struct daemon *d, const char *name, const json_t
 	    daemon_hostconfig_mounts(hc, &oci_mounts, &mounts, err) < 0 ||
 	    daemon_volumes_from(d, hc, oci_mounts, mounts, err) < 0)
 		return -1;
+	if (str_has_prefix(daemon_hc_str(hc, "NetworkMode"), "container:") &&
+	    *(json_string_value(json_object_get(body, "Hostname")) ?: ""))
+		return berr_set(err, BERR_INVALID, 0,
+				"conflicting options: hostname and the network mode");
 	if (image_store_lookup(d->images, json_string_value(json_object_get(body, "Image")), &img,
 			       err) < 0 ||
 	    image_store_config(img, &cfg, err) < 0)

@@ -710,12 +710,26 @@ static int check_network(const json_t *hc, struct berr **err)
 	if (strcmp(mode, "default") == 0 || strcmp(mode, "bridge") == 0 ||
 	    strcmp(mode, "none") == 0 || strcmp(mode, "host") == 0)
 		return 0;
-	if (str_has_prefix(mode, "container:"))
-		return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
-				"network mode \"%s\" is not supported yet: sharing another "
-				"container's network needs it running under berthd",
-				mode);
-	return berr_set(err, BERR_NOT_FOUND, 0, "network %s not found", mode);
+	if (!str_has_prefix(mode, "container:"))
+		return berr_set(err, BERR_NOT_FOUND, 0, "network %s not found", mode);
+	/* Another container's network, joined at the start: what would
+	 * change that network or its files is Docker's conflict. */
+	if (!mode[strlen("container:")])
+		return invalid(err, "invalid network mode: %s", mode);
+	if (json_object_size(json_object_get(hc, "PortBindings")) > 0 ||
+	    daemon_hc_bool(hc, "PublishAllPorts"))
+		return invalid(
+			err, "conflicting options: port publishing and the container type network "
+			     "mode");
+	if (json_array_size(json_object_get(hc, "Dns")) > 0)
+		return invalid(err, "conflicting options: dns and the network mode");
+	if (json_array_size(json_object_get(hc, "ExtraHosts")) > 0)
+		return invalid(
+			err, "conflicting options: custom host-to-IP mapping and the network mode");
+	if (json_array_size(json_object_get(hc, "Links")) > 0)
+		return invalid(err, "conflicting options: container type network can't be used "
+				    "with links. This would result in undefined behavior");
+	return 0;
 }
 
 /* PidMode, IpcMode, UTSMode and CgroupnsMode: Docker's values, of which

@@ -260,9 +260,13 @@ struct daemon_spec_input {
 	const struct daemon_user *user;
 	bool unprivileged_ports; /* net.ipv4.ip_unprivileged_port_start exists */
 	const char *init_path;	 /* berth-init; NULL: daemon_default_init_path() */
-	/* The PID namespace of another container (PidMode "container:X") as
-	 * a path to join, /proc/PID/ns/pid; NULL for none. */
+	/* The PID and network namespaces of other containers (PidMode and
+	 * NetworkMode "container:X") as paths to join, /proc/PID/ns/...; NULL
+	 * for none.  With another's network come its host name, and DIR is
+	 * its directory, with its hosts and resolv.conf. */
 	const char *pid_ns;
+	const char *net_ns;
+	const char *hostname; /* NULL: the container's own */
 };
 
 /* berth-init next to the running program (/proc/self/exe's directory); the
@@ -277,8 +281,8 @@ char *daemon_default_init_path(void);
  * (none when privileged), the seccomp profile (berth's default, none, or the
  * one given), no_new_privileges, rlimits, resources (memory, swap, CPU,
  * pids, blkio, devices), namespaces as NetworkMode, PidMode, IpcMode,
- * UTSMode and CgroupnsMode say (each new but for "host"; PidMode's
- * "container:X" joins in->pid_ns), the host name, the container's hostname,
+ * UTSMode and CgroupnsMode say (each new but for "host"; "container:X"
+ * joins in->pid_ns and in->net_ns), the host name, the container's hostname,
  * hosts and resolv.conf bound in, Binds, Mounts and Tmpfs, sysctls, and the
  * cgroup /berth/<id>.  A new object the caller owns; NULL with
  * BERR_INVALID (a bad seccomp profile, a device gone, a group name) or

@@ -162,27 +162,34 @@ static int check_command(int rootfd, const char *name, char *const *env, const c
 			name);
 }
 
-/* PATH gets the PID namespace of the container PidMode "container:X"
- * names, as a path to join; "" when it names none.  Docker's message when
- * that container is gone or not running. */
-static int pid_namespace_of(struct daemon *d, const struct daemon_container *c, char path[64],
-			    struct berr **err)
+/* State.Pid of C. */
+static pid_t container_pid(const struct daemon_container *c)
+{
+	return (pid_t)json_integer_value(json_object_get(json_object_get(c->doc, "State"), "Pid"));
+}
+
+/* The running container that C's HostConfig KEY names as "container:X"
+ * (*out NULL when it names none), for WHAT ("PID", "network") to join.
+ * Docker's messages when X is C itself, gone or not running. */
+static int joined_container(struct daemon *d, const struct daemon_container *c, const char *key,
+			    const char *what, struct daemon_container **out, struct berr **err)
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *other = NULL;
-	const char *mode = daemon_hc_str(json_object_get(c->doc, "HostConfig"), "PidMode");
+	const char *mode = daemon_hc_str(json_object_get(c->doc, "HostConfig"), key);
 	const char *name = mode + strlen("container:");
-	json_int_t pid;
 
-	path[0] = '\0';
+	*out = NULL;
 	if (!str_has_prefix(mode, "container:"))
 		return 0;
 	if (daemon_container_lookup(d, name, &other, err) < 0)
-		return berr_prefix(err, "cannot join PID of a non running container: %s", name);
-	pid = json_integer_value(json_object_get(json_object_get(other->doc, "State"), "Pid"));
-	if (!daemon_container_is_running(other) || pid <= 0)
+		return berr_prefix(err, "cannot join %s of a non running container: %s", what,
+				   name);
+	if (strcmp(other->id, c->id) == 0)
+		return berr_set(err, BERR_INVALID, 0, "cannot join own %s", what);
+	if (!daemon_container_is_running(other) || container_pid(other) <= 0)
 		return berr_set(err, BERR_CONFLICT, 0,
-				"cannot join PID of a non running container: %s", name);
-	snprintf(path, 64, "/proc/%lld/ns/pid", (long long)pid);
+				"cannot join %s of a non running container: %s", what, name);
+	*out = steal_ptr(&other);
 	return 0;
 }
 
@@ -191,7 +198,10 @@ static int write_config(struct daemon *d, const struct daemon_container *c,
 			const struct start_ctx *s, const struct daemon_user *user,
 			struct berr **err)
 {
-	char pid_ns[64];
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *pid_of = NULL;
+	_cleanup_(daemon_container_free_cleanup) struct daemon_container *net_of = NULL;
+	_cleanup_free_ char *net_dir = NULL;
+	char pid_ns[64], net_ns[64];
 	struct daemon_spec_input in = {
 		.id = c->id,
 		.rootfs = s->merged,
@@ -200,16 +210,30 @@ static int write_config(struct daemon *d, const struct daemon_container *c,
 		.user = user,
 		.unprivileged_ports = fs_exists(UNPRIVILEGED_PORT_SYSCTL),
 		.init_path = d->init_path[0] ? d->init_path : NULL,
-		.pid_ns = pid_ns,
 	};
 	_cleanup_json_ json_t *spec = NULL;
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ char *path = str_printf("%s/" DAEMON_FILE_CONFIG, s->dir);
 
-	if (pid_namespace_of(d, c, pid_ns, err) < 0)
+	if (joined_container(d, c, "PidMode", "PID", &pid_of, err) < 0 ||
+	    joined_container(d, c, "NetworkMode", "network", &net_of, err) < 0)
 		return -1;
-	if (!pid_ns[0])
-		in.pid_ns = NULL;
+	if (pid_of) {
+		snprintf(pid_ns, sizeof(pid_ns), "/proc/%d/ns/pid", (int)container_pid(pid_of));
+		in.pid_ns = pid_ns;
+	}
+	/* Its network, its host name, its hosts and resolv.conf, as Docker
+	 * gives them. */
+	if (net_of) {
+		snprintf(net_ns, sizeof(net_ns), "/proc/%d/ns/net", (int)container_pid(net_of));
+		net_dir = daemon_container_dir(d, net_of->id);
+		if (!net_dir)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
+		in.net_ns = net_ns;
+		in.dir = net_dir;
+		in.hostname = json_string_value(
+			json_object_get(json_object_get(net_of->doc, "Config"), "Hostname"));
+	}
 	spec = daemon_spec_build(&in, err);
 	if (!spec)
 		return -1;

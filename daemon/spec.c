@@ -441,6 +441,8 @@ static json_t *linux_json(const struct daemon_spec_input *in, const json_t *hc, 
 		entry = json_pack("{s:s}", "type", private_ns[i]);
 		if (entry && in->pid_ns && strcmp(private_ns[i], "pid") == 0)
 			json_object_set_new(entry, "path", json_string(in->pid_ns));
+		if (entry && in->net_ns && strcmp(private_ns[i], "network") == 0)
+			json_object_set_new(entry, "path", json_string(in->net_ns));
 		if (json_array_append_new(ns, entry) < 0)
 			goto nomem;
 	}
@@ -471,8 +473,8 @@ static json_t *linux_json(const struct daemon_spec_input *in, const json_t *hc, 
 			goto nomem;
 	}
 	/* moby's WithSysctls: ports below 1024 and ping for every user in a
-	 * network namespace of the container's own. */
-	if (in->unprivileged_ports && !host_net &&
+	 * network namespace of the container's own (not another's). */
+	if (in->unprivileged_ports && !host_net && !in->net_ns &&
 	    (json_object_set_new(sysctl, "net.ipv4.ip_unprivileged_port_start", json_string("0")) <
 		     0 ||
 	     json_object_set_new(sysctl, "net.ipv4.ping_group_range", json_string("0 2147483647")) <
@@ -611,7 +613,8 @@ json_t *daemon_spec_build(const struct daemon_spec_input *in, struct berr **err)
 	const json_t *config = json_object_get(in->doc, "Config");
 	const json_t *hc = json_object_get(in->doc, "HostConfig");
 	const char *workdir = json_string_value(json_object_get(config, "WorkingDir"));
-	const char *hostname = json_string_value(json_object_get(config, "Hostname"));
+	const char *hostname =
+		in->hostname ?: json_string_value(json_object_get(config, "Hostname"));
 	bool init = json_is_true(json_object_get(hc, "Init"));
 	bool privileged = daemon_hc_bool(hc, "Privileged");
 	_cleanup_strv_ char **env = NULL;

@@ -987,3 +987,35 @@ def test_pid_mode_joins_another_running_containers_namespace(bb):
     res = bb.docker("run", "--rm", "--pid", f"container:{stopped}", "busybox", "true",
                     check=False)
     assert res.returncode == 125 and "non running container" in res.stderr, res.stderr
+
+
+def test_network_mode_joins_another_running_containers_network(bb):
+    # --network container:X (compose's network_mode: service:x): X's
+    # network namespace, its host name, hosts and resolv.conf; what would
+    # change X's network is Docker's conflict.
+    web = bb.docker("run", "-d", "--hostname", "webhost", "busybox", "httpd", "-f", "-p",
+                    "127.0.0.1:8080", "-h", "/etc").stdout.strip()
+    res = bb.docker("run", "--rm", "--network", f"container:{web}", "busybox", "sh", "-c",
+                    "hostname; wget -qO- http://127.0.0.1:8080/hostname; "
+                    "readlink /proc/self/ns/net; cat /etc/hosts")
+    lines = res.stdout.splitlines()
+    pid = inspect(bb, web)["State"]["Pid"]
+    assert lines[:3] == ["webhost", "webhost", os.readlink(f"/proc/{pid}/ns/net")], lines
+    hosts = bb.docker("exec", web, "cat", "/etc/hosts").stdout
+    assert "\n".join(lines[3:]) + "\n" == hosts
+    sidecar = bb.docker("create", "--network", f"container:{web}", "busybox",
+                        "true").stdout.strip()
+    assert inspect(bb, sidecar)["NetworkSettings"]["Networks"] == {}
+    bb.docker("rm", sidecar)
+    for args, message in ((["-p", "80:80"], "conflicting options: port publishing"),
+                          (["--dns", "1.1.1.1"], "conflicting options: dns"),
+                          (["--add-host", "a:1.2.3.4"],
+                           "conflicting options: custom host-to-IP mapping"),
+                          (["--hostname", "x"], "conflicting options: hostname")):
+        res = bb.docker("create", "--network", f"container:{web}", *args, "busybox", "true",
+                        check=False)
+        assert res.returncode != 0 and message in res.stderr, (args, res.stderr)
+    bb.docker("rm", "-f", web)
+    res = bb.docker("run", "--rm", "--network", f"container:{web}", "busybox", "true",
+                    check=False)
+    assert res.returncode == 125 and "cannot join network of a non running" in res.stderr

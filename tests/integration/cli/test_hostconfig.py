@@ -115,7 +115,9 @@ def test_network_modes(ctr):
     assert info["HostConfig"]["NetworkMode"] == "host"
     assert list(info["NetworkSettings"]["Networks"]) == ["host"]
     res = ctr.run("--rm", "--network", "container:other", IMAGE, "true")
-    assert res.rc == 125 and "not supported" in res.err
+    assert res.rc == 125 and "cannot join network of a non running container: other" in res.err
+    res = ctr.run("--rm", "--network", "container:other", "-p", "80:80", IMAGE, "true")
+    assert res.rc == 125 and "conflicting options: port publishing" in res.err
 
 
 def test_namespace_modes(ctr):
