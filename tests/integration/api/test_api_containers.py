@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from berthd_testlib import BUILD, seeds_of, standby_shims, wait_for
+from berthd_testlib import BUILD, parent_of, seeds_of, standby_shims, wait_for
 
 
 def inspect(d, name):
@@ -105,15 +105,16 @@ def test_a_standby_shim_waits_for_the_next_start(bb):
     # v1 host; a start takes both, another comes, and one killed meanwhile
     # only means a start spawns its own.
     v1 = Path("/sys/fs/cgroup/pids").is_dir()
-    ours = wait_for(lambda: standby_shims())
+    # Ready once its seed is made, the last of what it makes ahead.
+    seeds = wait_for(lambda: seeds_of(standby_shims()))
+    ours = {parent_of(s) for s in seeds}
     # It runs in the exec root, not wherever berthd was started.
     assert any(os.readlink(f"/proc/{p}/cwd") == str(bb.exec_root) for p in ours)
     spares = {}
     if v1:
-        assert wait_for(lambda: all(spare_cgroup(p).is_dir() for p in standby_shims()))
+        assert all(spare_cgroup(p).is_dir() for p in ours)
         spares = {p: spare_cgroup(p).stat().st_ino for p in ours}
     netns = {p: spare_netns(p) for p in ours}
-    seeds = wait_for(lambda: seeds_of(ours))
     cid = bb.docker("run", "-d", "busybox", "sleep", "60").stdout.strip()
     taken = wait_for(lambda: ours - standby_shims())
     # Its process was made ahead too: the seed of the standby it took, now
@@ -139,8 +140,7 @@ def test_a_standby_shim_waits_for_the_next_start(bb):
     # A container whose config does not fit a seed (the host's pid
     # namespace, a terminal) gets a process made as before; the seed goes.
     for args in (["--pid", "host"], ["-t"]):
-        ours = wait_for(lambda: standby_shims())
-        seeds = wait_for(lambda: seeds_of(ours))
+        seeds = wait_for(lambda: seeds_of(standby_shims()))
         res = bb.docker("run", "--rm", *args, "busybox", "sh", "-c", "echo fallback")
         assert res.stdout.strip() == "fallback", args
         assert wait_for(lambda: not any(Path(f"/proc/{s}").exists() for s in seeds)), args
@@ -155,12 +155,11 @@ def test_a_standby_shim_waits_for_the_next_start(bb):
     if v1:
         assert wait_for(lambda: all(not spare_cgroup(p).exists() for p in after))
     # Its daemon's stop ends the standby.
-    waiting = standby_shims()
+    waiting = {parent_of(s) for s in wait_for(lambda: seeds_of(standby_shims()))}
     bb.stop()
-    assert wait_for(lambda: len(waiting - standby_shims()) >= 1)
+    assert wait_for(lambda: not waiting & standby_shims())
     # Its spare cgroup goes with it.
-    assert wait_for(lambda: all(not spare_cgroup(p).exists()
-                                for p in waiting - standby_shims()))
+    assert wait_for(lambda: all(not spare_cgroup(p).exists() for p in waiting))
     bb.start()
 
 
