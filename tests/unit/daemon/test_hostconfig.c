@@ -355,6 +355,15 @@ static void test_hostconfig_defaults(void **state)
 	expect_json(json_object_get(hc, "RestartPolicy"),
 		    "{\"Name\":\"always\",\"MaximumRetryCount\":0}");
 	json_decref(hc);
+
+	/* The namespace modes berth applies are taken as given. */
+	hc = normalize("{\"NetworkMode\":\"container:abc\",\"PidMode\":\"container:abc\","
+		       "\"IpcMode\":\"host\",\"UTSMode\":\"host\",\"CgroupnsMode\":\"private\"}",
+		       NULL, &err);
+	assert_non_null(hc);
+	expect_json(json_object_get(hc, "PidMode"), "\"container:abc\"");
+	expect_json(json_object_get(hc, "CgroupnsMode"), "\"private\"");
+	json_decref(hc);
 }
 
 static void test_hostconfig_validation(void **state)
@@ -425,7 +434,21 @@ static void test_hostconfig_validation(void **state)
 		       "bad format for add-host: \"bad\"");
 	expect_refused("{\"Devices\":[{\"PathOnHost\":\"/dev/nonexistent-berth\"}]}", BERR_INVALID,
 		       NULL);
-	expect_refused("{\"NetworkMode\":\"container:abc\"}", BERR_NOT_IMPLEMENTED, NULL);
+	/* Another container's network, with nothing that would change it. */
+	expect_refused("{\"NetworkMode\":\"container:abc\",\"PortBindings\":{\"80/tcp\":[{}]}}",
+		       BERR_INVALID,
+		       "conflicting options: port publishing and the container type network mode");
+	expect_refused("{\"NetworkMode\":\"container:abc\",\"Dns\":[\"1.1.1.1\"]}", BERR_INVALID,
+		       "conflicting options: dns and the network mode");
+	expect_refused("{\"NetworkMode\":\"container:\"}", BERR_INVALID,
+		       "invalid network mode: container:");
+	/* The namespace modes Docker has; another's IPC namespace not yet. */
+	expect_refused("{\"PidMode\":\"bogus\"}", BERR_INVALID, "invalid PID mode: bogus");
+	expect_refused("{\"UTSMode\":\"container:x\"}", BERR_INVALID,
+		       "invalid UTS mode: container:x");
+	expect_refused("{\"CgroupnsMode\":\"bogus\"}", BERR_INVALID,
+		       "invalid cgroup namespace mode: bogus");
+	expect_refused("{\"IpcMode\":\"container:x\"}", BERR_NOT_IMPLEMENTED, NULL);
 	expect_refused("{\"NetworkMode\":\"bogus\"}", BERR_NOT_FOUND, "network bogus not found");
 	expect_refused("{\"Ulimits\":[{\"Name\":\"bogus\",\"Soft\":1,\"Hard\":2}]}", BERR_INVALID,
 		       "invalid ulimit type: bogus");
