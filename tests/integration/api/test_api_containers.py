@@ -733,9 +733,17 @@ def test_detached_runs_hold_no_connection(bb):
     go with it, so the daemon holds nothing per container but the watch
     of its shim."""
     def sockets():
-        pid = bb.proc.pid
-        return sum(os.readlink(f"/proc/{pid}/fd/{n}").startswith("socket:")
-                   for n in os.listdir(f"/proc/{pid}/fd"))
+        """berthd's sockets once its next standby is ready (one of them
+        is its socket to that standby)."""
+        wait_for(lambda: seeds_of(standby_shims()))
+        fds = f"/proc/{bb.proc.pid}/fd"
+        links = []
+        for n in os.listdir(fds):
+            try:
+                links.append(os.readlink(f"{fds}/{n}"))
+            except FileNotFoundError:
+                pass  # closed meanwhile by one of the daemon's threads
+        return sum(link.startswith("socket:") for link in links)
 
     bb.docker("run", "-d", "busybox", "sleep", "1000")
     base = sockets()
