@@ -737,29 +737,38 @@ static int check_network(const json_t *hc, struct berr **err)
  * namespace (not yet its IPC one). */
 static int check_namespace_modes(const json_t *hc, struct berr **err)
 {
+	/* What "container:X" is to each: joined at the start, not yet, or
+	 * not one of its values. */
+	enum {
+		OTHER_NONE,
+		OTHER_JOINED,
+		OTHER_NOT_YET
+	};
 	static const struct {
 		const char *key, *what;
-		const char *const valid[5];
+		int other;
+		const char *const valid[6];
 	} modes[] = {
-		{ "PidMode", "PID", { "", "host", NULL } },
-		{ "IpcMode", "IPC", { "", "host", "private", "shareable", "none" } },
-		{ "UTSMode", "UTS", { "", "host", NULL } },
-		{ "CgroupnsMode", "cgroup namespace", { "", "host", "private", NULL } },
+		{ "PidMode", "PID", OTHER_JOINED, { "", "host", NULL } },
+		{ "IpcMode",
+		  "IPC",
+		  OTHER_NOT_YET,
+		  { "", "host", "private", "shareable", "none", NULL } },
+		{ "UTSMode", "UTS", OTHER_NONE, { "", "host", NULL } },
+		{ "CgroupnsMode", "cgroup namespace", OTHER_NONE, { "", "host", "private", NULL } },
 	};
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		const char *mode = daemon_hc_str(hc, modes[i].key);
+		bool other = str_has_prefix(mode, "container:");
 		bool valid = false;
 
-		for (size_t k = 0; k < 5 && modes[i].valid[k] && !valid; k++)
+		for (size_t k = 0; modes[i].valid[k] && !valid; k++)
 			valid = strcmp(mode, modes[i].valid[k]) == 0;
-		if (valid)
+		if (valid ||
+		    (other && modes[i].other == OTHER_JOINED && mode[strlen("container:")]))
 			continue;
-		/* Another container's PID namespace, joined at the start. */
-		if (str_has_prefix(mode, "container:") && mode[strlen("container:")] &&
-		    strcmp(modes[i].key, "PidMode") == 0)
-			continue;
-		if (str_has_prefix(mode, "container:") && strcmp(modes[i].key, "IpcMode") == 0)
+		if (other && modes[i].other == OTHER_NOT_YET)
 			return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
 					"%s mode \"%s\" is not supported yet: sharing another "
 					"container's namespace",

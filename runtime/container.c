@@ -134,40 +134,67 @@ int runtime_config_parse_cached(const char *text, size_t len, const char *cache,
 	return 0;
 }
 
-/* Reads and checks everything before anything is made. */
-static int create_load(struct create_ctx *c, const struct runtime_config *cfg,
-		       const struct runtime_create_opts *opts, struct berr **err)
+int runtime_config_load(const char *config_path, const char *root, char **text, size_t *len,
+			struct runtime_spec **spec, struct runtime_seccomp_filter **seccomp,
+			struct berr **err)
 {
-	struct runtime_record *rec;
-	struct runtime_spec *spec = NULL;
-	_cleanup_free_ char *bundle = NULL;
-	_cleanup_free_ char *config_path = NULL;
-	_cleanup_free_ char *rootfs = NULL;
-	_cleanup_free_ char *cache =
-		str_printf("%s/" RUNTIME_SECCOMP_CACHE_DIR, runtime_config_root(cfg));
-	char created[TIME_RFC3339_SIZE];
+	_cleanup_free_ char *cache = str_printf("%s/" RUNTIME_SECCOMP_CACHE_DIR, root);
+
+	if (cache == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "%s", config_path);
+	if (fs_read_file(config_path, RUNTIME_SPEC_MAX_SIZE, text, len, err) < 0)
+		return -1;
+	if (runtime_config_parse_cached(*text, *len, cache, spec, seccomp, err) < 0)
+		return berr_prefix(err, "%s", config_path);
+	return 0;
+}
+
+char *runtime_rootfs_real_path(const struct runtime_spec *spec, const char *bundle,
+			       struct berr **err)
+{
+	_cleanup_free_ char *rootfs = spec->root_path[0] == '/'
+					      ? strdup(spec->root_path)
+					      : str_printf("%s/%s", bundle, spec->root_path);
+	_cleanup_free_ char *real = NULL;
 	struct stat st;
 
-	if (runtime_id_validate(opts->id, err) < 0)
-		return -1;
-	bundle = realpath(opts->bundle ? opts->bundle : ".", NULL);
-	if (bundle == NULL)
-		return berr_set(err, BERR_NOT_FOUND, errno, "bundle %s",
-				opts->bundle ? opts->bundle : ".");
-	config_path = str_printf("%s/config.json", bundle);
+	if (rootfs == NULL) {
+		berr_set(err, BERR_INTERNAL, ENOMEM, "rootfs");
+		return NULL;
+	}
+	real = realpath(rootfs, NULL);
+	if (real == NULL || stat(real, &st) < 0) {
+		berr_set(err, BERR_NOT_FOUND, errno, "rootfs %s", rootfs);
+		return NULL;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		berr_set(err, BERR_INVALID, 0, "rootfs %s is not a directory", rootfs);
+		return NULL;
+	}
+	return steal_ptr(&real);
+}
+
+/* Reads and checks everything before anything is made, from BUNDLE (a
+ * real path, taken). */
+static int create_load(struct create_ctx *c, const struct runtime_config *cfg,
+		       const struct runtime_create_opts *opts, char **bundle_taken,
+		       struct berr **err)
+{
+	_cleanup_free_ char *bundle = steal_ptr(bundle_taken);
+	struct runtime_record *rec;
+	struct runtime_spec *spec = NULL;
+	_cleanup_free_ char *config_path = NULL;
+	char created[TIME_RFC3339_SIZE];
+
+	config_path = str_printf("%s/" RUNTIME_CONFIG_FILE, bundle);
 	if (config_path == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
 	rec = c->rec = calloc(1, sizeof(*c->rec));
 	if (rec == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
-	if (fs_read_file(config_path, RUNTIME_SPEC_MAX_SIZE, &c->config_text, &c->config_len, err) <
-	    0)
+	if (runtime_config_load(config_path, runtime_config_root(cfg), &c->config_text,
+				&c->config_len, &spec, &c->seccomp, err) < 0)
 		return -1;
-	if (cache == NULL)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
-	if (runtime_config_parse_cached(c->config_text, c->config_len, cache, &spec, &c->seccomp,
-					err) < 0)
-		return berr_prefix(err, "%s", config_path);
 	if (runtime_record_set_spec(rec, spec) < 0)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
 	if (rec->spec->process == NULL)
@@ -180,15 +207,9 @@ static int create_load(struct create_ctx *c, const struct runtime_config *cfg,
 	if (rec->spec->process->terminal && opts->console_socket == NULL)
 		return berr_set(err, BERR_INVALID, 0,
 				"process.terminal is set: a --console-socket is required");
-	rootfs = rec->spec->root_path[0] == '/' ? strdup(rec->spec->root_path)
-						: str_printf("%s/%s", bundle, rec->spec->root_path);
-	if (rootfs == NULL)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "create");
-	rec->rootfs = realpath(rootfs, NULL);
-	if (rec->rootfs == NULL || stat(rec->rootfs, &st) < 0)
-		return berr_set(err, BERR_NOT_FOUND, errno, "rootfs %s", rootfs);
-	if (!S_ISDIR(st.st_mode))
-		return berr_set(err, BERR_INVALID, 0, "rootfs %s is not a directory", rootfs);
+	rec->rootfs = runtime_rootfs_real_path(rec->spec, bundle, err);
+	if (rec->rootfs == NULL)
+		return -1;
 	time_now_rfc3339(created);
 	rec->id = strdup(opts->id);
 	rec->bundle = steal_ptr(&bundle);
@@ -537,14 +558,6 @@ static void adopt_spare(struct create_ctx *c, const char *spare)
 		c->cgroup_adopted = true;
 }
 
-/* Orders the seed of OPTS with the bundle's real path. */
-static int order_seed(const struct runtime_config *cfg, const struct runtime_create_opts *opts)
-{
-	_cleanup_free_ char *bundle = realpath(opts->bundle ? opts->bundle : ".", NULL);
-
-	return bundle ? runtime_seed_order(opts->seed, cfg, opts, bundle) : -1;
-}
-
 static int write_pid_file(const char *path, pid_t pid, struct berr **err)
 {
 	char text[32];
@@ -559,6 +572,7 @@ int runtime_container_create(const struct runtime_config *cfg,
 {
 	struct create_ctx c = { .fifo_fd = -1, .console_fd = -1, .sync_fd = -1 };
 	struct runtime_cgroup_keeper *warmup = NULL;
+	_cleanup_free_ char *bundle = NULL;
 	enum runtime_cgroup_mode mode;
 	int ret = -1;
 
@@ -569,10 +583,19 @@ int runtime_container_create(const struct runtime_config *cfg,
 		goto out;
 	warmup = runtime_cgroup_keeper_new(runtime_config_cgroup_root(cfg), mode);
 	runtime_cgroup_keeper_touch(warmup, 0);
+	if (runtime_id_validate(opts->id, err) < 0)
+		goto out;
+	bundle = realpath(opts->bundle ? opts->bundle : ".", NULL);
+	if (bundle == NULL) {
+		berr_set(err, BERR_NOT_FOUND, errno, "bundle %s",
+			 opts->bundle ? opts->bundle : ".");
+		goto out;
+	}
 	/* The seed reads the config while we do. */
-	if (opts->seed && opts->seed->pid > 0 && order_seed(cfg, opts) < 0)
+	if (opts->seed && opts->seed->pid > 0 &&
+	    runtime_seed_order(opts->seed, cfg, opts, bundle) < 0)
 		runtime_seed_discard(opts->seed);
-	if (create_load(&c, cfg, opts, err) < 0)
+	if (create_load(&c, cfg, opts, &bundle, err) < 0)
 		goto out;
 	c.rec->cgroup_mode = mode;
 	if (opts->spare_cgroup)

@@ -34,6 +34,19 @@ int runtime_config_parse_cached(const char *text, size_t len, const char *cache,
 				struct runtime_spec **spec, struct runtime_seccomp_filter **seccomp,
 				struct berr **err);
 
+/* Reads the config at CONFIG_PATH as create does: its text (*text, *len),
+ * parsed through the program cache under the state ROOT (see
+ * runtime_config_parse_cached()); a parse error names CONFIG_PATH.  The
+ * results are the caller's, *text even on failure. */
+int runtime_config_load(const char *config_path, const char *root, char **text, size_t *len,
+			struct runtime_spec **spec, struct runtime_seccomp_filter **seccomp,
+			struct berr **err);
+/* The real path of SPEC's root directory (relative to BUNDLE when it is
+ * relative), the caller's; NULL with BERR_NOT_FOUND, or BERR_INVALID when
+ * it is not a directory. */
+char *runtime_rootfs_real_path(const struct runtime_spec *spec, const char *bundle,
+			       struct berr **err);
+
 /* What the state directory <root>/<id> records of a container. */
 struct runtime_record {
 	char *id;

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,31 +93,21 @@ int runtime_seed_order(struct runtime_seed *seed, const struct runtime_config *c
 static int seed_load(const char *root, const char *bundle, struct runtime_init_args *args,
 		     struct berr **err)
 {
-	_cleanup_free_ char *config_path = str_printf("%s/config.json", bundle);
-	_cleanup_free_ char *cache = str_printf("%s/" RUNTIME_SECCOMP_CACHE_DIR, root);
+	_cleanup_free_ char *config_path = str_printf("%s/" RUNTIME_CONFIG_FILE, bundle);
 	_cleanup_free_ char *text = NULL;
-	_cleanup_free_ char *rootfs = NULL;
 	struct runtime_spec *spec = NULL;
-	struct stat st;
 	size_t len;
 
-	if (!config_path || !cache)
+	if (!config_path)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "seed");
-	if (fs_read_file(config_path, RUNTIME_SPEC_MAX_SIZE, &text, &len, err) < 0 ||
-	    runtime_config_parse_cached(text, len, cache, &spec, &args->seccomp, err) < 0)
+	if (runtime_config_load(config_path, root, &text, &len, &spec, &args->seccomp, err) < 0)
 		return -1;
 	args->spec = spec;
 	/* The runtime checked it too, and took no seed unless it fits. */
 	if (!runtime_seed_fits(spec, false))
 		return berr_set(err, BERR_INTERNAL, 0, "the config wants namespaces of its own");
-	rootfs = spec->root_path[0] == '/' ? strdup(spec->root_path)
-					   : str_printf("%s/%s", bundle, spec->root_path);
-	if (!rootfs)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "seed");
-	args->rootfs = realpath(rootfs, NULL);
-	if (!args->rootfs || stat(args->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
-		return berr_set(err, BERR_NOT_FOUND, errno, "rootfs %s", rootfs);
-	return 0;
+	args->rootfs = runtime_rootfs_real_path(spec, bundle, err);
+	return args->rootfs ? 0 : -1;
 }
 
 /* The seed's life: waits for its order, then becomes the container's
