@@ -215,9 +215,10 @@ static uint64_t text_hash(const char *text)
 	return h;
 }
 
-/* The container a stored record holds; the record is taken apart. */
-static int from_record(struct daemon *d, struct store_container *rec, struct daemon_container **out,
-		       struct berr **err)
+/* The container a stored record holds, with an end gone unseen shown when
+ * SHOW_LOST; the record is taken apart. */
+static int from_record(struct daemon *d, struct store_container *rec, bool show_lost,
+		       struct daemon_container **out, struct berr **err)
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
 
@@ -235,7 +236,8 @@ static int from_record(struct daemon *d, struct store_container *rec, struct dae
 	c->created = rec->created;
 	if (!c->name)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container");
-	show_lost_end(d, c);
+	if (show_lost)
+		show_lost_end(d, c);
 	*out = steal_ptr(&c);
 	return 0;
 }
@@ -247,7 +249,17 @@ int daemon_container_lookup(struct daemon *d, const char *ref, struct daemon_con
 
 	if (store_container_lookup(d->db, ref, &rec, err) < 0)
 		return -1;
-	return from_record(d, rec, out, err);
+	return from_record(d, rec, true, out, err);
+}
+
+int daemon_container_lookup_recorded(struct daemon *d, const char *ref,
+				     struct daemon_container **out, struct berr **err)
+{
+	_cleanup_(store_container_free_cleanup) struct store_container *rec = NULL;
+
+	if (store_container_lookup(d->db, ref, &rec, err) < 0)
+		return -1;
+	return from_record(d, rec, false, out, err);
 }
 
 int daemon_container_list(struct daemon *d, struct daemon_container ***out, size_t *n,
@@ -266,7 +278,7 @@ int daemon_container_list(struct daemon *d, struct daemon_container ***out, size
 		goto out;
 	}
 	for (; count < n_recs; count++)
-		if (from_record(d, recs[count], &list[count], err) < 0)
+		if (from_record(d, recs[count], true, &list[count], err) < 0)
 			goto out;
 	*out = steal_ptr(&list);
 	*n = count;
@@ -287,7 +299,7 @@ int daemon_container_save(struct daemon *d, const struct daemon_container *c, st
 	return store_container_update_doc(d->db, c->id, text, err);
 }
 
-int daemon_container_reload(struct daemon *d, struct daemon_container *c, struct berr **err)
+static int reload(struct daemon *d, struct daemon_container *c, bool show_lost, struct berr **err)
 {
 	_cleanup_(store_container_free_cleanup) struct store_container *rec = NULL;
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *fresh = NULL;
@@ -301,17 +313,29 @@ int daemon_container_reload(struct daemon *d, struct daemon_container *c, struct
 	if (text_hash(rec->doc) == c->doc_hash) {
 		bool unrecorded = c->end_unrecorded;
 
-		show_lost_end(d, c);
+		if (show_lost)
+			show_lost_end(d, c);
 		c->end_unrecorded = unrecorded;
 		return 0;
 	}
-	if (from_record(d, rec, &fresh, err) < 0)
+	if (from_record(d, rec, show_lost, &fresh, err) < 0)
 		return -1;
 	doc = c->doc;
 	c->doc = steal_ptr(&fresh->doc);
 	c->doc_hash = fresh->doc_hash;
 	fresh->doc = doc;
 	return 0;
+}
+
+int daemon_container_reload(struct daemon *d, struct daemon_container *c, struct berr **err)
+{
+	return reload(d, c, true, err);
+}
+
+int daemon_container_reload_recorded(struct daemon *d, struct daemon_container *c,
+				     struct berr **err)
+{
+	return reload(d, c, false, err);
 }
 
 int daemon_container_lock(struct daemon *d, const char *id, struct berr **err)

@@ -186,6 +186,10 @@ int daemon_set_init_path(struct daemon *d, const char *path, struct berr **err);
  * BERR_INVALID. */
 int daemon_container_lookup(struct daemon *d, const char *ref, struct daemon_container **out,
 			    struct berr **err);
+/* The same, as recorded: an end gone unseen is not shown, for a caller
+ * about to record it (daemon_container_exited_shim()). */
+int daemon_container_lookup_recorded(struct daemon *d, const char *ref,
+				     struct daemon_container **out, struct berr **err);
 
 /* Every container, newest first, in a new array *out of *n
  * (daemon_container_list_free()), each as daemon_container_lookup() shows
@@ -254,10 +258,12 @@ struct daemon_start_opts {
  * directory, so that nothing of it depends on the caller.  *pid gets the
  * container's pid and *shim the shim's, which the caller watches (its
  * end is the container's end) before calling
- * daemon_container_exited_shim(). */
+ * daemon_container_exited_shim().  *end_fd (the caller's to close) reads
+ * end-of-file once the shim has recorded the end, which is sooner: the
+ * shim lets go of the container's mounts only after. */
 int daemon_container_start_shim(struct daemon *d, struct daemon_container *c,
 				const struct daemon_start_opts *o, pid_t *pid, pid_t *shim,
-				struct berr **err);
+				int *end_fd, struct berr **err);
 
 /* Records the end of C, whose shim has ended: the status the shim
  * recorded, or DAEMON_EXIT_LOST when it recorded none; then as

@@ -318,10 +318,11 @@ char *daemon_resolv_conf(const char *text);
 
 /* Spawns berth-shim (O->shim) for C, whose bundle and files are in DIR,
  * handing it LOCK (the waiter's lock; may be -1) and O's clients, and
- * reads its report: *pid the container's pid, *shim the shim's.  Sets
- * the error the shim reports. */
+ * reads its report: *pid the container's pid, *shim the shim's, and
+ * *end_fd the report pipe, which reads end-of-file once the shim has
+ * recorded the container's end.  Sets the error the shim reports. */
 int daemon_shim_start(struct daemon *d, const struct daemon_container *c, const char *dir, int lock,
-		      const struct daemon_start_opts *o, pid_t *pid, pid_t *shim,
+		      const struct daemon_start_opts *o, pid_t *pid, pid_t *shim, int *end_fd,
 		      struct berr **err);
 /* Spawns berth-shim for an exec of the OCI process in PROCESS_FILE into
  * container ID; the shim is the caller's child (*shim), exits with the
@@ -363,6 +364,9 @@ int daemon_container_save(struct daemon *d, const struct daemon_container *c, st
  * leaves C's document as it is, so C must not have been changed since.
  * Sets BERR_NOT_FOUND when C is gone. */
 int daemon_container_reload(struct daemon *d, struct daemon_container *c, struct berr **err);
+/* The same without showing a lost end: for who is recording it. */
+int daemon_container_reload_recorded(struct daemon *d, struct daemon_container *c,
+				     struct berr **err);
 /* Whether container ID, recorded as running, has ended without anyone
  * recording it: no process holds its waiter's lock, and the runtime no
  * longer knows its process alive.  Then *exit_code gets the exit code its

@@ -248,7 +248,7 @@ static int write_config(struct daemon *d, const struct daemon_container *c,
  * undo. */
 static int start_steps(struct daemon *d, struct daemon_container *c, struct start_ctx *s,
 		       const struct daemon_start_opts *o, int waiter, pid_t *pid, pid_t *shim,
-		       struct berr **err)
+		       int *end_fd, struct berr **err)
 {
 	const json_t *config = json_object_get(c->doc, "Config");
 	const char *user_spec = json_string_value(json_object_get(config, "User"));
@@ -298,7 +298,7 @@ static int start_steps(struct daemon *d, struct daemon_container *c, struct star
 	opts.bundle = s->dir;
 	if (o) {
 		/* The shim leaves nothing behind when it fails. */
-		if (daemon_shim_start(d, c, s->dir, waiter, o, pid, shim, err) < 0)
+		if (daemon_shim_start(d, c, s->dir, waiter, o, pid, shim, end_fd, err) < 0)
 			goto out;
 		ret = 0;
 		goto out;
@@ -316,11 +316,12 @@ out:
 
 /* Starts C, in the caller (O NULL) or under a shim. */
 static int start(struct daemon *d, struct daemon_container *c, const struct daemon_start_opts *o,
-		 pid_t *pid_out, pid_t *shim_out, struct berr **err)
+		 pid_t *pid_out, pid_t *shim_out, int *end_fd_out, struct berr **err)
 {
 	_cleanup_(start_ctx_release) struct start_ctx s = { .exit_code = DAEMON_EXIT_UNKNOWN };
 	_cleanup_close_ int lock = -1;
 	_cleanup_close_ int waiter = -1;
+	_cleanup_close_ int end_fd = -1;
 	_cleanup_free_ char *exit_file = NULL;
 	_cleanup_free_ char *log_path = NULL;
 	char started[TIME_RFC3339_SIZE];
@@ -353,7 +354,7 @@ static int start(struct daemon *d, struct daemon_container *c, const struct daem
 	if (o)
 		json_object_set_new(c->doc, "LogPath", json_string(log_path));
 	time_now_rfc3339(started);
-	if (start_steps(d, c, &s, o, waiter, &pid, shim_out, err) < 0) {
+	if (start_steps(d, c, &s, o, waiter, &pid, shim_out, &end_fd, err) < 0) {
 		start_undo(d, c->id, &s);
 		daemon_state_set_error(c->doc, *err ? (*err)->msg : "", s.exit_code);
 		daemon_container_save(d, c, NULL);
@@ -374,6 +375,8 @@ static int start(struct daemon *d, struct daemon_container *c, const struct daem
 			close(c->waiter_fd);
 		c->waiter_fd = steal_fd(&waiter);
 	}
+	if (end_fd_out)
+		*end_fd_out = steal_fd(&end_fd);
 	*pid_out = pid;
 	return 0;
 }
@@ -381,14 +384,14 @@ static int start(struct daemon *d, struct daemon_container *c, const struct daem
 int daemon_container_start(struct daemon *d, struct daemon_container *c, pid_t *pid,
 			   struct berr **err)
 {
-	return start(d, c, NULL, pid, NULL, err);
+	return start(d, c, NULL, pid, NULL, NULL, err);
 }
 
 int daemon_container_start_shim(struct daemon *d, struct daemon_container *c,
 				const struct daemon_start_opts *o, pid_t *pid, pid_t *shim,
-				struct berr **err)
+				int *end_fd, struct berr **err)
 {
-	return start(d, c, o, pid, shim, err);
+	return start(d, c, o, pid, shim, end_fd, err);
 }
 
 static int exit_code_of(int status)
@@ -417,7 +420,7 @@ static int record_end(struct daemon *d, struct daemon_container *c, int wait_sta
 	(void)waiter; /* only held */
 	/* Removed meanwhile (rm -f): nothing is left to record. */
 	lock = daemon_container_lock(d, c->id, &lerr);
-	if (lock < 0 || daemon_container_reload(d, c, &lerr) < 0) {
+	if (lock < 0 || daemon_container_reload_recorded(d, c, &lerr) < 0) {
 		if (lerr->kind == BERR_NOT_FOUND) {
 			c->removed = true;
 			return 0;

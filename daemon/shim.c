@@ -61,18 +61,31 @@ static void streams_of(const struct daemon_attach *a, char *out, size_t size)
 		out[len - 1] = '\0';
 }
 
-/* Reads the shim's report from FD: its pids, or the error it met. */
+/* Reads the shim's report from FD, one line: its pids, or the error it
+ * met.  A container's shim keeps the pipe open until it has recorded the
+ * end; an exec's closes it after the line. */
 static int read_report(int fd, pid_t *pid, pid_t *shim, struct berr **err)
 {
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = malloc(SHIM_MSG_MAX);
 	_cleanup_json_ json_t *report = NULL;
 	const char *msg = NULL, *kind = NULL;
 	json_int_t p = 0, s = 0;
 	size_t len = 0;
 
-	if (fs_read_all_fd(fd, SHIM_MSG_MAX, &text, &len, err) < 0)
-		return berr_prefix(err, "read the shim's report");
-	report = json_loadb(text, len, 0, NULL);
+	if (!text)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "read the shim's report");
+	while (len < SHIM_MSG_MAX && !memchr(text, '\n', len)) {
+		ssize_t n = read(fd, text + len, SHIM_MSG_MAX - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return berr_set(err, BERR_INTERNAL, errno, "read the shim's report");
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	report = json_loadb(text, len, JSON_DISABLE_EOF_CHECK, NULL);
 	if (!report)
 		return berr_set(err, BERR_INTERNAL, 0, "the shim ended without a report");
 	if (json_unpack(report, "{s:s, s?s}", "error", &msg, "kind", &kind) == 0)
@@ -426,7 +439,8 @@ static int log_args(char ***args, const json_t *doc, const char *log_path)
 }
 
 int daemon_shim_start(struct daemon *d, const struct daemon_container *c, const char *dir, int lock,
-		      const struct daemon_start_opts *o, pid_t *pid, pid_t *shim, struct berr **err)
+		      const struct daemon_start_opts *o, pid_t *pid, pid_t *shim, int *end_fd,
+		      struct berr **err)
 {
 	const json_t *config = json_object_get(c->doc, "Config");
 	_cleanup_free_ char *log_path = str_printf("%s/%s-json.log", dir, c->id);
@@ -453,7 +467,7 @@ int daemon_shim_start(struct daemon *d, const struct daemon_container *c, const 
 		struct berr *lerr = NULL;
 
 		if (order_standby(order, args, lock, o->attach, o->n_attach, &report, &lerr) == 0)
-			return read_report(report, pid, shim, err);
+			goto read;
 		/* Gone meanwhile (killed): a shim of its own, as without one. */
 		blog_warn("container %s: the standby shim: %s", c->id, lerr->msg);
 		berr_free(lerr);
@@ -464,7 +478,11 @@ int daemon_shim_start(struct daemon *d, const struct daemon_container *c, const 
 	 * first half ends now. */
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
-	return read_report(report, pid, shim, err);
+read:
+	if (read_report(report, pid, shim, err) < 0)
+		return -1;
+	*end_fd = steal_fd(&report);
+	return 0;
 }
 
 int daemon_shim_exec(struct daemon *d, const char *id, const char *process_file,

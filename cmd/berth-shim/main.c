@@ -17,7 +17,8 @@
  * log and to attached clients (Docker's multiplexed framing unless raw),
  * clients' input to the container's stdin, control messages on
  * DIR/attach.sock (attach with an fd, resize, close-stdin); at the init's
- * end it writes DIR/exit.json and exits.  An exec runs one process and
+ * end it writes DIR/exit.json, closes the report pipe (which it kept open
+ * for that word) and exits.  An exec runs one process and
  * exits with its exit code.  A standby is a start's shim made before the
  * start is known: fd 3 is a socket on which it says "r" when it is ready,
  * and on which one order comes, a start's arguments with the fds it would
@@ -100,6 +101,10 @@ struct shim {
 	const char *spare_cgroup; /* a standby's, for its container */
 	int spare_netns;	  /* a standby's, for its container; -1: none */
 	struct runtime_seed seed; /* a standby's, for its container; pid 0: none */
+	/* The container's mount namespace, held from its start until the
+	 * daemon knows of its end: its teardown (every mount of the container
+	 * unmounted) comes after that word, not before.  -1: none. */
+	int mnt_ns;
 	long long log_max_size;
 	int log_max_file;
 	bool exec, tty, in, in_once;
@@ -118,10 +123,13 @@ struct shim {
 	size_t partial_len[2];
 };
 
+/* One write, so that the daemon reads the line whole. */
 static void report(const char *json)
 {
-	if (fs_write_all(FD_REPORT, json, strlen(json)) < 0 || fs_write_all(FD_REPORT, "\n", 1) < 0)
-		return;
+	_cleanup_free_ char *line = str_printf("%s\n", json);
+
+	if (line)
+		(void)fs_write_all(FD_REPORT, line, strlen(line));
 }
 
 static void report_error(const struct berr *err)
@@ -561,6 +569,15 @@ static void drop_stdio(void)
 	close(null_fd);
 }
 
+/* The mount namespace of process PID; -1 when it cannot be had. */
+static int open_mount_ns(pid_t pid)
+{
+	char path[40];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
 static int run_container(struct shim *s, struct berr **err)
 {
 	struct runtime_config cfg = { .state_root = s->root };
@@ -577,6 +594,8 @@ static int run_container(struct shim *s, struct berr **err)
 	if (make_stdio(s, &console_listen, "console.sock", err) < 0)
 		return -1;
 	rc = runtime_container_create(&cfg, &opts, &s->pid, err);
+	if (rc == 0)
+		s->mnt_ns = open_mount_ns(s->pid);
 	/* The container holds it now, or does not need it. */
 	if (s->spare_netns >= 0) {
 		close(s->spare_netns);
@@ -947,6 +966,7 @@ static void reexec_serve(struct shim *s, const char *self)
 	keep_fd(s->in_fd);
 	keep_fd(s->control_fd);
 	keep_fd(s->log_fd);
+	keep_fd(FD_REPORT);
 	keep_fd(FD_LOCK);
 	/* By its own path: the daemon knows a shim by its name. */
 	execv(self, (char *const *)argv);
@@ -1036,6 +1056,7 @@ static int shim_main(int argc, char **argv, bool detached, const struct spares *
 			  .in_fd = -1,
 			  .control_fd = -1,
 			  .log_fd = -1,
+			  .mnt_ns = -1,
 			  .log_max_file = 1 };
 	struct berr *err = NULL;
 	char exec_sock[128] = "";
@@ -1175,7 +1196,9 @@ static int shim_main(int argc, char **argv, bool detached, const struct spares *
 		goto fail;
 	snprintf(pids, sizeof(pids), "{\"pid\":%d,\"shim\":%d}", (int)s.pid, (int)getpid());
 	report(pids);
-	close(FD_REPORT);
+	/* A container's shim keeps it for the word of the end. */
+	if (s.exec)
+		close(FD_REPORT);
 	/* Not taken (another cgroup parent): it goes. */
 	runtime_spare_cgroup_drop(&runtime_defaults, s.spare_cgroup);
 	if (s.out_fd >= 0)
@@ -1206,6 +1229,9 @@ static int shim_main(int argc, char **argv, bool detached, const struct spares *
 	}
 	write_exit(&s);
 	unlink(CONTROL_SOCK);
+	close(FD_REPORT);
+	if (s.mnt_ns >= 0)
+		close(s.mnt_ns);
 	return 0;
 fail:
 	report_error(err);

@@ -96,6 +96,7 @@ struct berthd_job {
 	size_t body_len;
 	struct berr *err;
 	int fd;	      /* a pipe end the job owns, or -1 */
+	int kept_fd;  /* an fd FN leaves to DONE (closed after, if left); -1: none */
 	char **names; /* what the handler took from the request; owned */
 	unsigned flags;
 	/* Clients for a start to attach (their fds the job's to close). */
@@ -139,9 +140,12 @@ struct berthd_job *berthd_job_with(struct berthd *d, struct api_request *req, be
 
 /* Watches process PID through a pidfd: CB runs with DATA (the handle's
  * data) once it has ended.  NULL when it is gone already (or out of
- * fds).  Unwatch closes the handle, then the fd, and frees it. */
+ * fds).  berthd_unwatch() closes the handle, then the fd, and frees it. */
 uv_poll_t *berthd_pidfd_watch(uv_loop_t *loop, pid_t pid, uv_poll_cb cb, void *data);
-void berthd_pidfd_unwatch(uv_poll_t *p);
+/* Watches FD (taken; closed on failure): CB runs with DATA once it reads
+ * or hangs up.  NULL when FD is -1 or on failure. */
+uv_poll_t *berthd_fd_watch(uv_loop_t *loop, int fd, uv_poll_cb cb, void *data);
+void berthd_unwatch(uv_poll_t *p);
 
 /* monitor.c: the containers the loop watches. */
 
@@ -149,8 +153,10 @@ void berthd_pidfd_unwatch(uv_poll_t *p);
  * through their shims, ones whose shim ended meanwhile get their end
  * recorded and their restart policy applied. */
 void berthd_containers_restore(struct berthd *d);
-/* Watches the shim SHIM of the container ID that has just started. */
-void berthd_container_started(struct berthd *d, const char *id, pid_t shim);
+/* Watches the shim SHIM of the container ID that has just started, and
+ * END_FD (taken; -1 for none), the pipe that ends when it recorded the
+ * end (daemon_container_start_shim()). */
+void berthd_container_started(struct berthd *d, const char *id, pid_t shim, int end_fd);
 /* Forgets what the loop holds for container ID, which is gone: "removed"
  * waiters are answered with EXIT_CODE, its last. */
 void berthd_container_removed(struct berthd *d, const char *id, int exit_code);

@@ -168,6 +168,8 @@ static void job_after(uv_work_t *w, int status)
 	strv_free(job->names);
 	if (job->fd >= 0)
 		close(job->fd);
+	if (job->kept_fd >= 0)
+		close(job->kept_fd);
 	for (size_t i = 0; i < job->n_attach; i++)
 		close(job->attach[i].fd);
 	free(job->attach);
@@ -194,6 +196,7 @@ struct berthd_job *berthd_job_new(struct berthd *d, struct api_request *req, ber
 	job->done = done;
 	job->status = 200;
 	job->fd = -1;
+	job->kept_fd = -1;
 	return job;
 }
 
@@ -241,10 +244,10 @@ struct berthd_job *berthd_job_with(struct berthd *d, struct api_request *req, be
 }
 
 /*
- * Processes watched through pidfds.
+ * Processes watched through pidfds, and pipes to their end.
  */
 
-static void on_pidfd_closed(uv_handle_t *h)
+static void on_watch_closed(uv_handle_t *h)
 {
 	uv_os_fd_t fd = (uv_os_fd_t)(intptr_t)h->data;
 
@@ -253,9 +256,8 @@ static void on_pidfd_closed(uv_handle_t *h)
 	free(h);
 }
 
-uv_poll_t *berthd_pidfd_watch(uv_loop_t *loop, pid_t pid, uv_poll_cb cb, void *data)
+uv_poll_t *berthd_fd_watch(uv_loop_t *loop, int fd, uv_poll_cb cb, void *data)
 {
-	int fd = (int)pidfd_open(pid, 0);
 	uv_poll_t *p;
 
 	if (fd < 0)
@@ -267,14 +269,19 @@ uv_poll_t *berthd_pidfd_watch(uv_loop_t *loop, pid_t pid, uv_poll_cb cb, void *d
 		return NULL;
 	}
 	p->data = data;
-	if (uv_poll_start(p, UV_READABLE, cb) < 0) {
-		berthd_pidfd_unwatch(p);
+	if (uv_poll_start(p, UV_READABLE | UV_DISCONNECT, cb) < 0) {
+		berthd_unwatch(p);
 		return NULL;
 	}
 	return p;
 }
 
-void berthd_pidfd_unwatch(uv_poll_t *p)
+uv_poll_t *berthd_pidfd_watch(uv_loop_t *loop, pid_t pid, uv_poll_cb cb, void *data)
+{
+	return berthd_fd_watch(loop, (int)pidfd_open(pid, 0), cb, data);
+}
+
+void berthd_unwatch(uv_poll_t *p)
 {
 	uv_os_fd_t fd;
 
@@ -284,5 +291,5 @@ void berthd_pidfd_unwatch(uv_poll_t *p)
 	if (uv_fileno((uv_handle_t *)p, &fd) < 0)
 		fd = -1;
 	p->data = (void *)(intptr_t)fd;
-	uv_close((uv_handle_t *)p, on_pidfd_closed);
+	uv_close((uv_handle_t *)p, on_watch_closed);
 }

@@ -189,7 +189,7 @@ static void on_exec_exit(uv_poll_t *p, int status, int events)
 	int ws = 0;
 	char code[16];
 
-	berthd_pidfd_unwatch(steal_ptr(&e->poll));
+	berthd_unwatch(steal_ptr(&e->poll));
 	while (waitpid(e->shim, &ws, 0) < 0 && errno == EINTR)
 		;
 	e->running = false;
@@ -434,7 +434,7 @@ void berthd_execs_free(struct berthd *d)
 
 		d->execs = e->next;
 		/* A running one goes on; its end is not seen any more. */
-		berthd_pidfd_unwatch(steal_ptr(&e->poll));
+		berthd_unwatch(steal_ptr(&e->poll));
 		exec_free(e);
 	}
 }

@@ -208,7 +208,7 @@ static void on_probe_exit(uv_poll_t *p, int status, int events)
 {
 	struct berthd_health *h = p->data;
 
-	berthd_pidfd_unwatch(steal_ptr(&h->shim_poll));
+	berthd_unwatch(steal_ptr(&h->shim_poll));
 	while (waitpid(h->shim, &h->shim_status, 0) < 0 && errno == EINTR)
 		;
 	h->shim_done = true;

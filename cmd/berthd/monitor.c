@@ -47,7 +47,10 @@ struct berthd_ctr {
 	char id[65];
 	struct berthd *d;
 	pid_t shim;
-	uv_poll_t *poll;  /* the shim's pidfd, while watched */
+	uv_poll_t *poll; /* the shim's pidfd, while watched */
+	/* The pipe its shim reported on, when this berthd started it: it
+	 * ends once the shim has recorded the end, before the shim does. */
+	uv_poll_t *end_poll;
 	bool ending;	  /* its end is being recorded: settled after */
 	uv_timer_t timer; /* the stop's SIGKILL, or the restart's delay */
 	bool timer_ready;
@@ -171,7 +174,8 @@ static void on_ctr_closed(uv_handle_t *h)
 
 static void ctr_unwatch(struct berthd_ctr *c)
 {
-	berthd_pidfd_unwatch(steal_ptr(&c->poll));
+	berthd_unwatch(steal_ptr(&c->poll));
+	berthd_unwatch(steal_ptr(&c->end_poll));
 }
 
 /* Frees C once nothing waits on it. */
@@ -233,7 +237,7 @@ static int exited_job(struct berthd_job *job, struct berthd_engine *e, struct be
 	int count, code;
 	bool restart;
 
-	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
+	if (daemon_container_lookup_recorded(e->engine, job->names[0], &c, err) < 0)
 		return -1;
 	if (daemon_container_exited_shim(e->engine, c, err) < 0)
 		return -1;
@@ -380,11 +384,14 @@ static void on_shim_exit(uv_poll_t *p, int status, int events)
 	shim_ended(p->data);
 }
 
-static void watch(struct berthd_ctr *c, pid_t shim)
+/* Watches C's SHIM and, when given, END_FD (taken), whichever tells the
+ * end first. */
+static void watch(struct berthd_ctr *c, pid_t shim, int end_fd)
 {
 	ctr_unwatch(c);
 	c->shim = shim;
 	c->started_ms = now_ms(c->d);
+	c->end_poll = berthd_fd_watch(c->d->loop, end_fd, on_shim_exit, c);
 	c->poll = berthd_pidfd_watch(c->d->loop, shim, on_shim_exit, c);
 	/* Already gone: its end is recorded at once. */
 	if (!c->poll)
@@ -398,17 +405,19 @@ bool berthd_container_shim_running(struct berthd *d, const char *id)
 	return c && c->shim;
 }
 
-void berthd_container_started(struct berthd *d, const char *id, pid_t shim)
+void berthd_container_started(struct berthd *d, const char *id, pid_t shim, int end_fd)
 {
 	struct berthd_ctr *c = ctr_get(d, id);
 
 	if (!c) {
 		blog_warn("container %s: cannot watch it: out of memory", id);
+		if (end_fd >= 0)
+			close(end_fd);
 		return;
 	}
 	c->manual_stop = false;
 	c->timer_is_restart = false;
-	watch(c, shim);
+	watch(c, shim, end_fd);
 }
 
 /*
@@ -449,7 +458,7 @@ static int start_job(struct berthd_job *job, struct berthd_engine *e, struct ber
 	} else if (rc == 0) {
 		const json_t *hc;
 
-		rc = daemon_container_start_shim(e->engine, c, &o, &pid, &shim, err);
+		rc = daemon_container_start_shim(e->engine, c, &o, &pid, &shim, &job->kept_fd, err);
 		/* The start reloads the document: what it holds is read after. */
 		hc = json_object_get(json_object_get(c->doc, "Config"), "Healthcheck");
 		if (rc < 0 && json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"),
@@ -481,7 +490,8 @@ static void start_done(struct berthd_job *job)
 		const char *id = json_string_value(json_object_get(r, "Id"));
 
 		berthd_container_started(d, id,
-					 (pid_t)json_integer_value(json_object_get(r, "Shim")));
+					 (pid_t)json_integer_value(json_object_get(r, "Shim")),
+					 steal_fd(&job->kept_fd));
 		berthd_health_start(d, id, json_string_value(json_object_get(r, "Name")),
 				    json_string_value(json_object_get(r, "Image")),
 				    json_object_get(r, "Healthcheck"));
@@ -780,7 +790,7 @@ static void restore_done(struct berthd_job *job)
 		blog_info("container %s: %s", id,
 			  shim ? "running, watched again" : "ended while the daemon was away");
 		if (shim) {
-			watch(c, shim);
+			watch(c, shim, -1);
 			berthd_health_start(d, id, json_string_value(json_object_get(v, "Name")),
 					    json_string_value(json_object_get(v, "Image")),
 					    json_object_get(v, "Healthcheck"));
