@@ -62,20 +62,22 @@ void daemon_cgroup_move_ahead(struct daemon *d)
 	runtime_cgroup_keeper_touch(d->cgroup_keeper, DAEMON_CGROUP_HOLD_MS);
 }
 
-bool daemon_trash_take(struct daemon *d)
+bool daemon_tidy_take(struct daemon *d)
 {
-	bool pending = d->trash_pending;
+	bool pending = d->trash_pending || d->spare_taken;
 
 	d->trash_pending = false;
+	d->spare_taken = false;
 	return pending;
 }
 
-int daemon_trash_empty(struct daemon *d, struct berr **err)
+int daemon_tidy(struct daemon *d, struct berr **err)
 {
 	_cleanup_berr_ struct berr *rt_err = NULL;
 	int rt = runtime_trash_empty(&d->rt, &rt_err);
 
-	if (image_container_trash_empty(d->containers_root, err) < 0)
+	if (image_container_trash_empty(d->containers_root, err) < 0 ||
+	    image_container_spare_make(d->containers_root, err) < 0)
 		return -1;
 	if (rt < 0)
 		berr_move(err, &rt_err);

@@ -58,7 +58,7 @@ void daemon_free(struct daemon *d);
 DEFINE_CLEANUP(struct daemon *, daemon_free)
 
 /* Makes removals of containers by D leave their directories in a trash
- * (a rename), for daemon_trash_empty() to remove after whoever waits for
+ * (a rename), for daemon_tidy() to remove after whoever waits for
  * the removal was answered. */
 void daemon_defer_dir_removal(struct daemon *d);
 struct runtime_cgroup_keeper;
@@ -79,11 +79,12 @@ void daemon_shim_pool_free(struct daemon_shim_pool *p);
 /* Lends D the pool, which must outlive D; its starts take standbys that
  * run SHIM (their daemon_start_opts' shim must be the same program). */
 void daemon_set_shim_pool(struct daemon *d, struct daemon_shim_pool *pool);
-/* Whether a removal by D left something in the trash since the last
- * call. */
-bool daemon_trash_take(struct daemon *d);
-/* Removes what is in the trash. */
-int daemon_trash_empty(struct daemon *d, struct berr **err);
+/* Whether D left something for daemon_tidy() since the last call: a
+ * removal's directory in the trash, or a create's spare to make again. */
+bool daemon_tidy_take(struct daemon *d);
+/* Removes what is in the trash and makes the next create's directories
+ * ahead (image_container_spare_make()). */
+int daemon_tidy(struct daemon *d, struct berr **err);
 
 /* What `docker create` takes; everything is borrowed and may be NULL. */
 struct daemon_create_opts {

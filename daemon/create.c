@@ -329,6 +329,7 @@ int daemon_container_create_api(struct daemon *d, const char *name, const json_t
 	/* The directories first: a recorded container always has them. */
 	if (image_container_dirs_create(d->containers_root, id, &dirs, err) < 0)
 		return berr_prefix(err, "create container");
+	d->spare_taken = true;
 	if (daemon_files_write(dirs->dir, hostname, NULL, err) < 0 ||
 	    daemon_files_apply_hostconfig(dirs->dir, hc, err) < 0 || record(d, c, name, err) < 0) {
 		image_container_dirs_remove(d->containers_root, id, NULL);

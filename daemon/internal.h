@@ -41,6 +41,7 @@ struct daemon {
 	struct runtime_cgroup_keeper *cgroup_keeper; /* borrowed; NULL: none */
 	struct daemon_shim_pool *shim_pool;	     /* borrowed; NULL: none */
 	bool trash_pending;
+	bool spare_taken; /* a create took the containers' spare dirs, or found none */
 	/* berth-init for HostConfig.Init; "": next to the running program.
 	 * A buffer, not a pointer, so that the engine's free stays as it is. */
 	char init_path[4096];

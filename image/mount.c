@@ -474,6 +474,15 @@ int image_container_dirs_create(const char *containers_root, const char *id,
 	dirs->merged = str_printf("%s/%s/merged", containers_root, id);
 	if (!dirs->dir || !dirs->upper || !dirs->work || !dirs->merged)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", id);
+	/* The spare, made ahead, in one rename; made here when there is
+	 * none (or another create took it first). */
+	if (renameat2(rootfd, IMAGE_CONTAINER_SPARE, rootfd, id, RENAME_NOREPLACE) == 0) {
+		*out = steal_ptr(&dirs);
+		return 0;
+	}
+	if (errno == EEXIST)
+		return berr_set(err, BERR_CONFLICT, errno, "container %s: %s exists", id,
+				dirs->dir);
 	if (mkdirat(rootfd, id, 0700) < 0) {
 		if (errno == EEXIST)
 			return berr_set(err, BERR_CONFLICT, errno, "container %s: %s exists", id,
@@ -486,6 +495,42 @@ int image_container_dirs_create(const char *containers_root, const char *id,
 	}
 	*out = steal_ptr(&dirs);
 	return 0;
+}
+
+int image_container_spare_make(const char *containers_root, struct berr **err)
+{
+	static const char building[] = IMAGE_CONTAINER_SPARE ".new";
+	_cleanup_free_ char *path = str_printf("%s/%s", containers_root, building);
+	_cleanup_close_ int rootfd = -1;
+	int e;
+
+	if (!path)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "spare container dirs");
+	if (fs_mkdir_p(containers_root, 0700, err) < 0)
+		return berr_prefix(err, "containers root %s", containers_root);
+	rootfd = open(containers_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "open %s", containers_root);
+	if (faccessat(rootfd, IMAGE_CONTAINER_SPARE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	/* Built aside and renamed whole, so that a create never takes half of
+	 * one; what a crash left half built goes first. */
+	if (fs_remove_tree(path, err) < 0)
+		return -1;
+	if (mkdirat(rootfd, building, 0700) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "mkdir %s", path);
+	if (container_subdirs_make(rootfd, building, err) < 0) {
+		fs_remove_tree(path, NULL);
+		return berr_prefix(err, "spare container dirs in %s", containers_root);
+	}
+	if (renameat2(rootfd, building, rootfd, IMAGE_CONTAINER_SPARE, RENAME_NOREPLACE) == 0)
+		return 0;
+	e = errno;
+	fs_remove_tree(path, NULL);
+	/* Another process made one meanwhile. */
+	if (e == EEXIST)
+		return 0;
+	return berr_set(err, BERR_INTERNAL, e, "rename %s", path);
 }
 
 /* Detaches every mount stacked on NAME in DIRFD.  The merged dir is reached

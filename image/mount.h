@@ -64,8 +64,18 @@ struct image_container_dirs {
 void image_container_dirs_free(struct image_container_dirs *dirs);
 DEFINE_CLEANUP(struct image_container_dirs *, image_container_dirs_free)
 
+/* Under a containers root: a container's directories made ahead by
+ * image_container_spare_make(), which image_container_dirs_create() takes
+ * in one rename instead of four mkdirs (on ext4 without a journal each
+ * inode made scans for recently freed ones). */
+#define IMAGE_CONTAINER_SPARE ".spare"
+
+/* Makes <CONTAINERS_ROOT>/.spare when there is none (CONTAINERS_ROOT too
+ * when missing).  Sets BERR_INTERNAL. */
+int image_container_spare_make(const char *containers_root, struct berr **err);
+
 /* Makes <CONTAINERS_ROOT>/<ID>/{upper,work,merged} (CONTAINERS_ROOT too
- * when missing); *out then owns their paths.  ID holds letters, digits,
+ * when missing), or renames the spare there; *out then owns their paths.  ID holds letters, digits,
  * "_", "-" and "." (not first), at most IMAGE_CONTAINER_ID_MAX bytes.  On
  * failure nothing new is left.  Sets BERR_INVALID for a bad id,
  * BERR_CONFLICT when the container's directory exists, BERR_INTERNAL

@@ -58,7 +58,7 @@ struct berthd {
 	void *drained_arg;
 	uv_timer_t trim; /* gives freed memory back once jobs are done */
 	bool trim_ready;
-	bool trash_sweeping, trash_again;	     /* see berthd_trash_sweep() */
+	bool tidying, tidy_again;		     /* see berthd_tidy() */
 	struct runtime_cgroup_keeper *cgroup_keeper; /* lent to every engine */
 	struct daemon_shim_pool *shim_pool;	     /* lent to every engine */
 };
@@ -105,7 +105,7 @@ struct berthd_job {
 	berthd_then_fn then;
 	void *data;	/* what the loop's side gave the job; borrowed */
 	bool storeless; /* FN needs no engine: it gets NULL */
-	bool trash;	/* FN left container directories in the trash */
+	bool tidy;	/* FN left the containers' trash or spare to see to */
 	/* For berthd_job_event_done(): the container event to emit on
 	 * success, and its subject (Id, Name, Image; owned) and attributes
 	 * (owned). */
@@ -128,10 +128,11 @@ void berthd_job_emit_event(struct berthd_job *job);
 void berthd_job_event_done(struct berthd_job *job);
 
 /* Removes, on a job, the container directories that removals left in the
- * trash (see daemon_defer_dir_removal()); one sweep at a time, another
- * after it when asked meanwhile.  Called after each job that left some,
- * and at start-up for what a stopped daemon left. */
-void berthd_trash_sweep(struct berthd *d);
+ * trash (see daemon_defer_dir_removal()) and makes the next create's
+ * (daemon_tidy()); one job at a time, another after it when asked
+ * meanwhile.  Called after each job that left it something, and at
+ * start-up for what a stopped daemon left. */
+void berthd_tidy(struct berthd *d);
 
 /* berthd_job_new() with the N strings of ARGS (a NULL one becomes "") as
  * job->names; NULL when memory ran out (REQ is answered then). */

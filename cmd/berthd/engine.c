@@ -77,7 +77,7 @@ static void job_work(uv_work_t *w)
 	if (berthd_engine_get(job->d, &e, &job->err) < 0)
 		goto out;
 	job->fn(job, e, &job->err);
-	job->trash = daemon_trash_take(e->engine);
+	job->tidy = daemon_tidy_take(e->engine);
 	berthd_engine_put(job->d, e);
 out:
 	/* The reader of a pipe the job wrote sees its end now. */
@@ -97,47 +97,48 @@ static void on_trim(uv_timer_t *t)
 }
 
 /*
- * The containers' trash: directories renamed there by removals, removed
- * by one job at a time once the removals were answered.
+ * The containers' trash, directories renamed there by removals, and their
+ * spare, made ahead for the next create: seen to by one job at a time
+ * once the removals and creates were answered.
  */
 
-static int trash_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+static int tidy_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
 	int rc;
 
 	/* After the answer, while the next start may be running: where the
 	 * CPUs would idle. */
 	sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){ 0 });
-	rc = daemon_trash_empty(e->engine, err);
+	rc = daemon_tidy(e->engine, err);
 	sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ 0 });
 	return rc;
 }
 
-static void trash_done(struct berthd_job *job)
+static void tidy_done(struct berthd_job *job)
 {
 	struct berthd *d = job->d;
 
 	if (job->err)
-		blog_warn("remove the containers' trash: %s", job->err->msg);
-	d->trash_sweeping = false;
-	if (d->trash_again) {
-		d->trash_again = false;
-		berthd_trash_sweep(d);
+		blog_warn("tidy the containers' directories: %s", job->err->msg);
+	d->tidying = false;
+	if (d->tidy_again) {
+		d->tidy_again = false;
+		berthd_tidy(d);
 	}
 }
 
-void berthd_trash_sweep(struct berthd *d)
+void berthd_tidy(struct berthd *d)
 {
 	struct berthd_job *job;
 
-	if (d->trash_sweeping) {
-		d->trash_again = true;
+	if (d->tidying) {
+		d->tidy_again = true;
 		return;
 	}
-	job = berthd_job_new(d, NULL, trash_job, trash_done);
+	job = berthd_job_new(d, NULL, tidy_job, tidy_done);
 	if (!job)
 		return;
-	d->trash_sweeping = true;
+	d->tidying = true;
 	berthd_job_queue(job);
 }
 
@@ -145,7 +146,7 @@ static void job_after(uv_work_t *w, int status)
 {
 	struct berthd_job *job = w->data;
 	struct berthd *d = job->d;
-	bool trash = job->trash;
+	bool tidy = job->tidy;
 
 	if (job->d->trim_ready)
 		uv_timer_start(&job->d->trim, on_trim, TRIM_DELAY_MS, 0);
@@ -175,8 +176,8 @@ static void job_after(uv_work_t *w, int status)
 	free(job->attach);
 	free(job);
 	/* After the answer: the trash goes once nobody waits for it. */
-	if (trash)
-		berthd_trash_sweep(d);
+	if (tidy)
+		berthd_tidy(d);
 }
 
 struct berthd_job *berthd_job_new(struct berthd *d, struct api_request *req, berthd_job_fn fn,

@@ -519,7 +519,7 @@ static int run(struct options *o)
 	d.trim.data = &d;
 	d.trim_ready = true;
 	berthd_containers_restore(&d);
-	berthd_trash_sweep(&d);
+	berthd_tidy(&d);
 	blog_info("berthd %s started (data root %s)", BERTH_VERSION, o->data_root);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	blog_info("berthd stopped");

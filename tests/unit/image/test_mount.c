@@ -589,6 +589,82 @@ static void test_container_dirs_bad_ids(void **state)
 	assert_int_equal(st.st_nlink, 2);
 }
 
+/* The spare is made once, taken whole by the next create (with the modes
+ * a create's mkdirs give), and made again after; a half-built one that a
+ * crash left is replaced. */
+static void test_container_dirs_spare(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_free_ char *root = str_printf("%s/containers", f->dir);
+	_cleanup_free_ char *building = str_printf("%s/containers/.spare.new", f->dir);
+	_cleanup_berr_ struct berr *err = NULL;
+	struct stat spare_st, st;
+
+	assert_non_null(root);
+	assert_non_null(building);
+	assert_int_equal(image_container_spare_make(root, &err), 0);
+	assert_int_equal(lstat(building, &st), -1);
+	{
+		_cleanup_free_ char *spare = str_printf("%s/.spare", root);
+
+		assert_int_equal(lstat(spare, &spare_st), 0);
+		assert_true(S_ISDIR(spare_st.st_mode));
+		/* Already there: left as it is. */
+		assert_int_equal(image_container_spare_make(root, &err), 0);
+		assert_int_equal(lstat(spare, &st), 0);
+		assert_int_equal(st.st_ino, spare_st.st_ino);
+	}
+	{
+		_cleanup_(image_container_dirs_free_cleanup) struct image_container_dirs *dirs =
+			NULL;
+		_cleanup_free_ char *spare = str_printf("%s/.spare", root);
+
+		assert_int_equal(image_container_dirs_create(root, "taken", &dirs, &err), 0);
+		assert_int_equal(lstat(dirs->dir, &st), 0);
+		assert_int_equal(st.st_ino, spare_st.st_ino);
+		assert_int_equal(st.st_mode & 07777, 0700);
+		assert_int_equal(lstat(dirs->upper, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0755);
+		assert_int_equal(lstat(dirs->work, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0700);
+		assert_int_equal(lstat(dirs->merged, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0755);
+		assert_int_equal(lstat(spare, &st), -1);
+		/* The next create makes its own. */
+		image_container_dirs_free(steal_ptr(&dirs));
+		assert_int_equal(image_container_dirs_create(root, "made", &dirs, &err), 0);
+		assert_int_equal(lstat(dirs->work, &st), 0);
+		/* The id of a spare's container is taken: no spare over it. */
+		image_container_dirs_free(steal_ptr(&dirs));
+		assert_int_equal(image_container_dirs_create(root, "taken", &dirs, &err), -1);
+		assert_int_equal(err->kind, BERR_CONFLICT);
+		berr_clear(&err);
+	}
+	/* Half built by a crash: replaced. */
+	assert_int_equal(mkdir(building, 0700), 0);
+	write_file(building, "stale", "x");
+	assert_int_equal(image_container_spare_make(root, &err), 0);
+	assert_int_equal(lstat(building, &st), -1);
+	{
+		_cleanup_free_ char *upper = str_printf("%s/.spare/upper", root);
+		_cleanup_free_ char *stale = str_printf("%s/.spare/stale", root);
+
+		assert_int_equal(lstat(upper, &st), 0);
+		assert_int_equal(lstat(stale, &st), -1);
+	}
+	/* With a spare waiting, a create of an existing id is still a
+	 * conflict, and the spare stays for the next. */
+	{
+		struct image_container_dirs *dirs = NULL;
+		_cleanup_free_ char *spare = str_printf("%s/.spare", root);
+
+		assert_int_equal(image_container_dirs_create(root, "made", &dirs, &err), -1);
+		assert_int_equal(err->kind, BERR_CONFLICT);
+		assert_null(dirs);
+		assert_int_equal(lstat(spare, &st), 0);
+	}
+}
+
 /* A container dir or merged dir replaced by a symlink is removed as a
  * link; what it points at is left alone. */
 static void test_container_dirs_remove_symlinks(void **state)
@@ -637,6 +713,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_container_dirs_cycle, setup_new, teardown),
 		cmocka_unit_test_setup_teardown(test_container_dirs_discard, setup_new, teardown),
 		cmocka_unit_test_setup_teardown(test_container_dirs_bad_ids, setup_new, teardown),
+		cmocka_unit_test_setup_teardown(test_container_dirs_spare, setup_new, teardown),
 		cmocka_unit_test_setup_teardown(test_container_dirs_remove_symlinks, setup_new,
 						teardown),
 	};
