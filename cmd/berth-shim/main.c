@@ -1288,6 +1288,10 @@ static int standby(void)
 	 * any start does: back to the usual priority before it says it is
 	 * ready, so that no start ever waits on an idle-priority process. */
 	sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ 0 });
+	/* The seed too: it becomes the container's process, which must not
+	 * run at idle priority (nor wait for an idle CPU to take its order). */
+	if (spares.seed.pid > 0)
+		sched_setscheduler(spares.seed.pid, SCHED_OTHER, &(struct sched_param){ 0 });
 	if (send(FD_REPORT, "r", 1, MSG_NOSIGNAL) != 1 ||
 	    unixsock_recv_fds(FD_REPORT, order, sizeof(order) - 1, &len, fds, ORDER_FDS, &n_fds,
 			      &err) < 0) {

@@ -100,6 +100,12 @@ def spare_cgroup(pid):
     return Path(f"/sys/fs/cgroup/pids/berth/.spare-{pid}")
 
 
+def sched_policy(pid):
+    """The scheduling policy of PID (field 41 of its stat)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2:].split()[38])
+
+
 def test_a_standby_shim_waits_for_the_next_start(bb):
     # berthd keeps one shim started ahead, with a cgroup made ahead on a
     # v1 host; a start takes both, another comes, and one killed meanwhile
@@ -122,6 +128,9 @@ def test_a_standby_shim_waits_for_the_next_start(bb):
     pid = inspect(bb, cid)["State"]["Pid"]
     assert pid in seeds
     assert Path(f"/proc/{pid}/cmdline").read_bytes() == b"sleep\x0060\x00"
+    # Made while its standby idled, it runs as any process does: not at
+    # the idle priority the standby had.
+    assert sched_policy(pid) == os.SCHED_OTHER
     assert bb.docker("exec", cid, "cat", "/proc/1/cmdline").stdout == "sleep\x0060\x00"
     assert bb.docker("exec", cid, "hostname").stdout.strip() == cid[:12]
     # Its network namespace, made ahead with lo up, became the container's.
