@@ -460,7 +460,9 @@ int daemon_shim_start(struct daemon *d, const struct daemon_container *c, const 
 	     strv_append(&args, "--stdin") < 0) ||
 	    (json_is_true(json_object_get(config, "StdinOnce")) &&
 	     strv_append(&args, "--stdin-once") < 0) ||
-	    attach_args(&args, o->attach, o->n_attach) < 0)
+	    attach_args(&args, o->attach, o->n_attach) < 0 ||
+	    /* Touched at each create and start (daemon_cgroup_move_ahead()). */
+	    (d->cgroup_keeper && strv_append(&args, "--cgroups-kept-warm") < 0))
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "start container %s", c->id);
 	order = pool_take(d->shim_pool);
 	if (order >= 0) {

@@ -259,13 +259,38 @@ int runtime_cgroup_detect_mountinfo(const char *mountinfo, const char *root,
 	return berr_set(err, BERR_UNAVAILABLE, 0, "no cgroup file system is mounted at %s", root);
 }
 
+/* The last layout found, and under which root: a host's cgroup mounts
+ * stay as they are while a process runs (runc looks once per process
+ * too), and a create or a state read would otherwise read the whole
+ * mount table each time. */
+static struct {
+	pthread_mutex_t lock;
+	char *root;
+	enum runtime_cgroup_mode mode;
+} detected = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
 int runtime_cgroup_detect(const char *root, enum runtime_cgroup_mode *mode, struct berr **err)
 {
 	_cleanup_free_ char *mountinfo = NULL;
+	bool known;
 
+	pthread_mutex_lock(&detected.lock);
+	known = detected.root && strcmp(detected.root, root) == 0;
+	if (known)
+		*mode = detected.mode;
+	pthread_mutex_unlock(&detected.lock);
+	if (known)
+		return 0;
 	if (fs_read_file("/proc/self/mountinfo", CGROUP_MOUNTINFO_MAX, &mountinfo, NULL, err) < 0)
 		return berr_prefix(err, "detect cgroups");
-	return runtime_cgroup_detect_mountinfo(mountinfo, root, mode, err);
+	if (runtime_cgroup_detect_mountinfo(mountinfo, root, mode, err) < 0)
+		return -1;
+	pthread_mutex_lock(&detected.lock);
+	free(detected.root);
+	detected.root = strdup(root);
+	detected.mode = *mode;
+	pthread_mutex_unlock(&detected.lock);
+	return 0;
 }
 
 /* ---- paths ---- */

@@ -22,8 +22,9 @@ enum runtime_cgroup_mode {
 struct runtime_cgroup;
 
 /* Detects the layout under ROOT (normally "/sys/fs/cgroup") from the
- * mounts; on a hybrid host the v1 controllers win.  Sets BERR_UNAVAILABLE
- * when no cgroup file system is mounted there. */
+ * mounts, once per process and root; on a hybrid host the v1 controllers
+ * win.  Sets BERR_UNAVAILABLE when no cgroup file system is mounted
+ * there. */
 int runtime_cgroup_detect(const char *root, enum runtime_cgroup_mode *mode, struct berr **err);
 
 /* Where a container's cgroup goes when its config names none:

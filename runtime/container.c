@@ -581,8 +581,10 @@ int runtime_container_create(const struct runtime_config *cfg,
 	blog_debug("create %s: loading the bundle", opts->id);
 	if (runtime_cgroup_detect(runtime_config_cgroup_root(cfg), &mode, err) < 0)
 		goto out;
-	warmup = runtime_cgroup_keeper_new(runtime_config_cgroup_root(cfg), mode);
-	runtime_cgroup_keeper_touch(warmup, 0);
+	if (!opts->cgroups_kept_warm) {
+		warmup = runtime_cgroup_keeper_new(runtime_config_cgroup_root(cfg), mode);
+		runtime_cgroup_keeper_touch(warmup, 0);
+	}
 	if (runtime_id_validate(opts->id, err) < 0)
 		goto out;
 	bundle = realpath(opts->bundle ? opts->bundle : ".", NULL);

@@ -49,6 +49,10 @@ struct runtime_create_opts {
 	 * the config fits it, killed otherwise; NULL: none.  Either way the
 	 * create leaves it empty (pid 0, sync_fd -1). */
 	struct runtime_seed *seed;
+	/* The caller keeps the cgroup-move lock out of its slow mode
+	 * (runtime_cgroup_keeper_new()): the create needs no keeper of its
+	 * own, whose thread would cost more than it saves. */
+	bool cgroups_kept_warm;
 };
 
 /* A container's process made ahead of its container by a runtime that

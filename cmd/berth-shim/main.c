@@ -4,7 +4,7 @@
  *
  *   berth-shim start --root R --id ID --bundle DIR [--log-path F
  *              [--log-max-size N] [--log-max-file N]] [--tty] [--stdin]
- *              [--stdin-once] [--attach FD:STREAMS]...
+ *              [--stdin-once] [--attach FD:STREAMS]... [--cgroups-kept-warm]
  *   berth-shim exec --root R --id ID --process FILE [--tty] [--stdin]
  *              [--attach FD:STREAMS]...
  *   berth-shim standby
@@ -108,6 +108,7 @@ struct shim {
 	long long log_max_size;
 	int log_max_file;
 	bool exec, tty, in, in_once;
+	bool cgroups_kept_warm;	   /* by the daemon, which keeps a keeper */
 	int out_fd, err_fd, in_fd; /* container side: ours to read / write */
 	int control_fd, sig_fd, log_fd;
 	long long log_size;
@@ -585,7 +586,8 @@ static int run_container(struct shim *s, struct berr **err)
 					    .bundle = s->bundle,
 					    .spare_cgroup = s->spare_cgroup,
 					    .spare_netns = &s->spare_netns,
-					    .seed = &s->seed };
+					    .seed = &s->seed,
+					    .cgroups_kept_warm = s->cgroups_kept_warm };
 	_cleanup_close_ int console_listen = -1;
 	int rc;
 
@@ -1046,6 +1048,7 @@ static int shim_main(int argc, char **argv, bool detached, const struct spares *
 		{ "attach", required_argument, NULL, 'a' },
 		{ "pid", required_argument, NULL, 'P' },
 		{ "fds", required_argument, NULL, 'F' },
+		{ "cgroups-kept-warm", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct shim s = { .spare_cgroup = spares->cgroup,
@@ -1115,6 +1118,9 @@ static int shim_main(int argc, char **argv, bool detached, const struct spares *
 			break;
 		case 'P':
 			s.pid = (pid_t)atoi(optarg);
+			break;
+		case 'W':
+			s.cgroups_kept_warm = true;
 			break;
 		case 'F':
 			if (sscanf(optarg, "%d,%d,%d,%d,%d", &s.out_fd, &s.err_fd, &s.in_fd,
