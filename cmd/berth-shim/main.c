@@ -11,18 +11,18 @@
  *
  * fd 3 is the report pipe: one JSON line, {"pid": P, "shim": S} or
  * {"error": MSG, "kind": KIND}.  fd 4 (start) is the container's waiter
- * lock, held for the shim's life.  A start forks first so that the shim is
- * nobody's child, creates and starts the container through the in-process
- * runtime (its init is the shim's child), then serves: output goes to the
- * log and to attached clients (Docker's multiplexed framing unless raw),
- * clients' input to the container's stdin, control messages on
- * DIR/attach.sock (attach with an fd, resize, close-stdin); at the init's
- * end it writes DIR/exit.json, closes the report pipe (which it kept open
- * for that word) and exits.  An exec runs one process and
- * exits with its exit code.  A standby is a start's shim made before the
- * start is known: fd 3 is a socket on which it says "r" when it is ready,
- * and on which one order comes, a start's arguments with the fds it would
- * have been given. */
+ * lock, held until the end is recorded.  A start forks first so that the
+ * shim is nobody's child, creates and starts the container through the
+ * in-process runtime (its init is the shim's child), then serves: output
+ * goes to the log and to attached clients (Docker's multiplexed framing
+ * unless raw), clients' input to the container's stdin, control messages
+ * on DIR/attach.sock (attach with an fd, resize, close-stdin); at the
+ * init's end it writes DIR/exit.json, lets go of the lock, closes the
+ * report pipe (kept open for that word) and exits.  An exec runs one
+ * process and exits with its exit code.  A standby is a start's shim made
+ * before the start is known: fd 3 is a socket on which it says "r" when it
+ * is ready, and on which one order comes, a start's arguments with the fds
+ * it would have been given. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -1235,6 +1235,10 @@ static int shim_main(int argc, char **argv, bool detached, const struct spares *
 	}
 	write_exit(&s);
 	unlink(CONTROL_SOCK);
+	/* The daemon's word of the end: the waiter's lock goes first, for a
+	 * start that follows at once (a restart) to take it; the container's
+	 * mounts after. */
+	close(FD_LOCK);
 	close(FD_REPORT);
 	if (s.mnt_ns >= 0)
 		close(s.mnt_ns);
