@@ -168,6 +168,20 @@ static pid_t container_pid(const struct daemon_container *c)
 	return (pid_t)json_integer_value(json_object_get(json_object_get(c->doc, "State"), "Pid"));
 }
 
+/* Hostname and Domainname of the Config FROM into the Config TO. */
+static int take_names(json_t *to, const json_t *from)
+{
+	static const char *const keys[] = { "Hostname", "Domainname" };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *name = json_string_value(json_object_get(from, keys[i]));
+
+		if (json_object_set_new(to, keys[i], json_string(name ? name : "")) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The running container that C's HostConfig KEY names as "container:X"
  * (*out NULL when it names none), for WHAT ("PID", "network") to join.
  * Docker's messages when X is C itself, gone or not running. */
@@ -193,10 +207,11 @@ static int joined_container(struct daemon *d, const struct daemon_container *c, 
 	return 0;
 }
 
-/* Writes the OCI config into the container's directory, the bundle. */
-static int write_config(struct daemon *d, const struct daemon_container *c,
-			const struct start_ctx *s, const struct daemon_user *user,
-			struct berr **err)
+/* Writes the OCI config into the container's directory, the bundle.  A
+ * container joined to another's network takes its host and domain names
+ * into its Config, as Docker records them. */
+static int write_config(struct daemon *d, struct daemon_container *c, const struct start_ctx *s,
+			const struct daemon_user *user, struct berr **err)
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *pid_of = NULL;
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *net_of = NULL;
@@ -231,8 +246,11 @@ static int write_config(struct daemon *d, const struct daemon_container *c,
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
 		in.net_ns = net_ns;
 		in.dir = net_dir;
+		if (take_names(json_object_get(c->doc, "Config"),
+			       json_object_get(net_of->doc, "Config")) < 0)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
 		in.hostname = json_string_value(
-			json_object_get(json_object_get(net_of->doc, "Config"), "Hostname"));
+			json_object_get(json_object_get(c->doc, "Config"), "Hostname"));
 	}
 	spec = daemon_spec_build(&in, err);
 	if (!spec)

@@ -1022,6 +1022,10 @@ def test_network_mode_joins_another_running_containers_network(bb):
     sidecar = bb.docker("create", "--network", f"container:{web}", "busybox",
                         "true").stdout.strip()
     assert inspect(bb, sidecar)["NetworkSettings"]["Networks"] == {}
+    # Started, it records X's host name as its own, as Docker does.
+    assert inspect(bb, sidecar)["Config"]["Hostname"] != "webhost"
+    bb.docker("start", "-a", sidecar)
+    assert inspect(bb, sidecar)["Config"]["Hostname"] == "webhost"
     bb.docker("rm", sidecar)
     for args, message in ((["-p", "80:80"], "conflicting options: port publishing"),
                           (["--dns", "1.1.1.1"], "conflicting options: dns"),
