@@ -244,24 +244,26 @@ static int from_record(struct daemon *d, struct store_container *rec, bool show_
 	return 0;
 }
 
-int daemon_container_lookup(struct daemon *d, const char *ref, struct daemon_container **out,
-			    struct berr **err)
+static int lookup(struct daemon *d, const char *ref, bool show_lost, struct daemon_container **out,
+		  struct berr **err)
 {
 	_cleanup_(store_container_free_cleanup) struct store_container *rec = NULL;
 
 	if (store_container_lookup(d->db, ref, &rec, err) < 0)
 		return -1;
-	return from_record(d, rec, true, out, err);
+	return from_record(d, rec, show_lost, out, err);
+}
+
+int daemon_container_lookup(struct daemon *d, const char *ref, struct daemon_container **out,
+			    struct berr **err)
+{
+	return lookup(d, ref, true, out, err);
 }
 
 int daemon_container_lookup_recorded(struct daemon *d, const char *ref,
 				     struct daemon_container **out, struct berr **err)
 {
-	_cleanup_(store_container_free_cleanup) struct store_container *rec = NULL;
-
-	if (store_container_lookup(d->db, ref, &rec, err) < 0)
-		return -1;
-	return from_record(d, rec, false, out, err);
+	return lookup(d, ref, false, out, err);
 }
 
 int daemon_container_list(struct daemon *d, struct daemon_container ***out, size_t *n,

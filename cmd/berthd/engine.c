@@ -175,7 +175,8 @@ static void job_after(uv_work_t *w, int status)
 		close(job->attach[i].fd);
 	free(job->attach);
 	free(job);
-	/* After the answer: the trash goes once nobody waits for it. */
+	/* After the answer: the trash goes, and a spare comes, once nobody
+	 * waits for it. */
 	if (tidy)
 		berthd_tidy(d);
 }
