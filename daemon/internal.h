@@ -263,11 +263,10 @@ struct daemon_spec_input {
 	const char *init_path;	 /* berth-init; NULL: daemon_default_init_path() */
 	/* The PID and network namespaces of other containers (PidMode and
 	 * NetworkMode "container:X") as paths to join, /proc/PID/ns/...; NULL
-	 * for none.  With another's network come its host name, and DIR is
-	 * its directory, with its hosts and resolv.conf. */
+	 * for none.  With another's network, DIR is its directory, with its
+	 * hosts and resolv.conf (its host name is in DOC's Config by then). */
 	const char *pid_ns;
 	const char *net_ns;
-	const char *hostname; /* NULL: the container's own */
 };
 
 /* berth-init next to the running program (/proc/self/exe's directory); the

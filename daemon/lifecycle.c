@@ -249,8 +249,6 @@ static int write_config(struct daemon *d, struct daemon_container *c, const stru
 		if (take_names(json_object_get(c->doc, "Config"),
 			       json_object_get(net_of->doc, "Config")) < 0)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
-		in.hostname = json_string_value(
-			json_object_get(json_object_get(c->doc, "Config"), "Hostname"));
 	}
 	spec = daemon_spec_build(&in, err);
 	if (!spec)

@@ -613,8 +613,7 @@ json_t *daemon_spec_build(const struct daemon_spec_input *in, struct berr **err)
 	const json_t *config = json_object_get(in->doc, "Config");
 	const json_t *hc = json_object_get(in->doc, "HostConfig");
 	const char *workdir = json_string_value(json_object_get(config, "WorkingDir"));
-	const char *hostname =
-		in->hostname ?: json_string_value(json_object_get(config, "Hostname"));
+	const char *hostname = json_string_value(json_object_get(config, "Hostname"));
 	bool init = json_is_true(json_object_get(hc, "Init"));
 	bool privileged = daemon_hc_bool(hc, "Privileged");
 	_cleanup_strv_ char **env = NULL;
