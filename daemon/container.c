@@ -31,7 +31,8 @@ int daemon_new(struct image_store *images, const char *exec_root, struct daemon 
 	d->db = image_store_db(images);
 	d->containers_root = str_printf("%s/" DAEMON_CONTAINERS_DIR, image_store_root(images));
 	d->runtime_root = str_printf("%s/" DAEMON_RUNTIME_DIR, exec_root);
-	if (!d->containers_root || !d->runtime_root)
+	d->run_root = str_printf("%s/" DAEMON_CONTAINERS_DIR, exec_root);
+	if (!d->containers_root || !d->runtime_root || !d->run_root)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container engine");
 	d->rt.state_root = d->runtime_root;
 	/* The runtime's state directory, made at the first start, goes
@@ -90,6 +91,7 @@ void daemon_free(struct daemon *d)
 		return;
 	free(d->containers_root);
 	free(d->runtime_root);
+	free(d->run_root);
 	free(d);
 }
 
@@ -116,6 +118,11 @@ void daemon_container_list_free(struct daemon_container **list, size_t n)
 char *daemon_container_dir(const struct daemon *d, const char *id)
 {
 	return str_printf("%s/%s", d->containers_root, id);
+}
+
+char *daemon_container_run_dir(const struct daemon *d, const char *id)
+{
+	return str_printf("%s/%s", d->run_root, id);
 }
 
 const char *daemon_container_status(const struct daemon_container *c)
@@ -154,7 +161,7 @@ int daemon_container_exit_code(const struct daemon_container *c)
 /* Whether a process holds the waiter's lock of container ID. */
 static bool has_waiter(struct daemon *d, const char *id)
 {
-	_cleanup_free_ char *path = str_printf("%s/%s/" DAEMON_FILE_WAITER, d->containers_root, id);
+	_cleanup_free_ char *path = str_printf("%s/%s/" DAEMON_FILE_WAITER, d->run_root, id);
 	_cleanup_close_ int fd = -1;
 
 	if (!path)
@@ -183,7 +190,7 @@ bool daemon_container_end_unseen(struct daemon *d, const char *id, int *exit_cod
 	 * taken note of it yet. */
 	*finished = NULL;
 	*exit_code = DAEMON_EXIT_LOST;
-	dir = daemon_container_dir(d, id);
+	dir = daemon_container_run_dir(d, id);
 	if (dir && daemon_shim_exit_record(dir, &found, &status, finished, NULL) == 0 && found)
 		*exit_code = WIFEXITED(status)	   ? WEXITSTATUS(status)
 			     : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
@@ -399,11 +406,10 @@ int daemon_container_lower_dirs(struct daemon *d, const struct daemon_container 
  * container ID (see struct daemon_container). */
 static void await_waiter(struct daemon *d, const char *id)
 {
-	_cleanup_free_ char *dir = daemon_container_dir(d, id);
-	_cleanup_free_ char *path = str_printf("%s/" DAEMON_FILE_WAITER, dir ? dir : "");
+	_cleanup_free_ char *path = str_printf("%s/%s/" DAEMON_FILE_WAITER, d->run_root, id);
 	_cleanup_close_ int fd = -1;
 
-	if (!dir || !path)
+	if (!path)
 		return;
 	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
@@ -413,6 +419,17 @@ static void await_waiter(struct daemon *d, const char *id)
 			return;
 		usleep(10 * 1000);
 	}
+}
+
+/* Removes the run directory of container ID: a few small files, on a
+ * tmpfs on most hosts, not worth the trash. */
+static int remove_run_dir(struct daemon *d, const char *id, struct berr **err)
+{
+	_cleanup_free_ char *dir = daemon_container_run_dir(d, id);
+
+	if (!dir)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", id);
+	return fs_remove_tree(dir, err);
 }
 
 /* The runtime's part of removing C: a stopped one's delete is put off
@@ -460,6 +477,8 @@ int daemon_container_remove_held(struct daemon *d, struct daemon_container *c, i
 		}
 		berr_clear(&lerr);
 	}
+	if (remove_run_dir(d, c->id, err) < 0)
+		return berr_prefix(err, "remove container %s", c->id);
 	if (d->defer_dir_removal) {
 		bool trashed = false;
 

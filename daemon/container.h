@@ -5,8 +5,10 @@
  * export).  Each container is a row of the metadata store holding a JSON
  * document in the shape of `docker container inspect`, a directory under
  * <data-root>/containers/<id> (overlay upper, work and merged dirs, an init
- * layer, hostname, hosts, resolv.conf and config.json) and, while it runs,
- * a runtime container under <exec-root>/runtime.  Nothing here prints or
+ * layer, hostname, hosts, resolv.conf and its log), a run directory under
+ * <exec-root>/containers/<id> once started (the bundle's config.json, the
+ * shim's sockets and record of the end) and, while it runs, a runtime
+ * container under <exec-root>/runtime.  Nothing here prints or
  * exits: errors go up as berr, with Docker's messages. */
 #ifndef BERTH_DAEMON_CONTAINER_H
 #define BERTH_DAEMON_CONTAINER_H
@@ -31,7 +33,9 @@
  * `berth-runc --root <exec-root>/runtime list` shows. */
 #define DAEMON_RUNTIME_DIR "runtime"
 
-/* Where containers live, under the data root. */
+/* Where containers live, under the data root, and where what belongs to
+ * one run of a container lives, under the exec root (see
+ * daemon_container_run_dir()). */
 #define DAEMON_CONTAINERS_DIR "containers"
 
 /* Docker's exit statuses of a container whose command could not run

@@ -97,6 +97,7 @@ int daemon_exec_prepare(struct daemon *d, const struct daemon_container *c, cons
 			const json_t *config, char **path_out, struct berr **err)
 {
 	_cleanup_free_ char *dir = daemon_container_dir(d, c->id);
+	_cleanup_free_ char *run_dir = daemon_container_run_dir(d, c->id);
 	_cleanup_free_ char *config_path = NULL, *merged = NULL, *path = NULL, *text = NULL;
 	_cleanup_json_ json_t *spec = NULL;
 	const char *user = json_string_value(json_object_get(config, "User"));
@@ -104,12 +105,12 @@ int daemon_exec_prepare(struct daemon *d, const struct daemon_container *c, cons
 	json_t *process, *env;
 	size_t len = 0;
 
-	if (!dir)
+	if (!dir || !run_dir)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "exec");
 	daemon_cgroup_move_ahead(d);
-	config_path = str_printf("%s/" DAEMON_FILE_CONFIG, dir);
+	config_path = str_printf("%s/" DAEMON_FILE_CONFIG, run_dir);
 	merged = str_printf("%s/merged", dir);
-	path = str_printf("%s/exec-%s.json", dir, exec_id);
+	path = str_printf("%s/exec-%s.json", run_dir, exec_id);
 	if (!config_path || !merged || !path)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "exec");
 	if (fs_read_file(config_path, CONFIG_MAX, &text, &len, err) < 0 ||
@@ -159,7 +160,7 @@ int daemon_exec_start(struct daemon *d, const struct daemon_container *c, const 
 int daemon_exec_resize(struct daemon *d, const char *container_id, const char *exec_id,
 		       unsigned height, unsigned width, struct berr **err)
 {
-	_cleanup_free_ char *dir = daemon_container_dir(d, container_id);
+	_cleanup_free_ char *dir = daemon_container_run_dir(d, container_id);
 	_cleanup_free_ char *name = str_printf("exec-%s.sock", exec_id);
 
 	if (!dir || !name)

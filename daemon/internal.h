@@ -35,6 +35,7 @@ struct daemon {
 	struct image_store *images; /* borrowed */
 	struct store *db;	    /* the image store's */
 	char *containers_root;	    /* <data-root>/containers */
+	char *run_root;		    /* <exec-root>/containers */
 	char *runtime_root;	    /* <exec-root>/runtime */
 	struct runtime_config rt;
 	bool defer_dir_removal;			     /* see daemon_defer_dir_removal() */
@@ -65,15 +66,19 @@ void daemon_cgroup_move_ahead(struct daemon *d);
  * daemon_init_layer()). */
 #define DAEMON_DIR_INIT_LAYER "init-layer"
 
-/* The files of one container in its directory. */
-#define DAEMON_FILE_CONFIG   "config.json"
+/* The files of one container in its directory, which lasts as long as
+ * the container. */
 #define DAEMON_FILE_HOSTNAME "hostname"
 #define DAEMON_FILE_HOSTS    "hosts"
 #define DAEMON_FILE_RESOLV   "resolv.conf"
 /* A container's own init layer, made by berth before the shared one. */
-#define DAEMON_DIR_INIT	   "init"
-#define DAEMON_FILE_WAITER "waiter.lock"
-/* Left by berth-shim: the container's end, and its control socket. */
+#define DAEMON_DIR_INIT "init"
+
+/* The files of a container's run directory (daemon_container_run_dir()):
+ * the bundle's OCI config and the waiter's lock; left by berth-shim, the
+ * container's end and the control sockets of the shim and its execs. */
+#define DAEMON_FILE_CONFIG	"config.json"
+#define DAEMON_FILE_WAITER	"waiter.lock"
 #define DAEMON_FILE_EXIT	"exit.json"
 #define DAEMON_FILE_ATTACH_SOCK "attach.sock"
 
@@ -316,29 +321,30 @@ char *daemon_resolv_conf(const char *text);
 
 /* shim.c */
 
-/* Spawns berth-shim (O->shim) for C, whose bundle and files are in DIR,
- * handing it LOCK (the waiter's lock; may be -1) and O's clients, and
+/* Spawns berth-shim (O->shim) for C, whose bundle is RUN_DIR (its run
+ * directory) and whose log goes to LOG_PATH, handing it LOCK (the waiter's
+ * lock; may be -1) and O's clients, and
  * reads its report: *pid the container's pid, *shim the shim's, and
  * *end_fd the report pipe, which reads end-of-file once the shim has
  * recorded the container's end.  Sets the error the shim reports. */
-int daemon_shim_start(struct daemon *d, const struct daemon_container *c, const char *dir, int lock,
-		      const struct daemon_start_opts *o, pid_t *pid, pid_t *shim, int *end_fd,
-		      struct berr **err);
+int daemon_shim_start(struct daemon *d, const struct daemon_container *c, const char *run_dir,
+		      const char *log_path, int lock, const struct daemon_start_opts *o, pid_t *pid,
+		      pid_t *shim, int *end_fd, struct berr **err);
 /* Spawns berth-shim for an exec of the OCI process in PROCESS_FILE into
  * container ID; the shim is the caller's child (*shim), exits with the
  * process's exit code, and *pid is the process's pid. */
 int daemon_shim_exec(struct daemon *d, const char *id, const char *process_file,
 		     const struct daemon_start_opts *o, bool tty, bool in, pid_t *pid, pid_t *shim,
 		     struct berr **err);
-/* The end the shim recorded in DIR: *found, *wait_status and *finished
+/* The end the shim recorded in RUN_DIR: *found, *wait_status and *finished
  * (RFC 3339, new; may be NULL). */
-int daemon_shim_exit_record(const char *dir, bool *found, int *wait_status, char **finished,
+int daemon_shim_exit_record(const char *run_dir, bool *found, int *wait_status, char **finished,
 			    struct berr **err);
-int daemon_shim_attach(const char *dir, const struct daemon_attach *a, const char *detach_keys,
+int daemon_shim_attach(const char *run_dir, const struct daemon_attach *a, const char *detach_keys,
 		       struct berr **err);
 /* Resizes the terminal of the shim whose control socket is SOCK_NAME in
- * DIR (NULL: a container's shim). */
-int daemon_shim_resize(const char *dir, const char *sock_name, unsigned height, unsigned width,
+ * RUN_DIR (NULL: a container's shim). */
+int daemon_shim_resize(const char *run_dir, const char *sock_name, unsigned height, unsigned width,
 		       struct berr **err);
 
 /* state.c: the State object of a document. */
@@ -357,6 +363,13 @@ json_t *daemon_state_new(void);
 
 /* The directory of container ID; the caller frees it. */
 char *daemon_container_dir(const struct daemon *d, const char *id);
+/* The run directory of container ID, under the exec root: what belongs to
+ * its runs and not to its data (the bundle, the shim's sockets and its
+ * record of the end), made by its first start and removed with it.  The
+ * exec root is a tmpfs on most hosts, where files come and go without a
+ * trace on disk, as runc's bundles under containerd do.  The caller frees
+ * it. */
+char *daemon_container_run_dir(const struct daemon *d, const char *id);
 /* Writes C's document to the store.  Sets BERR_NOT_FOUND when C is gone. */
 int daemon_container_save(struct daemon *d, const struct daemon_container *c, struct berr **err);
 /* Rereads C's record from the store (another process may have changed it)

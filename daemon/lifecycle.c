@@ -30,7 +30,8 @@
 
 /* What a start made, for its undo, and the exit code a failure means. */
 struct start_ctx {
-	char *dir, *upper, *work, *merged;
+	char *dir, *upper, *work, *merged, *log_path;
+	char *run_dir;
 	bool mounted;
 	bool created;
 	int exit_code;
@@ -42,6 +43,8 @@ static void start_ctx_release(struct start_ctx *s)
 	free(s->upper);
 	free(s->work);
 	free(s->merged);
+	free(s->log_path);
+	free(s->run_dir);
 }
 
 static void start_undo(struct daemon *d, const char *id, struct start_ctx *s)
@@ -58,12 +61,23 @@ static void start_undo(struct daemon *d, const char *id, struct start_ctx *s)
 	}
 }
 
-/* Takes the waiter's lock of the container in DIR (see struct
- * daemon_container); returns its fd.  Sets BERR_CONFLICT when another
- * process waits for the container. */
-static int take_waiter(const char *dir, const char *id, struct berr **err)
+/* Makes the run directory RUN_DIR of a container, when its first start
+ * finds none. */
+static int make_run_dir(const char *run_dir, struct berr **err)
 {
-	_cleanup_free_ char *path = str_printf("%s/" DAEMON_FILE_WAITER, dir);
+	if (mkdir(run_dir, 0700) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return berr_set(err, BERR_INTERNAL, errno, "mkdir %s", run_dir);
+	return fs_mkdir_p(run_dir, 0700, err);
+}
+
+/* Takes the waiter's lock of the container whose run directory is RUN_DIR
+ * (see struct daemon_container); returns its fd.  Sets BERR_CONFLICT when
+ * another process waits for the container. */
+static int take_waiter(const char *run_dir, const char *id, struct berr **err)
+{
+	_cleanup_free_ char *path = str_printf("%s/" DAEMON_FILE_WAITER, run_dir);
 	_cleanup_close_ int fd = -1;
 
 	if (!path)
@@ -207,7 +221,7 @@ static int joined_container(struct daemon *d, const struct daemon_container *c, 
 	return 0;
 }
 
-/* Writes the OCI config into the container's directory, the bundle.  A
+/* Writes the OCI config into the container's run directory, the bundle.  A
  * container joined to another's network takes its host and domain names
  * into its Config, as Docker records them. */
 static int write_config(struct daemon *d, struct daemon_container *c, const struct start_ctx *s,
@@ -228,7 +242,7 @@ static int write_config(struct daemon *d, struct daemon_container *c, const stru
 	};
 	_cleanup_json_ json_t *spec = NULL;
 	_cleanup_free_ char *text = NULL;
-	_cleanup_free_ char *path = str_printf("%s/" DAEMON_FILE_CONFIG, s->dir);
+	_cleanup_free_ char *path = str_printf("%s/" DAEMON_FILE_CONFIG, s->run_dir);
 
 	if (joined_container(d, c, "PidMode", "PID", &pid_of, err) < 0 ||
 	    joined_container(d, c, "NetworkMode", "network", &net_of, err) < 0)
@@ -311,10 +325,11 @@ static int start_steps(struct daemon *d, struct daemon_container *c, struct star
 		goto out;
 	if (write_config(d, c, s, &user, err) < 0)
 		goto out;
-	opts.bundle = s->dir;
+	opts.bundle = s->run_dir;
 	if (o) {
 		/* The shim leaves nothing behind when it fails. */
-		if (daemon_shim_start(d, c, s->dir, waiter, o, pid, shim, end_fd, err) < 0)
+		if (daemon_shim_start(d, c, s->run_dir, s->log_path, waiter, o, pid, shim, end_fd,
+				      err) < 0)
 			goto out;
 		ret = 0;
 		goto out;
@@ -339,7 +354,6 @@ static int start(struct daemon *d, struct daemon_container *c, const struct daem
 	_cleanup_close_ int waiter = -1;
 	_cleanup_close_ int end_fd = -1;
 	_cleanup_free_ char *exit_file = NULL;
-	_cleanup_free_ char *log_path = NULL;
 	char started[TIME_RFC3339_SIZE];
 	pid_t pid = 0;
 
@@ -354,21 +368,22 @@ static int start(struct daemon *d, struct daemon_container *c, const struct daem
 	s.upper = str_printf("%s/upper", s.dir ? s.dir : "");
 	s.work = str_printf("%s/work", s.dir ? s.dir : "");
 	s.merged = str_printf("%s/merged", s.dir ? s.dir : "");
-	if (!s.dir || !s.upper || !s.work || !s.merged)
+	s.log_path = str_printf("%s/%s-json.log", s.dir ? s.dir : "", c->id);
+	s.run_dir = daemon_container_run_dir(d, c->id);
+	exit_file = str_printf("%s/" DAEMON_FILE_EXIT, s.run_dir ? s.run_dir : "");
+	if (!s.dir || !s.upper || !s.work || !s.merged || !s.log_path || !s.run_dir || !exit_file)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "start container %s", c->id);
-	waiter = take_waiter(s.dir, c->id, err);
+	if (make_run_dir(s.run_dir, err) < 0)
+		return berr_prefix(err, "start container %s", c->id);
+	waiter = take_waiter(s.run_dir, c->id, err);
 	if (waiter < 0)
 		return -1;
 	clear_leftovers(d, c->id, s.merged);
-	exit_file = str_printf("%s/" DAEMON_FILE_EXIT, s.dir);
-	log_path = str_printf("%s/%s-json.log", s.dir, c->id);
-	if (!exit_file || !log_path)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "start container %s", c->id);
 	/* The end of an earlier run is no longer this one's. */
 	if (unlink(exit_file) < 0 && errno != ENOENT)
 		return berr_set(err, BERR_INTERNAL, errno, "remove %s", exit_file);
 	if (o)
-		json_object_set_new(c->doc, "LogPath", json_string(log_path));
+		json_object_set_new(c->doc, "LogPath", json_string(s.log_path));
 	time_now_rfc3339(started);
 	if (start_steps(d, c, &s, o, waiter, &pid, shim_out, &end_fd, err) < 0) {
 		start_undo(d, c->id, &s);
@@ -489,7 +504,7 @@ int daemon_container_exited(struct daemon *d, struct daemon_container *c, int wa
 
 int daemon_container_exited_shim(struct daemon *d, struct daemon_container *c, struct berr **err)
 {
-	_cleanup_free_ char *dir = daemon_container_dir(d, c->id);
+	_cleanup_free_ char *dir = daemon_container_run_dir(d, c->id);
 	_cleanup_free_ char *finished = NULL;
 	int status = W_EXITCODE(DAEMON_EXIT_LOST, 0);
 	bool found = false;
@@ -541,7 +556,7 @@ int daemon_container_attach(struct daemon *d, const struct daemon_container *c,
 			    const struct daemon_attach *a, const char *detach_keys,
 			    struct berr **err)
 {
-	_cleanup_free_ char *dir = daemon_container_dir(d, c->id);
+	_cleanup_free_ char *dir = daemon_container_run_dir(d, c->id);
 
 	if (!dir)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "attach");
@@ -551,7 +566,7 @@ int daemon_container_attach(struct daemon *d, const struct daemon_container *c,
 int daemon_container_resize(struct daemon *d, const struct daemon_container *c, unsigned height,
 			    unsigned width, struct berr **err)
 {
-	_cleanup_free_ char *dir = daemon_container_dir(d, c->id);
+	_cleanup_free_ char *dir = daemon_container_run_dir(d, c->id);
 
 	if (!dir)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "resize");

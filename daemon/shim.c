@@ -438,22 +438,21 @@ static int log_args(char ***args, const json_t *doc, const char *log_path)
 	return 0;
 }
 
-int daemon_shim_start(struct daemon *d, const struct daemon_container *c, const char *dir, int lock,
-		      const struct daemon_start_opts *o, pid_t *pid, pid_t *shim, int *end_fd,
-		      struct berr **err)
+int daemon_shim_start(struct daemon *d, const struct daemon_container *c, const char *run_dir,
+		      const char *log_path, int lock, const struct daemon_start_opts *o, pid_t *pid,
+		      pid_t *shim, int *end_fd, struct berr **err)
 {
 	const json_t *config = json_object_get(c->doc, "Config");
-	_cleanup_free_ char *log_path = str_printf("%s/%s-json.log", dir, c->id);
 	_cleanup_strv_ char **args = NULL;
 	_cleanup_close_ int report = -1;
 	_cleanup_close_ int order = -1;
 	pid_t child;
 	int status;
 
-	if (!log_path || strv_append(&args, o->shim) < 0 || strv_append(&args, "start") < 0 ||
+	if (strv_append(&args, o->shim) < 0 || strv_append(&args, "start") < 0 ||
 	    strv_append(&args, "--root") < 0 || strv_append(&args, d->runtime_root) < 0 ||
 	    strv_append(&args, "--id") < 0 || strv_append(&args, c->id) < 0 ||
-	    strv_append(&args, "--bundle") < 0 || strv_append(&args, dir) < 0 ||
+	    strv_append(&args, "--bundle") < 0 || strv_append(&args, run_dir) < 0 ||
 	    log_args(&args, c->doc, log_path) < 0 ||
 	    (json_is_true(json_object_get(config, "Tty")) && strv_append(&args, "--tty") < 0) ||
 	    (json_is_true(json_object_get(config, "OpenStdin")) &&
@@ -514,10 +513,10 @@ int daemon_shim_exec(struct daemon *d, const char *id, const char *process_file,
 	return 0;
 }
 
-int daemon_shim_exit_record(const char *dir, bool *found, int *wait_status, char **finished,
+int daemon_shim_exit_record(const char *run_dir, bool *found, int *wait_status, char **finished,
 			    struct berr **err)
 {
-	_cleanup_free_ char *path = str_printf("%s/" DAEMON_FILE_EXIT, dir);
+	_cleanup_free_ char *path = str_printf("%s/" DAEMON_FILE_EXIT, run_dir);
 	_cleanup_free_ char *text = NULL;
 	_cleanup_json_ json_t *rec = NULL;
 	const char *when = NULL;
@@ -545,11 +544,11 @@ int daemon_shim_exit_record(const char *dir, bool *found, int *wait_status, char
 
 /* Sends MSG (and FD, unless -1) to the control socket of the shim in DIR
  * and reads its answer. */
-static int shim_call(const char *dir, const char *sock_name, const json_t *msg, int fd,
+static int shim_call(const char *run_dir, const char *sock_name, const json_t *msg, int fd,
 		     struct berr **err)
 {
 	_cleanup_free_ char *text = json_dumps(msg, JSON_COMPACT);
-	_cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dirfd = open(run_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int sock = -1;
 	_cleanup_json_ json_t *answer = NULL;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -560,7 +559,7 @@ static int shim_call(const char *dir, const char *sock_name, const json_t *msg, 
 	if (!text)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "shim message");
 	if (dirfd < 0)
-		return berr_set(err, BERR_NOT_FOUND, errno, "open %s", dir);
+		return berr_set(err, BERR_NOT_FOUND, errno, "open %s", run_dir);
 	/* Through the directory's fd: the socket's own path may be longer
 	 * than a socket address holds. */
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dirfd, sock_name);
@@ -591,7 +590,7 @@ static int shim_call(const char *dir, const char *sock_name, const json_t *msg, 
 	return 0;
 }
 
-int daemon_shim_attach(const char *dir, const struct daemon_attach *a, const char *detach_keys,
+int daemon_shim_attach(const char *run_dir, const struct daemon_attach *a, const char *detach_keys,
 		       struct berr **err)
 {
 	_cleanup_json_ json_t *msg =
@@ -603,10 +602,10 @@ int daemon_shim_attach(const char *dir, const struct daemon_attach *a, const cha
 	if (!msg ||
 	    (detach_keys && json_object_set_new(msg, "detach_keys", json_string(detach_keys)) < 0))
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "attach");
-	return shim_call(dir, DAEMON_FILE_ATTACH_SOCK, msg, a->fd, err);
+	return shim_call(run_dir, DAEMON_FILE_ATTACH_SOCK, msg, a->fd, err);
 }
 
-int daemon_shim_resize(const char *dir, const char *sock_name, unsigned height, unsigned width,
+int daemon_shim_resize(const char *run_dir, const char *sock_name, unsigned height, unsigned width,
 		       struct berr **err)
 {
 	_cleanup_json_ json_t *msg = json_pack("{s:s, s:I, s:I}", "op", "resize", "height",
@@ -614,5 +613,5 @@ int daemon_shim_resize(const char *dir, const char *sock_name, unsigned height, 
 
 	if (!msg)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "resize");
-	return shim_call(dir, sock_name ? sock_name : DAEMON_FILE_ATTACH_SOCK, msg, -1, err);
+	return shim_call(run_dir, sock_name ? sock_name : DAEMON_FILE_ATTACH_SOCK, msg, -1, err);
 }
