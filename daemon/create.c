@@ -107,15 +107,6 @@ static int record(struct daemon *d, struct daemon_container *c, const char *give
 	}
 }
 
-static int write_text(const char *dir, const char *name, const char *text, struct berr **err)
-{
-	_cleanup_free_ char *path = str_printf("%s/%s", dir, name);
-
-	if (!path)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "container file %s", name);
-	return fs_write_file_replace(path, text, strlen(text), 0644, err);
-}
-
 /* Reads DIR/NAME (or the host's file HOST_PATH when given). */
 static int read_text(const char *dir, const char *name, const char *host_path, char **out,
 		     struct berr **err)
@@ -225,14 +216,32 @@ int daemon_files_apply_hostconfig(const char *dir, const json_t *hc, struct berr
 		free(out);
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "hosts");
 	}
-	r = write_text(dir, DAEMON_FILE_HOSTS, out, err);
+	r = daemon_file_write(dir, DAEMON_FILE_HOSTS, out, err);
 	free(out);
 	if (r < 0)
 		return -1;
 	new_resolv = resolv_with(resolv, hc);
 	if (!new_resolv)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "resolv.conf");
-	return write_text(dir, DAEMON_FILE_RESOLV, new_resolv, err);
+	return daemon_file_write(dir, DAEMON_FILE_RESOLV, new_resolv, err);
+}
+
+/* The spare's empty log (see daemon_tidy()), when the directory in DIR
+ * was the spare, becomes the log of container ID, made ahead like its
+ * other files; one whose log driver is "none" has none. */
+static void take_spare_log(const char *dir, const char *id, const json_t *hc)
+{
+	const char *type =
+		json_string_value(json_object_get(json_object_get(hc, "LogConfig"), "Type"));
+	_cleanup_free_ char *spare = str_printf("%s/" DAEMON_FILE_SPARE_LOG, dir);
+	_cleanup_free_ char *log = daemon_container_log_path(dir, id);
+
+	if (!spare || !log)
+		return;
+	if (type && strcmp(type, "none") == 0)
+		unlink(spare);
+	else
+		rename(spare, log);
 }
 
 /* The container's host name: the body's, the host's own for the host's
@@ -330,6 +339,7 @@ int daemon_container_create_api(struct daemon *d, const char *name, const json_t
 	if (image_container_dirs_create(d->containers_root, id, &dirs, err) < 0)
 		return berr_prefix(err, "create container");
 	d->spare_taken = true;
+	take_spare_log(dirs->dir, id, hc);
 	if (daemon_files_write(dirs->dir, hostname, NULL, err) < 0 ||
 	    daemon_files_apply_hostconfig(dirs->dir, hc, err) < 0 || record(d, c, name, err) < 0) {
 		image_container_dirs_remove(d->containers_root, id, NULL);

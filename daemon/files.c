@@ -112,15 +112,19 @@ static int host_resolv_text(const char *path, char **out, struct berr **err)
 	return 0;
 }
 
-static int write_file(const char *dir, const char *name, const char *text, struct berr **err)
+int daemon_file_write(const char *dir, const char *name, const char *text, struct berr **err)
 {
 	_cleanup_free_ char *path = str_printf("%s/%s", dir, name);
+	_cleanup_close_ int fd = -1;
 
 	if (!path)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container file %s", name);
-	/* Not synced: the files are remade from the container's document
-	 * should a crash leave them empty. */
-	return fs_write_file_replace(path, text, strlen(text), 0644, err);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "open %s", path);
+	if (fs_write_all(fd, text, strlen(text)) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "write %s", path);
+	return 0;
 }
 
 /* The init layer's entries; a NULL target makes a directory, "" an empty
@@ -217,9 +221,9 @@ int daemon_files_write(const char *dir, const char *hostname, const char *host_r
 	resolv = daemon_resolv_conf(host_text);
 	if (!resolv)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "resolv.conf");
-	if (write_file(dir, DAEMON_FILE_HOSTNAME, name, err) < 0 ||
-	    write_file(dir, DAEMON_FILE_HOSTS, hosts_text, err) < 0 ||
-	    write_file(dir, DAEMON_FILE_RESOLV, resolv, err) < 0)
+	if (daemon_file_write(dir, DAEMON_FILE_HOSTNAME, name, err) < 0 ||
+	    daemon_file_write(dir, DAEMON_FILE_HOSTS, hosts_text, err) < 0 ||
+	    daemon_file_write(dir, DAEMON_FILE_RESOLV, resolv, err) < 0)
 		return berr_prefix(err, "container files in %s", dir);
 	return 0;
 }

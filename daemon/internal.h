@@ -73,6 +73,9 @@ void daemon_cgroup_move_ahead(struct daemon *d);
 #define DAEMON_FILE_RESOLV   "resolv.conf"
 /* A container's own init layer, made by berth before the shared one. */
 #define DAEMON_DIR_INIT "init"
+/* The spare directory's empty log, to be renamed to a container's (see
+ * daemon_container_log_path()). */
+#define DAEMON_FILE_SPARE_LOG "spare-json.log"
 
 /* The files of a container's run directory (daemon_container_run_dir()):
  * the bundle's OCI config and the waiter's lock; left by berth-shim, the
@@ -302,6 +305,12 @@ int daemon_files_apply_hostconfig(const char *dir, const json_t *hc, struct berr
 
 /* files.c */
 
+/* Writes TEXT into DIR/NAME in place, made when missing: a new container's
+ * files, which nobody reads before its create ends (the spare's empty ones
+ * are kept, see daemon_tidy()).  Not synced: a crash in a create loses the
+ * container.  Sets BERR_INTERNAL. */
+int daemon_file_write(const char *dir, const char *name, const char *text, struct berr **err);
+
 /* Writes DIR/hostname (HOSTNAME), DIR/hosts (Docker's for a container
  * without a network) and DIR/resolv.conf (the host's without loopback name
  * servers, or Google's when none is left).  HOST_RESOLV is the host file to
@@ -363,6 +372,9 @@ json_t *daemon_state_new(void);
 
 /* The directory of container ID; the caller frees it. */
 char *daemon_container_dir(const struct daemon *d, const char *id);
+/* The json-file log of container ID in its directory DIR, named as Docker
+ * names it; the caller frees it. */
+char *daemon_container_log_path(const char *dir, const char *id);
 /* The run directory of container ID, under the exec root: what belongs to
  * its runs and not to its data (the bundle, the shim's sockets and its
  * record of the end), made by its first start and removed with it.  The

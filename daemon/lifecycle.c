@@ -368,7 +368,7 @@ static int start(struct daemon *d, struct daemon_container *c, const struct daem
 	s.upper = str_printf("%s/upper", s.dir ? s.dir : "");
 	s.work = str_printf("%s/work", s.dir ? s.dir : "");
 	s.merged = str_printf("%s/merged", s.dir ? s.dir : "");
-	s.log_path = str_printf("%s/%s-json.log", s.dir ? s.dir : "", c->id);
+	s.log_path = daemon_container_log_path(s.dir ? s.dir : "", c->id);
 	s.run_dir = daemon_container_run_dir(d, c->id);
 	exit_file = str_printf("%s/" DAEMON_FILE_EXIT, s.run_dir ? s.run_dir : "");
 	if (!s.dir || !s.upper || !s.work || !s.merged || !s.log_path || !s.run_dir || !exit_file)

@@ -497,7 +497,33 @@ int image_container_dirs_create(const char *containers_root, const char *id,
 	return 0;
 }
 
-int image_container_spare_make(const char *containers_root, struct berr **err)
+/* Makes the empty FILES in NAME under ROOTFD. */
+static int spare_files_make(int rootfd, const char *name, const char *const *files,
+			    struct berr **err)
+{
+	_cleanup_close_ int dfd =
+		openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (dfd < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "open %s", name);
+	for (size_t i = 0; files && files[i]; i++) {
+		int fd = openat(dfd, files[i], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				0644);
+
+		if (fd < 0 || fchmod(fd, 0644) < 0) {
+			int e = errno;
+
+			if (fd >= 0)
+				close(fd);
+			return berr_set(err, BERR_INTERNAL, e, "make %s/%s", name, files[i]);
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+int image_container_spare_make(const char *containers_root, const char *const *files,
+			       struct berr **err)
 {
 	static const char building[] = IMAGE_CONTAINER_SPARE ".new";
 	_cleanup_free_ char *path = str_printf("%s/%s", containers_root, building);
@@ -519,7 +545,8 @@ int image_container_spare_make(const char *containers_root, struct berr **err)
 		return -1;
 	if (mkdirat(rootfd, building, 0700) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "mkdir %s", path);
-	if (container_subdirs_make(rootfd, building, err) < 0) {
+	if (container_subdirs_make(rootfd, building, err) < 0 ||
+	    spare_files_make(rootfd, building, files, err) < 0) {
 		fs_remove_tree(path, NULL);
 		return berr_prefix(err, "spare container dirs in %s", containers_root);
 	}

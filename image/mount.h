@@ -71,8 +71,11 @@ DEFINE_CLEANUP(struct image_container_dirs *, image_container_dirs_free)
 #define IMAGE_CONTAINER_SPARE ".spare"
 
 /* Makes <CONTAINERS_ROOT>/.spare when there is none (CONTAINERS_ROOT too
- * when missing).  Sets BERR_INTERNAL. */
-int image_container_spare_make(const char *containers_root, struct berr **err);
+ * when missing), with an empty file (mode 0644) for each name in FILES
+ * (NULL-terminated; may be NULL), for its container to write into instead
+ * of making.  Sets BERR_INTERNAL. */
+int image_container_spare_make(const char *containers_root, const char *const *files,
+			       struct berr **err);
 
 /* Makes <CONTAINERS_ROOT>/<ID>/{upper,work,merged} (CONTAINERS_ROOT too
  * when missing), or renames the spare there; *out then owns their paths.  ID holds letters, digits,

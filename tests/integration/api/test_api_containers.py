@@ -77,6 +77,42 @@ def test_removed_containers_leave_no_runtime_state_or_cgroup(bb, tmp_path):
     assert wait_for(settled)
 
 
+def test_a_create_takes_the_spare_files_and_a_start_its_run_dir(bb):
+    # berthd makes a container's directory ahead with the files a create
+    # writes, so that a create writes into them; what belongs to a run (the
+    # bundle's config, the shim's sockets and record of the end) lives in
+    # a run directory under the exec root, removed with the container.
+    spare = bb.data_root / "containers" / ".spare"
+    names = ["hostname", "hosts", "resolv.conf", "spare-json.log"]
+    wait_for(lambda: all((spare / n).is_file() for n in names))
+    inodes = {n: (spare / n).stat().st_ino for n in names}
+    cid = bb.docker("create", "busybox", "sh", "-c", "echo logged; cat /etc/hostname").stdout.strip()
+    own = bb.data_root / "containers" / cid
+    for n in ["hostname", "hosts", "resolv.conf"]:
+        assert (own / n).stat().st_ino == inodes[n], n
+    assert (own / "hostname").read_text() == cid[:12] + "\n"
+    assert "localhost" in (own / "hosts").read_text()
+    log = own / f"{cid}-json.log"
+    assert log.stat().st_ino == inodes["spare-json.log"]
+    assert not (own / "spare-json.log").exists()
+    bb.docker("start", "-a", cid)
+    assert bb.docker("logs", cid).stdout == f"logged\n{cid[:12]}\n"
+    run_dir = bb.exec_root / "containers" / cid
+    assert sorted(p.name for p in run_dir.iterdir()) == ["config.json", "exit.json",
+                                                         "waiter.lock"]
+    assert json.loads((run_dir / "config.json").read_text())["root"]["path"] == \
+        str(own / "merged")
+    assert not (own / "config.json").exists()
+    bb.docker("rm", cid)
+    assert not run_dir.exists()
+    # A container without a log has no log file.
+    wait_for(lambda: (spare / "spare-json.log").is_file())
+    cid = bb.docker("create", "--log-driver", "none", "busybox", "true").stdout.strip()
+    own = bb.data_root / "containers" / cid
+    assert not any(p.name.endswith("json.log") for p in own.iterdir())
+    bb.docker("rm", cid)
+
+
 def test_start_deletes_what_the_runtime_trash_kept(bb):
     # A daemon stopped before its sweep leaves the runtime's trash to the
     # next one; a state cut short (no state.json) goes too.

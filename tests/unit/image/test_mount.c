@@ -590,10 +590,11 @@ static void test_container_dirs_bad_ids(void **state)
 }
 
 /* The spare is made once, taken whole by the next create (with the modes
- * a create's mkdirs give), and made again after; a half-built one that a
- * crash left is replaced. */
+ * a create's mkdirs give, and the empty files asked for), and made again
+ * after; a half-built one that a crash left is replaced. */
 static void test_container_dirs_spare(void **state)
 {
+	static const char *const files[] = { "hostname", "spare-json.log", NULL };
 	struct fixture *f = *state;
 	_cleanup_free_ char *root = str_printf("%s/containers", f->dir);
 	_cleanup_free_ char *building = str_printf("%s/containers/.spare.new", f->dir);
@@ -602,7 +603,7 @@ static void test_container_dirs_spare(void **state)
 
 	assert_non_null(root);
 	assert_non_null(building);
-	assert_int_equal(image_container_spare_make(root, &err), 0);
+	assert_int_equal(image_container_spare_make(root, files, &err), 0);
 	assert_int_equal(lstat(building, &st), -1);
 	{
 		_cleanup_free_ char *spare = str_printf("%s/.spare", root);
@@ -610,7 +611,7 @@ static void test_container_dirs_spare(void **state)
 		assert_int_equal(lstat(spare, &spare_st), 0);
 		assert_true(S_ISDIR(spare_st.st_mode));
 		/* Already there: left as it is. */
-		assert_int_equal(image_container_spare_make(root, &err), 0);
+		assert_int_equal(image_container_spare_make(root, NULL, &err), 0);
 		assert_int_equal(lstat(spare, &st), 0);
 		assert_int_equal(st.st_ino, spare_st.st_ino);
 	}
@@ -629,6 +630,15 @@ static void test_container_dirs_spare(void **state)
 		assert_int_equal(st.st_mode & 07777, 0700);
 		assert_int_equal(lstat(dirs->merged, &st), 0);
 		assert_int_equal(st.st_mode & 07777, 0755);
+		/* With the files asked for, empty. */
+		for (size_t i = 0; files[i]; i++) {
+			_cleanup_free_ char *p = str_printf("%s/%s", dirs->dir, files[i]);
+
+			assert_int_equal(lstat(p, &st), 0);
+			assert_true(S_ISREG(st.st_mode));
+			assert_int_equal(st.st_mode & 07777, 0644);
+			assert_int_equal(st.st_size, 0);
+		}
 		assert_int_equal(lstat(spare, &st), -1);
 		/* The next create makes its own. */
 		image_container_dirs_free(steal_ptr(&dirs));
@@ -643,7 +653,7 @@ static void test_container_dirs_spare(void **state)
 	/* Half built by a crash: replaced. */
 	assert_int_equal(mkdir(building, 0700), 0);
 	write_file(building, "stale", "x");
-	assert_int_equal(image_container_spare_make(root, &err), 0);
+	assert_int_equal(image_container_spare_make(root, NULL, &err), 0);
 	assert_int_equal(lstat(building, &st), -1);
 	{
 		_cleanup_free_ char *upper = str_printf("%s/.spare/upper", root);
