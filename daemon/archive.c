@@ -210,12 +210,19 @@ static int run_mounted(struct daemon *d, struct daemon_container *c, struct ctr_
 		       struct berr **err)
 {
 	_cleanup_(ctr_mounts_release) struct ctr_mounts m = { 0 };
+	_cleanup_free_ char *dir = daemon_container_dir(d, c->id);
 	_cleanup_close_ int host_ns = -1;
 	_cleanup_close_ int cwd = -1;
 	int r;
 
 	if (ctr_mounts_prepare(d, c, &m, err) < 0)
 		return -1;
+	/* A root file system mounted ahead (see daemon_tidy()) would share
+	 * the upper dir with the one mounted here, and miss what OP
+	 * changes: its start mounts a fresh one. */
+	if (!dir)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
+	image_container_premount_drop(dir);
 	host_ns = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	if (host_ns < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "copy: open the mount namespace");

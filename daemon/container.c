@@ -4,6 +4,7 @@
  * export in changes.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,17 +79,53 @@ bool daemon_tidy_take(struct daemon *d)
 static const char *const spare_files[] = { DAEMON_FILE_HOSTNAME, DAEMON_FILE_HOSTS,
 					   DAEMON_FILE_RESOLV, DAEMON_FILE_SPARE_LOG, NULL };
 
+/* The root file system the last start in this process mounted, which the
+ * tidy mounts ahead on the spare: the next container is most often of the
+ * same image.  The process's, since each engine of a daemon has its own
+ * struct daemon. */
+static struct {
+	pthread_mutex_t lock;
+	char **lower;
+	unsigned flags;
+} last_mount = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+void daemon_note_mount(char *const *lower, unsigned flags)
+{
+	char **copy = strv_dup(lower);
+
+	if (!copy)
+		return;
+	pthread_mutex_lock(&last_mount.lock);
+	strv_free(last_mount.lower);
+	last_mount.lower = copy;
+	last_mount.flags = flags;
+	pthread_mutex_unlock(&last_mount.lock);
+}
+
 int daemon_tidy(struct daemon *d, struct berr **err)
 {
 	_cleanup_berr_ struct berr *rt_err = NULL;
+	_cleanup_strv_ char **lower = NULL;
+	struct image_premount premount = { 0 };
 	int rt = runtime_trash_empty(&d->rt, &rt_err);
 
+	pthread_mutex_lock(&last_mount.lock);
+	lower = last_mount.lower ? strv_dup(last_mount.lower) : NULL;
+	premount = (struct image_premount){ (const char *const *)lower, strv_length(lower),
+					    last_mount.flags };
+	pthread_mutex_unlock(&last_mount.lock);
 	if (image_container_trash_empty(d->containers_root, err) < 0 ||
-	    image_container_spare_make(d->containers_root, spare_files, err) < 0)
+	    image_container_spare_make(d->containers_root, spare_files, lower ? &premount : NULL,
+				       err) < 0)
 		return -1;
 	if (rt < 0)
 		berr_move(err, &rt_err);
 	return rt;
+}
+
+void daemon_spare_release(struct daemon *d)
+{
+	image_container_spare_unmount(d->containers_root);
 }
 
 void daemon_free(struct daemon *d)

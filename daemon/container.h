@@ -87,8 +87,12 @@ void daemon_set_shim_pool(struct daemon *d, struct daemon_shim_pool *pool);
  * removal's directory in the trash, or a create's spare to make again. */
 bool daemon_tidy_take(struct daemon *d);
 /* Removes what is in the trash and makes the next create's directories
- * ahead (image_container_spare_make()). */
+ * ahead (image_container_spare_make()), with the root file system of the
+ * last start in this process mounted ahead on them. */
 int daemon_tidy(struct daemon *d, struct berr **err);
+/* Detaches the root file system daemon_tidy() mounted ahead: for a daemon
+ * that stops, which leaves no mount behind. */
+void daemon_spare_release(struct daemon *d);
 
 /* What `docker create` takes; everything is borrowed and may be NULL. */
 struct daemon_create_opts {

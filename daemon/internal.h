@@ -58,6 +58,11 @@ struct daemon {
 int daemon_container_remove_held(struct daemon *d, struct daemon_container *c, int *lock,
 				 struct berr **err);
 
+/* Notes the root file system a start mounted (LOWER, the flags of
+ * image_mount_overlay_flags()), for daemon_tidy() to mount ahead on the
+ * next container's spare directory. */
+void daemon_note_mount(char *const *lower, unsigned flags);
+
 /* Tells D's keeper, if any, that a process will soon move into a
  * container's cgroup. */
 void daemon_cgroup_move_ahead(struct daemon *d);

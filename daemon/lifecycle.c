@@ -91,13 +91,22 @@ static int take_waiter(const char *run_dir, const char *id, struct berr **err)
 	return steal_fd(&fd);
 }
 
-/* What a process killed before it recorded the end of a run left: the
- * runtime container and the root file system mount. */
-static void clear_leftovers(struct daemon *d, const char *id, const char *merged)
+/* Mounts the root file system of C for a start: the one mounted ahead on
+ * its directory when it is of the same lower dirs; otherwise what is there
+ * goes first (left by a process killed before it recorded the end of a
+ * run, or mounted ahead for another image). */
+static int mount_root(struct start_ctx *s, char *const *lower, unsigned flags, struct berr **err)
 {
-	runtime_container_delete(&d->rt, id, true, NULL);
-	while (image_unmount(merged, NULL) == 0)
+	const struct image_premount want = { (const char *const *)lower, strv_length(lower),
+					     flags };
+
+	daemon_note_mount(lower, flags);
+	if (image_container_premount_take(s->dir, &want))
+		return 0;
+	while (image_unmount(s->merged, NULL) == 0)
 		;
+	return image_mount_overlay_flags(want.lower, want.n, s->upper, s->work, s->merged, flags,
+					 err);
 }
 
 static bool is_executable(int fd)
@@ -294,8 +303,7 @@ static int start_steps(struct daemon *d, struct daemon_container *c, struct star
 
 	if (daemon_container_lower_dirs(d, c, &lower, err) < 0)
 		return -1;
-	if (image_mount_overlay_flags((const char *const *)lower, strv_length(lower), s->upper,
-				      s->work, s->merged, daemon_container_mount_flags(c), err) < 0)
+	if (mount_root(s, lower, daemon_container_mount_flags(c), err) < 0)
 		return berr_prefix(err, "container %s: root file system", c->id);
 	s->mounted = true;
 	rootfd = open(s->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -378,7 +386,8 @@ static int start(struct daemon *d, struct daemon_container *c, const struct daem
 	waiter = take_waiter(s.run_dir, c->id, err);
 	if (waiter < 0)
 		return -1;
-	clear_leftovers(d, c->id, s.merged);
+	/* What a process killed before it recorded the end of a run left. */
+	runtime_container_delete(&d->rt, c->id, true, NULL);
 	/* The end of an earlier run is no longer this one's. */
 	if (unlink(exit_file) < 0 && errno != ENOENT)
 		return berr_set(err, BERR_INTERNAL, errno, "remove %s", exit_file);

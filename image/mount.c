@@ -11,10 +11,16 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "image/mount.h"
+#include "lib/digest.h"
 #include "lib/fsutil.h"
+
+/* On the spare's directory: the digest of what is mounted ahead on its
+ * merged dir (see premount_key()).  A trusted xattr: only root sets it. */
+#define PREMOUNT_XATTR "trusted.berth.premount"
 
 /* Room for the kernel's messages about one failed fsconfig call; one
  * message may name a path of PATH_MAX bytes. */
@@ -522,8 +528,126 @@ static int spare_files_make(int rootfd, const char *name, const char *const *fil
 	return 0;
 }
 
+/* The digest of a premount: its flags and, for each lower dir, its path
+ * and its device and inode, so that a layer removed and unpacked again
+ * under the same path does not match.  false when a lower dir is gone. */
+static bool premount_key(const struct image_premount *p, char out[DIGEST_STRING_SIZE])
+{
+	char *text = NULL;
+	size_t size = 0;
+	bool ok = true;
+	FILE *f = open_memstream(&text, &size);
+
+	if (!f)
+		return false;
+	fprintf(f, "flags %u\n", p->flags);
+	for (size_t i = 0; i < p->n && ok; i++) {
+		struct stat st;
+
+		ok = stat(p->lower[i], &st) == 0;
+		if (ok)
+			fprintf(f, "%llu %llu %s\n", (unsigned long long)st.st_dev,
+				(unsigned long long)st.st_ino, p->lower[i]);
+	}
+	if (fclose(f) != 0 || !ok) {
+		free(text);
+		return false;
+	}
+	digest_bytes(text, size, out);
+	free(text);
+	return true;
+}
+
+static int detach_mounts_at(int dirfd, const char *name, struct berr **err);
+
+/* Detaches what is mounted on NAME/merged under ROOTFD. */
+static void detach_merged(int rootfd, const char *name)
+{
+	_cleanup_close_ int dfd =
+		openat(rootfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (dfd >= 0)
+		detach_mounts_at(dfd, "merged", NULL);
+}
+
+/* Mounts P on NAME/merged under ROOTFD (ROOT's fd) and marks NAME with its
+ * key; nothing when either fails. */
+static void premount_make(int rootfd, const char *root, const char *name,
+			  const struct image_premount *p)
+{
+	_cleanup_free_ char *dir = str_printf("%s/%s", root, name);
+	_cleanup_free_ char *upper = str_printf("%s/%s/upper", root, name);
+	_cleanup_free_ char *work = str_printf("%s/%s/work", root, name);
+	_cleanup_free_ char *merged = str_printf("%s/%s/merged", root, name);
+	_cleanup_close_ int dfd = -1;
+	char key[DIGEST_STRING_SIZE];
+
+	if (!dir || !upper || !work || !merged || !premount_key(p, key))
+		return;
+	dfd = openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 ||
+	    image_mount_overlay_flags(p->lower, p->n, upper, work, merged, p->flags, NULL) < 0)
+		return;
+	if (fsetxattr(dfd, PREMOUNT_XATTR, key, strlen(key), 0) < 0)
+		detach_mounts_at(dfd, "merged", NULL);
+}
+
+/* Whether DIR holds a premount, and whether it is WANT's (WANT may be
+ * NULL). */
+static bool premount_is(const char *dir, const struct image_premount *want, bool *present)
+{
+	_cleanup_free_ char *merged = str_printf("%s/merged", dir);
+	char key[DIGEST_STRING_SIZE], have[DIGEST_STRING_SIZE];
+	struct stat dir_st, merged_st;
+	ssize_t n;
+
+	n = getxattr(dir, PREMOUNT_XATTR, have, sizeof(have) - 1);
+	*present = n > 0;
+	if (n <= 0 || !merged || !want)
+		return false;
+	have[n] = '\0';
+	/* Mounted still: the overlay is a file system of its own. */
+	if (stat(dir, &dir_st) < 0 || stat(merged, &merged_st) < 0 ||
+	    dir_st.st_dev == merged_st.st_dev)
+		return false;
+	return premount_key(want, key) && strcmp(key, have) == 0;
+}
+
+bool image_container_premounted(const char *dir, const struct image_premount *want)
+{
+	bool present;
+
+	return premount_is(dir, want, &present);
+}
+
+void image_container_premount_drop(const char *dir)
+{
+	_cleanup_free_ char *incompat = str_printf("%s/work/work/incompat", dir);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	bool present;
+
+	premount_is(dir, NULL, &present);
+	if (!present || dfd < 0 || !incompat)
+		return;
+	detach_mounts_at(dfd, "merged", NULL);
+	/* Its upper dir was never used: a volatile one's mark, which would
+	 * keep overlay from mounting the dirs without "volatile", can go. */
+	fs_remove_tree(incompat, NULL);
+	fremovexattr(dfd, PREMOUNT_XATTR);
+}
+
+bool image_container_premount_take(const char *dir, const struct image_premount *want)
+{
+	bool present;
+
+	if (premount_is(dir, want, &present))
+		return removexattr(dir, PREMOUNT_XATTR) == 0;
+	image_container_premount_drop(dir);
+	return false;
+}
+
 int image_container_spare_make(const char *containers_root, const char *const *files,
-			       struct berr **err)
+			       const struct image_premount *premount, struct berr **err)
 {
 	static const char building[] = IMAGE_CONTAINER_SPARE ".new";
 	_cleanup_free_ char *path = str_printf("%s/%s", containers_root, building);
@@ -537,10 +661,24 @@ int image_container_spare_make(const char *containers_root, const char *const *f
 	rootfd = open(containers_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "open %s", containers_root);
-	if (faccessat(rootfd, IMAGE_CONTAINER_SPARE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		return 0;
 	/* Built aside and renamed whole, so that a create never takes half of
 	 * one; what a crash left half built goes first. */
+	detach_merged(rootfd, building);
+	if (faccessat(rootfd, IMAGE_CONTAINER_SPARE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		/* One made before the premount was known, or for another:
+		 * taken aside (a create meanwhile makes its own dirs) and
+		 * mounted again. */
+		_cleanup_free_ char *spare =
+			str_printf("%s/" IMAGE_CONTAINER_SPARE, containers_root);
+
+		if (!premount || !spare || image_container_premounted(spare, premount) ||
+		    fs_remove_tree(path, NULL) < 0 ||
+		    renameat2(rootfd, IMAGE_CONTAINER_SPARE, rootfd, building, RENAME_NOREPLACE) <
+			    0)
+			return 0;
+		image_container_premount_drop(path);
+		goto mount;
+	}
 	if (fs_remove_tree(path, err) < 0)
 		return -1;
 	if (mkdirat(rootfd, building, 0700) < 0)
@@ -550,9 +688,13 @@ int image_container_spare_make(const char *containers_root, const char *const *f
 		fs_remove_tree(path, NULL);
 		return berr_prefix(err, "spare container dirs in %s", containers_root);
 	}
+mount:
+	if (premount)
+		premount_make(rootfd, containers_root, building, premount);
 	if (renameat2(rootfd, building, rootfd, IMAGE_CONTAINER_SPARE, RENAME_NOREPLACE) == 0)
 		return 0;
 	e = errno;
+	detach_merged(rootfd, building);
 	fs_remove_tree(path, NULL);
 	/* Another process made one meanwhile. */
 	if (e == EEXIST)
@@ -664,4 +806,12 @@ int image_container_trash_empty(const char *containers_root, struct berr **err)
 			return -1;
 	}
 	return 0;
+}
+
+void image_container_spare_unmount(const char *containers_root)
+{
+	_cleanup_close_ int rootfd = open(containers_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (rootfd >= 0)
+		detach_merged(rootfd, IMAGE_CONTAINER_SPARE);
 }

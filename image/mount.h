@@ -70,12 +70,39 @@ DEFINE_CLEANUP(struct image_container_dirs *, image_container_dirs_free)
  * inode made scans for recently freed ones). */
 #define IMAGE_CONTAINER_SPARE ".spare"
 
+/* An overlay mounted ahead on the spare's merged dir: the lower dirs and
+ * flags of image_mount_overlay_flags(), all borrowed. */
+struct image_premount {
+	const char *const *lower;
+	size_t n;
+	unsigned flags;
+};
+
 /* Makes <CONTAINERS_ROOT>/.spare when there is none (CONTAINERS_ROOT too
  * when missing), with an empty file (mode 0644) for each name in FILES
  * (NULL-terminated; may be NULL), for its container to write into instead
- * of making.  Sets BERR_INTERNAL. */
+ * of making, and with PREMOUNT (may be NULL) mounted on its merged dir, so
+ * that the start of its container finds its root file system mounted when
+ * it asks for that one (image_container_premounted()).  A premount that
+ * fails leaves the spare without one.  Sets BERR_INTERNAL. */
 int image_container_spare_make(const char *containers_root, const char *const *files,
-			       struct berr **err);
+			       const struct image_premount *premount, struct berr **err);
+
+/* Whether the overlay on DIR/merged is the one image_container_spare_make()
+ * mounted ahead with WANT's lower dirs and flags, over lower dirs that are
+ * still the ones it was mounted with. */
+bool image_container_premounted(const char *dir, const struct image_premount *want);
+/* For the start of the container in DIR: true when the premount there is
+ * WANT (it is the container's now); otherwise any premount there is
+ * dropped (image_container_premount_drop()) and the caller mounts. */
+bool image_container_premount_take(const char *dir, const struct image_premount *want);
+/* Detaches a premount on DIR/merged that nobody took, for who mounts the
+ * container's root another way: its dirs are as a create left them. */
+void image_container_premount_drop(const char *dir);
+
+/* Detaches what is mounted ahead on the spare, for a daemon that stops:
+ * the spare stays, without it. */
+void image_container_spare_unmount(const char *containers_root);
 
 /* Makes <CONTAINERS_ROOT>/<ID>/{upper,work,merged} (CONTAINERS_ROOT too
  * when missing), or renames the spare there; *out then owns their paths.  ID holds letters, digits,

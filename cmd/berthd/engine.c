@@ -53,6 +53,8 @@ void berthd_engine_put(struct berthd *d, struct berthd_engine *e)
 
 void berthd_engines_free(struct berthd *d)
 {
+	if (d->idle)
+		daemon_spare_release(d->idle->engine);
 	while (d->idle) {
 		struct berthd_engine *e = d->idle;
 

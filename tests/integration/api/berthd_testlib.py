@@ -187,6 +187,8 @@ def remove_containers(d):
     ctrs = d.data_root / "containers"
     if not ctrs.is_dir():
         return
+    # What a daemon killed with SIGKILL mounted ahead on the spare.
+    subprocess.run(["umount", str(ctrs / ".spare" / "merged")], capture_output=True)
     for entry in ctrs.iterdir():
         cid = entry.name
         if cid.startswith("."):

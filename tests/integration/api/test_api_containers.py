@@ -2,6 +2,7 @@
 detached servers, exec, stop/kill/restart/wait, pause, restart policies,
 and containers outliving a berthd killed with SIGKILL."""
 
+import ctypes
 import json
 import os
 import signal
@@ -111,6 +112,51 @@ def test_a_create_takes_the_spare_files_and_a_start_its_run_dir(bb):
     own = bb.data_root / "containers" / cid
     assert not any(p.name.endswith("json.log") for p in own.iterdir())
     bb.docker("rm", cid)
+
+
+def mount_id(path):
+    """The id of the mount at PATH, unique for the boot where the kernel
+    has one (statx's STATX_MNT_ID_UNIQUE; the reused STATX_MNT_ID before)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    buf = ctypes.create_string_buffer(256)
+    if libc.statx(-100, str(path).encode(), 0, 0x4000 | 0x1000, buf) != 0:
+        raise OSError(ctypes.get_errno(), str(path))
+    return int.from_bytes(buf.raw[144:152], "little")
+
+
+def test_a_start_takes_the_root_file_system_mounted_ahead(bb, tmp_path):
+    # After a start, berthd mounts that root file system ahead on the next
+    # container's spare directory; a start of the same image and flags
+    # takes it as it is, one of others or changed by a copy gets its own,
+    # and a stopped daemon leaves no mount behind.
+    spare_merged = bb.data_root / "containers" / ".spare" / "merged"
+    bb.docker("run", "--rm", "busybox", "true")
+    wait_for(lambda: (spare_merged / "bin" / "busybox").exists())
+    assert os.path.ismount(spare_merged)
+    ahead = mount_id(spare_merged)
+    cid = bb.docker("run", "-d", "--rm", "busybox", "sleep", "60").stdout.strip()
+    merged = bb.data_root / "containers" / cid / "merged"
+    assert mount_id(merged) == ahead
+    assert bb.docker("exec", cid, "sh", "-c", "echo ok > /new; cat /new").stdout == "ok\n"
+    assert (bb.data_root / "containers" / cid / "upper" / "new").read_text() == "ok\n"
+    bb.docker("rm", "-f", cid)
+    # Mounted ahead "volatile" (for --rm), taken by one that is not.
+    wait_for(lambda: os.path.ismount(spare_merged))
+    res = bb.docker("run", "--name", "kept", "busybox", "sh", "-c", "echo kept > /k; cat /k")
+    assert res.stdout == "kept\n"
+    bb.docker("rm", "kept")
+    # A copy into a created container lands in what its start mounts.
+    wait_for(lambda: os.path.ismount(spare_merged))
+    (tmp_path / "hello").write_text("copied\n")
+    cid = bb.docker("create", "busybox", "cat", "/hello").stdout.strip()
+    bb.docker("cp", str(tmp_path / "hello"), f"{cid}:/hello")
+    assert bb.docker("start", "-a", cid).stdout == "copied\n"
+    bb.docker("rm", cid)
+    wait_for(lambda: os.path.ismount(spare_merged))
+    bb.stop()
+    assert not [line for line in Path("/proc/self/mountinfo").read_text().splitlines()
+                if str(bb.data_root) in line.split()[4]]
+    bb.start()
 
 
 def test_start_deletes_what_the_runtime_trash_kept(bb):

@@ -603,7 +603,7 @@ static void test_container_dirs_spare(void **state)
 
 	assert_non_null(root);
 	assert_non_null(building);
-	assert_int_equal(image_container_spare_make(root, files, &err), 0);
+	assert_int_equal(image_container_spare_make(root, files, NULL, &err), 0);
 	assert_int_equal(lstat(building, &st), -1);
 	{
 		_cleanup_free_ char *spare = str_printf("%s/.spare", root);
@@ -611,7 +611,7 @@ static void test_container_dirs_spare(void **state)
 		assert_int_equal(lstat(spare, &spare_st), 0);
 		assert_true(S_ISDIR(spare_st.st_mode));
 		/* Already there: left as it is. */
-		assert_int_equal(image_container_spare_make(root, NULL, &err), 0);
+		assert_int_equal(image_container_spare_make(root, NULL, NULL, &err), 0);
 		assert_int_equal(lstat(spare, &st), 0);
 		assert_int_equal(st.st_ino, spare_st.st_ino);
 	}
@@ -653,7 +653,7 @@ static void test_container_dirs_spare(void **state)
 	/* Half built by a crash: replaced. */
 	assert_int_equal(mkdir(building, 0700), 0);
 	write_file(building, "stale", "x");
-	assert_int_equal(image_container_spare_make(root, NULL, &err), 0);
+	assert_int_equal(image_container_spare_make(root, NULL, NULL, &err), 0);
 	assert_int_equal(lstat(building, &st), -1);
 	{
 		_cleanup_free_ char *upper = str_printf("%s/.spare/upper", root);
@@ -673,6 +673,66 @@ static void test_container_dirs_spare(void **state)
 		assert_null(dirs);
 		assert_int_equal(lstat(spare, &st), 0);
 	}
+}
+
+/* A spare made with a premount has it mounted when taken; it matches the
+ * lower dirs and flags it was made with, and no longer once a lower dir is
+ * replaced or it is unmounted; a spare release detaches it. */
+static int container_dirs_premount(struct fixture *f)
+{
+	_cleanup_(image_container_dirs_free_cleanup) struct image_container_dirs *dirs = NULL;
+	_cleanup_free_ char *root = path_in(f, "containers");
+	_cleanup_free_ char *spare = path_in(f, "containers/.spare");
+	_cleanup_free_ char *spare_merged = path_in(f, "containers/.spare/merged");
+	_cleanup_free_ char *l0 = make_dir(f, "l0");
+	_cleanup_free_ char *l1 = make_dir(f, "l1");
+	_cleanup_berr_ struct berr *err = NULL;
+	const char *lowers[] = { l0, l1 };
+	struct image_premount want = { lowers, 2, IMAGE_MOUNT_VOLATILE };
+	struct image_premount other = { lowers, 1, IMAGE_MOUNT_VOLATILE };
+	struct image_premount other_flags = { lowers, 2, 0 };
+
+	write_file(l0, "a", "0");
+	write_file(l1, "b", "1");
+	CHILD_OK(image_container_spare_make(root, NULL, &want, &err), err);
+	CHILD_CHECK(is_mount_point(spare_merged));
+	CHILD_CHECK(image_container_premounted(spare, &want));
+	/* Released: the spare stays, without its mount, until taken. */
+	image_container_spare_unmount(root);
+	CHILD_CHECK(!is_mount_point(spare_merged));
+	CHILD_CHECK(!image_container_premounted(spare, &want));
+	CHILD_OK(image_container_dirs_create(root, "taken", &dirs, &err), err);
+	image_container_dirs_free(steal_ptr(&dirs));
+	CHILD_OK(image_container_dirs_remove(root, "taken", &err), err);
+	CHILD_OK(image_container_spare_make(root, NULL, &want, &err), err);
+
+	CHILD_OK(image_container_dirs_create(root, "c1", &dirs, &err), err);
+	CHILD_CHECK(is_mount_point(dirs->merged));
+	CHILD_CHECK(file_is(dirs->merged, "a", "0"));
+	CHILD_CHECK(file_is(dirs->merged, "b", "1"));
+	CHILD_CHECK(image_container_premounted(dirs->dir, &want));
+	CHILD_CHECK(!image_container_premounted(dirs->dir, &other));
+	CHILD_CHECK(!image_container_premounted(dirs->dir, &other_flags));
+	/* A layer removed and unpacked again under its path: not the same. */
+	{
+		_cleanup_free_ char *moved = path_in(f, "l1.old");
+
+		CHILD_CHECK(rename(l1, moved) == 0);
+		CHILD_CHECK(mkdir(l1, 0755) == 0);
+		CHILD_CHECK(!image_container_premounted(dirs->dir, &want));
+		CHILD_CHECK(rmdir(l1) == 0);
+		CHILD_CHECK(rename(moved, l1) == 0);
+	}
+	CHILD_CHECK(image_container_premounted(dirs->dir, &want));
+	CHILD_OK(image_unmount(dirs->merged, &err), err);
+	CHILD_CHECK(!image_container_premounted(dirs->dir, &want));
+	CHILD_OK(image_container_dirs_remove(root, "c1", &err), err);
+	return 0;
+}
+
+static void test_container_dirs_premount(void **state)
+{
+	run_in_mount_ns(container_dirs_premount, *state);
 }
 
 /* A container dir or merged dir replaced by a symlink is removed as a
@@ -724,6 +784,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_container_dirs_discard, setup_new, teardown),
 		cmocka_unit_test_setup_teardown(test_container_dirs_bad_ids, setup_new, teardown),
 		cmocka_unit_test_setup_teardown(test_container_dirs_spare, setup_new, teardown),
+		cmocka_unit_test_setup_teardown(test_container_dirs_premount, setup_new, teardown),
 		cmocka_unit_test_setup_teardown(test_container_dirs_remove_symlinks, setup_new,
 						teardown),
 	};
