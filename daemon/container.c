@@ -125,7 +125,7 @@ int daemon_tidy(struct daemon *d, struct berr **err)
 
 void daemon_spare_release(struct daemon *d)
 {
-	image_container_spare_unmount(d->containers_root);
+	image_container_premounts_drop(d->containers_root);
 }
 
 void daemon_free(struct daemon *d)

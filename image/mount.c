@@ -2,6 +2,7 @@
  * them.  The new mount API with "lowerdir+" takes one layer per call, so no
  * option string limits the depth of an image; kernels without it get
  * mount(2), with the layer names shortened when a page is too small. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -808,10 +809,22 @@ int image_container_trash_empty(const char *containers_root, struct berr **err)
 	return 0;
 }
 
-void image_container_spare_unmount(const char *containers_root)
+void image_container_premounts_drop(const char *containers_root)
 {
-	_cleanup_close_ int rootfd = open(containers_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = opendir(containers_root);
+	struct dirent *e;
 
-	if (rootfd >= 0)
-		detach_merged(rootfd, IMAGE_CONTAINER_SPARE);
+	if (!dir)
+		return;
+	while ((e = readdir(dir)) != NULL) {
+		_cleanup_free_ char *path = NULL;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    strcmp(e->d_name, IMAGE_CONTAINER_TRASH) == 0 || e->d_type != DT_DIR)
+			continue;
+		path = str_printf("%s/%s", containers_root, e->d_name);
+		if (path)
+			image_container_premount_drop(path);
+	}
+	closedir(dir);
 }

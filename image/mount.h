@@ -100,9 +100,10 @@ bool image_container_premount_take(const char *dir, const struct image_premount 
  * container's root another way: its dirs are as a create left them. */
 void image_container_premount_drop(const char *dir);
 
-/* Detaches what is mounted ahead on the spare, for a daemon that stops:
- * the spare stays, without it. */
-void image_container_spare_unmount(const char *containers_root);
+/* Drops every premount under CONTAINERS_ROOT that nobody took (the spare's,
+ * a created container's), for a daemon that stops: the directories stay,
+ * without them. */
+void image_container_premounts_drop(const char *containers_root);
 
 /* Makes <CONTAINERS_ROOT>/<ID>/{upper,work,merged} (CONTAINERS_ROOT too
  * when missing), or renames the spare there; *out then owns their paths.  ID holds letters, digits,

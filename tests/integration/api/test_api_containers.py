@@ -152,11 +152,17 @@ def test_a_start_takes_the_root_file_system_mounted_ahead(bb, tmp_path):
     bb.docker("cp", str(tmp_path / "hello"), f"{cid}:/hello")
     assert bb.docker("start", "-a", cid).stdout == "copied\n"
     bb.docker("rm", cid)
+    # One created with it, and the next spare, let go of theirs when the
+    # daemon stops.
     wait_for(lambda: os.path.ismount(spare_merged))
+    cid = bb.docker("create", "busybox", "true").stdout.strip()
+    wait_for(lambda: os.path.ismount(spare_merged))
+    assert os.path.ismount(bb.data_root / "containers" / cid / "merged")
     bb.stop()
     assert not [line for line in Path("/proc/self/mountinfo").read_text().splitlines()
                 if str(bb.data_root) in line.split()[4]]
     bb.start()
+    bb.docker("start", "-a", cid)
 
 
 def test_start_deletes_what_the_runtime_trash_kept(bb):

@@ -698,7 +698,7 @@ static int container_dirs_premount(struct fixture *f)
 	CHILD_CHECK(is_mount_point(spare_merged));
 	CHILD_CHECK(image_container_premounted(spare, &want));
 	/* Released: the spare stays, without its mount, until taken. */
-	image_container_spare_unmount(root);
+	image_container_premounts_drop(root);
 	CHILD_CHECK(!is_mount_point(spare_merged));
 	CHILD_CHECK(!image_container_premounted(spare, &want));
 	CHILD_OK(image_container_dirs_create(root, "taken", &dirs, &err), err);
