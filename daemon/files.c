@@ -116,13 +116,19 @@ int daemon_file_write(const char *dir, const char *name, const char *text, struc
 {
 	_cleanup_free_ char *path = str_printf("%s/%s", dir, name);
 	_cleanup_close_ int fd = -1;
+	size_t len = strlen(text);
+	struct stat st;
 
 	if (!path)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container file %s", name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* Cut to its length after the write, not at the open: ext4 writes a
+	 * file opened with O_TRUNC out at its close, a flush the spare's
+	 * empty files need not wait for. */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "open %s", path);
-	if (fs_write_all(fd, text, strlen(text)) < 0)
+	if (fs_write_all(fd, text, len) < 0 || fstat(fd, &st) < 0 ||
+	    (st.st_size > (off_t)len && ftruncate(fd, (off_t)len) < 0))
 		return berr_set(err, BERR_INTERNAL, errno, "write %s", path);
 	return 0;
 }

@@ -61,17 +61,6 @@ static void start_undo(struct daemon *d, const char *id, struct start_ctx *s)
 	}
 }
 
-/* Makes the run directory RUN_DIR of a container, when its first start
- * finds none. */
-static int make_run_dir(const char *run_dir, struct berr **err)
-{
-	if (mkdir(run_dir, 0700) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return berr_set(err, BERR_INTERNAL, errno, "mkdir %s", run_dir);
-	return fs_mkdir_p(run_dir, 0700, err);
-}
-
 /* Takes the waiter's lock of the container whose run directory is RUN_DIR
  * (see struct daemon_container); returns its fd.  Sets BERR_CONFLICT when
  * another process waits for the container. */
@@ -381,7 +370,7 @@ static int start(struct daemon *d, struct daemon_container *c, const struct daem
 	exit_file = str_printf("%s/" DAEMON_FILE_EXIT, s.run_dir ? s.run_dir : "");
 	if (!s.dir || !s.upper || !s.work || !s.merged || !s.log_path || !s.run_dir || !exit_file)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "start container %s", c->id);
-	if (make_run_dir(s.run_dir, err) < 0)
+	if (fs_mkdir_p(s.run_dir, 0700, err) < 0)
 		return berr_prefix(err, "start container %s", c->id);
 	waiter = take_waiter(s.run_dir, c->id, err);
 	if (waiter < 0)

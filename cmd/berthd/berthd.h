@@ -59,6 +59,7 @@ struct berthd {
 	uv_timer_t trim; /* gives freed memory back once jobs are done */
 	bool trim_ready;
 	bool tidying, tidy_again;		     /* see berthd_tidy() */
+	uv_timer_t tidy_timer;			     /* starts the tidy's job */
 	struct runtime_cgroup_keeper *cgroup_keeper; /* lent to every engine */
 	struct daemon_shim_pool *shim_pool;	     /* lent to every engine */
 };
@@ -129,9 +130,10 @@ void berthd_job_event_done(struct berthd_job *job);
 
 /* Removes, on a job, the container directories that removals left in the
  * trash (see daemon_defer_dir_removal()) and makes the next create's
- * (daemon_tidy()); one job at a time, another after it when asked
- * meanwhile.  Called after each job that left it something, and at
- * start-up for what a stopped daemon left. */
+ * (daemon_tidy()), a moment after the first call since the last one; one
+ * job at a time, another after it when asked meanwhile.  Called after each
+ * job that left it something, and at start-up for what a stopped daemon
+ * left. */
 void berthd_tidy(struct berthd *d);
 
 /* berthd_job_new() with the N strings of ARGS (a NULL one becomes "") as

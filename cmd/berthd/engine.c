@@ -129,19 +129,32 @@ static void tidy_done(struct berthd_job *job)
 	}
 }
 
-void berthd_tidy(struct berthd *d)
-{
-	struct berthd_job *job;
+/* How long after a create or removal the tidy starts: a `run --rm` asks
+ * for it at its create, and is over by then, so that the tidy's mounts
+ * and inodes do not take the CPUs from the run's start. */
+#define TIDY_DELAY_MS 50
 
-	if (d->tidying) {
-		d->tidy_again = true;
-		return;
-	}
-	job = berthd_job_new(d, NULL, tidy_job, tidy_done);
+static void on_tidy_timer(uv_timer_t *t)
+{
+	struct berthd *d = t->data;
+	struct berthd_job *job = berthd_job_new(d, NULL, tidy_job, tidy_done);
+
 	if (!job)
 		return;
 	d->tidying = true;
 	berthd_job_queue(job);
+}
+
+void berthd_tidy(struct berthd *d)
+{
+	if (d->tidying) {
+		d->tidy_again = true;
+		return;
+	}
+	/* Not put off again by later calls: a steady stream of runs still
+	 * gets its spares. */
+	if (!uv_is_active((uv_handle_t *)&d->tidy_timer))
+		uv_timer_start(&d->tidy_timer, on_tidy_timer, TIDY_DELAY_MS, 0);
 }
 
 static void job_after(uv_work_t *w, int status)

@@ -402,6 +402,7 @@ static void stop_finish(void *arg)
 	berthd_logs_close(s->d);
 	s->d->trim_ready = false;
 	uv_close((uv_handle_t *)&s->d->trim, NULL);
+	uv_close((uv_handle_t *)&s->d->tidy_timer, NULL);
 	uv_close((uv_handle_t *)&s->term, NULL);
 	uv_close((uv_handle_t *)&s->intr, NULL);
 	uv_close((uv_handle_t *)&s->hup, NULL);
@@ -517,6 +518,8 @@ static int run(struct options *o)
 	uv_signal_start(&sig.hup, on_hup, SIGHUP);
 	uv_timer_init(&loop, &d.trim);
 	d.trim.data = &d;
+	uv_timer_init(&loop, &d.tidy_timer);
+	d.tidy_timer.data = &d;
 	d.trim_ready = true;
 	berthd_containers_restore(&d);
 	berthd_tidy(&d);
