@@ -47,12 +47,10 @@ static uint64_t now_ms(void)
 
 /* ---- file helpers shared with the back ends ---- */
 
-int runtime_cgroup_write(const char *dir, const char *name, const char *value, struct berr **err)
+int runtime_cgroup_open_file(const char *dir, const char *name, char **path_out, struct berr **err)
 {
 	_cleanup_free_ char *path = str_printf("%s/%s", dir, name);
-	_cleanup_close_ int fd = -1;
-	size_t len = strlen(value);
-	ssize_t n;
+	int fd;
 
 	if (path == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "write %s", name);
@@ -66,6 +64,26 @@ int runtime_cgroup_write(const char *dir, const char *name, const char *value, s
 					"%s: the kernel or the cgroup has no such file", path);
 		return berr_set(err, BERR_INTERNAL, errno, "open %s", path);
 	}
+	if (path_out)
+		*path_out = steal_ptr(&path);
+	return fd;
+}
+
+int runtime_cgroup_write(const char *dir, const char *name, const char *value, struct berr **err)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = runtime_cgroup_open_file(dir, name, &path, err);
+
+	if (fd < 0)
+		return -1;
+	return runtime_cgroup_write_fd(fd, path, value, err);
+}
+
+int runtime_cgroup_write_fd(int fd, const char *path, const char *value, struct berr **err)
+{
+	size_t len = strlen(value);
+	ssize_t n;
+
 	do
 		n = write(fd, value, len);
 	while (n < 0 && errno == EINTR);

@@ -86,6 +86,11 @@ const struct runtime_cgroup_dir *runtime_cgroup_find_dir(struct runtime_cgroup *
  * the kernel refuses (EINVAL, ERANGE, EBUSY, EOVERFLOW) is BERR_INVALID
  * naming the file and the value, anything else BERR_INTERNAL. */
 int runtime_cgroup_write(const char *dir, const char *name, const char *value, struct berr **err);
+/* The two halves of runtime_cgroup_write(), for many values written to one
+ * file: the open, which returns the fd and (PATH_OUT, may be NULL) the
+ * file's path for the caller to free, and one write of VALUE to FD. */
+int runtime_cgroup_open_file(const char *dir, const char *name, char **path_out, struct berr **err);
+int runtime_cgroup_write_fd(int fd, const char *path, const char *value, struct berr **err);
 
 /* Writes two values whose order matters to the kernel (a period and a
  * quota, a limit and a limit+swap): NAME_A first, and when the kernel

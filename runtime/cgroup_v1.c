@@ -440,9 +440,37 @@ static int apply_blkio(struct runtime_cgroup *cg, const struct runtime_resources
 			(unsigned int)res->blkio_weight, dir);
 }
 
+/* devices.deny and devices.allow of one cgroup, each opened at its first
+ * rule and kept for the rest: a container's default rules are a dozen. */
+struct device_files {
+	const char *dir;
+	int fd[2];     /* deny, allow */
+	char *path[2]; /* their paths, for messages */
+};
+
+static void device_files_close(struct device_files *f)
+{
+	for (int i = 0; i < 2; i++) {
+		if (f->fd[i] >= 0)
+			close(f->fd[i]);
+		free(f->path[i]);
+	}
+}
+
+static int device_write(struct device_files *f, bool allow, const char *line, struct berr **err)
+{
+	if (f->fd[allow] < 0) {
+		f->fd[allow] = runtime_cgroup_open_file(
+			f->dir, allow ? "devices.allow" : "devices.deny", &f->path[allow], err);
+		if (f->fd[allow] < 0)
+			return -1;
+	}
+	return runtime_cgroup_write_fd(f->fd[allow], f->path[allow], line, err);
+}
+
 /* One rule in the devices.allow/deny syntax: "c 1:3 rwm", '*' for any. */
-static int write_device_rule(const char *dir, const struct runtime_device_rule *rule, char type,
-			     struct berr **err)
+static int write_device_rule(struct device_files *f, const struct runtime_device_rule *rule,
+			     char type, struct berr **err)
 {
 	char major[24], minor[24], line[80];
 
@@ -456,7 +484,7 @@ static int write_device_rule(const char *dir, const struct runtime_device_rule *
 		snprintf(minor, sizeof(minor), "%" PRId64, rule->minor);
 	snprintf(line, sizeof(line), "%c %s:%s %s", type, major, minor,
 		 rule->access[0] ? rule->access : "rwm");
-	return runtime_cgroup_write(dir, rule->allow ? "devices.allow" : "devices.deny", line, err);
+	return device_write(f, rule->allow, line, err);
 }
 
 static bool rule_is_all(const struct runtime_device_rule *rule)
@@ -470,33 +498,32 @@ static bool rule_is_all(const struct runtime_device_rule *rule)
 static int apply_devices(struct runtime_cgroup *cg, const struct runtime_resources *res,
 			 struct berr **err)
 {
-	const char *dir;
+	_cleanup_(device_files_close) struct device_files f = { .fd = { -1, -1 } };
 	size_t i;
 
 	if (res->n_devices == 0)
 		return 0;
-	dir = need_dir(cg, "devices", "a device rule", err);
-	if (dir == NULL)
+	f.dir = need_dir(cg, "devices", "a device rule", err);
+	if (f.dir == NULL)
 		return -1;
 	/* Start from nothing, then the rules in order: a later rule
 	 * overrides an earlier one, as the OCI spec reads. */
-	if (runtime_cgroup_write(dir, "devices.deny", "a", err) < 0)
+	if (device_write(&f, false, "a", err) < 0)
 		return -1;
 	for (i = 0; i < res->n_devices; i++) {
 		const struct runtime_device_rule *rule = &res->devices[i];
 		int rc;
 
 		if (rule->type == 'a' && rule_is_all(rule)) {
-			rc = runtime_cgroup_write(
-				dir, rule->allow ? "devices.allow" : "devices.deny", "a", err);
+			rc = device_write(&f, rule->allow, "a", err);
 		} else if (rule->type == 'a') {
 			/* The kernel reads "a ..." as every device whatever
 			 * follows; spell a narrower rule out per type. */
-			rc = write_device_rule(dir, rule, 'c', err);
+			rc = write_device_rule(&f, rule, 'c', err);
 			if (rc == 0)
-				rc = write_device_rule(dir, rule, 'b', err);
+				rc = write_device_rule(&f, rule, 'b', err);
 		} else if (rule->type == 'c' || rule->type == 'b') {
-			rc = write_device_rule(dir, rule, rule->type, err);
+			rc = write_device_rule(&f, rule, rule->type, err);
 		} else {
 			rc = berr_set(err, BERR_INVALID, 0, "device rule %zu: unknown type '%c'", i,
 				      rule->type);

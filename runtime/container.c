@@ -311,6 +311,15 @@ static int create_cgroup(struct create_ctx *c, struct berr **err)
 	if (device_rules(c->rec->spec, &rules, &res.n_devices, err) < 0)
 		return -1;
 	res.devices = rules;
+	/* A spare was made whole (its levels, its cpusets filled) by
+	 * runtime_spare_cgroup_make(); the undo removes it as it would a new
+	 * one. */
+	if (c->cgroup_adopted) {
+		if (runtime_cgroup_open(c->rec->cgroup_root, c->rec->cgroup_mode,
+					c->rec->cgroup_path, &c->cgroup, err) < 0)
+			return -1;
+		return runtime_cgroup_update(c->cgroup, &res, err);
+	}
 	return runtime_cgroup_create(c->rec->cgroup_root, c->rec->cgroup_mode, c->rec->cgroup_path,
 				     &res, &c->cgroup, err);
 }
