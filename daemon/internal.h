@@ -301,6 +301,10 @@ char *daemon_default_init_path(void);
  * BERR_INVALID (a bad seccomp profile, a device gone, a group name) or
  * BERR_INTERNAL. */
 json_t *daemon_spec_build(const struct daemon_spec_input *in, struct berr **err);
+/* daemon_spec_build()'s config as compact JSON text, the same text
+ * json_dumps() gives; the default seccomp profile's part is dumped once
+ * per capability set, not at every start.  The caller frees it. */
+char *daemon_spec_dumps(const struct daemon_spec_input *in, struct berr **err);
 
 /* Writes the hosts and resolv.conf of a container in DIR as its HostConfig
  * HC asks: ExtraHosts appended to the hosts file; Dns, DnsSearch and

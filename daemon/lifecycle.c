@@ -238,7 +238,6 @@ static int write_config(struct daemon *d, struct daemon_container *c, const stru
 		.unprivileged_ports = fs_exists(UNPRIVILEGED_PORT_SYSCTL),
 		.init_path = d->init_path[0] ? d->init_path : NULL,
 	};
-	_cleanup_json_ json_t *spec = NULL;
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ char *path = str_printf("%s/" DAEMON_FILE_CONFIG, s->run_dir);
 
@@ -262,12 +261,11 @@ static int write_config(struct daemon *d, struct daemon_container *c, const stru
 			       json_object_get(net_of->doc, "Config")) < 0)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
 	}
-	spec = daemon_spec_build(&in, err);
-	if (!spec)
-		return -1;
 	/* Compact: the runtime reads it, and keeps a copy, at every start. */
-	text = json_dumps(spec, JSON_COMPACT);
-	if (!text || !path)
+	text = daemon_spec_dumps(&in, err);
+	if (!text)
+		return -1;
+	if (!path)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s: OCI config", c->id);
 	return fs_write_file_replace(path, text, strlen(text), 0600, err);
 }

@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/internal.h"
@@ -368,12 +370,14 @@ static struct {
 	pthread_mutex_t lock;
 	uint64_t caps;
 	json_t *oci;
+	char *text; /* OCI as compact JSON: most of a config's text */
 } default_seccomp = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static json_t *default_seccomp_oci(uint64_t caps, struct berr **err)
 {
 	_cleanup_json_ json_t *profile = NULL;
 	json_t *oci = NULL;
+	char *text;
 
 	pthread_mutex_lock(&default_seccomp.lock);
 	if (default_seccomp.oci && default_seccomp.caps == caps)
@@ -389,12 +393,28 @@ static json_t *default_seccomp_oci(uint64_t caps, struct berr **err)
 	oci = daemon_seccomp_oci(profile, caps, err);
 	if (!oci)
 		return NULL;
+	text = json_dumps(oci, JSON_COMPACT);
 	pthread_mutex_lock(&default_seccomp.lock);
 	json_decref(default_seccomp.oci);
+	free(default_seccomp.text);
 	default_seccomp.oci = json_incref(oci);
+	default_seccomp.text = text;
 	default_seccomp.caps = caps;
 	pthread_mutex_unlock(&default_seccomp.lock);
 	return oci;
+}
+
+/* The text of SECCOMP when it is the default profile's cached OCI form;
+ * NULL otherwise or when out of memory.  The caller frees it. */
+static char *default_seccomp_text(const json_t *seccomp)
+{
+	char *text = NULL;
+
+	pthread_mutex_lock(&default_seccomp.lock);
+	if (seccomp && seccomp == default_seccomp.oci && default_seccomp.text)
+		text = strdup(default_seccomp.text);
+	pthread_mutex_unlock(&default_seccomp.lock);
+	return text;
 }
 
 /* linux.seccomp: none for a privileged or unconfined container, else the
@@ -661,4 +681,62 @@ json_t *daemon_spec_build(const struct daemon_spec_input *in, struct berr **err)
 	if (!spec)
 		berr_set(err, BERR_INTERNAL, ENOMEM, "container %s: OCI config", in->id);
 	return spec;
+}
+
+/* Stands for linux.seccomp in the dump of daemon_spec_dumps(): a string
+ * with a random part, which nothing a client sends can guess. */
+static char seccomp_marker[48];
+static pthread_once_t seccomp_marker_once = PTHREAD_ONCE_INIT;
+
+static void seccomp_marker_make(void)
+{
+	uint64_t nonce = 0;
+
+	if (getrandom(&nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce))
+		nonce = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	snprintf(seccomp_marker, sizeof(seccomp_marker), "berth-seccomp-%016llx",
+		 (unsigned long long)nonce);
+}
+
+/* TEXT with the marker's string value replaced by SECCOMP_TEXT; NULL when
+ * the marker is not there or when out of memory. */
+static char *seccomp_splice(const char *text, const char *seccomp_text)
+{
+	_cleanup_free_ char *placeholder = str_printf("\"%s\"", seccomp_marker);
+	const char *at = placeholder ? strstr(text, placeholder) : NULL;
+
+	if (!at)
+		return NULL;
+	return str_printf("%.*s%s%s", (int)(at - text), text, seccomp_text,
+			  at + strlen(placeholder));
+}
+
+char *daemon_spec_dumps(const struct daemon_spec_input *in, struct berr **err)
+{
+	_cleanup_json_ json_t *spec = daemon_spec_build(in, err);
+	_cleanup_json_ json_t *seccomp = NULL;
+	_cleanup_free_ char *seccomp_text = NULL;
+	json_t *lnx = json_object_get(spec, "linux");
+	char *out = NULL;
+
+	if (!spec)
+		return NULL;
+	seccomp = json_incref(json_object_get(lnx, "seccomp"));
+	seccomp_text = default_seccomp_text(seccomp);
+	/* The default profile's text, dumped once, goes in whole where a
+	 * marker stood in the dump of the rest. */
+	if (seccomp_text) {
+		_cleanup_free_ char *text = NULL;
+
+		pthread_once(&seccomp_marker_once, seccomp_marker_make);
+		if (json_object_set_new(lnx, "seccomp", json_string(seccomp_marker)) == 0 &&
+		    (text = json_dumps(spec, JSON_COMPACT)) &&
+		    (out = seccomp_splice(text, seccomp_text)))
+			return out;
+		json_object_set(lnx, "seccomp", seccomp);
+	}
+	out = json_dumps(spec, JSON_COMPACT);
+	if (!out)
+		berr_set(err, BERR_INTERNAL, ENOMEM, "container %s: OCI config", in->id);
+	return out;
 }

@@ -22,6 +22,10 @@
 /* On the spare's directory: the digest of what is mounted ahead on its
  * merged dir (see premount_key()).  A trusted xattr: only root sets it. */
 #define PREMOUNT_XATTR "trusted.berth.premount"
+/* Its value: the first 128 bits of the digest in hex, short enough for
+ * ext4 to keep in the inode; a longer one takes a block of its own, which
+ * a file system mounted "discard" trims at the removal, in the start. */
+#define PREMOUNT_KEY_LEN 32
 
 /* Room for the kernel's messages about one failed fsconfig call; one
  * message may name a path of PATH_MAX bytes. */
@@ -532,8 +536,9 @@ static int spare_files_make(int rootfd, const char *name, const char *const *fil
 /* The digest of a premount: its flags and, for each lower dir, its path
  * and its device and inode, so that a layer removed and unpacked again
  * under the same path does not match.  false when a lower dir is gone. */
-static bool premount_key(const struct image_premount *p, char out[DIGEST_STRING_SIZE])
+static bool premount_key(const struct image_premount *p, char out[PREMOUNT_KEY_LEN + 1])
 {
+	char digest[DIGEST_STRING_SIZE];
 	char *text = NULL;
 	size_t size = 0;
 	bool ok = true;
@@ -554,8 +559,10 @@ static bool premount_key(const struct image_premount *p, char out[DIGEST_STRING_
 		free(text);
 		return false;
 	}
-	digest_bytes(text, size, out);
+	digest_bytes(text, size, digest);
 	free(text);
+	/* Past the "sha256:". */
+	snprintf(out, PREMOUNT_KEY_LEN + 1, "%s", strchr(digest, ':') + 1);
 	return true;
 }
 
@@ -581,7 +588,7 @@ static void premount_make(int rootfd, const char *root, const char *name,
 	_cleanup_free_ char *work = str_printf("%s/%s/work", root, name);
 	_cleanup_free_ char *merged = str_printf("%s/%s/merged", root, name);
 	_cleanup_close_ int dfd = -1;
-	char key[DIGEST_STRING_SIZE];
+	char key[PREMOUNT_KEY_LEN + 1];
 
 	if (!dir || !upper || !work || !merged || !premount_key(p, key))
 		return;
@@ -598,12 +605,13 @@ static void premount_make(int rootfd, const char *root, const char *name,
 static bool premount_is(const char *dir, const struct image_premount *want, bool *present)
 {
 	_cleanup_free_ char *merged = str_printf("%s/merged", dir);
-	char key[DIGEST_STRING_SIZE], have[DIGEST_STRING_SIZE];
+	char key[PREMOUNT_KEY_LEN + 1], have[PREMOUNT_KEY_LEN + 1];
 	struct stat dir_st, merged_st;
 	ssize_t n;
 
 	n = getxattr(dir, PREMOUNT_XATTR, have, sizeof(have) - 1);
-	*present = n > 0;
+	/* ERANGE: longer than any key, not one. */
+	*present = n > 0 || (n < 0 && errno == ERANGE);
 	if (n <= 0 || !merged || !want)
 		return false;
 	have[n] = '\0';

@@ -161,23 +161,20 @@ int runtime_caps_drop_bounding(uint64_t keep, struct berr **err)
 	int last = runtime_caps_last_cap();
 
 	for (int cap = 0; cap <= last; cap++) {
-		int r;
+		const char *name;
+		int e;
 
 		if (keep & (UINT64_C(1) << cap))
 			continue;
-		r = prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0);
-		if (r < 0)
-			return berr_set(err, BERR_INTERNAL, errno, "read bounding capability %d",
-					cap);
-		if (r == 0)
-			continue; /* already gone: dropping needs no CAP_SETPCAP then */
-		if (prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0) < 0) {
-			const char *name = runtime_cap_name(cap);
-
-			return berr_set(err, errno == EPERM ? BERR_FORBIDDEN : BERR_INTERNAL, errno,
-					"drop %s from the bounding set",
-					name ? name : "capability");
-		}
+		if (prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0) == 0)
+			continue;
+		e = errno;
+		/* Without CAP_SETPCAP, one already gone is fine. */
+		if (e == EPERM && prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0) == 0)
+			continue;
+		name = runtime_cap_name(cap);
+		return berr_set(err, e == EPERM ? BERR_FORBIDDEN : BERR_INTERNAL, e,
+				"drop %s from the bounding set", name ? name : "capability");
 	}
 	return 0;
 }

@@ -510,6 +510,18 @@ static void test_spec(void **state)
 	assert_false(parsed->namespaces[RUNTIME_NS_USER].enabled);
 	runtime_spec_free(parsed);
 	free(spec_text);
+	/* The text written for the runtime is the config's own compact dump,
+	 * from the default profile's text dumped once (the second time too). */
+	spec_text = json_dumps(spec, JSON_COMPACT);
+	assert_non_null(strstr(spec_text, "\"seccomp\":{\"defaultAction\""));
+	for (int i = 0; i < 2; i++) {
+		char *dumped = daemon_spec_dumps(&in, &err);
+
+		assert_non_null(dumped);
+		assert_string_equal(dumped, spec_text);
+		free(dumped);
+	}
+	free(spec_text);
 	json_decref(spec);
 
 	/* Root keeps Docker's caps in the effective and permitted sets. */
