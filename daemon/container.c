@@ -114,7 +114,8 @@ int daemon_tidy(struct daemon *d, struct berr **err)
 	premount = (struct image_premount){ (const char *const *)lower, strv_length(lower),
 					    last_mount.flags };
 	pthread_mutex_unlock(&last_mount.lock);
-	if (image_container_trash_empty(d->containers_root, err) < 0 ||
+	if (image_container_trash_empty(d->run_root, err) < 0 ||
+	    image_container_trash_empty(d->containers_root, err) < 0 ||
 	    image_container_spare_make(d->containers_root, spare_files, lower ? &premount : NULL,
 				       err) < 0)
 		return -1;
@@ -469,15 +470,26 @@ static void await_waiter(struct daemon *d, const char *id)
 	}
 }
 
-/* Removes the run directory of container ID: a few small files, on a
- * tmpfs on most hosts, not worth the trash. */
-static int remove_run_dir(struct daemon *d, const char *id, struct berr **err)
+/* Removes the directories of container ID, its run directory first: into
+ * their trash (a rename each) when removals are deferred, at once
+ * otherwise.  The run root is laid out as the containers root is. */
+static int remove_dirs(struct daemon *d, const char *id, struct berr **err)
 {
-	_cleanup_free_ char *dir = daemon_container_run_dir(d, id);
+	const char *roots[] = { d->run_root, d->containers_root };
 
-	if (!dir)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", id);
-	return fs_remove_tree(dir, err);
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		bool trashed = false;
+
+		if (!d->defer_dir_removal) {
+			if (image_container_dirs_remove(roots[i], id, err) < 0)
+				return -1;
+			continue;
+		}
+		if (image_container_dirs_discard(roots[i], id, &trashed, err) < 0)
+			return -1;
+		d->trash_pending |= trashed;
+	}
+	return 0;
 }
 
 /* The runtime's part of removing C: a stopped one's delete is put off
@@ -525,17 +537,8 @@ int daemon_container_remove_held(struct daemon *d, struct daemon_container *c, i
 		}
 		berr_clear(&lerr);
 	}
-	if (remove_run_dir(d, c->id, err) < 0)
+	if (remove_dirs(d, c->id, err) < 0)
 		return berr_prefix(err, "remove container %s", c->id);
-	if (d->defer_dir_removal) {
-		bool trashed = false;
-
-		if (image_container_dirs_discard(d->containers_root, c->id, &trashed, err) < 0)
-			return berr_prefix(err, "remove container %s", c->id);
-		d->trash_pending |= trashed;
-	} else if (image_container_dirs_remove(d->containers_root, c->id, err) < 0) {
-		return berr_prefix(err, "remove container %s", c->id);
-	}
 	if (store_container_delete(d->db, c->id, &lerr) < 0 && lerr->kind != BERR_NOT_FOUND) {
 		berr_move(err, &lerr);
 		return -1;

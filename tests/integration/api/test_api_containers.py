@@ -106,6 +106,8 @@ def test_a_create_takes_the_spare_files_and_a_start_its_run_dir(bb):
     assert not (own / "config.json").exists()
     bb.docker("rm", cid)
     assert not run_dir.exists()
+    # Renamed into a trash that the tidy empties.
+    wait_for(lambda: not (bb.exec_root / "containers" / ".trash" / cid).exists())
     # A container without a log has no log file.
     wait_for(lambda: (spare / "spare-json.log").is_file())
     cid = bb.docker("create", "--log-driver", "none", "busybox", "true").stdout.strip()
