@@ -135,6 +135,9 @@ void berthd_job_event_done(struct berthd_job *job);
  * job that left it something, and at start-up for what a stopped daemon
  * left. */
 void berthd_tidy(struct berthd *d);
+/* Starts the tidy berthd_tidy() put off, now: for a daemon that stops,
+ * which leaves no removed container's cgroups behind. */
+void berthd_tidy_flush(struct berthd *d);
 
 /* berthd_job_new() with the N strings of ARGS (a NULL one becomes "") as
  * job->names; NULL when memory ran out (REQ is answered then). */

@@ -145,6 +145,14 @@ static void on_tidy_timer(uv_timer_t *t)
 	berthd_job_queue(job);
 }
 
+void berthd_tidy_flush(struct berthd *d)
+{
+	if (!uv_is_active((uv_handle_t *)&d->tidy_timer))
+		return;
+	uv_timer_stop(&d->tidy_timer);
+	on_tidy_timer(&d->tidy_timer);
+}
+
 void berthd_tidy(struct berthd *d)
 {
 	if (d->tidying) {

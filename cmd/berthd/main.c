@@ -402,6 +402,7 @@ static void stop_finish(void *arg)
 	berthd_logs_close(s->d);
 	s->d->trim_ready = false;
 	uv_close((uv_handle_t *)&s->d->trim, NULL);
+	berthd_tidy_flush(s->d);
 	uv_close((uv_handle_t *)&s->d->tidy_timer, NULL);
 	uv_close((uv_handle_t *)&s->term, NULL);
 	uv_close((uv_handle_t *)&s->intr, NULL);

@@ -76,6 +76,13 @@ def test_removed_containers_leave_no_runtime_state_or_cgroup(bb, tmp_path):
                 and (not trash.exists() or not any(trash.iterdir())))
 
     assert wait_for(settled)
+    # A daemon stopped at once after the removal tidies before it goes.
+    cidfile.unlink()
+    bb.docker("run", "--rm", "--cidfile", str(cidfile), "busybox", "true")
+    cid = cidfile.read_text().strip()
+    bb.stop()
+    assert settled()
+    bb.start()
 
 
 def test_a_create_takes_the_spare_files_and_a_start_its_run_dir(bb):
