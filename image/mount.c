@@ -583,14 +583,13 @@ static void detach_merged(int rootfd, const char *name)
 static void premount_make(int rootfd, const char *root, const char *name,
 			  const struct image_premount *p)
 {
-	_cleanup_free_ char *dir = str_printf("%s/%s", root, name);
 	_cleanup_free_ char *upper = str_printf("%s/%s/upper", root, name);
 	_cleanup_free_ char *work = str_printf("%s/%s/work", root, name);
 	_cleanup_free_ char *merged = str_printf("%s/%s/merged", root, name);
 	_cleanup_close_ int dfd = -1;
 	char key[PREMOUNT_KEY_LEN + 1];
 
-	if (!dir || !upper || !work || !merged || !premount_key(p, key))
+	if (!upper || !work || !merged || !premount_key(p, key))
 		return;
 	dfd = openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0 ||
@@ -629,14 +628,13 @@ bool image_container_premounted(const char *dir, const struct image_premount *wa
 	return premount_is(dir, want, &present);
 }
 
-void image_container_premount_drop(const char *dir)
+/* Detaches the premount known to be on DIR and takes its mark off. */
+static void premount_detach(const char *dir)
 {
 	_cleanup_free_ char *incompat = str_printf("%s/work/work/incompat", dir);
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	bool present;
 
-	premount_is(dir, NULL, &present);
-	if (!present || dfd < 0 || !incompat)
+	if (dfd < 0 || !incompat)
 		return;
 	detach_mounts_at(dfd, "merged", NULL);
 	/* Its upper dir was never used: a volatile one's mark, which would
@@ -645,13 +643,23 @@ void image_container_premount_drop(const char *dir)
 	fremovexattr(dfd, PREMOUNT_XATTR);
 }
 
+void image_container_premount_drop(const char *dir)
+{
+	bool present;
+
+	premount_is(dir, NULL, &present);
+	if (present)
+		premount_detach(dir);
+}
+
 bool image_container_premount_take(const char *dir, const struct image_premount *want)
 {
 	bool present;
 
 	if (premount_is(dir, want, &present))
 		return removexattr(dir, PREMOUNT_XATTR) == 0;
-	image_container_premount_drop(dir);
+	if (present)
+		premount_detach(dir);
 	return false;
 }
 
@@ -828,7 +836,7 @@ void image_container_premounts_drop(const char *containers_root)
 		_cleanup_free_ char *path = NULL;
 
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
-		    strcmp(e->d_name, IMAGE_CONTAINER_TRASH) == 0 || e->d_type != DT_DIR)
+		    strcmp(e->d_name, IMAGE_CONTAINER_TRASH) == 0)
 			continue;
 		path = str_printf("%s/%s", containers_root, e->d_name);
 		if (path)

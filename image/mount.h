@@ -106,8 +106,9 @@ void image_container_premount_drop(const char *dir);
 void image_container_premounts_drop(const char *containers_root);
 
 /* Makes <CONTAINERS_ROOT>/<ID>/{upper,work,merged} (CONTAINERS_ROOT too
- * when missing), or renames the spare there; *out then owns their paths.  ID holds letters, digits,
- * "_", "-" and "." (not first), at most IMAGE_CONTAINER_ID_MAX bytes.  On
+ * when missing), or renames the spare there; *out then owns their paths.
+ * ID holds letters, digits, "_", "-" and "." (not first), at most
+ * IMAGE_CONTAINER_ID_MAX bytes.  On
  * failure nothing new is left.  Sets BERR_INVALID for a bad id,
  * BERR_CONFLICT when the container's directory exists, BERR_INTERNAL
  * otherwise. */

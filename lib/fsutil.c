@@ -158,17 +158,18 @@ int fs_write_file_replace(const char *path, const void *data, size_t len, mode_t
 
 int fs_mkdir_p(const char *path, mode_t mode, struct berr **err)
 {
-	_cleanup_free_ char *copy = strdup(path);
+	_cleanup_free_ char *copy = NULL;
 	char *p;
 
-	if (copy == NULL)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "mkdir %s", path);
 	/* Most paths lack only their last part, if anything: the walk from
 	 * the root is for the rest. */
 	if (mkdir(path, mode) == 0 || errno == EEXIST)
 		return 0;
 	if (errno != ENOENT)
 		return berr_set(err, BERR_INTERNAL, errno, "mkdir %s", path);
+	copy = strdup(path);
+	if (copy == NULL)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "mkdir %s", path);
 	for (p = copy + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
