@@ -13,7 +13,13 @@ void time_format_rfc3339(const struct timespec *t, char out[TIME_RFC3339_SIZE])
 	size_t n;
 
 	gmtime_r(&t->tv_sec, &tm);
-	n = strftime(out, TIME_RFC3339_SIZE, "%Y-%m-%dT%H:%M:%S", &tm);
+	/* Not strftime(): it reads the local time zone's file, which a UTC
+	 * time never needs. */
+	n = (size_t)snprintf(out, TIME_RFC3339_SIZE, "%04d-%02d-%02dT%02d:%02d:%02d",
+			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			     tm.tm_sec);
+	if (n >= TIME_RFC3339_SIZE)
+		n = TIME_RFC3339_SIZE - 1;
 	/* Go's RFC3339Nano drops trailing zeros of the fraction, and the dot
 	 * with them when nothing is left. */
 	snprintf(frac, sizeof(frac), ".%09ld", t->tv_nsec);

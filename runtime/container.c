@@ -611,6 +611,8 @@ int runtime_container_create(const struct runtime_config *cfg,
 	c.rec->cgroup_mode = mode;
 	if (opts->spare_cgroup)
 		adopt_spare(&c, opts->spare_cgroup);
+	if (opts->spare_cgroup_taken)
+		*opts->spare_cgroup_taken = c.cgroup_adopted;
 	if (opts->seed)
 		take_seed(&c, opts);
 	if (c.seeded && c.cgroup_adopted && release_seed(&c, err) < 0)

@@ -41,6 +41,9 @@ struct runtime_create_opts {
 	/* A cgroup made ahead (runtime_spare_cgroup_make()) that becomes the
 	 * container's by a rename where it can; NULL: none. */
 	const char *spare_cgroup;
+	/* Set when the create took SPARE_CGROUP (may be NULL): the caller
+	 * has no spare left to drop. */
+	bool *spare_cgroup_taken;
 	/* A network namespace made ahead (runtime_spare_netns_make()), the
 	 * container's when its config asks for a new one (and no user
 	 * namespace); NULL: none.  Still the caller's to close. */

@@ -265,8 +265,26 @@ static int add_syscall(scmp_filter_ctx ctx, int nr, uint32_t action,
 	return 0;
 }
 
-static int add_rule(struct runtime_seccomp_filter *filter, const struct runtime_seccomp *spec,
-		    size_t idx, uint32_t default_action, struct berr **err)
+/* Names, sorted for bsearch(). */
+struct name_set {
+	const char **names;
+	size_t n;
+};
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool name_set_has(const struct name_set *set, const char *name)
+{
+	return set && set->n && bsearch(&name, set->names, set->n, sizeof(*set->names), name_cmp);
+}
+
+/* Adds rule IDX of SPEC to CTX but for the names in SKIP (may be NULL). */
+static int add_rule(scmp_filter_ctx ctx, bool *wants_listener, const struct runtime_seccomp *spec,
+		    size_t idx, uint32_t default_action, const struct name_set *skip,
+		    struct berr **err)
 {
 	const struct runtime_seccomp_rule *rule = &spec->rules[idx];
 	unsigned int per_index[SECCOMP_MAX_ARGS] = { 0 };
@@ -305,19 +323,22 @@ static int add_rule(struct runtime_seccomp_filter *filter, const struct runtime_
 		int nr = seccomp_syscall_resolve_name(name);
 		int rc;
 
+		if (name_set_has(skip, name))
+			continue;
+
 		/* Profiles list syscalls of newer kernels and other
 		 * architectures; runc skips the ones it cannot resolve. */
 		if (nr == __NR_SCMP_ERROR) {
 			blog_debug("seccomp: unknown syscall \"%s\" skipped", name);
 			continue;
 		}
-		rc = add_syscall(filter->ctx, nr, action, rule, index_repeats);
+		rc = add_syscall(ctx, nr, action, rule, index_repeats);
 		if (rc < 0)
 			return berr_set(err, rc == -ENOMEM ? BERR_INTERNAL : BERR_INVALID, -rc,
 					"linux.seccomp.syscalls[%zu]: add rule for \"%s\"", idx,
 					name);
 		if (action == SCMP_ACT_NOTIFY)
-			filter->wants_listener = true;
+			*wants_listener = true;
 	}
 	return 0;
 }
@@ -356,18 +377,42 @@ static int set_base_attrs(scmp_filter_ctx ctx, const struct runtime_seccomp *spe
 	return 0;
 }
 
-/* Generates the BPF program once, so a filter that libseccomp cannot
- * render or that the kernel would refuse for its size fails here and not in
- * the container process. */
-static int check_program(struct runtime_seccomp_filter *filter, struct berr **err)
+/* A libseccomp filter of SPEC but for the rules of the names in SKIP (may be
+ * NULL); NULL on errors, which name what is wrong. */
+static scmp_filter_ctx new_ctx(const struct runtime_seccomp *spec, uint32_t default_action,
+			       const struct name_set *skip, bool *wants_listener, struct berr **err)
 {
-	scmp_filter_ctx ctx = filter->ctx;
-	_cleanup_close_ int fd = -1;
+	scmp_filter_ctx ctx = seccomp_init(default_action);
+
+	if (ctx == NULL) {
+		berr_set(err, BERR_INVALID, 0,
+			 "linux.seccomp.defaultAction: %s is not supported here",
+			 spec->default_action);
+		return NULL;
+	}
+	if (set_base_attrs(ctx, spec, err) < 0 || add_archs(ctx, spec->architectures, err) < 0 ||
+	    set_flags(ctx, spec->flags, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < spec->n_rules; i++)
+		if (add_rule(ctx, wants_listener, spec, i, default_action, skip, err) < 0)
+			goto fail;
+	return ctx;
+fail:
+	seccomp_release(ctx);
+	return NULL;
+}
+
+/* libseccomp's program of CTX: *OUT (malloc'ed) and its length *N; *OUT
+ * NULL when it could not be read back. */
+static int export_program(scmp_filter_ctx ctx, struct sock_filter **out, size_t *n,
+			  struct berr **err)
+{
+	_cleanup_close_ int fd = memfd_create("berth-seccomp", MFD_CLOEXEC);
 	struct stat st;
-	uint64_t insns;
 	int rc;
 
-	fd = memfd_create("berth-seccomp", MFD_CLOEXEC);
+	*out = NULL;
+	*n = 0;
 	if (fd < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "seccomp: memfd_create");
 	rc = seccomp_export_bpf(ctx, fd);
@@ -376,20 +421,462 @@ static int check_program(struct runtime_seccomp_filter *filter, struct berr **er
 				"seccomp: generate the filter");
 	if (fstat(fd, &st) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "seccomp: stat the filter");
-	insns = (uint64_t)st.st_size / sizeof(struct sock_filter);
-	if (insns > BPF_MAXINSNS)
+	*n = (size_t)st.st_size / sizeof(struct sock_filter);
+	*out = malloc((size_t)st.st_size + 1);
+	if (*out && pread(fd, *out, (size_t)st.st_size, 0) != st.st_size)
+		free(steal_ptr(out));
+	return 0;
+}
+
+/* Generates the BPF program once, so a filter that libseccomp cannot
+ * render or that the kernel would refuse for its size fails here and not in
+ * the container process. */
+static int check_program(struct runtime_seccomp_filter *filter, struct berr **err)
+{
+	struct sock_filter *insns = NULL;
+	size_t n = 0;
+
+	if (export_program(filter->ctx, &insns, &n, err) < 0)
+		return -1;
+	if (n > BPF_MAXINSNS) {
+		free(insns);
 		return berr_set(
 			err, BERR_INVALID, 0,
-			"linux.seccomp: the filter needs %llu instructions, the kernel takes "
+			"linux.seccomp: the filter needs %zu instructions, the kernel takes "
 			"at most %d",
-			(unsigned long long)insns, BPF_MAXINSNS);
-	filter->insns = malloc((size_t)st.st_size);
-	if (!filter->insns || pread(fd, filter->insns, (size_t)st.st_size, 0) != st.st_size) {
-		free(steal_ptr(&filter->insns));
-		return 0; /* libseccomp's load generates it again */
+			n, BPF_MAXINSNS);
 	}
-	filter->n_insns = (unsigned short)insns;
+	/* Not read back: libseccomp's load generates it again. */
+	filter->insns = insns;
+	filter->n_insns = insns ? (unsigned short)n : 0;
 	return 0;
+}
+
+/*
+ * The compact program.  libseccomp gives each syscall of each architecture a
+ * comparison of its own: Docker's default profile comes to over 1,200
+ * instructions for x86-64, x86 and x32, which the kernel checks, converts,
+ * compiles and runs once per syscall number (for its cache of allowed ones)
+ * at every load, half a millisecond of each container's start.  Most of a
+ * profile is syscalls with one action whatever their arguments; numbered
+ * per architecture, they fall into a few dozen runs of consecutive numbers.
+ * The compact program answers those by run and hands every other syscall
+ * (and architecture) to libseccomp's program of the rest of the profile,
+ * which follows it.
+ */
+
+#define X32_SYSCALL_BIT 0x40000000u
+
+/* A name of the profile and what its rules say. */
+struct profile_name {
+	const char *name;
+	uint32_t action;
+	bool simple; /* one action, no conditions: answered by run */
+};
+
+/* The syscalls of one architecture that the compact program answers. */
+struct arch_calls {
+	uint32_t arch; /* libseccomp's */
+	struct {
+		uint32_t nr, action;
+	} * calls;
+	size_t n;
+};
+
+/* seccomp_data.arch of libseccomp's ARCH, for the architectures whose
+ * numbering this knows; 0 for others. */
+static uint32_t arch_token(uint32_t arch)
+{
+	switch (arch) {
+	case SCMP_ARCH_X32:
+		return SCMP_ARCH_X86_64; /* x32 numbers carry X32_SYSCALL_BIT */
+	case SCMP_ARCH_X86_64:
+	case SCMP_ARCH_X86:
+	case SCMP_ARCH_AARCH64:
+	case SCMP_ARCH_ARM:
+		return arch;
+	default:
+		return 0;
+	}
+}
+
+static int profile_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct profile_name *)a)->name,
+		      ((const struct profile_name *)b)->name);
+}
+
+static int call_cmp(const void *a, const void *b)
+{
+	const uint32_t *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+/* The names of SPEC's rules that change something, in *OUT (sorted, one
+ * each), each simple unless a rule gives it conditions or another action. */
+static int profile_names(const struct runtime_seccomp *spec, uint32_t default_action,
+			 struct profile_name **out, size_t *n_out)
+{
+	struct profile_name *names = NULL;
+	size_t n = 0, cap = 0, w = 0;
+
+	for (size_t i = 0; i < spec->n_rules; i++) {
+		const struct runtime_seccomp_rule *rule = &spec->rules[i];
+		uint32_t action;
+
+		if (action_parse(rule->action, rule->has_errno_ret, rule->errno_ret, &action,
+				 NULL) < 0)
+			goto fail;
+		/* Skipped by add_rule() as well. */
+		if (action == default_action)
+			continue;
+		for (size_t k = 0; rule->names && rule->names[k]; k++) {
+			if (seccomp_syscall_resolve_name(rule->names[k]) == __NR_SCMP_ERROR)
+				continue;
+			if (n == cap) {
+				struct profile_name *more;
+
+				cap = cap ? 2 * cap : 256;
+				more = realloc(names, cap * sizeof(*names));
+				if (!more)
+					goto fail;
+				names = more;
+			}
+			names[n++] = (struct profile_name){ rule->names[k], action,
+							    rule->n_args == 0 &&
+								    action != SCMP_ACT_NOTIFY };
+		}
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), profile_name_cmp);
+	/* One entry a name; simple only if every rule of it agrees. */
+	for (size_t r = 0; r < n; r++) {
+		if (w && strcmp(names[w - 1].name, names[r].name) == 0) {
+			if (!names[r].simple || names[r].action != names[w - 1].action)
+				names[w - 1].simple = false;
+			continue;
+		}
+		names[w++] = names[r];
+	}
+	*out = names;
+	*n_out = w;
+	return 0;
+fail:
+	free(names);
+	return -1;
+}
+
+/* Fills each of ARCHS (N_ARCHS) with the simple names of NAMES as numbered
+ * there.  A name that libseccomp rewrites on some architecture (a
+ * multiplexed socketcall or ipc), or that shares its number there with a
+ * name of other treatment, stops being simple; true when one did, for the
+ * caller to fill them again. */
+static bool fill_calls(struct profile_name *names, size_t n_names, struct arch_calls *archs,
+		       size_t n_archs, bool *failed)
+{
+	bool demoted = false;
+
+	for (size_t a = 0; a < n_archs; a++) {
+		struct arch_calls *ac = &archs[a];
+		struct {
+			uint32_t nr;
+			size_t name;
+		} *all = calloc(n_names + 1, sizeof(*all));
+		size_t n_all = 0;
+
+		if (!all) {
+			*failed = true;
+			return false;
+		}
+		ac->n = 0;
+		for (size_t i = 0; i < n_names; i++) {
+			int nr = seccomp_syscall_resolve_name_arch(ac->arch, names[i].name);
+
+			/* Not on this architecture: libseccomp numbers the
+			 * syscalls it knows of elsewhere from -10000 down. */
+			if (nr == __NR_SCMP_ERROR || nr <= -10000)
+				continue;
+			/* One that libseccomp rewrites here (x86's socketcall
+			 * and ipc multiplex others): its own program's. */
+			if (nr < 0) {
+				demoted |= names[i].simple;
+				names[i].simple = false;
+				continue;
+			}
+			all[n_all].nr = (uint32_t)nr;
+			all[n_all++].name = i;
+		}
+		qsort(all, n_all, sizeof(*all), call_cmp);
+		for (size_t k = 0; k + 1 < n_all; k++) {
+			struct profile_name *x = &names[all[k].name], *y = &names[all[k + 1].name];
+
+			if (all[k].nr != all[k + 1].nr)
+				continue;
+			if (x->simple && y->simple && x->action == y->action)
+				continue;
+			demoted |= x->simple || y->simple;
+			x->simple = y->simple = false;
+		}
+		for (size_t k = 0; k < n_all; k++) {
+			const struct profile_name *x = &names[all[k].name];
+
+			if (!x->simple || (ac->n && ac->calls[ac->n - 1].nr == all[k].nr))
+				continue;
+			ac->calls[ac->n].nr = all[k].nr;
+			ac->calls[ac->n++].action = x->action;
+		}
+		free(all);
+	}
+	return demoted;
+}
+
+/* Runs of consecutive numbers with one action, in *RUNS (N_RUNS). */
+struct call_run {
+	uint32_t lo, hi, action;
+};
+
+static size_t make_runs(const struct arch_calls *ac, struct call_run *runs)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < ac->n; k++) {
+		if (n && runs[n - 1].hi + 1 == ac->calls[k].nr &&
+		    runs[n - 1].action == ac->calls[k].action) {
+			runs[n - 1].hi = ac->calls[k].nr;
+			continue;
+		}
+		runs[n++] =
+			(struct call_run){ ac->calls[k].nr, ac->calls[k].nr, ac->calls[k].action };
+	}
+	return n;
+}
+
+#define STMT(code, k)	      ((struct sock_filter)BPF_STMT((code), (k)))
+#define JUMP(code, k, jt, jf) ((struct sock_filter)BPF_JUMP((code), (k), (jt), (jf)))
+
+/* Runs are checked from the highest down, two instructions each, in blocks
+ * small enough for the jumps to their block's shared ends (a conditional
+ * jump reaches 255 instructions ahead). */
+#define RUNS_PER_BLOCK	  100
+#define MAX_BLOCK_ACTIONS 16
+
+/* The distinct actions of runs [FROM, TO) in ACTIONS; false when more than
+ * MAX_BLOCK_ACTIONS. */
+static bool block_actions(const struct call_run *runs, size_t from, size_t to, uint32_t *actions,
+			  size_t *n)
+{
+	*n = 0;
+	for (size_t i = from; i < to; i++) {
+		size_t k = 0;
+
+		while (k < *n && actions[k] != runs[i].action)
+			k++;
+		if (k < *n)
+			continue;
+		if (*n == MAX_BLOCK_ACTIONS)
+			return false;
+		actions[(*n)++] = runs[i].action;
+	}
+	return true;
+}
+
+/* Emits the check of the N runs (ascending) into P at AT (P NULL: counts
+ * only): for each block, from the highest runs down, a compare of each
+ * run's bounds, a jump to the next block, a jump to SUB for a number
+ * between runs, and a return of each action; a number below every run goes
+ * to SUB as well.  Returns the end, or 0 when a block has too many
+ * actions. */
+static size_t emit_runs(struct sock_filter *p, size_t at, const struct call_run *runs, size_t n,
+			size_t sub)
+{
+	uint32_t actions[MAX_BLOCK_ACTIONS];
+	size_t n_actions;
+
+	if (n == 0) {
+		if (p)
+			p[at] = STMT(BPF_JMP | BPF_JA, (uint32_t)(sub - (at + 1)));
+		return at + 1;
+	}
+	for (size_t top = n; top > 0;) {
+		size_t bottom = top > RUNS_PER_BLOCK ? top - RUNS_PER_BLOCK : 0;
+		size_t ends = at + 2 * (top - bottom), next;
+
+		if (!block_actions(runs, bottom, top, actions, &n_actions))
+			return 0;
+		next = ends + 2 + n_actions;
+		for (size_t i = top; p && i-- > bottom;) {
+			size_t k = 0, pc = at + 2 * (top - 1 - i);
+
+			while (actions[k] != runs[i].action)
+				k++;
+			/* Below this run: the next one down; above it (and so
+			 * below the one checked before): no run. */
+			p[pc] = JUMP(BPF_JMP | BPF_JGE | BPF_K, runs[i].lo, 0, 1);
+			p[pc + 1] = JUMP(BPF_JMP | BPF_JGT | BPF_K, runs[i].hi,
+					 (uint8_t)(ends + 1 - (pc + 2)),
+					 (uint8_t)(ends + 2 + k - (pc + 2)));
+		}
+		if (p) {
+			p[ends] = STMT(BPF_JMP | BPF_JA,
+				       (uint32_t)((bottom ? next : sub) - (ends + 1)));
+			p[ends + 1] = STMT(BPF_JMP | BPF_JA, (uint32_t)(sub - (ends + 2)));
+			for (size_t k = 0; k < n_actions; k++)
+				p[ends + 2 + k] = STMT(BPF_RET | BPF_K, actions[k]);
+		}
+		at = next;
+		top = bottom;
+	}
+	return at;
+}
+
+#define MAX_COMPACT_ARCHS 8
+
+/* The architectures of a filter of SPEC, native first, in ARCHS; 0 when
+ * the compact program cannot cover one of them. */
+static size_t filter_archs(const struct runtime_seccomp *spec, struct arch_calls *archs)
+{
+	size_t n = 0;
+	bool x86_64 = false, x32 = false;
+
+	archs[n++].arch = seccomp_arch_native();
+	for (size_t i = 0; spec->architectures && spec->architectures[i]; i++) {
+		uint32_t arch = 0;
+		size_t k;
+
+		for (k = 0; k < N_ELEMENTS(seccomp_archs); k++)
+			if (strcmp(seccomp_archs[k].name, spec->architectures[i]) == 0)
+				arch = seccomp_archs[k].arch;
+		for (k = 0; k < n && archs[k].arch != arch; k++)
+			;
+		if (k < n)
+			continue;
+		if (n == MAX_COMPACT_ARCHS)
+			return 0;
+		archs[n++].arch = arch;
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (arch_token(archs[k].arch) == 0)
+			return 0;
+		x86_64 |= archs[k].arch == SCMP_ARCH_X86_64;
+		x32 |= archs[k].arch == SCMP_ARCH_X32;
+	}
+	return x32 && !x86_64 ? 0 : n;
+}
+
+static ssize_t arch_index(const struct arch_calls *archs, size_t n, uint32_t arch)
+{
+	for (size_t k = 0; k < n; k++)
+		if (archs[k].arch == arch)
+			return (ssize_t)k;
+	return -1;
+}
+
+/* The compact program of SPEC, whose filter FILTER holds libseccomp's: it
+ * takes that program's place when it can be made (and is shorter). */
+static void compact_program(struct runtime_seccomp_filter *filter,
+			    const struct runtime_seccomp *spec, uint32_t default_action)
+{
+	struct arch_calls archs[MAX_COMPACT_ARCHS] = { 0 };
+	struct call_run *runs[MAX_COMPACT_ARCHS] = { 0 };
+	size_t n_runs[MAX_COMPACT_ARCHS] = { 0 };
+	size_t n_archs = filter_archs(spec, archs);
+	_cleanup_free_ struct profile_name *names = NULL;
+	_cleanup_free_ struct sock_filter *sub_insns = NULL;
+	_cleanup_free_ struct sock_filter *prog = NULL;
+	struct name_set simple = { 0 };
+	scmp_filter_ctx sub = NULL;
+	size_t n_names = 0, n_sub = 0, at, total, sub_at;
+	size_t section[MAX_COMPACT_ARCHS] = { 0 };
+	ssize_t x32 = arch_index(archs, n_archs, SCMP_ARCH_X32);
+	bool failed = false, wants_listener = false;
+
+	if (n_archs == 0 || profile_names(spec, default_action, &names, &n_names) < 0)
+		return;
+	for (size_t a = 0; a < n_archs; a++)
+		if (!(archs[a].calls = calloc(n_names + 1, sizeof(*archs[a].calls))))
+			goto out;
+	while (fill_calls(names, n_names, archs, n_archs, &failed))
+		;
+	simple.names = calloc(n_names + 1, sizeof(*simple.names));
+	if (failed || !simple.names)
+		goto out;
+	for (size_t i = 0; i < n_names; i++)
+		if (names[i].simple)
+			simple.names[simple.n++] = names[i].name;
+	sub = new_ctx(spec, default_action, &simple, &wants_listener, NULL);
+	if (!sub || export_program(sub, &sub_insns, &n_sub, NULL) < 0 || !sub_insns)
+		goto out;
+
+	/* Laid out: the dispatch on the architecture (a compare and a jump
+	 * each), the section of each, x32's after x86-64's, then libseccomp's
+	 * program of the rest. */
+	total = 1 + 2 * n_archs + 1;
+	for (size_t a = 0; a < n_archs; a++) {
+		if (!(runs[a] = calloc(archs[a].n + 1, sizeof(*runs[a]))))
+			goto out;
+		n_runs[a] = make_runs(&archs[a], runs[a]);
+	}
+	for (size_t a = 0; a < n_archs; a++) {
+		if ((ssize_t)a == x32)
+			continue;
+		section[a] = total;
+		total = emit_runs(NULL, total + 1 + (archs[a].arch == SCMP_ARCH_X86_64 ? 2 : 0),
+				  runs[a], n_runs[a], 0);
+		if (total && archs[a].arch == SCMP_ARCH_X86_64 && x32 >= 0) {
+			section[x32] = total;
+			total = emit_runs(NULL, total, runs[x32], n_runs[x32], 0);
+		}
+		if (total == 0)
+			goto out;
+	}
+	sub_at = total;
+	total += n_sub;
+	if (total > BPF_MAXINSNS || total >= filter->n_insns ||
+	    !(prog = calloc(total, sizeof(*prog))))
+		goto out;
+
+	at = 0;
+	prog[at++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	for (size_t a = 0; a < n_archs; a++) {
+		if ((ssize_t)a == x32)
+			continue;
+		prog[at] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch_token(archs[a].arch), 0, 1);
+		prog[at + 1] = STMT(BPF_JMP | BPF_JA, (uint32_t)(section[a] - (at + 2)));
+		at += 2;
+	}
+	prog[at] = STMT(BPF_JMP | BPF_JA, (uint32_t)(sub_at - (at + 1)));
+	at++;
+	for (size_t a = 0; a < n_archs; a++) {
+		if ((ssize_t)a == x32)
+			continue;
+		at = section[a];
+		prog[at++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+		if (archs[a].arch == SCMP_ARCH_X86_64) {
+			/* x32's numbers, and with no x32 in the filter, what
+			 * libseccomp's program does with them. */
+			size_t to = x32 >= 0 ? section[x32] : sub_at;
+
+			prog[at] = JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1);
+			prog[at + 1] = STMT(BPF_JMP | BPF_JA, (uint32_t)(to - (at + 2)));
+			at += 2;
+		}
+		at = emit_runs(prog, at, runs[a], n_runs[a], sub_at);
+		if (archs[a].arch == SCMP_ARCH_X86_64 && x32 >= 0)
+			at = emit_runs(prog, at, runs[x32], n_runs[x32], sub_at);
+	}
+	memcpy(prog + sub_at, sub_insns, n_sub * sizeof(*prog));
+	free(filter->insns);
+	filter->insns = steal_ptr(&prog);
+	filter->n_insns = (unsigned short)total;
+out:
+	for (size_t a = 0; a < n_archs; a++) {
+		free(archs[a].calls);
+		free(runs[a]);
+	}
+	free(simple.names);
+	if (sub)
+		seccomp_release(sub);
 }
 
 /* Builds the filter SPEC describes.  *out owns it (free with
@@ -414,23 +901,16 @@ int runtime_seccomp_prepare(const struct runtime_seccomp *spec, struct runtime_s
 	filter = calloc(1, sizeof(*filter));
 	if (filter == NULL)
 		return berr_set(err, BERR_INTERNAL, errno, "seccomp: allocate filter");
-	filter->ctx = seccomp_init(default_action);
+	filter->ctx = new_ctx(spec, default_action, NULL, &filter->wants_listener, err);
 	if (filter->ctx == NULL)
-		return berr_set(err, BERR_INVALID, 0,
-				"linux.seccomp.defaultAction: %s is not supported here",
-				spec->default_action);
-	if (set_base_attrs(filter->ctx, spec, err) < 0)
 		return -1;
-	if (add_archs(filter->ctx, spec->architectures, err) < 0)
-		return -1;
-	if (set_flags(filter->ctx, spec->flags, err) < 0)
-		return -1;
-	for (size_t i = 0; i < spec->n_rules; i++)
-		if (add_rule(filter, spec, i, default_action, err) < 0)
-			return -1;
 	filter->has_flags = spec->flags && spec->flags[0];
 	if (check_program(filter, err) < 0)
 		return -1;
+	/* What runtime_seccomp_load() loads alone; a listener or load flags
+	 * need libseccomp's own load, of the whole filter. */
+	if (filter->insns && !filter->wants_listener && !filter->has_flags)
+		compact_program(filter, spec, default_action);
 	*out = steal_ptr(&filter);
 	return 0;
 }
@@ -442,7 +922,7 @@ int runtime_seccomp_prepare(const struct runtime_seccomp *spec, struct runtime_s
  * precedes it (a file cut short by a crash fails it).
  */
 
-#define SECCOMP_CACHE_MAGIC 0x62736331u /* "bsc1" */
+#define SECCOMP_CACHE_MAGIC 0x62736332u /* "bsc2" */
 
 static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
 {
@@ -644,6 +1124,21 @@ int runtime_seccomp_load(struct runtime_seccomp_filter *filter, int *listener_fd
 	if (listener_fd != NULL)
 		*listener_fd = fd;
 	return 0;
+}
+
+int runtime_seccomp_programs(const struct runtime_seccomp_filter *filter,
+			     const struct sock_filter **loaded, size_t *n_loaded,
+			     struct sock_filter **whole, size_t *n_whole, struct berr **err)
+{
+	*loaded = plain(filter) ? filter->insns : NULL;
+	*n_loaded = plain(filter) ? filter->n_insns : 0;
+	*whole = NULL;
+	*n_whole = 0;
+	if (filter->ctx == NULL)
+		return berr_set(err, BERR_INVALID, 0, "seccomp: a filter from the cache");
+	if (export_program(filter->ctx, whole, n_whole, err) < 0)
+		return -1;
+	return *whole ? 0 : berr_set(err, BERR_INTERNAL, EIO, "seccomp: read the filter");
 }
 
 bool runtime_seccomp_wants_listener(const struct runtime_seccomp_filter *filter)

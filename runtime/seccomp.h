@@ -48,6 +48,15 @@ void runtime_seccomp_cache_text(const char *text, size_t len, const char *cache_
 int runtime_seccomp_load(struct runtime_seccomp_filter *filter, int *listener_fd,
 			 struct berr **err);
 
+/* The program runtime_seccomp_load() loads as it is (*LOADED, borrowed;
+ * NULL when libseccomp loads the filter itself) and libseccomp's program of
+ * the whole profile (*WHOLE, the caller's to free), to compare the two.
+ * Sets BERR_INVALID for a filter read from the cache. */
+struct sock_filter;
+int runtime_seccomp_programs(const struct runtime_seccomp_filter *filter,
+			     const struct sock_filter **loaded, size_t *n_loaded,
+			     struct sock_filter **whole, size_t *n_whole, struct berr **err);
+
 /* Whether the filter has SCMP_ACT_NOTIFY rules, so a listener must be
  * handed to spec->listener_path. */
 bool runtime_seccomp_wants_listener(const struct runtime_seccomp_filter *filter);

@@ -582,9 +582,11 @@ static int open_mount_ns(pid_t pid)
 static int run_container(struct shim *s, struct berr **err)
 {
 	struct runtime_config cfg = { .state_root = s->root };
+	bool spare_cgroup_taken = false;
 	struct runtime_create_opts opts = { .id = s->id,
 					    .bundle = s->bundle,
 					    .spare_cgroup = s->spare_cgroup,
+					    .spare_cgroup_taken = &spare_cgroup_taken,
 					    .spare_netns = &s->spare_netns,
 					    .seed = &s->seed,
 					    .cgroups_kept_warm = s->cgroups_kept_warm };
@@ -598,6 +600,8 @@ static int run_container(struct shim *s, struct berr **err)
 	rc = runtime_container_create(&cfg, &opts, &s->pid, err);
 	if (rc == 0)
 		s->mnt_ns = open_mount_ns(s->pid);
+	if (spare_cgroup_taken)
+		s->spare_cgroup = NULL;
 	/* The container holds it now, or does not need it. */
 	if (s->spare_netns >= 0) {
 		close(s->spare_netns);

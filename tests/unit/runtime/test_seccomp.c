@@ -25,6 +25,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include "lib/berr.h"
 #include "runtime/seccomp.h"
@@ -1051,6 +1054,195 @@ static void test_features(void **state)
 	json_decref(f);
 }
 
+/* A classic BPF interpreter for seccomp programs, enough for what libseccomp
+ * and the compact program emit: the answer of P (N instructions) to D. */
+static uint32_t run_program(const struct sock_filter *p, size_t n, const struct seccomp_data *d)
+{
+	uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = { 0 };
+
+	for (size_t pc = 0; pc < n; pc++) {
+		const struct sock_filter *f = &p[pc];
+		uint32_t k = f->k, v;
+
+		switch (f->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			assert_true(k + 4 <= sizeof(*d) && k % 4 == 0);
+			memcpy(&a, (const char *)d + k, 4);
+			break;
+		case BPF_LD | BPF_IMM:
+			a = k;
+			break;
+		case BPF_LDX | BPF_IMM:
+			x = k;
+			break;
+		case BPF_LD | BPF_MEM:
+			a = mem[k];
+			break;
+		case BPF_LDX | BPF_MEM:
+			x = mem[k];
+			break;
+		case BPF_ST:
+			mem[k] = a;
+			break;
+		case BPF_STX:
+			mem[k] = x;
+			break;
+		case BPF_ALU | BPF_AND | BPF_K:
+			a &= k;
+			break;
+		case BPF_ALU | BPF_OR | BPF_K:
+			a |= k;
+			break;
+		case BPF_MISC | BPF_TAX:
+			x = a;
+			break;
+		case BPF_MISC | BPF_TXA:
+			a = x;
+			break;
+		case BPF_JMP | BPF_JA:
+			pc += k;
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+		case BPF_JMP | BPF_JGT | BPF_K:
+		case BPF_JMP | BPF_JGE | BPF_K:
+		case BPF_JMP | BPF_JSET | BPF_K:
+		case BPF_JMP | BPF_JEQ | BPF_X:
+		case BPF_JMP | BPF_JGT | BPF_X:
+		case BPF_JMP | BPF_JGE | BPF_X:
+		case BPF_JMP | BPF_JSET | BPF_X: {
+			bool t;
+
+			v = BPF_SRC(f->code) == BPF_X ? x : k;
+			switch (BPF_OP(f->code)) {
+			case BPF_JEQ:
+				t = a == v;
+				break;
+			case BPF_JGT:
+				t = a > v;
+				break;
+			case BPF_JGE:
+				t = a >= v;
+				break;
+			default:
+				t = (a & v) != 0;
+			}
+			pc += t ? f->jt : f->jf;
+			break;
+		}
+		case BPF_RET | BPF_K:
+			return k;
+		default:
+			fail_msg("instruction %zu: opcode 0x%x not interpreted", pc, f->code);
+		}
+	}
+	fail_msg("the program ran off its end");
+	return 0;
+}
+
+/* The program a plain filter loads answers every syscall of every
+ * architecture as libseccomp's program of the whole profile does, for a
+ * profile shaped like Docker's default one: hundreds of names allowed
+ * outright on three architectures, some refused with their own errno, some
+ * allowed only for certain arguments, names that x86 multiplexes, a name
+ * given two actions, and gaps. */
+static void test_compact_program(void **state)
+{
+	static char *archs[] = { "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", NULL };
+	static char *enosys[] = { "clone3", "open_tree", NULL };
+	static char *killed[] = { "kexec_load", "reboot", NULL };
+	static char *personality[] = { "personality", NULL };
+	static char *clone_names[] = { "clone", NULL };
+	static char *socket_family[] = { "socket", NULL };
+	static char *twice[] = { "acct", NULL };
+	struct runtime_seccomp_arg personality_args[] = {
+		{ .index = 0, .value = 0, .op = RUNTIME_SECCOMP_OP_EQ },
+		{ .index = 0, .value = 8, .op = RUNTIME_SECCOMP_OP_EQ },
+	};
+	struct runtime_seccomp_arg clone_args[] = {
+		{ .index = 0,
+		  .value = 0x7e020000,
+		  .value_two = 0,
+		  .op = RUNTIME_SECCOMP_OP_MASKED_EQ },
+	};
+	struct runtime_seccomp_arg socket_args[] = {
+		{ .index = 0, .value = 40, .op = RUNTIME_SECCOMP_OP_NE },
+	};
+	const uint64_t arg0s[] = { 0, 8, 40, 0x10000, 0x20000 };
+	const uint32_t tokens[] = { AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, AUDIT_ARCH_AARCH64 };
+	char *allowed[520] = { 0 };
+	size_t n_allowed = 0;
+	struct runtime_seccomp_rule rules[8];
+	struct runtime_seccomp spec;
+	struct runtime_seccomp_filter *filter;
+	const struct sock_filter *loaded;
+	struct sock_filter *whole = NULL;
+	size_t n_loaded, n_whole;
+	struct berr *err = NULL;
+
+	(void)state;
+	/* Every native syscall but one in seven, and the multiplexers. */
+	for (int nr = 0; nr < 460; nr++) {
+		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+
+		if (!name)
+			continue;
+		if (nr % 7 == 3 || strcmp(name, "clone") == 0 || strcmp(name, "personality") == 0 ||
+		    strcmp(name, "socket") == 0) {
+			free(name);
+			continue;
+		}
+		allowed[n_allowed++] = name;
+	}
+	allowed[n_allowed++] = strdup("socketcall");
+	allowed[n_allowed++] = strdup("ipc");
+	allowed[n_allowed] = NULL;
+	rules[0] = rule_action(allowed, "SCMP_ACT_ALLOW");
+	rules[1] = rule_errno(enosys, ENOSYS);
+	rules[2] = rule_action(killed, "SCMP_ACT_KILL_PROCESS");
+	rules[3] = rule_action(personality, "SCMP_ACT_ALLOW");
+	rules[3].args = personality_args;
+	rules[3].n_args = N_ELEMENTS(personality_args);
+	rules[4] = rule_action(clone_names, "SCMP_ACT_ALLOW");
+	rules[4].args = clone_args;
+	rules[4].n_args = N_ELEMENTS(clone_args);
+	rules[5] = rule_action(socket_family, "SCMP_ACT_ALLOW");
+	rules[5].args = socket_args;
+	rules[5].n_args = N_ELEMENTS(socket_args);
+	rules[6] = rule_errno(twice, EACCES);
+	rules[7] = rule_action(twice, "SCMP_ACT_LOG");
+	spec = spec_with("SCMP_ACT_ERRNO", rules, N_ELEMENTS(rules));
+	spec.architectures = archs;
+
+	filter = prepare_ok(&spec);
+	assert_int_equal(
+		runtime_seccomp_programs(filter, &loaded, &n_loaded, &whole, &n_whole, &err), 0);
+	assert_non_null(loaded);
+	assert_true(n_loaded < n_whole);
+	for (size_t t = 0; t < N_ELEMENTS(tokens); t++) {
+		for (uint32_t base = 0; base <= 0x40000000u; base += 0x40000000u) {
+			for (uint32_t nr = 0; nr < 600; nr++) {
+				for (size_t i = 0; i < N_ELEMENTS(arg0s); i++) {
+					struct seccomp_data d = { .nr = (int)(base + nr),
+								  .arch = tokens[t],
+								  .args = { arg0s[i] } };
+					uint32_t want = run_program(whole, n_whole, &d);
+					uint32_t got = run_program(loaded, n_loaded, &d);
+
+					if (want != got)
+						fail_msg("arch 0x%x nr 0x%x arg0 0x%llx: 0x%x, "
+							 "libseccomp's 0x%x",
+							 tokens[t], base + nr,
+							 (unsigned long long)arg0s[i], got, want);
+				}
+			}
+		}
+	}
+	free(whole);
+	runtime_seccomp_filter_free(filter);
+	for (size_t i = 0; i < n_allowed; i++)
+		free(allowed[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1081,6 +1273,7 @@ int main(void)
 		cmocka_unit_test(test_filter_too_large),
 		cmocka_unit_test(test_features),
 		cmocka_unit_test(test_program_cache),
+		cmocka_unit_test(test_compact_program),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
