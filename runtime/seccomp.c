@@ -655,79 +655,66 @@ static size_t make_runs(const struct arch_calls *ac, struct call_run *runs)
 #define STMT(code, k)	      ((struct sock_filter)BPF_STMT((code), (k)))
 #define JUMP(code, k, jt, jf) ((struct sock_filter)BPF_JUMP((code), (k), (jt), (jf)))
 
-/* Runs are checked from the highest down, two instructions each, in blocks
- * small enough for the jumps to their block's shared ends (a conditional
- * jump reaches 255 instructions ahead). */
-#define RUNS_PER_BLOCK	  100
-#define MAX_BLOCK_ACTIONS 16
+/* Runs are found by a binary search down to leaves of a few runs each,
+ * checked one after the other: few instructions run per number, which
+ * matters to the kernel, which runs the program for every syscall number
+ * at each load to cache the ones always allowed. */
+#define RUNS_PER_LEAF 8
 
-/* The distinct actions of runs [FROM, TO) in ACTIONS; false when more than
- * MAX_BLOCK_ACTIONS. */
-static bool block_actions(const struct call_run *runs, size_t from, size_t to, uint32_t *actions,
-			  size_t *n)
+/* Emits the check of the N runs (ascending, at most RUNS_PER_LEAF) into P
+ * at AT (P NULL: counts only): from the highest run down, a compare of each
+ * run's bounds; then a jump to SUB for a number in none, and a return of
+ * each action.  Returns the end. */
+static size_t emit_leaf(struct sock_filter *p, size_t at, const struct call_run *runs, size_t n,
+			size_t sub)
 {
-	*n = 0;
-	for (size_t i = from; i < to; i++) {
+	uint32_t actions[RUNS_PER_LEAF];
+	size_t n_actions = 0, ends = at + 2 * n;
+
+	for (size_t i = 0; i < n; i++) {
 		size_t k = 0;
 
-		while (k < *n && actions[k] != runs[i].action)
+		while (k < n_actions && actions[k] != runs[i].action)
 			k++;
-		if (k < *n)
-			continue;
-		if (*n == MAX_BLOCK_ACTIONS)
-			return false;
-		actions[(*n)++] = runs[i].action;
+		if (k == n_actions)
+			actions[n_actions++] = runs[i].action;
 	}
-	return true;
+	for (size_t i = n; p && i-- > 0;) {
+		size_t k = 0, pc = at + 2 * (n - 1 - i);
+
+		while (actions[k] != runs[i].action)
+			k++;
+		/* Below this run: the next one down; above it (and so below
+		 * the one checked before): none. */
+		p[pc] = JUMP(BPF_JMP | BPF_JGE | BPF_K, runs[i].lo, 0, 1);
+		p[pc + 1] = JUMP(BPF_JMP | BPF_JGT | BPF_K, runs[i].hi, (uint8_t)(ends - (pc + 2)),
+				 (uint8_t)(ends + 1 + k - (pc + 2)));
+	}
+	if (p) {
+		p[ends] = STMT(BPF_JMP | BPF_JA, (uint32_t)(sub - (ends + 1)));
+		for (size_t k = 0; k < n_actions; k++)
+			p[ends + 1 + k] = STMT(BPF_RET | BPF_K, actions[k]);
+	}
+	return ends + 1 + n_actions;
 }
 
-/* Emits the check of the N runs (ascending) into P at AT (P NULL: counts
- * only): for each block, from the highest runs down, a compare of each
- * run's bounds, a jump to the next block, a jump to SUB for a number
- * between runs, and a return of each action; a number below every run goes
- * to SUB as well.  Returns the end, or 0 when a block has too many
- * actions. */
+/* Emits the search of the N runs (ascending) into P at AT (P NULL: counts
+ * only): a compare with the middle run's start picks a half, the upper
+ * half following it; a number in no run goes to SUB.  Returns the end. */
 static size_t emit_runs(struct sock_filter *p, size_t at, const struct call_run *runs, size_t n,
 			size_t sub)
 {
-	uint32_t actions[MAX_BLOCK_ACTIONS];
-	size_t n_actions;
+	size_t mid = n / 2, left;
 
-	if (n == 0) {
-		if (p)
-			p[at] = STMT(BPF_JMP | BPF_JA, (uint32_t)(sub - (at + 1)));
-		return at + 1;
+	if (n <= RUNS_PER_LEAF)
+		return emit_leaf(p, at, runs, n, sub);
+	left = emit_runs(NULL, at + 2, runs + mid, n - mid, sub);
+	if (p) {
+		p[at] = JUMP(BPF_JMP | BPF_JGE | BPF_K, runs[mid].lo, 1, 0);
+		p[at + 1] = STMT(BPF_JMP | BPF_JA, (uint32_t)(left - (at + 2)));
+		emit_runs(p, at + 2, runs + mid, n - mid, sub);
 	}
-	for (size_t top = n; top > 0;) {
-		size_t bottom = top > RUNS_PER_BLOCK ? top - RUNS_PER_BLOCK : 0;
-		size_t ends = at + 2 * (top - bottom), next;
-
-		if (!block_actions(runs, bottom, top, actions, &n_actions))
-			return 0;
-		next = ends + 2 + n_actions;
-		for (size_t i = top; p && i-- > bottom;) {
-			size_t k = 0, pc = at + 2 * (top - 1 - i);
-
-			while (actions[k] != runs[i].action)
-				k++;
-			/* Below this run: the next one down; above it (and so
-			 * below the one checked before): no run. */
-			p[pc] = JUMP(BPF_JMP | BPF_JGE | BPF_K, runs[i].lo, 0, 1);
-			p[pc + 1] = JUMP(BPF_JMP | BPF_JGT | BPF_K, runs[i].hi,
-					 (uint8_t)(ends + 1 - (pc + 2)),
-					 (uint8_t)(ends + 2 + k - (pc + 2)));
-		}
-		if (p) {
-			p[ends] = STMT(BPF_JMP | BPF_JA,
-				       (uint32_t)((bottom ? next : sub) - (ends + 1)));
-			p[ends + 1] = STMT(BPF_JMP | BPF_JA, (uint32_t)(sub - (ends + 2)));
-			for (size_t k = 0; k < n_actions; k++)
-				p[ends + 2 + k] = STMT(BPF_RET | BPF_K, actions[k]);
-		}
-		at = next;
-		top = bottom;
-	}
-	return at;
+	return emit_runs(p, left, runs, mid, sub);
 }
 
 #define MAX_COMPACT_ARCHS 8
@@ -823,12 +810,10 @@ static void compact_program(struct runtime_seccomp_filter *filter,
 		section[a] = total;
 		total = emit_runs(NULL, total + 1 + (archs[a].arch == SCMP_ARCH_X86_64 ? 2 : 0),
 				  runs[a], n_runs[a], 0);
-		if (total && archs[a].arch == SCMP_ARCH_X86_64 && x32 >= 0) {
+		if (archs[a].arch == SCMP_ARCH_X86_64 && x32 >= 0) {
 			section[x32] = total;
 			total = emit_runs(NULL, total, runs[x32], n_runs[x32], 0);
 		}
-		if (total == 0)
-			goto out;
 	}
 	sub_at = total;
 	total += n_sub;
