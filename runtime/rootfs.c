@@ -570,6 +570,65 @@ int runtime_rootfs_cgroup_v1_mount(int rootfd, const char *dest,
 	return 0;
 }
 
+/* The cgroup lines of /proc/self/mountinfo as runtime_rootfs_keep_cgroup_
+ * mounts() read them; NULL: none kept. */
+static char *kept_cgroup_mounts;
+
+void runtime_rootfs_keep_cgroup_mounts(void)
+{
+	_cleanup_free_ char *info = NULL;
+	size_t size = 0;
+	FILE *kept;
+	char *p, *line;
+
+	if (kept_cgroup_mounts || read_proc("/proc/self/mountinfo", MOUNTINFO_MAX, &info, NULL) < 0)
+		return;
+	kept = open_memstream(&kept_cgroup_mounts, &size);
+	if (!kept)
+		return;
+	p = info;
+	while ((line = strsep(&p, "\n")) != NULL) {
+		_cleanup_free_ char *copy = strdup(line);
+		struct runtime_mountinfo mi;
+
+		if (copy && runtime_mountinfo_parse(copy, &mi) && strcmp(mi.fstype, "cgroup") == 0)
+			fprintf(kept, "%s\n", line);
+	}
+	if (fclose(kept) != 0)
+		free(steal_ptr(&kept_cgroup_mounts));
+}
+
+/* Whether every hierarchy of the N of H was found mounted. */
+static bool hierarchies_found(const struct runtime_cgroup_hier *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (h[i].host_path == NULL)
+			return false;
+	return true;
+}
+
+/* The v1 hierarchies of this process, from the kept cgroup mounts when
+ * they show them all, else from /proc/self/mountinfo. */
+static int cgroup_hierarchies(struct hier_list *l, struct berr **err)
+{
+	_cleanup_free_ char *self = NULL;
+	_cleanup_free_ char *info = NULL;
+
+	if (read_proc("/proc/self/cgroup", SELF_CGROUP_MAX, &self, err) < 0)
+		return -1;
+	if (kept_cgroup_mounts) {
+		if (runtime_cgroup_hier_list(self, kept_cgroup_mounts, &l->h, &l->n, err) < 0)
+			return -1;
+		if (hierarchies_found(l->h, l->n))
+			return 0;
+		/* Mounted since, or never: the whole table. */
+		hier_list_clear(l);
+	}
+	if (read_proc("/proc/self/mountinfo", MOUNTINFO_MAX, &info, err) < 0)
+		return -1;
+	return runtime_cgroup_hier_list(self, info, &l->h, &l->n, err);
+}
+
 /* On a v1 or hybrid host: a tmpfs at DEST and in it every v1 hierarchy the
  * process is in, read-only at the end when the mount asks. */
 static int mount_cgroup_v1(int rootfd, const struct runtime_mount *m, const char *dest,
@@ -577,8 +636,6 @@ static int mount_cgroup_v1(int rootfd, const struct runtime_mount *m, const char
 			   struct berr **err)
 {
 	_cleanup_(hier_list_clear) struct hier_list l = { 0 };
-	_cleanup_free_ char *self = NULL;
-	_cleanup_free_ char *info = NULL;
 	_cleanup_close_ int fd = -1;
 	unsigned long flags = mount_flags(m);
 	char target[SAFEPATH_FD_PATH_MAX];
@@ -586,9 +643,7 @@ static int mount_cgroup_v1(int rootfd, const struct runtime_mount *m, const char
 	if (mount_new_fs(rootfd, dest, "tmpfs", "tmpfs", flags & ~MS_RDONLY, "mode=755", 0, desc,
 			 err) < 0)
 		return -1;
-	if (read_proc("/proc/self/cgroup", SELF_CGROUP_MAX, &self, err) < 0 ||
-	    read_proc("/proc/self/mountinfo", MOUNTINFO_MAX, &info, err) < 0 ||
-	    runtime_cgroup_hier_list(self, info, &l.h, &l.n, err) < 0)
+	if (cgroup_hierarchies(&l, err) < 0)
 		return berr_prefix(err, "%s", desc);
 	if (runtime_rootfs_cgroup_v1_mount(rootfd, dest, l.h, l.n, flags, opts, err) < 0)
 		return -1;

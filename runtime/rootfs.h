@@ -33,6 +33,13 @@ int runtime_rootfs_prepare(const struct runtime_spec *spec, const struct runtime
 int runtime_rootfs_pivot(const struct runtime_spec *spec, const struct runtime_rootfs_opts *opts,
 			 struct berr **err);
 
+/* Keeps the cgroup v1 mounts of /proc/self/mountinfo, for the cgroup mounts
+ * of a later runtime_rootfs_prepare() in this process: a process made ahead
+ * of its container reads the table (long on a host with many containers)
+ * while nothing waits.  A hierarchy missing from what was kept sends that
+ * prepare to the whole table again. */
+void runtime_rootfs_keep_cgroup_mounts(void);
+
 /* After pivot: sysctls, masked paths, read-only paths, the read-only root,
  * and the rootfsPropagation of the spec. */
 int runtime_rootfs_finalize(const struct runtime_spec *spec, const struct runtime_rootfs_opts *opts,

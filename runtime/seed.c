@@ -23,6 +23,7 @@
 #include "lib/fsutil.h"
 #include "lib/unixsock.h"
 #include "runtime/internal.h"
+#include "runtime/rootfs.h"
 
 /* The namespaces of a seed, made ahead; a mount namespace comes with the
  * order (made then, it sees the container's root file system, mounted
@@ -122,6 +123,7 @@ __attribute__((noreturn)) static void seed_main(int sync_fd)
 	int stdio[3];
 	size_t n = 0, n_fds = 0;
 
+	runtime_rootfs_keep_cgroup_mounts();
 	/* Given up (its standby ended, or the config did not fit). */
 	if (unixsock_recv_fds(sync_fd, &order, sizeof(order), &n, stdio, 3, &n_fds, NULL) < 0)
 		_exit(0);

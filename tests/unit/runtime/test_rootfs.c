@@ -534,12 +534,28 @@ static int child_cgroup_ns(void *arg)
 	return cgroup_child(arg, true);
 }
 
+/* As a seed does: the cgroup mounts kept ahead, in the host's namespace. */
+static int child_cgroup_kept(void *arg)
+{
+	runtime_rootfs_keep_cgroup_mounts();
+	return cgroup_child(arg, false);
+}
+
 static void test_cgroup_v1_bind(void **state)
 {
 	struct fixture *f = *state;
 
 	find_memory_cgroup(f);
 	assert_int_equal(run_in_mount_ns(child_cgroup_bind, f, 0), 0);
+	assert_host_mounts_clean(f);
+}
+
+static void test_cgroup_v1_kept_mounts(void **state)
+{
+	struct fixture *f = *state;
+
+	find_memory_cgroup(f);
+	assert_int_equal(run_in_mount_ns(child_cgroup_kept, f, 0), 0);
 	assert_host_mounts_clean(f);
 }
 
@@ -770,6 +786,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_readonly_root_and_propagation, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_v1_bind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_v1_kept_mounts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_v1_new_namespace, setup, teardown),
 		cmocka_unit_test(test_cgroup_hier_list),
 		cmocka_unit_test_setup_teardown(test_cgroup_comounted_links, setup, teardown),
