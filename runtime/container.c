@@ -478,6 +478,8 @@ static int drive_hooks(struct create_ctx *c, struct berr **err)
 	const struct runtime_spec *spec = rec->spec;
 	_cleanup_free_ char *state = NULL;
 
+	if (!runtime_hooks_runtime_side(spec))
+		goto created;
 	if (runtime_sync_expect(c->sync_fd, RUNTIME_SYNC_HOOKS, NULL, "the container's mounts",
 				err) < 0)
 		return -1;
@@ -490,6 +492,7 @@ static int drive_hooks(struct create_ctx *c, struct berr **err)
 		return berr_prefix(err, "createRuntime hook");
 	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, 0, NULL) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "createRuntime hooks");
+created:
 	return runtime_sync_expect(c->sync_fd, RUNTIME_SYNC_CREATED, NULL, "the container", err);
 }
 
@@ -615,9 +618,12 @@ int runtime_container_create(const struct runtime_config *cfg,
 		*opts->spare_cgroup_taken = c.cgroup_adopted;
 	if (opts->seed)
 		take_seed(&c, opts);
-	if (c.seeded && c.cgroup_adopted && release_seed(&c, err) < 0)
-		goto undo;
 	if (create_state_dir(&c, cfg, err) < 0)
+		goto undo;
+	/* The seed opens the exec fifo in the state directory before its
+	 * pivot, with no word from us between its GO and then unless hooks
+	 * run. */
+	if (c.seeded && c.cgroup_adopted && release_seed(&c, err) < 0)
 		goto undo;
 	if (opts->console_socket != NULL && c.rec->spec->process->terminal) {
 		c.console_fd = unixsock_connect(opts->console_socket, err);

@@ -349,3 +349,9 @@ void runtime_hooks_run_all(const struct runtime_hook_list *list, const char *sta
 			blog_warn("%s", err->msg);
 	}
 }
+
+bool runtime_hooks_runtime_side(const struct runtime_spec *spec)
+{
+	return spec->hooks[RUNTIME_HOOK_PRESTART].n > 0 ||
+	       spec->hooks[RUNTIME_HOOK_CREATE_RUNTIME].n > 0;
+}

@@ -17,4 +17,9 @@ int runtime_hooks_run(const struct runtime_hook_list *list, const char *state_js
  * and poststart after the point of no return). */
 void runtime_hooks_run_all(const struct runtime_hook_list *list, const char *state_json);
 
+/* Whether SPEC has prestart or createRuntime hooks, which the runtime runs
+ * while the init waits, its mounts made: without them neither waits for
+ * the other there. */
+bool runtime_hooks_runtime_side(const struct runtime_spec *spec);
+
 #endif

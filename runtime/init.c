@@ -195,11 +195,12 @@ static int init_create(const struct runtime_init_args *a, int32_t *host_pid_out,
 	if (runtime_rootfs_prepare(spec, &ropts, err) < 0)
 		return -1;
 	/* prestart and createRuntime hooks run in the runtime's namespaces. */
-	if (runtime_sync_send(a->sync_fd, RUNTIME_SYNC_HOOKS, 0, NULL) < 0 ||
-	    runtime_sync_expect(a->sync_fd, RUNTIME_SYNC_GO, NULL, "the createRuntime hooks", err) <
-		    0)
+	if (runtime_hooks_runtime_side(spec) &&
+	    (runtime_sync_send(a->sync_fd, RUNTIME_SYNC_HOOKS, 0, NULL) < 0 ||
+	     runtime_sync_expect(a->sync_fd, RUNTIME_SYNC_GO, NULL, "the createRuntime hooks",
+				 err) < 0))
 		return -1;
-	/* The runtime made its state directory before this GO. */
+	/* The runtime made its state directory before its first GO. */
 	if (*fifo_fd < 0) {
 		*fifo_fd = open(a->fifo_path, O_RDWR | O_CLOEXEC);
 		if (*fifo_fd < 0)
