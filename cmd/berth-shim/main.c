@@ -81,6 +81,11 @@
  * (its orphans may hold the pipes open). */
 #define DRAIN_MS 200
 
+/* How long a container's shim stays after the word of its end, holding
+ * the container's namespaces, so that their teardown (and the shim's own
+ * exit) does not take the CPU from the daemon's answer. */
+#define SHIM_LINGER_MS 50
+
 /* The runtime's defaults (the host's cgroup root), for what the shim does
  * outside a create. */
 static const struct runtime_config runtime_defaults;
@@ -101,10 +106,12 @@ struct shim {
 	const char *spare_cgroup; /* a standby's, for its container */
 	int spare_netns;	  /* a standby's, for its container; -1: none */
 	struct runtime_seed seed; /* a standby's, for its container; pid 0: none */
-	/* The container's mount namespace, held from its start until the
-	 * daemon knows of its end: its teardown (every mount of the container
-	 * unmounted) comes after that word, not before.  -1: none. */
-	int mnt_ns;
+	/* The container's mount and network namespaces, held from its start
+	 * until a while after the daemon knows of its end (SHIM_LINGER_MS):
+	 * their teardown (every mount of the container unmounted, the network
+	 * namespace dismantled) comes once the daemon has answered, not
+	 * before.  -1: none. */
+	int mnt_ns, net_ns;
 	long long log_max_size;
 	int log_max_file;
 	bool exec, tty, in, in_once;
@@ -571,11 +578,11 @@ static void drop_stdio(void)
 }
 
 /* The mount namespace of process PID; -1 when it cannot be had. */
-static int open_mount_ns(pid_t pid)
+static int open_ns(pid_t pid, const char *name)
 {
-	char path[40];
+	char path[48];
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, name);
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
@@ -598,8 +605,10 @@ static int run_container(struct shim *s, struct berr **err)
 	if (make_stdio(s, &console_listen, "console.sock", err) < 0)
 		return -1;
 	rc = runtime_container_create(&cfg, &opts, &s->pid, err);
-	if (rc == 0)
-		s->mnt_ns = open_mount_ns(s->pid);
+	if (rc == 0) {
+		s->mnt_ns = open_ns(s->pid, "mnt");
+		s->net_ns = open_ns(s->pid, "net");
+	}
 	if (spare_cgroup_taken)
 		s->spare_cgroup = NULL;
 	/* The container holds it now, or does not need it. */
@@ -1064,6 +1073,7 @@ static int shim_main(int argc, char **argv, bool detached, const struct spares *
 			  .control_fd = -1,
 			  .log_fd = -1,
 			  .mnt_ns = -1,
+			  .net_ns = -1,
 			  .log_max_file = 1 };
 	struct berr *err = NULL;
 	char exec_sock[128] = "";
@@ -1244,8 +1254,11 @@ static int shim_main(int argc, char **argv, bool detached, const struct spares *
 	 * mounts after. */
 	close(FD_LOCK);
 	close(FD_REPORT);
+	nanosleep(&(struct timespec){ .tv_nsec = SHIM_LINGER_MS * 1000000L }, NULL);
 	if (s.mnt_ns >= 0)
 		close(s.mnt_ns);
+	if (s.net_ns >= 0)
+		close(s.net_ns);
 	return 0;
 fail:
 	report_error(err);
