@@ -761,10 +761,10 @@ static int dirs_release(const char *containers_root, const char *id, bool to_tra
 		return berr_set(err, BERR_INTERNAL, errno, "open %s", containers_root);
 	}
 	dfd = openat(rootfd, id, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd >= 0 && detach_mounts_at(dfd, "merged", err) < 0)
-		return berr_prefix(err, "container %s", id);
 	/* One rename, where removing a tree takes a system call per entry
-	 * (and, on a file system mounted "discard", a wait per file). */
+	 * (and, on a file system mounted "discard", a wait per file); the
+	 * root file system goes along mounted, and is detached with the
+	 * trash (a detach waits for an RCU grace period). */
 	snprintf(target, sizeof(target), IMAGE_CONTAINER_TRASH "/%s", id);
 	if (to_trash && dfd >= 0 &&
 	    (mkdirat(rootfd, IMAGE_CONTAINER_TRASH, 0700) == 0 || errno == EEXIST) &&
@@ -772,6 +772,8 @@ static int dirs_release(const char *containers_root, const char *id, bool to_tra
 		*trashed = true;
 		return 0;
 	}
+	if (dfd >= 0 && detach_mounts_at(dfd, "merged", err) < 0)
+		return berr_prefix(err, "container %s", id);
 	dir = str_printf("%s/%s", containers_root, id);
 	if (dir == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", id);
@@ -813,12 +815,17 @@ int image_container_trash_empty(const char *containers_root, struct berr **err)
 	/* The entries only: a discard may be renaming one in meanwhile. */
 	while ((de = readdir(d)) != NULL) {
 		_cleanup_free_ char *path = NULL;
+		_cleanup_close_ int dfd = -1;
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		path = str_printf("%s/%s", trash, de->d_name);
 		if (path == NULL)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "container trash");
+		/* A container's root file system came along mounted. */
+		dfd = openat(dirfd(d), de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd >= 0 && detach_mounts_at(dfd, "merged", err) < 0)
+			return berr_prefix(err, "container trash");
 		if (fs_remove_tree(path, err) < 0)
 			return -1;
 	}

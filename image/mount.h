@@ -125,14 +125,15 @@ int image_container_dirs_remove(const char *containers_root, const char *id, str
  * image_container_trash_empty(). */
 #define IMAGE_CONTAINER_TRASH ".trash"
 
-/* As image_container_dirs_remove(), but quick: after the detach, the
- * directory is renamed into <CONTAINERS_ROOT>/.trash, to be removed later
- * by image_container_trash_empty(); removed at once when it cannot be
- * renamed.  *TRASHED (may be NULL) tells whether something was left
- * there. */
+/* As image_container_dirs_remove(), but quick: the directory is renamed
+ * into <CONTAINERS_ROOT>/.trash, its merged dir still mounted, for
+ * image_container_trash_empty() to detach and remove later; detached and
+ * removed at once when it cannot be renamed.  *TRASHED (may be NULL) tells
+ * whether something was left there. */
 int image_container_dirs_discard(const char *containers_root, const char *id, bool *trashed,
 				 struct berr **err);
-/* Removes what <CONTAINERS_ROOT>/.trash holds; none is fine. */
+/* Detaches what is mounted on the merged dir of each entry of
+ * <CONTAINERS_ROOT>/.trash and removes them; none is fine. */
 int image_container_trash_empty(const char *containers_root, struct berr **err);
 
 #endif

@@ -517,13 +517,15 @@ static void test_container_dirs_cycle(void **state)
 	run_in_mount_ns(container_dirs_cycle, *state);
 }
 
-/* Discard detaches the mount and renames the tree into the trash, which
- * trash_empty removes; a container already gone is fine. */
+/* Discard renames the tree into the trash with its root file system still
+ * mounted, which trash_empty detaches and removes (the lower dir as it
+ * was); a container already gone is fine. */
 static int container_dirs_discard(struct fixture *f)
 {
 	_cleanup_(image_container_dirs_free_cleanup) struct image_container_dirs *dirs = NULL;
 	_cleanup_free_ char *root = path_in(f, "containers");
 	_cleanup_free_ char *trash = path_in(f, "containers/.trash");
+	_cleanup_free_ char *merged = path_in(f, "containers/.trash/dead/merged");
 	_cleanup_free_ char *l0 = make_dir(f, "l0");
 	_cleanup_berr_ struct berr *err = NULL;
 	const char *lowers[] = { l0 };
@@ -536,12 +538,16 @@ static int container_dirs_discard(struct fixture *f)
 	CHILD_CHECK(trashed);
 	CHILD_CHECK(missing(root, "dead"));
 	CHILD_CHECK(file_is(trash, "dead/upper/written", "w"));
-	/* Detached before the rename: nothing stays mounted in the trash. */
-	CHILD_CHECK(missing(trash, "dead/merged/written"));
+	/* Mounted still, where it went. */
+	CHILD_CHECK(is_mount_point(merged));
+	CHILD_CHECK(file_is(trash, "dead/merged/written", "w"));
 	CHILD_OK(image_container_dirs_discard(root, "dead", &trashed, &err), err);
 	CHILD_CHECK(!trashed);
+	write_file(l0, "kept", "k");
+	/* A mount point left there would not go. */
 	CHILD_OK(image_container_trash_empty(root, &err), err);
 	CHILD_CHECK(missing(trash, "dead"));
+	CHILD_CHECK(file_is(l0, "kept", "k"));
 	CHILD_OK(image_container_trash_empty(f->dir, &err), err);
 	return 0;
 }
