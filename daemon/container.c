@@ -79,6 +79,18 @@ bool daemon_tidy_take(struct daemon *d)
 static const char *const spare_files[] = { DAEMON_FILE_HOSTNAME, DAEMON_FILE_HOSTS,
 					   DAEMON_FILE_RESOLV, DAEMON_FILE_SPARE_LOG, NULL };
 
+/* What a start looks up in the root file system, for the premount to have
+ * looked up already: the points of the default mounts and of the
+ * container's own files, the user database, and the directories of the
+ * default PATH that the command is searched in. */
+static const char *const premount_warm[] = {
+	"proc",		 "dev",	      "sys",
+	"etc/hostname",	 "etc/hosts", "etc/resolv.conf",
+	"etc/passwd",	 "etc/group", "usr/local/sbin",
+	"usr/local/bin", "usr/sbin",  "usr/bin",
+	"sbin",		 "bin",	      NULL,
+};
+
 /* The root file system the last start in this process mounted, which the
  * tidy mounts ahead on the spare: the next container is most often of the
  * same image.  The process's, since each engine of a daemon has its own
@@ -111,8 +123,10 @@ int daemon_tidy(struct daemon *d, struct berr **err)
 
 	pthread_mutex_lock(&last_mount.lock);
 	lower = last_mount.lower ? strv_dup(last_mount.lower) : NULL;
-	premount = (struct image_premount){ (const char *const *)lower, strv_length(lower),
-					    last_mount.flags };
+	premount = (struct image_premount){ .lower = (const char *const *)lower,
+					    .n = strv_length(lower),
+					    .flags = last_mount.flags,
+					    .warm = premount_warm };
 	pthread_mutex_unlock(&last_mount.lock);
 	if (image_container_trash_empty(d->run_root, err) < 0 ||
 	    image_container_trash_empty(d->containers_root, err) < 0 ||

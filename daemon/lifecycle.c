@@ -86,8 +86,9 @@ static int take_waiter(const char *run_dir, const char *id, struct berr **err)
  * run, or mounted ahead for another image). */
 static int mount_root(struct start_ctx *s, char *const *lower, unsigned flags, struct berr **err)
 {
-	const struct image_premount want = { (const char *const *)lower, strv_length(lower),
-					     flags };
+	const struct image_premount want = { .lower = (const char *const *)lower,
+					     .n = strv_length(lower),
+					     .flags = flags };
 
 	daemon_note_mount(lower, flags);
 	if (image_container_premount_take(s->dir, &want))

@@ -18,6 +18,7 @@
 #include "image/mount.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"
+#include "lib/safepath.h"
 
 /* On the spare's directory: the digest of what is mounted ahead on its
  * merged dir (see premount_key()).  A trusted xattr: only root sets it. */
@@ -580,6 +581,23 @@ static void detach_merged(int rootfd, const char *name)
 
 /* Mounts P on NAME/merged under ROOTFD (ROOT's fd) and marks NAME with its
  * key; nothing when either fails. */
+/* Looks up each of WARM in the root mounted on DFD's merged dir, within
+ * it. */
+static void premount_warm(int dfd, const char *const *warm)
+{
+	_cleanup_close_ int mfd = -1;
+
+	if (!warm)
+		return;
+	mfd = openat(dfd, "merged", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	for (size_t i = 0; mfd >= 0 && warm[i]; i++) {
+		int fd = safepath_open(mfd, warm[i], O_PATH, NULL);
+
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 static void premount_make(int rootfd, const char *root, const char *name,
 			  const struct image_premount *p)
 {
@@ -595,8 +613,11 @@ static void premount_make(int rootfd, const char *root, const char *name,
 	if (dfd < 0 ||
 	    image_mount_overlay_flags(p->lower, p->n, upper, work, merged, p->flags, NULL) < 0)
 		return;
-	if (fsetxattr(dfd, PREMOUNT_XATTR, key, strlen(key), 0) < 0)
+	if (fsetxattr(dfd, PREMOUNT_XATTR, key, strlen(key), 0) < 0) {
 		detach_mounts_at(dfd, "merged", NULL);
+		return;
+	}
+	premount_warm(dfd, p->warm);
 }
 
 /* Whether DIR holds a premount, and whether it is WANT's (WANT may be

@@ -76,6 +76,10 @@ struct image_premount {
 	const char *const *lower;
 	size_t n;
 	unsigned flags;
+	/* Paths under the root (NULL-terminated; may be NULL) that a start
+	 * looks up: looked up once mounted, so that the start finds them in
+	 * the dentry cache of the new overlay. */
+	const char *const *warm;
 };
 
 /* Makes <CONTAINERS_ROOT>/.spare when there is none (CONTAINERS_ROOT too

@@ -694,9 +694,14 @@ static int container_dirs_premount(struct fixture *f)
 	_cleanup_free_ char *l1 = make_dir(f, "l1");
 	_cleanup_berr_ struct berr *err = NULL;
 	const char *lowers[] = { l0, l1 };
-	struct image_premount want = { lowers, 2, IMAGE_MOUNT_VOLATILE };
-	struct image_premount other = { lowers, 1, IMAGE_MOUNT_VOLATILE };
-	struct image_premount other_flags = { lowers, 2, 0 };
+	/* Looked up once mounted, without effect on what it is; one that is
+	 * not there, or leads out of the root, is passed over. */
+	static const char *const warm[] = { "a", "missing/x", "../../../escape", NULL };
+	struct image_premount want = {
+		.lower = lowers, .n = 2, .flags = IMAGE_MOUNT_VOLATILE, .warm = warm
+	};
+	struct image_premount other = { .lower = lowers, .n = 1, .flags = IMAGE_MOUNT_VOLATILE };
+	struct image_premount other_flags = { .lower = lowers, .n = 2, .flags = 0 };
 
 	write_file(l0, "a", "0");
 	write_file(l1, "b", "1");
