@@ -631,11 +631,12 @@ static bool fill_calls(struct profile_name *names, size_t n_names, struct arch_c
 	return demoted;
 }
 
-/* Runs of consecutive numbers with one action, in *RUNS (N_RUNS). */
+/* Consecutive numbers with one action. */
 struct call_run {
 	uint32_t lo, hi, action;
 };
 
+/* The runs of AC's syscalls (ascending) in RUNS; returns how many. */
 static size_t make_runs(const struct arch_calls *ac, struct call_run *runs)
 {
 	size_t n = 0;
@@ -796,9 +797,9 @@ static void compact_program(struct runtime_seccomp_filter *filter,
 		goto out;
 
 	/* Laid out: the dispatch on the architecture (a compare and a jump
-	 * each), the section of each, x32's after x86-64's, then libseccomp's
-	 * program of the rest. */
-	total = 1 + 2 * n_archs + 1;
+	 * each, x32 sharing x86-64's), the section of each, x32's after
+	 * x86-64's, then libseccomp's program of the rest. */
+	total = 1 + 2 * (n_archs - (x32 >= 0)) + 1;
 	for (size_t a = 0; a < n_archs; a++) {
 		if (!(runs[a] = calloc(archs[a].n + 1, sizeof(*runs[a]))))
 			goto out;
@@ -835,7 +836,6 @@ static void compact_program(struct runtime_seccomp_filter *filter,
 	for (size_t a = 0; a < n_archs; a++) {
 		if ((ssize_t)a == x32)
 			continue;
-		at = section[a];
 		prog[at++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
 		if (archs[a].arch == SCMP_ARCH_X86_64) {
 			/* x32's numbers, and with no x32 in the filter, what
@@ -850,6 +850,9 @@ static void compact_program(struct runtime_seccomp_filter *filter,
 		if (archs[a].arch == SCMP_ARCH_X86_64 && x32 >= 0)
 			at = emit_runs(prog, at, runs[x32], n_runs[x32], sub_at);
 	}
+	/* Laid out as counted, with no gap. */
+	if (at != sub_at)
+		goto out;
 	memcpy(prog + sub_at, sub_insns, n_sub * sizeof(*prog));
 	free(filter->insns);
 	filter->insns = steal_ptr(&prog);
