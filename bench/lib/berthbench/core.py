@@ -168,18 +168,23 @@ class Benchmark:
     # What a benchmark measured besides time, per subject name: {metric:
     # value}, shown as a second table (memory, threads...).
     findings: dict = {}
+    # Seconds of rest before each timed command, so that what the command
+    # before it left running (an engine's clean-up after its answer) does
+    # not take the CPU from this one.
+    settle = 0.0
 
     def setup(self, ctx: Context) -> List[Subject]:
         raise NotImplementedError
 
     def plan(self, ctx: Context) -> str:
         """What the run will do, printed as it starts."""
-        return f"{ctx.runs} runs after {ctx.warmup} warm-up rounds"
+        rest = f", each {self.settle:g} s after the one before" if self.settle else ""
+        return f"{ctx.runs} runs after {ctx.warmup} warm-up rounds{rest}"
 
     def measure(self, ctx: Context, subjects: List[Subject]) -> None:
         """Times the subjects (interleaved rounds of one command each); a
         benchmark that measures something else overrides it."""
-        measure(ctx, subjects)
+        measure(ctx, subjects, self.settle)
 
     def table(self, subjects: List[Subject]) -> Optional[str]:
         """The benchmark's own Markdown table, instead of the table of
@@ -228,10 +233,11 @@ def run_once(subject, i, timeout):
     return elapsed
 
 
-def measure(ctx, subjects):
+def measure(ctx, subjects, settle=0.0):
     """Checks each runnable subject, then times ctx.warmup + ctx.runs rounds.
     Round r runs the subjects rotated by r, so that each takes each place in
-    the order equally often.  Samples of the warm-up rounds are dropped."""
+    the order equally often; each command starts SETTLE seconds after the
+    one before.  Samples of the warm-up rounds are dropped."""
     for s in subjects:
         if s.status != OK or s.check is None:
             continue
@@ -249,6 +255,7 @@ def measure(ctx, subjects):
             try:
                 if s.prepare:
                     s.prepare(r)
+                time.sleep(settle)
                 elapsed = run_once(s, r, ctx.timeout)
             except SubjectError as e:
                 s.fail(FAILED, f"round {r + 1}: {e}")

@@ -22,6 +22,7 @@ def benchmark_json(bench, subjects):
         "name": bench.name,
         "findings": bench.findings,
         "summary": bench.summary,
+        "settle_s": bench.settle,
         "subjects": [s.to_json() for s in subjects],
         "ratios": {
             k: {b: round(r, 4) for b, r in v.items()} for k, v in ratios(subjects).items()
@@ -109,7 +110,10 @@ def markdown(doc, results):
     ]
     for bench, subjects in results:
         own = bench.table(subjects)
-        out += ["", f"## {bench.name}", "", bench.summary, "", own or table(subjects), ""]
+        summary = bench.summary
+        if bench.settle:
+            summary += f" Each command starts {bench.settle:g} s after the one before."
+        out += ["", f"## {bench.name}", "", summary, "", own or table(subjects), ""]
         if bench.findings:
             out += [findings_table(bench.findings), ""]
         for s in subjects:

@@ -148,6 +148,11 @@ def _pss_kib_and_threads(pids):
 class ContainerBenchmark(Benchmark):
     """What the container benchmarks share: the engines with busybox."""
 
+    # An engine goes on working after it answers (dockerd's containerd and
+    # shims, berthd's tidy): a command timed right after another engine's
+    # would pay for that.
+    settle = 0.25
+
     def setup(self, ctx):
         self.findings = {}
         berthd = os.path.join(os.path.dirname(ctx.berth), "berthd")
@@ -304,6 +309,7 @@ class ContainerExec(ContainerBenchmark):
 
 class ContainerIdle(ContainerBenchmark):
     name = "idle"
+    settle = 0.0  # a `ps -a` leaves nothing running
     summary = (f"{IDLE_CONTAINERS} idle running containers (`sleep`; {QUICK_IDLE_CONTAINERS} "
                "with --quick) per engine: the engine's memory (PSS of every process whose "
                "command line names the engine's directory or that works under it: berthd "

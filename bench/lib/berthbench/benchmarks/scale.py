@@ -217,6 +217,7 @@ class ScaleBenchmark(ContainerBenchmark):
     limit, and removal of every container the benchmark named."""
 
     prefix = ""
+    settle = 0.0  # lists and inspects leave nothing running
 
     def setup(self, ctx):
         _raise_nofile()
