@@ -604,14 +604,22 @@ static bool cpuset_valid(const char *spec, long limit)
 	return true;
 }
 
+/* The CPUs online (glibc reads them from sysfs at each call): asked only
+ * of a container that sets a limit on them. */
+static long cpus_online(void)
+{
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 static int check_cpuset(const json_t *hc, struct berr **err)
 {
 	const char *cpus = daemon_hc_str(hc, "CpusetCpus");
 	const char *mems = daemon_hc_str(hc, "CpusetMems");
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	long ncpu;
 
 	if (cpus && *cpus && !cpuset_valid(cpus, 0))
 		return invalid(err, "Invalid value %s for cpuset cpus", cpus);
+	ncpu = cpus && *cpus ? cpus_online() : 0;
 	if (cpus && *cpus && !cpuset_valid(cpus, ncpu))
 		return invalid(err,
 			       "Requested CPUs are not available - requested %s, available: 0-%ld",
@@ -630,7 +638,7 @@ static int check_resources(json_t *hc, json_t *warnings, bool swap_accounting, s
 	int64_t kmem = daemon_hc_int(hc, "KernelMemory"), oom = daemon_hc_int(hc, "OomScoreAdj");
 	json_t *swappiness = json_object_get(hc, "MemorySwappiness");
 	json_t *pids = json_object_get(hc, "PidsLimit");
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	long ncpu = nano != 0 ? cpus_online() : 0;
 
 	if (check_cpuset(hc, err) < 0)
 		return -1;
