@@ -409,10 +409,11 @@ static void take_seed(struct create_ctx *c, const struct runtime_create_opts *op
 	seed->sync_fd = -1;
 }
 
-/* The seed is in the container's cgroup: its mounts may go on. */
+/* The seed is in the container's cgroup: its mounts may go on.  The GO's
+ * value tells it whether that is the spare it was made in. */
 static int release_seed(struct create_ctx *c, struct berr **err)
 {
-	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, 0, NULL) < 0)
+	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, c->cgroup_adopted ? 1 : 0, NULL) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "start the container process");
 	c->seed_released = true;
 	return 0;

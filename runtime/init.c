@@ -157,8 +157,11 @@ static int set_names(const struct runtime_spec *spec, struct berr **err)
  * container's (and so does a cgroup namespace). */
 static int seed_begin(const struct runtime_init_args *a, struct berr **err)
 {
-	if (runtime_sync_expect(a->sync_fd, RUNTIME_SYNC_GO, NULL, "the cgroup", err) < 0)
+	int32_t same_cgroup = 0;
+
+	if (runtime_sync_expect(a->sync_fd, RUNTIME_SYNC_GO, &same_cgroup, "the cgroup", err) < 0)
 		return -1;
+	runtime_rootfs_use_kept_cgroups(same_cgroup == 1);
 	if (a->spec->namespaces[RUNTIME_NS_CGROUP].enabled && unshare(CLONE_NEWCGROUP) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "create the cgroup namespace");
 	return 0;

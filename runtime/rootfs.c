@@ -513,6 +513,46 @@ static int bind_detached(int dirfd, const char *name, const char *source, unsign
 	return 0;
 }
 
+/* Docker's cgroup mount: read-only, and nothing to run or open devices. */
+#define KEPT_BIND_FLAGS (MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV)
+
+/* Clones of this process's cgroup v1 hierarchies made ahead, with
+ * KEPT_BIND_FLAGS, by runtime_rootfs_keep_cgroup_mounts(): each the tree to
+ * bind in a container whose cgroup is the one this process was in then (a
+ * spare, since renamed); -1 once used or let go. */
+static struct kept_bind {
+	char *dir;
+	int tree;
+} * kept_binds;
+static size_t n_kept_binds;
+static bool kept_binds_usable; /* runtime_rootfs_use_kept_cgroups(true) */
+
+/* The kept clone for the hierarchy at DIR (taken), or -1. */
+static int kept_bind_take(const char *dir)
+{
+	for (size_t i = 0; kept_binds_usable && i < n_kept_binds; i++) {
+		if (kept_binds[i].tree >= 0 && strcmp(kept_binds[i].dir, dir) == 0) {
+			int tree = kept_binds[i].tree;
+
+			kept_binds[i].tree = -1;
+			return tree;
+		}
+	}
+	return -1;
+}
+
+void runtime_rootfs_use_kept_cgroups(bool same_cgroup)
+{
+	kept_binds_usable = same_cgroup;
+	if (same_cgroup)
+		return;
+	for (size_t i = 0; i < n_kept_binds; i++) {
+		if (kept_binds[i].tree >= 0)
+			close(kept_binds[i].tree);
+		kept_binds[i].tree = -1;
+	}
+}
+
 static int mount_cgroup_hier(int rootfd, int dirfd, const char *dest,
 			     const struct runtime_cgroup_hier *h, unsigned long flags,
 			     const struct runtime_rootfs_opts *opts, struct berr **err)
@@ -543,8 +583,17 @@ static int mount_cgroup_hier(int rootfd, int dirfd, const char *dest,
 	/* In a user namespace the source's locked flags need the remount's
 	 * care. */
 	if (!opts->in_user_ns && strchr(h->dir, '/') == NULL) {
-		int rc = bind_detached(dirfd, h->dir, h->host_path, flags, desc, err);
+		_cleanup_close_ int kept = flags == KEPT_BIND_FLAGS ? kept_bind_take(h->dir) : -1;
+		int rc;
 
+		if (kept >= 0) {
+			if ((mkdirat(dirfd, h->dir, 0755) == 0 || errno == EEXIST) &&
+			    syscall(SYS_move_mount, kept, "", dirfd, h->dir,
+				    MOVE_MOUNT_F_EMPTY_PATH) == 0)
+				return 0;
+			blog_debug("%s: the clone made ahead: %s", desc, strerror(errno));
+		}
+		rc = bind_detached(dirfd, h->dir, h->host_path, flags, desc, err);
 		if (rc <= 0)
 			return rc;
 	}
@@ -574,6 +623,38 @@ int runtime_rootfs_cgroup_v1_mount(int rootfd, const char *dest,
  * mounts() read them; NULL: none kept. */
 static char *kept_cgroup_mounts;
 
+/* Clones each v1 hierarchy this process is in, with KEPT_BIND_FLAGS, for
+ * the binds of its container's cgroup mount. */
+static void keep_cgroup_binds(void)
+{
+	_cleanup_(hier_list_clear) struct hier_list l = { 0 };
+	_cleanup_free_ char *self = NULL;
+	struct mount_attr attr = { .attr_set = mount_attrs(KEPT_BIND_FLAGS) };
+
+	if (read_proc("/proc/self/cgroup", SELF_CGROUP_MAX, &self, NULL) < 0 ||
+	    runtime_cgroup_hier_list(self, kept_cgroup_mounts, &l.h, &l.n, NULL) < 0)
+		return;
+	kept_binds = calloc(l.n + 1, sizeof(*kept_binds));
+	for (size_t i = 0; kept_binds && i < l.n; i++) {
+		const struct runtime_cgroup_hier *h = &l.h[i];
+		int tree;
+
+		if (h->host_path == NULL || strchr(h->dir, '/') != NULL)
+			continue;
+		tree = (int)syscall(SYS_open_tree, AT_FDCWD, h->host_path,
+				    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (tree < 0)
+			continue;
+		if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+			    sizeof(attr)) < 0 ||
+		    !(kept_binds[n_kept_binds].dir = strdup(h->dir))) {
+			close(tree);
+			continue;
+		}
+		kept_binds[n_kept_binds++].tree = tree;
+	}
+}
+
 void runtime_rootfs_keep_cgroup_mounts(void)
 {
 	_cleanup_free_ char *info = NULL;
@@ -594,8 +675,11 @@ void runtime_rootfs_keep_cgroup_mounts(void)
 		if (copy && runtime_mountinfo_parse(copy, &mi) && strcmp(mi.fstype, "cgroup") == 0)
 			fprintf(kept, "%s\n", line);
 	}
-	if (fclose(kept) != 0)
+	if (fclose(kept) != 0) {
 		free(steal_ptr(&kept_cgroup_mounts));
+		return;
+	}
+	keep_cgroup_binds();
 }
 
 /* Whether every hierarchy of the N of H was found mounted. */

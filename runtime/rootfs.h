@@ -39,6 +39,11 @@ int runtime_rootfs_pivot(const struct runtime_spec *spec, const struct runtime_r
  * while nothing waits.  A hierarchy missing from what was kept sends that
  * prepare to the whole table again. */
 void runtime_rootfs_keep_cgroup_mounts(void);
+/* Whether this process is still in the cgroup it was in when it kept the
+ * cgroup mounts (SAME_CGROUP: its container's, renamed from the spare):
+ * then its container's cgroup mount binds clones of the hierarchies made
+ * then; otherwise they are let go. */
+void runtime_rootfs_use_kept_cgroups(bool same_cgroup);
 
 /* After pivot: sysctls, masked paths, read-only paths, the read-only root,
  * and the rootfsPropagation of the spec. */

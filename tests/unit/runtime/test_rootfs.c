@@ -534,10 +534,20 @@ static int child_cgroup_ns(void *arg)
 	return cgroup_child(arg, true);
 }
 
-/* As a seed does: the cgroup mounts kept ahead, in the host's namespace. */
+/* As a seed does: the cgroup mounts kept ahead, and with them clones of
+ * the hierarchies, bound when the process is still in that cgroup... */
 static int child_cgroup_kept(void *arg)
 {
 	runtime_rootfs_keep_cgroup_mounts();
+	runtime_rootfs_use_kept_cgroups(true);
+	return cgroup_child(arg, false);
+}
+
+/* ...and let go when it is not. */
+static int child_cgroup_kept_moved(void *arg)
+{
+	runtime_rootfs_keep_cgroup_mounts();
+	runtime_rootfs_use_kept_cgroups(false);
 	return cgroup_child(arg, false);
 }
 
@@ -556,6 +566,8 @@ static void test_cgroup_v1_kept_mounts(void **state)
 
 	find_memory_cgroup(f);
 	assert_int_equal(run_in_mount_ns(child_cgroup_kept, f, 0), 0);
+	assert_host_mounts_clean(f);
+	assert_int_equal(run_in_mount_ns(child_cgroup_kept_moved, f, 0), 0);
 	assert_host_mounts_clean(f);
 }
 
