@@ -577,7 +577,8 @@ static void drop_stdio(void)
 	close(null_fd);
 }
 
-/* The mount namespace of process PID; -1 when it cannot be had. */
+/* The namespace NAME ("mnt", "net") of process PID; -1 when it cannot be
+ * had. */
 static int open_ns(pid_t pid, const char *name)
 {
 	char path[48];
