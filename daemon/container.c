@@ -141,6 +141,9 @@ int daemon_tidy(struct daemon *d, struct berr **err)
 void daemon_spare_release(struct daemon *d)
 {
 	image_container_premounts_drop(d->containers_root);
+	/* Removals left their root file systems mounted for the tidy, which
+	 * may not have come since. */
+	image_container_trash_detach(d->containers_root);
 }
 
 void daemon_free(struct daemon *d)

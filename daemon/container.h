@@ -91,8 +91,9 @@ bool daemon_tidy_take(struct daemon *d);
  * last start in this process mounted ahead on them. */
 int daemon_tidy(struct daemon *d, struct berr **err);
 /* Detaches the root file systems daemon_tidy() mounted ahead that no start
- * took (on the spare, on containers created since): for a daemon that
- * stops, which leaves no mount behind. */
+ * took (on the spare, on containers created since), and those of removed
+ * containers that wait in the trash: for a daemon that stops, which leaves
+ * no mount behind. */
 void daemon_spare_release(struct daemon *d);
 
 /* What `docker create` takes; everything is borrowed and may be NULL. */

@@ -853,6 +853,23 @@ int image_container_trash_empty(const char *containers_root, struct berr **err)
 	return 0;
 }
 
+void image_container_trash_detach(const char *containers_root)
+{
+	_cleanup_free_ char *trash = str_printf("%s/" IMAGE_CONTAINER_TRASH, containers_root);
+	_cleanup_closedir_ DIR *d = trash ? opendir(trash) : NULL;
+	struct dirent *de;
+
+	while (d && (de = readdir(d)) != NULL) {
+		_cleanup_close_ int dfd = -1;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		dfd = openat(dirfd(d), de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd >= 0)
+			detach_mounts_at(dfd, "merged", NULL);
+	}
+}
+
 void image_container_premounts_drop(const char *containers_root)
 {
 	DIR *dir = opendir(containers_root);

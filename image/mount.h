@@ -139,5 +139,8 @@ int image_container_dirs_discard(const char *containers_root, const char *id, bo
 /* Detaches what is mounted on the merged dir of each entry of
  * <CONTAINERS_ROOT>/.trash and removes them; none is fine. */
 int image_container_trash_empty(const char *containers_root, struct berr **err);
+/* Only detaches those mounts, leaving the entries: for a daemon that stops
+ * before its trash was emptied. */
+void image_container_trash_detach(const char *containers_root);
 
 #endif

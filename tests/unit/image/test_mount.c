@@ -557,6 +557,37 @@ static void test_container_dirs_discard(void **state)
 	run_in_mount_ns(container_dirs_discard, *state);
 }
 
+/* A daemon that stops before its trash is emptied detaches what waits
+ * there, and leaves the rest to the next tidy. */
+static int container_trash_detach(struct fixture *f)
+{
+	_cleanup_(image_container_dirs_free_cleanup) struct image_container_dirs *dirs = NULL;
+	_cleanup_free_ char *root = path_in(f, "containers");
+	_cleanup_free_ char *trash = path_in(f, "containers/.trash");
+	_cleanup_free_ char *merged = path_in(f, "containers/.trash/gone/merged");
+	_cleanup_free_ char *l0 = make_dir(f, "l0");
+	_cleanup_berr_ struct berr *err = NULL;
+	const char *lowers[] = { l0 };
+
+	CHILD_OK(image_container_dirs_create(root, "gone", &dirs, &err), err);
+	CHILD_OK(image_mount_overlay(lowers, 1, dirs->upper, dirs->work, dirs->merged, &err), err);
+	write_file(dirs->merged, "written", "w");
+	CHILD_OK(image_container_dirs_discard(root, "gone", NULL, &err), err);
+	CHILD_CHECK(is_mount_point(merged));
+	image_container_trash_detach(root);
+	CHILD_CHECK(!is_mount_point(merged));
+	CHILD_CHECK(file_is(trash, "gone/upper/written", "w"));
+	image_container_trash_detach(f->dir);
+	CHILD_OK(image_container_trash_empty(root, &err), err);
+	CHILD_CHECK(missing(trash, "gone"));
+	return 0;
+}
+
+static void test_container_trash_detach(void **state)
+{
+	run_in_mount_ns(container_trash_detach, *state);
+}
+
 static void test_container_dirs_bad_ids(void **state)
 {
 	static const char *const bad[] = { "", ".", "..", "../x", "a/b", ".hidden", "-x", "a b" };
@@ -793,6 +824,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overlay_bad_args, setup_new, teardown),
 		cmocka_unit_test_setup_teardown(test_container_dirs_cycle, setup_new, teardown),
 		cmocka_unit_test_setup_teardown(test_container_dirs_discard, setup_new, teardown),
+		cmocka_unit_test_setup_teardown(test_container_trash_detach, setup_new, teardown),
 		cmocka_unit_test_setup_teardown(test_container_dirs_bad_ids, setup_new, teardown),
 		cmocka_unit_test_setup_teardown(test_container_dirs_spare, setup_new, teardown),
 		cmocka_unit_test_setup_teardown(test_container_dirs_premount, setup_new, teardown),
