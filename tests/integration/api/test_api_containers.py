@@ -76,12 +76,15 @@ def test_removed_containers_leave_no_runtime_state_or_cgroup(bb, tmp_path):
                 and (not trash.exists() or not any(trash.iterdir())))
 
     assert wait_for(settled)
-    # A daemon stopped at once after the removal tidies before it goes.
+    # A daemon stopped at once after the removal tidies before it goes,
+    # and leaves no removed container's root file system mounted.
     cidfile.unlink()
     bb.docker("run", "--rm", "--cidfile", str(cidfile), "busybox", "true")
     cid = cidfile.read_text().strip()
     bb.stop()
     assert settled()
+    assert not [line for line in Path("/proc/self/mountinfo").read_text().splitlines()
+                if f"/containers/.trash/{cid}/" in line.split()[4] + "/"]
     bb.start()
 
 
