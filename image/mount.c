@@ -569,14 +569,14 @@ static bool premount_key(const struct image_premount *p, char out[PREMOUNT_KEY_L
 
 static int detach_mounts_at(int dirfd, const char *name, struct berr **err);
 
-/* Detaches what is mounted on NAME/merged under ROOTFD. */
-static void detach_merged(int rootfd, const char *name)
+/* Detaches what is mounted on NAME/merged under ROOTFD; NAME gone is
+ * fine. */
+static int detach_merged(int rootfd, const char *name, struct berr **err)
 {
 	_cleanup_close_ int dfd =
 		openat(rootfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (dfd >= 0)
-		detach_mounts_at(dfd, "merged", NULL);
+	return dfd >= 0 ? detach_mounts_at(dfd, "merged", err) : 0;
 }
 
 /* Mounts P on NAME/merged under ROOTFD (ROOT's fd) and marks NAME with its
@@ -701,7 +701,7 @@ int image_container_spare_make(const char *containers_root, const char *const *f
 		return berr_set(err, BERR_INTERNAL, errno, "open %s", containers_root);
 	/* Built aside and renamed whole, so that a create never takes half of
 	 * one; what a crash left half built goes first. */
-	detach_merged(rootfd, building);
+	detach_merged(rootfd, building, NULL);
 	if (faccessat(rootfd, IMAGE_CONTAINER_SPARE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		/* One made before the premount was known, or for another:
 		 * taken aside (a create meanwhile makes its own dirs) and
@@ -732,7 +732,7 @@ mount:
 	if (renameat2(rootfd, building, rootfd, IMAGE_CONTAINER_SPARE, RENAME_NOREPLACE) == 0)
 		return 0;
 	e = errno;
-	detach_merged(rootfd, building);
+	detach_merged(rootfd, building, NULL);
 	fs_remove_tree(path, NULL);
 	/* Another process made one meanwhile. */
 	if (e == EEXIST)
@@ -836,7 +836,6 @@ int image_container_trash_empty(const char *containers_root, struct berr **err)
 	/* The entries only: a discard may be renaming one in meanwhile. */
 	while ((de = readdir(d)) != NULL) {
 		_cleanup_free_ char *path = NULL;
-		_cleanup_close_ int dfd = -1;
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
@@ -844,8 +843,7 @@ int image_container_trash_empty(const char *containers_root, struct berr **err)
 		if (path == NULL)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "container trash");
 		/* A container's root file system came along mounted. */
-		dfd = openat(dirfd(d), de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (dfd >= 0 && detach_mounts_at(dfd, "merged", err) < 0)
+		if (detach_merged(dirfd(d), de->d_name, err) < 0)
 			return berr_prefix(err, "container trash");
 		if (fs_remove_tree(path, err) < 0)
 			return -1;
@@ -859,15 +857,9 @@ void image_container_trash_detach(const char *containers_root)
 	_cleanup_closedir_ DIR *d = trash ? opendir(trash) : NULL;
 	struct dirent *de;
 
-	while (d && (de = readdir(d)) != NULL) {
-		_cleanup_close_ int dfd = -1;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		dfd = openat(dirfd(d), de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (dfd >= 0)
-			detach_mounts_at(dfd, "merged", NULL);
-	}
+	while (d && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			detach_merged(dirfd(d), de->d_name, NULL);
 }
 
 void image_container_premounts_drop(const char *containers_root)

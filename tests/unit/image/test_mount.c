@@ -517,24 +517,33 @@ static void test_container_dirs_cycle(void **state)
 	run_in_mount_ns(container_dirs_cycle, *state);
 }
 
+/* Makes container NAME under ROOT with LOWER mounted, writes "written" into
+ * its root file system, and discards it; *TRASHED as the discard says. */
+static void discard_mounted(const char *root, const char *name, const char *lower, bool *trashed)
+{
+	_cleanup_(image_container_dirs_free_cleanup) struct image_container_dirs *dirs = NULL;
+	_cleanup_berr_ struct berr *err = NULL;
+	const char *lowers[] = { lower };
+
+	CHILD_OK(image_container_dirs_create(root, name, &dirs, &err), err);
+	CHILD_OK(image_mount_overlay(lowers, 1, dirs->upper, dirs->work, dirs->merged, &err), err);
+	write_file(dirs->merged, "written", "w");
+	CHILD_OK(image_container_dirs_discard(root, name, trashed, &err), err);
+}
+
 /* Discard renames the tree into the trash with its root file system still
  * mounted, which trash_empty detaches and removes (the lower dir as it
  * was); a container already gone is fine. */
 static int container_dirs_discard(struct fixture *f)
 {
-	_cleanup_(image_container_dirs_free_cleanup) struct image_container_dirs *dirs = NULL;
 	_cleanup_free_ char *root = path_in(f, "containers");
 	_cleanup_free_ char *trash = path_in(f, "containers/.trash");
 	_cleanup_free_ char *merged = path_in(f, "containers/.trash/dead/merged");
 	_cleanup_free_ char *l0 = make_dir(f, "l0");
 	_cleanup_berr_ struct berr *err = NULL;
-	const char *lowers[] = { l0 };
 	bool trashed = false;
 
-	CHILD_OK(image_container_dirs_create(root, "dead", &dirs, &err), err);
-	CHILD_OK(image_mount_overlay(lowers, 1, dirs->upper, dirs->work, dirs->merged, &err), err);
-	write_file(dirs->merged, "written", "w");
-	CHILD_OK(image_container_dirs_discard(root, "dead", &trashed, &err), err);
+	discard_mounted(root, "dead", l0, &trashed);
 	CHILD_CHECK(trashed);
 	CHILD_CHECK(missing(root, "dead"));
 	CHILD_CHECK(file_is(trash, "dead/upper/written", "w"));
@@ -561,18 +570,13 @@ static void test_container_dirs_discard(void **state)
  * there, and leaves the rest to the next tidy. */
 static int container_trash_detach(struct fixture *f)
 {
-	_cleanup_(image_container_dirs_free_cleanup) struct image_container_dirs *dirs = NULL;
 	_cleanup_free_ char *root = path_in(f, "containers");
 	_cleanup_free_ char *trash = path_in(f, "containers/.trash");
 	_cleanup_free_ char *merged = path_in(f, "containers/.trash/gone/merged");
 	_cleanup_free_ char *l0 = make_dir(f, "l0");
 	_cleanup_berr_ struct berr *err = NULL;
-	const char *lowers[] = { l0 };
 
-	CHILD_OK(image_container_dirs_create(root, "gone", &dirs, &err), err);
-	CHILD_OK(image_mount_overlay(lowers, 1, dirs->upper, dirs->work, dirs->merged, &err), err);
-	write_file(dirs->merged, "written", "w");
-	CHILD_OK(image_container_dirs_discard(root, "gone", NULL, &err), err);
+	discard_mounted(root, "gone", l0, NULL);
 	CHILD_CHECK(is_mount_point(merged));
 	image_container_trash_detach(root);
 	CHILD_CHECK(!is_mount_point(merged));
