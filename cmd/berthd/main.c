@@ -29,6 +29,9 @@
 #define DEFAULT_PIDFILE	    "/run/berth.pid"
 #define DEFAULT_CONFIG_FILE "/etc/berth/daemon.json"
 #define CONFIG_MAX	    (1024 * 1024)
+/* The largest block the heap keeps between trims: glibc's own ceiling for
+ * its adaptive mmap threshold on 64-bit. */
+#define MALLOC_KEEP_MAX (32 * 1024 * 1024)
 
 /* Large enough for any archive `docker load` and `docker import` take. */
 #define UPLOAD_MAX ((size_t)IMAGE_IMPORT_MAX)
@@ -468,6 +471,12 @@ static int run(struct options *o)
 	/* One malloc arena: the pool threads' own arenas would each keep
 	 * what they once held. */
 	mallopt(M_ARENA_MAX, 1);
+	/* The trim timer gives memory back once the jobs stop (engine.c); a
+	 * free in between does not, nor does a large block go to mmap: each
+	 * request's directory scans would otherwise shrink the heap and the
+	 * next one fault the same pages in again. */
+	mallopt(M_TRIM_THRESHOLD, MALLOC_KEEP_MAX);
+	mallopt(M_MMAP_THRESHOLD, MALLOC_KEEP_MAX);
 	pthread_mutex_init(&d.lock, NULL);
 	if (uv_loop_init(&loop) < 0) {
 		fprintf(stderr, "berthd: cannot start the event loop\n");
