@@ -66,6 +66,9 @@ struct api_server {
 	struct api_conn *conns;
 	size_t n_conns;
 	struct api_tls *tls; /* borrowed: TCP listeners serve TLS */
+	/* What every read of the loop lands in: a read's callback is done
+	 * with it (copied what it keeps) before libuv reads again. */
+	char *read_buf;
 	bool stopping;
 };
 
@@ -126,7 +129,8 @@ static void conn_teardown(struct api_conn *c, bool now);
 #define conn_close(c) conn_teardown((c), true)
 static void conn_update(struct api_conn *c);
 static void request_answered(struct api_request *req);
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_alloc_conn(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_alloc_fd(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void on_fd_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void on_tunnel_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void tunnel_close(struct api_conn *c);
@@ -265,9 +269,9 @@ static void on_written(uv_write_t *w, int status)
 		 * has taken most of what waits. */
 		if (c->req && c->req->fd_pipe &&
 		    uv_stream_get_write_queue_size(&c->h.stream) < WRITE_QUEUE_LOW)
-			uv_read_start((uv_stream_t *)c->req->fd_pipe, on_alloc, on_fd_read);
+			uv_read_start((uv_stream_t *)c->req->fd_pipe, on_alloc_fd, on_fd_read);
 		if (c->tunnel && uv_stream_get_write_queue_size(&c->h.stream) < WRITE_QUEUE_LOW)
-			uv_read_start((uv_stream_t *)c->tunnel, on_alloc, on_tunnel_read);
+			uv_read_start((uv_stream_t *)c->tunnel, on_alloc_conn, on_tunnel_read);
 		conn_update(c);
 	}
 	conn_unref(c);
@@ -608,10 +612,20 @@ static void fd_pipe_close(struct api_request *req)
 	req->fd_pipe = NULL;
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+/* For a connection's socket and its tunnel, whose data is the connection. */
+static void on_alloc_conn(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-	buf->base = malloc(READ_SIZE);
-	buf->len = buf->base ? READ_SIZE : 0;
+	struct api_conn *c = h->data;
+
+	*buf = uv_buf_init(c->srv->read_buf, READ_SIZE);
+}
+
+/* For a request's fd pipe, whose data is the request. */
+static void on_alloc_fd(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct api_request *req = h->data;
+
+	*buf = uv_buf_init(req->conn->srv->read_buf, READ_SIZE);
 }
 
 static void on_fd_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -629,7 +643,6 @@ static void on_fd_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		if (uv_stream_get_write_queue_size(&c->h.stream) > WRITE_QUEUE_HIGH)
 			uv_read_stop(s);
 	}
-	free(buf->base);
 	if (nread < 0 || c->closing) {
 		fd_pipe_close(req);
 		req->fd_state |= FD_EOF;
@@ -659,7 +672,7 @@ void api_reply_fd_begin(struct api_request *req, const char *content_type, int f
 	}
 	req->fd_pipe = p;
 	p->data = req;
-	if (c->closing || uv_read_start((uv_stream_t *)p, on_alloc, on_fd_read) < 0) {
+	if (c->closing || uv_read_start((uv_stream_t *)p, on_alloc_fd, on_fd_read) < 0) {
 		fd_pipe_close(req);
 		req->fd_state |= FD_EOF;
 	}
@@ -809,7 +822,6 @@ static void on_tunnel_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		if (!c->closing && uv_stream_get_write_queue_size(&c->h.stream) > WRITE_QUEUE_HIGH)
 			uv_read_stop(s);
 	}
-	free(buf->base);
 	if (nread < 0 && !c->closing) {
 		/* The taker is done: the session ends cleanly once what it
 		 * wrote is sent. */
@@ -904,7 +916,7 @@ static int take_over_tls(struct api_request *req, const char *content_type, int 
 	c->tunnel->data = c;
 	c->refs++;
 	if (uv_pipe_open(c->tunnel, pair[1]) < 0 ||
-	    uv_read_start((uv_stream_t *)c->tunnel, on_alloc, on_tunnel_read) < 0) {
+	    uv_read_start((uv_stream_t *)c->tunnel, on_alloc_conn, on_tunnel_read) < 0) {
 		close(pair[1]);
 		tunnel_close(c);
 		return berr_set(err, BERR_INTERNAL, 0, "take the connection");
@@ -1605,7 +1617,6 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			c->reading = false;
 			tunnel_send_eof(c);
 		}
-		free(buf->base);
 		conn_unref(c);
 		return;
 	}
@@ -1638,7 +1649,6 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			fn(c->req, c->req->gone_data);
 		}
 	}
-	free(buf->base);
 	conn_unref(c);
 }
 
@@ -1662,7 +1672,7 @@ static void conn_update(struct api_conn *c)
 		/* No timeout: an attached session may be quiet for days. */
 		want = !c->read_eof &&
 		       uv_stream_get_write_queue_size((uv_stream_t *)c->tunnel) < WRITE_QUEUE_HIGH;
-		if (want && !c->reading && uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
+		if (want && !c->reading && uv_read_start(&c->h.stream, on_alloc_conn, on_read) == 0)
 			c->reading = true;
 		else if (!want && c->reading) {
 			uv_read_stop(&c->h.stream);
@@ -1682,7 +1692,7 @@ static void conn_update(struct api_conn *c)
 	want |= !c->read_eof && !c->upgraded && c->req && c->req->message_done &&
 		c->pending_off >= c->pending_len && !c->srv->stopping;
 	if (want && !c->reading) {
-		if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
+		if (uv_read_start(&c->h.stream, on_alloc_conn, on_read) == 0)
 			c->reading = true;
 	} else if (!want && c->reading) {
 		uv_read_stop(&c->h.stream);
@@ -1828,7 +1838,10 @@ int api_server_new(uv_loop_t *loop, const struct api_route *routes, size_t n,
 {
 	struct api_server *srv = calloc(1, sizeof(*srv));
 
-	if (!srv || !(srv->server_version = strdup(server_version))) {
+	if (!srv || !(srv->server_version = strdup(server_version)) ||
+	    !(srv->read_buf = malloc(READ_SIZE))) {
+		if (srv)
+			free(srv->server_version);
 		free(srv);
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "new server");
 	}
@@ -2023,5 +2036,6 @@ void api_server_free(struct api_server *srv)
 	if (!srv)
 		return;
 	free(srv->server_version);
+	free(srv->read_buf);
 	free(srv);
 }
