@@ -9,6 +9,7 @@
 #include "daemon/internal.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/jsontext.h"
 
 static char *upper_dir(const struct daemon *d, const struct daemon_container *c)
 {
@@ -64,7 +65,7 @@ int daemon_container_commit(struct daemon *d, const struct daemon_container *c,
 	static const struct daemon_commit_opts none;
 	const json_t *config = json_object_get(c->doc, "Config");
 	_cleanup_free_ char *upper = upper_dir(d, c);
-	_cleanup_free_ char *run_config = json_dumps(config, JSON_COMPACT);
+	_cleanup_free_ char *run_config = jsontext_dump(config);
 	_cleanup_free_ char *history = created_by(config);
 	struct image_commit_opts copts;
 	bool paused = false;

@@ -18,6 +18,7 @@
 #include "image/mount.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/jsontext.h"
 #include "lib/log.h"
 #include "lib/timefmt.h"
 
@@ -369,7 +370,7 @@ out:
 
 int daemon_container_save(struct daemon *d, const struct daemon_container *c, struct berr **err)
 {
-	_cleanup_free_ char *text = json_dumps(c->doc, JSON_COMPACT);
+	_cleanup_free_ char *text = jsontext_dump(c->doc);
 
 	if (!text)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);

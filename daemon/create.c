@@ -17,6 +17,7 @@
 #include "image/mount.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/jsontext.h"
 #include "lib/timefmt.h"
 
 /* Longest host name the kernel takes (HOST_NAME_MAX). */
@@ -91,7 +92,7 @@ static int record(struct daemon *d, struct daemon_container *c, const char *give
 		free(c->name);
 		c->name = str_printf("/%s", name);
 		if (!c->name || json_object_set_new(c->doc, "Name", json_string(c->name)) < 0 ||
-		    !(text = json_dumps(c->doc, JSON_COMPACT)))
+		    !(text = jsontext_dump(c->doc)))
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
 		rec = (struct store_container){ .id = c->id,
 						.name = name,

@@ -10,6 +10,7 @@
 #include "daemon/events.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/jsontext.h"
 #include "lib/timefmt.h"
 
 /* Largest line read back from the log. */
@@ -342,7 +343,7 @@ static int trim(struct events_log *log, struct berr **err)
 
 int events_log_append(struct events_log *log, const json_t *event, struct berr **err)
 {
-	_cleanup_free_ char *text = json_dumps(event, JSON_COMPACT);
+	_cleanup_free_ char *text = jsontext_dump(event);
 	size_t len;
 
 	if (!text)

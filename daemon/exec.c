@@ -13,6 +13,7 @@
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/jsontext.h"
 #include "runtime/spec.h"
 
 /* Largest config.json read back. */
@@ -139,7 +140,7 @@ int daemon_exec_prepare(struct daemon *d, const struct daemon_container *c, cons
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "exec");
 	}
 	free(text);
-	text = json_dumps(process, JSON_COMPACT);
+	text = jsontext_dump(process);
 	if (!text)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "exec");
 	if (fs_write_file_replace(path, text, strlen(text), 0600, err) < 0)

@@ -18,6 +18,7 @@
 #include "image/mount.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/jsontext.h"
 #include "lib/log.h"
 #include "lib/safepath.h"
 #include "lib/timefmt.h"
@@ -671,7 +672,7 @@ int daemon_container_rename(struct daemon *d, struct daemon_container *c, const 
 	full = str_printf("/%s", name);
 	if (!full || json_object_set_new(c->doc, "Name", json_string(full)) < 0)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "rename");
-	text = json_dumps(c->doc, JSON_COMPACT);
+	text = jsontext_dump(c->doc);
 	if (!text)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "rename");
 	if (store_container_rename(d->db, c->id, name, text, err) < 0)

@@ -22,6 +22,7 @@
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/jsontext.h"
 #include "lib/log.h"
 #include "lib/unixsock.h"
 
@@ -547,7 +548,7 @@ int daemon_shim_exit_record(const char *run_dir, bool *found, int *wait_status, 
 static int shim_call(const char *run_dir, const char *sock_name, const json_t *msg, int fd,
 		     struct berr **err)
 {
-	_cleanup_free_ char *text = json_dumps(msg, JSON_COMPACT);
+	_cleanup_free_ char *text = jsontext_dump(msg);
 	_cleanup_close_ int dirfd = open(run_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int sock = -1;
 	_cleanup_json_ json_t *answer = NULL;

@@ -23,6 +23,7 @@
 #include "daemon/internal.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/jsontext.h"
 #include "lib/safepath.h"
 
 /* Where Docker puts its init in a container. */
@@ -393,7 +394,7 @@ static json_t *default_seccomp_oci(uint64_t caps, struct berr **err)
 	oci = daemon_seccomp_oci(profile, caps, err);
 	if (!oci)
 		return NULL;
-	text = json_dumps(oci, JSON_COMPACT);
+	text = jsontext_dump(oci);
 	pthread_mutex_lock(&default_seccomp.lock);
 	json_decref(default_seccomp.oci);
 	free(default_seccomp.text);
@@ -730,12 +731,11 @@ char *daemon_spec_dumps(const struct daemon_spec_input *in, struct berr **err)
 
 		pthread_once(&seccomp_marker_once, seccomp_marker_make);
 		if (json_object_set_new(lnx, "seccomp", json_string(seccomp_marker)) == 0 &&
-		    (text = json_dumps(spec, JSON_COMPACT)) &&
-		    (out = seccomp_splice(text, seccomp_text)))
+		    (text = jsontext_dump(spec)) && (out = seccomp_splice(text, seccomp_text)))
 			return out;
 		json_object_set(lnx, "seccomp", seccomp);
 	}
-	out = json_dumps(spec, JSON_COMPACT);
+	out = jsontext_dump(spec);
 	if (!out)
 		berr_set(err, BERR_INTERNAL, ENOMEM, "container %s: OCI config", in->id);
 	return out;

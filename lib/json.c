@@ -2,6 +2,7 @@
  * type or range error is BERR_INVALID and names the JSON path of the value,
  * built from a chain of stack frames only when an error is reported. */
 #include "json.h"
+#include "jsontext.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -118,20 +119,20 @@ static char *tag_big_uints(const char *text, size_t len, size_t *out_len)
 int bjson_load(const char *text, size_t len, size_t max, json_t **out, struct berr **err)
 {
 	_cleanup_free_ char *tagged = NULL;
-	json_error_t jerr;
+	struct jsontext_error jerr;
 	json_t *doc;
 
 	if (len > max)
 		return berr_set(err, BERR_INVALID, 0, "document too large (%zu bytes, limit %zu)",
 				len, max);
-	doc = json_loadb(text, len, 0, &jerr);
-	if (doc == NULL && json_error_code(&jerr) == json_error_numeric_overflow) {
+	doc = jsontext_parse(text, len, &jerr);
+	if (doc == NULL && jerr.numeric_overflow) {
 		size_t tagged_len = 0;
 
 		tagged = tag_big_uints(text, len, &tagged_len);
 		if (tagged == NULL)
 			return oom(err);
-		doc = json_loadb(tagged, tagged_len, 0, &jerr);
+		doc = jsontext_parse(tagged, tagged_len, &jerr);
 	}
 	if (doc == NULL)
 		return berr_set(err, BERR_INVALID, 0, "invalid JSON at line %d, column %d: %s",

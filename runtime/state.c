@@ -18,6 +18,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
+#include "lib/jsontext.h"
 #include "lib/log.h"
 #include "runtime/cgroup.h"
 #include "runtime/internal.h"
@@ -181,7 +182,7 @@ int runtime_record_load(const struct runtime_config *cfg, const char *id,
 	_cleanup_free_ char *path = NULL;
 	_cleanup_free_ char *data = NULL;
 	json_t *root = NULL, *annotations, *hooks;
-	json_error_t jerr;
+	struct jsontext_error jerr;
 	struct berr *local = NULL;
 	size_t len;
 	int ret = -1;
@@ -204,7 +205,7 @@ int runtime_record_load(const struct runtime_config *cfg, const char *id,
 		berr_move(err, &local);
 		return berr_prefix(err, "load container %s", id);
 	}
-	root = json_loadb(data, len, 0, &jerr);
+	root = jsontext_parse(data, len, &jerr);
 	if (root == NULL)
 		return berr_set(err, BERR_INTERNAL, 0, "%s: %s", path, jerr.text);
 	if (dup_member(root, "id", &rec->id, err) < 0 ||
@@ -255,7 +256,7 @@ int runtime_record_save(const struct runtime_record *rec, struct berr **err)
 			 rec->annotations, "hookKinds", (int)rec->hook_kinds);
 	if (root == NULL || path == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "save state of %s", rec->id);
-	text = json_dumps(root, JSON_COMPACT);
+	text = jsontext_dump(root);
 	json_decref(root);
 	if (text == NULL)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "save state of %s", rec->id);
@@ -359,7 +360,7 @@ static char *dump_and_free(json_t *obj)
 
 	if (obj == NULL)
 		return NULL;
-	text = json_dumps(obj, JSON_COMPACT);
+	text = jsontext_dump(obj);
 	json_decref(obj);
 	return text;
 }

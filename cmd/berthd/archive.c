@@ -13,6 +13,7 @@
 #include "cmd/berthd/berthd.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
+#include "lib/jsontext.h"
 
 #define PATH_STAT_HEADER "X-Docker-Container-Path-Stat"
 
@@ -60,7 +61,7 @@ static int stat_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 /* Sets the stat header of REQ from STAT; false when memory ran out. */
 static bool add_stat_header(struct api_request *req, const json_t *stat)
 {
-	_cleanup_free_ char *text = json_dumps(stat, JSON_COMPACT);
+	_cleanup_free_ char *text = jsontext_dump(stat);
 	_cleanup_free_ char *encoded = NULL;
 	size_t len;
 

@@ -17,6 +17,7 @@
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/jsontext.h"
 #include "lib/log.h"
 #include "lib/sig.h"
 #include "runtime/runtime.h"
@@ -870,7 +871,7 @@ static void stats_done(struct berthd_job *job)
 		if (!s->sent_one)
 			api_reply_stream_begin(s->req, 200, "application/json");
 		s->sent_one = true;
-		text = json_dumps(job->result, JSON_COMPACT);
+		text = jsontext_dump(job->result);
 		if (text && (!api_reply_stream_write(s->req, text, strlen(text)) ||
 			     !api_reply_stream_write(s->req, "\n", 1)))
 			last = true;

@@ -12,6 +12,7 @@
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/jsontext.h"
 #include "lib/log.h"
 
 /* Live events a client gets while its logged ones are still being read. */
@@ -83,7 +84,7 @@ static void sub_end(struct berthd_sub *s)
 /* Sends EVENT to S; false when S cannot keep up or is gone. */
 static bool sub_send(struct berthd_sub *s, const json_t *event)
 {
-	_cleanup_free_ char *text = json_dumps(event, JSON_COMPACT);
+	_cleanup_free_ char *text = jsontext_dump(event);
 	size_t len;
 
 	if (!text)

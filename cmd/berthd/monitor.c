@@ -16,6 +16,7 @@
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/jsontext.h"
 #include "lib/log.h"
 
 /* Docker's restart backoff: 100 ms, doubled after each run shorter than
@@ -98,7 +99,7 @@ static void answer_wait(struct api_request *req, int exit_code, const char *erro
 	_cleanup_json_ json_t *body =
 		json_pack("{s:i, s:o}", "StatusCode", exit_code, "Error",
 			  error ? json_pack("{s:s}", "Message", error) : json_null());
-	_cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	_cleanup_free_ char *text = body ? jsontext_dump(body) : NULL;
 
 	if (text) {
 		api_reply_stream_write(req, text, strlen(text));
