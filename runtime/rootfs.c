@@ -813,8 +813,53 @@ static int mount_or_bind_host(int rootfd, const struct runtime_mount *m, const c
 			  true, desc, err);
 }
 
+/* The /dev made ahead (runtime_rootfs_keep_dev()) on its way into the
+ * rootfs of one prepare. */
+struct premade_dev {
+	int fd;	       /* the detached mount; -1 when there is none, or once used */
+	bool attached; /* it is the /dev of the rootfs */
+};
+
+static void premade_dev_release(struct premade_dev *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+}
+
+/* Whether M, on DEST, asks for the very /dev made ahead: nothing else in
+ * its options, propagation included. */
+static bool is_premade_dev(const struct runtime_mount *m, const char *dest)
+{
+	return strcmp(dest, "/dev") == 0 && m->type != NULL && strcmp(m->type, "tmpfs") == 0 &&
+	       m->source != NULL && strcmp(m->source, "tmpfs") == 0 &&
+	       m->flags == RUNTIME_PREMADE_DEV_FLAGS && m->clear_flags == 0 &&
+	       m->propagation == 0 && m->data != NULL &&
+	       strcmp(m->data, RUNTIME_PREMADE_DEV_DATA) == 0;
+}
+
+/* Moves the /dev made ahead to DEST, made as a directory: one call where a
+ * new /dev takes a mount and a dozen calls to fill.  Returns 1 when the
+ * kernel refuses the move: the caller mounts a new one. */
+static int attach_premade_dev(int rootfd, const char *dest, struct premade_dev *p, const char *desc,
+			      struct berr **err)
+{
+	_cleanup_close_ int dev = steal_fd(&p->fd);
+	_cleanup_close_ int fd = safepath_mkdir_p(rootfd, dest, 0755, err);
+
+	if (fd < 0)
+		return berr_prefix(err, "%s: destination", desc);
+	if (syscall(SYS_move_mount, dev, "", fd, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		blog_debug("%s: the /dev made ahead: %s", desc, strerror(errno));
+		return 1;
+	}
+	p->attached = true;
+	return 0;
+}
+
 static int mount_one(int rootfd, const struct runtime_mount *m,
-		     const struct runtime_rootfs_opts *opts, struct berr **err)
+		     const struct runtime_rootfs_opts *opts, struct premade_dev *premade,
+		     struct berr **err)
 {
 	_cleanup_free_ char *source = NULL;
 	_cleanup_free_ char *desc = NULL;
@@ -858,6 +903,12 @@ static int mount_one(int rootfd, const struct runtime_mount *m,
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "%s", desc);
 		return mount_new_fs(rootfd, dest, source, m->type, mount_flags(m), data,
 				    m->propagation, desc, err);
+	}
+	if (premade->fd >= 0 && is_premade_dev(m, dest)) {
+		int rc = attach_premade_dev(rootfd, dest, premade, desc, err);
+
+		if (rc <= 0)
+			return rc;
 	}
 	return mount_new_fs(rootfd, dest, source, m->type, mount_flags(m), m->data, m->propagation,
 			    desc, err);
@@ -923,6 +974,9 @@ int runtime_rootfs_prepare(const struct runtime_spec *spec, const struct runtime
 {
 	unsigned long propagation = MS_SLAVE | MS_REC;
 	_cleanup_close_ int rootfd = -1;
+	_cleanup_(premade_dev_release) struct premade_dev premade = {
+		.fd = runtime_rootfs_kept_dev_take(spec, opts),
+	};
 
 	if (spec->rootfs_propagation != NULL &&
 	    propagation_parse(spec->rootfs_propagation, &propagation, err) < 0)
@@ -943,9 +997,9 @@ int runtime_rootfs_prepare(const struct runtime_spec *spec, const struct runtime
 		return berr_set(err, runtime_rootfs_errno_kind(errno), errno, "open the rootfs %s",
 				opts->rootfs);
 	for (size_t i = 0; i < spec->n_mounts; i++)
-		if (mount_one(rootfd, &spec->mounts[i], opts, err) < 0)
+		if (mount_one(rootfd, &spec->mounts[i], opts, &premade, err) < 0)
 			return -1;
-	return runtime_rootfs_setup_dev(rootfd, spec, opts, err);
+	return runtime_rootfs_setup_dev(rootfd, spec, opts, premade.attached, err);
 }
 
 /* ----- pivot ----- */

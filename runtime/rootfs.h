@@ -45,6 +45,15 @@ void runtime_rootfs_keep_cgroup_mounts(void);
  * then; otherwise they are let go. */
 void runtime_rootfs_use_kept_cgroups(bool same_cgroup);
 
+/* Makes Docker's /dev (a tmpfs "nosuid,strictatime,mode=755,size=65536k")
+ * ahead, for a later runtime_rootfs_prepare() in this process whose spec
+ * mounts that very /dev: a tmpfs attached nowhere, with the default
+ * devices, the /dev symlinks, /dev/ptmx and /dev/console made as in a fresh
+ * /dev.  The prepare moves it in instead of mounting and filling one.  A
+ * process made ahead of its container makes it while nothing waits; when
+ * it cannot, nothing is kept and the prepare does it all. */
+void runtime_rootfs_keep_dev(void);
+
 /* After pivot: sysctls, masked paths, read-only paths, the read-only root,
  * and the rootfsPropagation of the spec. */
 int runtime_rootfs_finalize(const struct runtime_spec *spec, const struct runtime_rootfs_opts *opts,

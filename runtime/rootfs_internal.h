@@ -44,12 +44,30 @@ int runtime_rootfs_bind_fd(const char *source, int fd, const char *desc, struct 
 /* Makes the device nodes of the spec in the rootfs ROOTFD and, when the spec
  * mounts a fresh /dev (a tmpfs, not a bind), the default devices (null,
  * zero, full, random, urandom, tty), the /dev symlinks, /dev/ptmx ->
- * pts/ptmx and an empty /dev/console for the terminal.  In a user namespace
- * (or where mknod is refused) the host's device is bind mounted on an empty
- * file.  The umask is 0 meanwhile and restored.  Sets BERR_INVALID for a bad
- * device, else the kinds of the failing call. */
+ * pts/ptmx and an empty /dev/console for the terminal.  PREMADE: that /dev
+ * is the one runtime_rootfs_keep_dev() made, which has all that already:
+ * only the spec's devices and /dev/core are made.  In a user namespace (or
+ * where mknod is refused) the host's device is bind mounted on an empty
+ * file.  The umask is 0 meanwhile and restored.  Sets BERR_INVALID for a
+ * bad device, else the kinds of the failing call. */
 int runtime_rootfs_setup_dev(int rootfd, const struct runtime_spec *spec,
-			     const struct runtime_rootfs_opts *opts, struct berr **err);
+			     const struct runtime_rootfs_opts *opts, bool premade,
+			     struct berr **err);
+
+/* The /dev mount that runtime_rootfs_keep_dev() makes ahead: Docker's
+ * ("nosuid", "strictatime", "mode=755", "size=65536k"), as flags and data
+ * of a parsed mount and as mount attributes. */
+#define RUNTIME_PREMADE_DEV_FLAGS (MS_NOSUID | MS_STRICTATIME)
+#define RUNTIME_PREMADE_DEV_DATA  "mode=755,size=65536k"
+#define RUNTIME_PREMADE_DEV_ATTRS (MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME)
+
+/* The /dev that runtime_rootfs_keep_dev() made, for a prepare of SPEC with
+ * OPTS: an fd of the detached mount, which the caller owns; -1 when none
+ * was made, in a user namespace (opts->in_user_ns), or when SPEC has more
+ * than one /dev mount, or a device or another mount on one of its entries.
+ * The kept /dev is let go either way: it serves one prepare at most. */
+int runtime_rootfs_kept_dev_take(const struct runtime_spec *spec,
+				 const struct runtime_rootfs_opts *opts);
 
 /* One cgroup v1 hierarchy the process is in. */
 struct runtime_cgroup_hier {

@@ -124,6 +124,7 @@ __attribute__((noreturn)) static void seed_main(int sync_fd)
 	size_t n = 0, n_fds = 0;
 
 	runtime_rootfs_keep_cgroup_mounts();
+	runtime_rootfs_keep_dev();
 	/* Given up (its standby ended, or the config did not fit). */
 	if (unixsock_recv_fds(sync_fd, &order, sizeof(order), &n, stdio, 3, &n_fds, NULL) < 0)
 		_exit(0);
