@@ -71,12 +71,14 @@ struct store_tx {
 	struct store *st;
 	int nested;
 	int open;
-	int unsynced;
+	int synced;
 };
 
 /* What store_tx_begin()'s WRITE asks. */
 enum {
 	STORE_TX_READ = 0,
+	/* A write synced to disk by its commit (and with it every commit
+	 * before); store_begin()'s transactions are too. */
 	STORE_TX_WRITE = 1,
 	/* A write whose commit is not synced to disk: a power cut may lose it
 	 * (the database stays whole), so only for what nothing else on disk

@@ -195,13 +195,29 @@ static int run_kept(struct store *st, const char *sql, struct berr **err)
 	return store_step_done(st, stmt, sql, err);
 }
 
-/* Every commit after an unsynced transaction is synced again. */
-static void sync_again(struct store_tx *tx)
+/*
+ * The connection's level is NORMAL, where a commit reaches the disk with a
+ * later sync (the WAL's next synced commit or checkpoint); a synced write
+ * raises it to FULL for its own commit.  Each change of level is a PRAGMA
+ * that SQLite parses anew, so the frequent writes (container records) are
+ * the ones that leave it alone.
+ */
+static int sync_full(struct store *st, struct berr **err)
 {
-	if (!tx->unsynced)
+	return run_kept(st, "PRAGMA synchronous = FULL", err);
+}
+
+static void sync_normal(struct store *st)
+{
+	run_kept(st, "PRAGMA synchronous = NORMAL", NULL);
+}
+
+static void tx_unsync(struct store_tx *tx)
+{
+	if (!tx->synced)
 		return;
-	tx->unsynced = 0;
-	run_kept(tx->st, "PRAGMA synchronous = FULL", NULL);
+	tx->synced = 0;
+	sync_normal(tx->st);
 }
 
 int store_tx_begin(struct store *st, struct store_tx *tx, int write, struct berr **err)
@@ -210,7 +226,7 @@ int store_tx_begin(struct store *st, struct store_tx *tx, int write, struct berr
 
 	tx->st = st;
 	tx->open = 0;
-	tx->unsynced = 0;
+	tx->synced = 0;
 	tx->nested = !sqlite3_get_autocommit(st->db);
 	/* IMMEDIATE takes the write lock up front: a deferred transaction that
 	 * read first and writes later fails with SQLITE_BUSY_SNAPSHOT, without
@@ -219,14 +235,13 @@ int store_tx_begin(struct store *st, struct store_tx *tx, int write, struct berr
 		sql = "SAVEPOINT store_op";
 	else
 		sql = write ? "BEGIN IMMEDIATE" : "BEGIN";
-	/* The level holds for the connection: set back at the end. */
-	if (write == STORE_TX_WRITE_UNSYNCED && !tx->nested) {
-		if (run_kept(st, "PRAGMA synchronous = NORMAL", err) < 0)
+	if (write == STORE_TX_WRITE && !tx->nested) {
+		if (sync_full(st, err) < 0)
 			return berr_prefix(err, "begin transaction");
-		tx->unsynced = 1;
+		tx->synced = 1;
 	}
 	if (run_kept(st, sql, err) < 0) {
-		sync_again(tx);
+		tx_unsync(tx);
 		return berr_prefix(err, "begin transaction");
 	}
 	tx->open = 1;
@@ -240,7 +255,7 @@ int store_tx_commit(struct store_tx *tx, struct berr **err)
 		return berr_prefix(err, "commit");
 	}
 	tx->open = 0;
-	sync_again(tx);
+	tx_unsync(tx);
 	return 0;
 }
 
@@ -254,15 +269,19 @@ void store_tx_abort(struct store_tx *tx)
 			     NULL);
 	else if (!sqlite3_get_autocommit(tx->st->db))
 		sqlite3_exec(tx->st->db, "ROLLBACK", NULL, NULL, NULL);
-	sync_again(tx);
+	tx_unsync(tx);
 }
 
 int store_begin(struct store *st, struct berr **err)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		return berr_set(err, BERR_CONFLICT, 0, "begin: a transaction is already open");
-	if (store_exec(st, "BEGIN IMMEDIATE", err) < 0)
+	if (sync_full(st, err) < 0)
 		return berr_prefix(err, "begin transaction");
+	if (store_exec(st, "BEGIN IMMEDIATE", err) < 0) {
+		sync_normal(st);
+		return berr_prefix(err, "begin transaction");
+	}
 	return 0;
 }
 
@@ -274,6 +293,7 @@ int store_commit(struct store *st, struct berr **err)
 		store_rollback(st);
 		return berr_prefix(err, "commit");
 	}
+	sync_normal(st);
 	return 0;
 }
 
@@ -281,6 +301,7 @@ void store_rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sync_normal(st);
 }
 
 /* Version 1: images, their layers, references and users.  A layer row lives
@@ -524,11 +545,11 @@ static int configure(struct store *st, struct berr **err)
 		return store_db_error(st, rc, "set busy timeout", err);
 	if (set_journal_wal(st, err) < 0)
 		return -1;
-	/* FULL syncs the WAL on every commit: callers delete layer directories
-	 * right after the commit that forgot them, so that commit must not be
-	 * lost to a power cut. */
+	/* NORMAL between synced writes (store_tx_begin()): callers delete
+	 * layer directories right after the commit that forgot them, so that
+	 * commit, synced, must not be lost to a power cut. */
 	if (store_exec(st, "PRAGMA foreign_keys = ON", err) < 0 ||
-	    store_exec(st, "PRAGMA synchronous = FULL", err) < 0)
+	    store_exec(st, "PRAGMA synchronous = NORMAL", err) < 0)
 		return -1;
 	return 0;
 }

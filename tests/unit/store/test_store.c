@@ -628,23 +628,27 @@ static int synchronous_level(struct store *st)
 	return level;
 }
 
-/* An unsynced write lowers the connection's level for its own commit
- * only: whatever ends it, the next commit is synced again. */
-static void test_unsynced_write_ends_unsynced(void **state)
+/* A synced write raises the connection's level for its own commit only:
+ * whatever ends it, the next write is unsynced again unless it asks. */
+static void test_synced_write_ends_synced(void **state)
 {
 	struct fixture *f = *state;
 	struct store_tx tx = { 0 };
 	struct berr *err = NULL;
 
-	assert_int_equal(synchronous_level(f->st), 2);
+	assert_int_equal(synchronous_level(f->st), 1);
 	assert_int_equal(store_tx_begin(f->st, &tx, STORE_TX_WRITE_UNSYNCED, &err), 0);
 	assert_int_equal(synchronous_level(f->st), 1);
 	assert_int_equal(store_tx_commit(&tx, &err), 0);
-	assert_int_equal(synchronous_level(f->st), 2);
 
-	assert_int_equal(store_tx_begin(f->st, &tx, STORE_TX_WRITE_UNSYNCED, &err), 0);
-	store_tx_abort(&tx);
+	assert_int_equal(store_tx_begin(f->st, &tx, STORE_TX_WRITE, &err), 0);
 	assert_int_equal(synchronous_level(f->st), 2);
+	assert_int_equal(store_tx_commit(&tx, &err), 0);
+	assert_int_equal(synchronous_level(f->st), 1);
+
+	assert_int_equal(store_tx_begin(f->st, &tx, STORE_TX_WRITE, &err), 0);
+	store_tx_abort(&tx);
+	assert_int_equal(synchronous_level(f->st), 1);
 
 	/* Inside another transaction it takes that one's level. */
 	assert_int_equal(store_tx_begin(f->st, &tx, STORE_TX_WRITE, &err), 0);
@@ -656,7 +660,16 @@ static void test_unsynced_write_ends_unsynced(void **state)
 		assert_int_equal(store_tx_commit(&inner, &err), 0);
 	}
 	assert_int_equal(store_tx_commit(&tx, &err), 0);
+	assert_int_equal(synchronous_level(f->st), 1);
+
+	/* An explicit transaction is synced, committed or rolled back. */
+	assert_int_equal(store_begin(f->st, &err), 0);
 	assert_int_equal(synchronous_level(f->st), 2);
+	assert_int_equal(store_commit(f->st, &err), 0);
+	assert_int_equal(synchronous_level(f->st), 1);
+	assert_int_equal(store_begin(f->st, &err), 0);
+	store_rollback(f->st);
+	assert_int_equal(synchronous_level(f->st), 1);
 }
 
 /* A statement given back is kept for the next use of its text; one still
@@ -721,7 +734,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_add_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_touch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unsynced_write_ends_unsynced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_synced_write_ends_synced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statements_are_kept, setup, teardown),
 		cmocka_unit_test(test_concurrent_first_open),
 	};
