@@ -668,6 +668,8 @@ char *jsontext_dump(const json_t *v)
 {
 	struct out o = { 0 };
 
+	if (!v)
+		return NULL;
 	put_value(&o, v);
 	put(&o, "", 1);
 	if (o.failed) {

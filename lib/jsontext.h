@@ -29,8 +29,8 @@ json_t *jsontext_parse(const char *text, size_t len, struct jsontext_error *e);
 
 /* The compact text of V as json_dumps(V, JSON_COMPACT) writes it: members
  * in their order, strings as UTF-8 with only quotes, backslashes and
- * control characters escaped.  The caller frees it; NULL when memory runs
- * out. */
+ * control characters escaped.  The caller frees it; NULL for a NULL V or
+ * when memory runs out. */
 char *jsontext_dump(const json_t *v);
 
 #endif
