@@ -910,20 +910,29 @@ int runtime_seccomp_prepare(const struct runtime_seccomp *spec, struct runtime_s
  * precedes it (a file cut short by a crash fails it).
  */
 
-#define SECCOMP_CACHE_MAGIC 0x62736332u /* "bsc2" */
+#define SECCOMP_CACHE_MAGIC 0x62736333u /* "bsc3" */
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+/* A 64-bit hash of LEN bytes at DATA, eight at a time, each word mixed
+ * with FNV's prime and its high bits folded down: a cache file's name from
+ * its profile's text (which the file holds whole, compared before use) and
+ * the check of the whole file.  FNV-1a a byte at a time took 20 us for a
+ * default profile's text and file, in both the runtime and the init. */
+static uint64_t hash64(uint64_t h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
+	uint64_t word;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
+	for (; len >= sizeof(word); p += sizeof(word), len -= sizeof(word)) {
+		memcpy(&word, p, sizeof(word));
+		h = (h ^ word) * 0x100000001b3ull;
+		h ^= h >> 29;
 	}
+	for (; len > 0; p++, len--)
+		h = (h ^ *p) * 0x100000001b3ull;
 	return h;
 }
 
-#define FNV_OFFSET 0xcbf29ce484222325ull
+#define HASH_SEED 0xcbf29ce484222325ull
 
 static bool cacheable(const struct runtime_seccomp *spec)
 {
@@ -942,7 +951,7 @@ static bool cacheable(const struct runtime_seccomp *spec)
 static char *cache_path(const char *dir, const char *kind, const char *text, size_t len)
 {
 	const struct scmp_version *v = seccomp_version();
-	uint64_t h = fnv1a(FNV_OFFSET, text, len);
+	uint64_t h = hash64(HASH_SEED, text, len);
 
 	return str_printf("%s/%s%016llx-%u.%u.%u-%x.bpf", dir, kind, (unsigned long long)h,
 			  v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0,
@@ -978,7 +987,7 @@ static bool cache_read(const char *path, const char *text, size_t text_len,
 	if (n == 0 || n > BPF_MAXINSNS || len != off + n * sizeof(struct sock_filter) + sizeof(sum))
 		return false;
 	memcpy(&sum, data + len - sizeof(sum), sizeof(sum));
-	if (sum != fnv1a(FNV_OFFSET, data, len - sizeof(sum)))
+	if (sum != hash64(HASH_SEED, data, len - sizeof(sum)))
 		return false;
 	filter->insns = malloc(n * sizeof(struct sock_filter));
 	if (!filter->insns)
@@ -1011,7 +1020,7 @@ static void cache_write(const char *dir, const char *path, const char *text, siz
 	off += sizeof(n);
 	memcpy(data + off, filter->insns, prog_len);
 	off += prog_len;
-	sum = fnv1a(FNV_OFFSET, data, off);
+	sum = hash64(HASH_SEED, data, off);
 	memcpy(data + off, &sum, sizeof(sum));
 	/* Not synced: a lost file is made again, a torn one fails its sum. */
 	if (fs_write_file_replace(path, data, len, 0600, &err) < 0) {

@@ -1170,17 +1170,22 @@ static void span_ws(struct span_scan *s)
 static bool span_string(struct span_scan *s, bool *escaped)
 {
 	*escaped = false;
-	for (s->p++; s->p < s->end; s->p++) {
-		if (*s->p == '"') {
-			s->p++;
+	s->p++;
+	for (;;) {
+		const char *quote = memchr(s->p, '"', (size_t)(s->end - s->p));
+		const char *backslash;
+
+		if (!quote)
+			return false;
+		backslash = memchr(s->p, '\\', (size_t)(quote - s->p));
+		if (!backslash) {
+			s->p = quote + 1;
 			return true;
 		}
-		if (*s->p == '\\') {
-			*escaped = true;
-			s->p++;
-		}
+		/* What it escapes may be that quote: look again past it. */
+		*escaped = true;
+		s->p = backslash + 2;
 	}
-	return false;
 }
 
 static bool span_value(struct span_scan *s, int depth);
