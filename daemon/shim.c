@@ -520,6 +520,7 @@ int daemon_shim_exit_record(const char *run_dir, bool *found, int *wait_status, 
 	_cleanup_free_ char *path = str_printf("%s/" DAEMON_FILE_EXIT, run_dir);
 	_cleanup_free_ char *text = NULL;
 	_cleanup_json_ json_t *rec = NULL;
+	struct jsontext_error jerr;
 	const char *when = NULL;
 	json_int_t status = 0;
 	size_t len = 0;
@@ -533,7 +534,7 @@ int daemon_shim_exit_record(const char *run_dir, bool *found, int *wait_status, 
 		return 0;
 	if (fs_read_file(path, SHIM_MSG_MAX, &text, &len, err) < 0)
 		return -1;
-	rec = json_loadb(text, len, 0, NULL);
+	rec = jsontext_parse(text, len, &jerr);
 	if (!rec || json_unpack(rec, "{s:I, s?s}", "status", &status, "finished", &when) < 0)
 		return berr_set(err, BERR_INTERNAL, 0, "%s: not an exit record", path);
 	*found = true;

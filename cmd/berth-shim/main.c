@@ -50,6 +50,7 @@
 #include "lib/cleanup.h"
 #include "lib/fsutil.h"
 #include "lib/jsonlog.h"
+#include "lib/jsontext.h"
 #include "lib/timefmt.h"
 #include "lib/unixsock.h"
 #include "runtime/runtime.h"
@@ -728,7 +729,7 @@ static void write_exit(struct shim *s)
 	time_now_rfc3339(finished);
 	o = json_pack("{s:i, s:i, s:s}", "status", s->status, "exit_code", code, "finished",
 		      finished);
-	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	text = jsontext_dump(o);
 	/* Renamed into place, not synced: it outlives a daemon's restart,
 	 * and a machine's crash ends the container's story anyway. */
 	if (text)
