@@ -320,9 +320,12 @@ int daemon_container_set_restarting(struct daemon *d, struct daemon_container *c
 int daemon_container_pause(struct daemon *d, struct daemon_container *c, bool pause,
 			   struct berr **err);
 
-/* Sends SIGNAL to the process of the running container C.  Sets
- * BERR_CONFLICT ("Container X is not running"). */
-int daemon_container_kill(struct daemon *d, const struct daemon_container *c, int signal,
+/* Sends SIGNAL to the process of the running container C.  MANUAL (a
+ * user's kill or stop, not the daemon's own at its shutdown) marks it
+ * manually stopped first: once signalled, a container removed at its end
+ * may be gone before a later write.  Sets BERR_CONFLICT ("Container X is
+ * not running"), BERR_NOT_FOUND. */
+int daemon_container_kill(struct daemon *d, struct daemon_container *c, int signal, bool manual,
 			  struct berr **err);
 
 /* `docker exec`: writes the OCI process of exec EXEC_ID into C's

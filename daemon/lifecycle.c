@@ -626,11 +626,13 @@ int daemon_container_pause(struct daemon *d, struct daemon_container *c, bool pa
 	return daemon_container_save(d, c, err);
 }
 
-int daemon_container_kill(struct daemon *d, const struct daemon_container *c, int signal,
+int daemon_container_kill(struct daemon *d, struct daemon_container *c, int signal, bool manual,
 			  struct berr **err)
 {
 	if (!daemon_container_is_running(c))
 		return berr_set(err, BERR_CONFLICT, 0, "Container %s is not running", c->id);
+	if (manual && daemon_container_set_manually_stopped(d, c, err) < 0)
+		return -1;
 	return runtime_container_kill(&d->rt, c->id, signal, false, err);
 }
 

@@ -398,8 +398,7 @@ static int kill_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
 
 	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0 ||
-	    daemon_container_kill(e->engine, c, atoi(job->names[1]), err) < 0 ||
-	    daemon_container_set_manually_stopped(e->engine, c, err) < 0)
+	    daemon_container_kill(e->engine, c, atoi(job->names[1]), true, err) < 0)
 		return -1;
 	job->status = 204;
 	job->result = berthd_container_who(c);

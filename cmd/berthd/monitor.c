@@ -214,13 +214,18 @@ static void on_restart_timer(uv_timer_t *t);
 static int start_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err);
 static void start_done(struct berthd_job *job);
 
-/* What an end means under C's policy POLICY with RETRIES done. */
-static bool policy_restarts(const char *policy, int max_retries, int restart_count, int exit_code)
+/* What an end means under C's policy POLICY with RETRIES done.  As
+ * Docker's, a user's kill brings back an "always" container, not an
+ * "unless-stopped" one. */
+static bool policy_restarts(const char *policy, int max_retries, int restart_count, int exit_code,
+			    bool manually_stopped)
 {
 	if (!policy || !*policy || strcmp(policy, "no") == 0)
 		return false;
-	if (strcmp(policy, "always") == 0 || strcmp(policy, "unless-stopped") == 0)
+	if (strcmp(policy, "always") == 0)
 		return true;
+	if (strcmp(policy, "unless-stopped") == 0)
+		return !manually_stopped;
 	if (strcmp(policy, "on-failure") == 0)
 		return exit_code != 0 && (max_retries == 0 || restart_count < max_retries);
 	return false;
@@ -249,7 +254,7 @@ static int exited_job(struct berthd_job *job, struct berthd_engine *e, struct be
 	restart = !job->flags &&
 		  policy_restarts(json_string_value(json_object_get(rp, "Name")),
 				  (int)json_integer_value(json_object_get(rp, "MaximumRetryCount")),
-				  count, code);
+				  count, code, daemon_container_manually_stopped(c));
 	job->result = json_pack(
 		"{s:i, s:b, s:b, s:s, s:s}", "ExitCode", code, "Restart", restart, "OOMKilled",
 		json_is_true(json_object_get(json_object_get(c->doc, "State"), "OOMKilled")),
@@ -583,10 +588,8 @@ static int kill_job(struct berthd_job *job, struct berthd_engine *e, struct berr
 		return -1;
 	if (!daemon_container_is_running(c))
 		return 0;
-	if (daemon_container_kill(e->engine, c, atoi(job->names[1]), err) < 0)
-		return -1;
-	/* A user's stop, not the daemon's own at its shutdown. */
-	if (job->flags && daemon_container_set_manually_stopped(e->engine, c, err) < 0)
+	/* A user's stop is manual, not the daemon's own at its shutdown. */
+	if (daemon_container_kill(e->engine, c, atoi(job->names[1]), job->flags, err) < 0)
 		return -1;
 	/* A stop's signals show as Docker shows them: "kill" events. */
 	job->who = berthd_container_who(c);

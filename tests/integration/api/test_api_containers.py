@@ -996,6 +996,26 @@ def test_rm_containers_mount_volatile(bb):
     assert options_of(gone) is None
 
 
+def test_kill_of_a_container_removed_at_its_end(bb):
+    """A kill answers 204 even when the container it ended is removed before
+    the answer.  As Docker's, a killed "always" container comes back, an
+    "unless-stopped" one does not."""
+    for _ in range(15):
+        cid = bb.docker("run", "-d", "--rm", "busybox", "sleep", "1000").stdout.strip()
+        bb.docker("kill", cid)
+        wait_for(lambda: bb.request("GET", f"/containers/{cid}/json").status == 404)
+    bb.docker("run", "-d", "--name", "back", "--restart", "always", "busybox", "sleep", "1000")
+    bb.docker("run", "-d", "--name", "down", "--restart", "unless-stopped", "busybox", "sleep",
+              "1000")
+    bb.docker("kill", "back", "down")
+    wait_for(lambda: inspect(bb, "back")["RestartCount"] == 1
+             and inspect(bb, "back")["State"]["Running"])
+    wait_for(lambda: inspect(bb, "down")["State"]["Status"] == "exited")
+    time.sleep(0.5)
+    assert inspect(bb, "down")["State"]["Status"] == "exited"
+    assert inspect(bb, "down")["RestartCount"] == 0
+
+
 def test_attach_with_detach_keys(bb):
     """An attach to a running terminal with its own detach keys: they end
     the attach, the container goes on."""
