@@ -21,6 +21,7 @@
 #include "lib/jsontext.h"
 #include "lib/log.h"
 #include "lib/timefmt.h"
+#include "volume/volume.h"
 
 int daemon_new(struct image_store *images, const char *exec_root, struct daemon **out,
 	       struct berr **err)
@@ -32,9 +33,10 @@ int daemon_new(struct image_store *images, const char *exec_root, struct daemon 
 	d->images = images;
 	d->db = image_store_db(images);
 	d->containers_root = str_printf("%s/" DAEMON_CONTAINERS_DIR, image_store_root(images));
+	d->volumes_root = str_printf("%s/" VOLUME_DIR, image_store_root(images));
 	d->runtime_root = str_printf("%s/" DAEMON_RUNTIME_DIR, exec_root);
 	d->run_root = str_printf("%s/" DAEMON_CONTAINERS_DIR, exec_root);
-	if (!d->containers_root || !d->runtime_root || !d->run_root)
+	if (!d->containers_root || !d->volumes_root || !d->runtime_root || !d->run_root)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "container engine");
 	d->rt.state_root = d->runtime_root;
 	/* The runtime's state directory, made at the first start, goes
@@ -152,6 +154,7 @@ void daemon_free(struct daemon *d)
 	if (!d)
 		return;
 	free(d->containers_root);
+	free(d->volumes_root);
 	free(d->runtime_root);
 	free(d->run_root);
 	free(d);
@@ -165,6 +168,8 @@ void daemon_container_free(struct daemon_container *c)
 	free(c->name);
 	free(c->image_id);
 	json_decref(c->doc);
+	strv_free(c->volumes_made);
+	strv_free(c->volumes_removed);
 	if (c->waiter_fd >= 0)
 		close(c->waiter_fd);
 	free(c);
@@ -536,7 +541,7 @@ static int remove_runtime(struct daemon *d, const struct daemon_container *c, st
 }
 
 int daemon_container_remove_held(struct daemon *d, struct daemon_container *c, int *lock,
-				 struct berr **err)
+				 bool volumes, struct berr **err)
 {
 	_cleanup_berr_ struct berr *lerr = NULL;
 
@@ -561,10 +566,14 @@ int daemon_container_remove_held(struct daemon *d, struct daemon_container *c, i
 		berr_move(err, &lerr);
 		return -1;
 	}
+	if (volumes)
+		daemon_volumes_remove_anonymous(d, json_object_get(c->doc, "Mounts"),
+						&c->volumes_removed);
 	return 0;
 }
 
-int daemon_container_remove(struct daemon *d, const char *ref, bool force, struct berr **err)
+int daemon_container_remove(struct daemon *d, const char *ref, bool force, bool volumes,
+			    char ***removed, struct berr **err)
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
 	_cleanup_berr_ struct berr *lerr = NULL;
@@ -585,7 +594,11 @@ int daemon_container_remove(struct daemon *d, const char *ref, bool force, struc
 				"You cannot remove a running container %s. Stop the container "
 				"before attempting removal or force remove",
 				c->id);
-	return daemon_container_remove_held(d, c, &lock, err);
+	if (daemon_container_remove_held(d, c, &lock, volumes, err) < 0)
+		return -1;
+	if (removed)
+		*removed = steal_ptr(&c->volumes_removed);
+	return 0;
 }
 
 /* "<a>:<b>" of the N dirs of DIRS from the last to the first, as overlay2's

@@ -151,6 +151,10 @@ struct daemon_container {
 	/* Found gone when its end was recorded: removed then, as --rm asks,
 	 * or by someone else meanwhile. */
 	bool removed;
+	/* The volumes its create made, and the ones its removal removed: their
+	 * events are the caller's to emit. */
+	char **volumes_made;
+	char **volumes_removed;
 };
 
 void daemon_container_free(struct daemon_container *c);
@@ -377,10 +381,13 @@ int daemon_exec_resize(struct daemon *d, const char *container_id, const char *e
 
 /* `docker rm`: removes the container REF names, its runtime state, its
  * directories and its record.  A running container is refused unless FORCE,
- * which kills it.  Sets BERR_NOT_FOUND, BERR_CONFLICT ("You cannot remove a
- * running container <id>. Stop the container before attempting removal or
- * force remove"), BERR_INTERNAL. */
-int daemon_container_remove(struct daemon *d, const char *ref, bool force, struct berr **err);
+ * which kills it.  With VOLUMES (`rm -v`), the volumes berth named for it
+ * go too, unless another container uses them; *removed (when REMOVED is not
+ * NULL) receives their names.  Sets BERR_NOT_FOUND, BERR_CONFLICT ("You
+ * cannot remove a running container <id>. Stop the container before
+ * attempting removal or force remove"), BERR_INTERNAL. */
+int daemon_container_remove(struct daemon *d, const char *ref, bool force, bool volumes,
+			    char ***removed, struct berr **err);
 
 /* `docker diff`: what C changed over its image, sorted by path, in a new
  * array *out of *n (image_changes_free()).  Sets BERR_NOT_FOUND,

@@ -296,6 +296,7 @@ int daemon_container_create_api(struct daemon *d, const char *name, const json_t
 	_cleanup_(image_container_dirs_free_cleanup) struct image_container_dirs *dirs = NULL;
 	_cleanup_json_ json_t *config = NULL, *args = NULL, *hc = NULL, *warnings = json_array();
 	_cleanup_json_ json_t *oci_mounts = NULL, *mounts = NULL;
+	_cleanup_strv_ char **volumes_made = NULL;
 	_cleanup_free_ char *path = NULL;
 	char id[DAEMON_ID_SIZE], hostname[HOSTNAME_MAX + 1], created[TIME_RFC3339_SIZE];
 	struct timespec now;
@@ -321,7 +322,8 @@ int daemon_container_create_api(struct daemon *d, const char *name, const json_t
 	if (daemon_id_generate(id, err) < 0)
 		return -1;
 	host_name_of(body, hc, id, hostname);
-	if (daemon_config_merge(&cfg->config, body, hostname, &config, &path, &args, err) < 0)
+	if (daemon_config_merge(&cfg->config, body, hostname, &config, &path, &args, err) < 0 ||
+	    daemon_volumes_resolve(d, config, oci_mounts, mounts, &volumes_made, err) < 0)
 		return -1;
 
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -329,27 +331,33 @@ int daemon_container_create_api(struct daemon *d, const char *name, const json_t
 	c = calloc(1, sizeof(*c));
 	if (c)
 		c->waiter_fd = -1;
-	if (!c || !(c->id = strdup(id)) || !(c->image_id = strdup(img->id)))
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "create container");
+	if (!c || !(c->id = strdup(id)) || !(c->image_id = strdup(img->id)) ||
+	    !(c->doc = new_doc(id, created, path, args, img->id, config, hc, mounts))) {
+		berr_set(err, BERR_INTERNAL, ENOMEM, "create container");
+		goto undo_volumes;
+	}
 	c->created = now.tv_sec;
-	c->doc = new_doc(id, created, path, args, img->id, config, hc, mounts);
-	if (!c->doc)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "create container");
 
 	/* The directories first: a recorded container always has them. */
-	if (image_container_dirs_create(d->containers_root, id, &dirs, err) < 0)
-		return berr_prefix(err, "create container");
+	if (image_container_dirs_create(d->containers_root, id, &dirs, err) < 0) {
+		berr_prefix(err, "create container");
+		goto undo_volumes;
+	}
 	d->spare_taken = true;
 	take_spare_log(dirs->dir, id, hc);
 	if (daemon_files_write(dirs->dir, hostname, NULL, err) < 0 ||
 	    daemon_files_apply_hostconfig(dirs->dir, hc, err) < 0 || record(d, c, name, err) < 0) {
 		image_container_dirs_remove(d->containers_root, id, NULL);
-		return -1;
+		goto undo_volumes;
 	}
+	c->volumes_made = steal_ptr(&volumes_made);
 	*out = steal_ptr(&c);
 	if (warnings_out)
 		*warnings_out = steal_ptr(&warnings);
 	return 0;
+undo_volumes:
+	daemon_volumes_undo(d, volumes_made);
+	return -1;
 }
 
 int daemon_container_create(struct daemon *d, const struct daemon_create_opts *opts,

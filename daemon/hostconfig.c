@@ -18,6 +18,7 @@
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/safepath.h"
+#include "volume/volume.h"
 
 #define MIB ((int64_t)1024 * 1024)
 
@@ -1091,6 +1092,31 @@ static json_t *bind_json(const char *src, const char *dst, bool ro, const char *
 			 "source", src, "options", "rbind", prop, ro ? "ro" : "rw");
 }
 
+/* A volume's place in the OCI list, for the checks of destinations only:
+ * the start binds the volume's directory from the document's Mounts (see
+ * daemon_mounts_drop_volumes()). */
+static json_t *volume_oci_json(const char *name, const char *dst)
+{
+	return json_pack("{s:s, s:s, s:s}", "destination", dst, "type", "volume", "source", name);
+}
+
+/* Docker's mount point of volume NAME ("": one berth names at create) at
+ * DST; its Source is filled in at create. */
+static json_t *volume_point_json(const char *name, const char *dst, const char *mode, bool ro)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "volume", "Name", name,
+			 "Source", "", "Destination", dst, "Driver", VOLUME_DRIVER_LOCAL, "Mode",
+			 mode, "RW", !ro, "Propagation", "");
+}
+
+void daemon_mounts_drop_volumes(json_t *oci)
+{
+	for (size_t i = json_array_size(oci); i-- > 0;)
+		if (strcmp(json_string_value(json_object_get(json_array_get(oci, i), "type")) ?: "",
+			   "volume") == 0)
+			json_array_remove(oci, i);
+}
+
 static int bind_source_check(const char *type, const char *src, struct berr **err)
 {
 	struct stat st;
@@ -1126,11 +1152,6 @@ static int add_bind(json_t *oci, json_t *points, const char *spec, struct berr *
 	mode_text = strdup(mode ? mode : "");
 	if (!mode_text)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "Binds");
-	if (src[0] != '/')
-		return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
-				"invalid volume specification: '%s': named volumes are not "
-				"supported yet, bind an absolute host path",
-				spec);
 	if (dst[0] != '/')
 		return invalid(err,
 			       "invalid volume specification: '%s': invalid mount config for type "
@@ -1148,6 +1169,13 @@ static int add_bind(json_t *oci, json_t *points, const char *spec, struct berr *
 			 strcmp(o, "consistent") != 0 && strcmp(o, "cached") != 0 &&
 			 strcmp(o, "delegated") != 0)
 			return invalid(err, "invalid mode: %s", o);
+	}
+	if (src[0] != '/') {
+		if (volume_name_check(src, err) < 0)
+			return -1;
+		return add_mount(oci, points, volume_oci_json(src, dst),
+				 volume_point_json(src, dst, *mode_text ? mode_text : "z", ro),
+				 err);
 	}
 	if (bind_source_check("bind", src, err) < 0)
 		return -1;
@@ -1203,8 +1231,9 @@ static int add_api_mount(json_t *oci, json_t *points, const json_t *m, struct be
 
 	if (!type || !*type)
 		type = "";
-	if (strcmp(type, "bind") != 0 && strcmp(type, "tmpfs") != 0) {
-		if (strcmp(type, "volume") == 0 || strcmp(type, "npipe") == 0)
+	if (strcmp(type, "bind") != 0 && strcmp(type, "tmpfs") != 0 &&
+	    strcmp(type, "volume") != 0) {
+		if (strcmp(type, "npipe") == 0)
 			return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
 					"invalid mount config for type \"%s\": not supported yet",
 					type);
@@ -1215,6 +1244,16 @@ static int add_api_mount(json_t *oci, json_t *points, const json_t *m, struct be
 	if (dst[0] != '/')
 		return invalid_mount(err, type,
 				     "invalid mount path: '%s' mount path must be absolute", dst);
+	if (strcmp(type, "volume") == 0) {
+		if (json_object_get(m, "BindOptions"))
+			return invalid_mount(err, type, "field BindOptions must not be specified");
+		if (tmpfs)
+			return invalid_mount(err, type, "field TmpfsOptions must not be specified");
+		if (src && *src && volume_name_check(src, err) < 0)
+			return -1;
+		return add_mount(oci, points, volume_oci_json(src ? src : "", dst),
+				 volume_point_json(src ? src : "", dst, "", ro), err);
+	}
 	if (strcmp(type, "tmpfs") == 0) {
 		if (src && *src)
 			return invalid_mount(err, type, "field Source must not be specified");

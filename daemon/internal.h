@@ -35,6 +35,7 @@ struct daemon {
 	struct image_store *images; /* borrowed */
 	struct store *db;	    /* the image store's */
 	char *containers_root;	    /* <data-root>/containers */
+	char *volumes_root;	    /* <data-root>/volumes */
 	char *run_root;		    /* <exec-root>/containers */
 	char *runtime_root;	    /* <exec-root>/runtime */
 	struct runtime_config rt;
@@ -53,10 +54,11 @@ struct daemon {
 #define DAEMON_CGROUP_HOLD_MS 2000
 
 /* Removes C, whose lock (*LOCK) the caller holds and whose record it
- * has just read: the runtime's state, the directory, the record.  A
+ * has just read: the runtime's state, the directory, the record, and with
+ * VOLUMES the volumes berth named for it (into C->volumes_removed).  A
  * running C is killed; *LOCK may be let go and taken again meanwhile. */
 int daemon_container_remove_held(struct daemon *d, struct daemon_container *c, int *lock,
-				 struct berr **err);
+				 bool volumes, struct berr **err);
 
 /* Notes the root file system a start mounted (LOWER, the flags of
  * image_mount_overlay_flags()), for daemon_tidy() to mount ahead on the
@@ -212,14 +214,19 @@ struct daemon_security {
  * Docker's message ("invalid --security-opt 2: ..."). */
 int daemon_hostconfig_security(const json_t *hc, struct daemon_security *out, struct berr **err);
 
-/* The container's mounts of Binds ("src:dst[:ro|rw|z|Z|propagation]"),
- * Mounts (types bind and tmpfs) and Tmpfs, as new arrays: *oci of OCI
- * mounts, *points of Docker's inspect "Mounts" entries (Tmpfs has none).
- * A bind's source must exist.  Sets BERR_INVALID with Docker's messages
- * ("invalid mount config for type \"bind\": bind source path does not
- * exist: /x", "Duplicate mount point: /x"), BERR_NOT_IMPLEMENTED for
- * volumes. */
+/* The container's mounts of Binds ("src:dst[:ro|rw|z|Z|nocopy|propagation]",
+ * SRC a host path or a volume's name), Mounts (types bind, volume and tmpfs)
+ * and Tmpfs, as new arrays: *oci of OCI mounts, *points of Docker's inspect
+ * "Mounts" entries (Tmpfs has none).  A bind's source must exist.  A
+ * volume's OCI entry (type "volume") only holds its place; its point's
+ * Source is empty, and its Name too for one berth names
+ * (daemon_volumes_resolve() fills them).  Sets BERR_INVALID with Docker's
+ * messages ("invalid mount config for type \"bind\": bind source path does
+ * not exist: /x", "Duplicate mount point: /x"). */
 int daemon_hostconfig_mounts(const json_t *hc, json_t **oci, json_t **points, struct berr **err);
+
+/* Drops the volumes' entries of daemon_hostconfig_mounts()'s OCI list. */
+void daemon_mounts_drop_volumes(json_t *oci);
 
 /* Docker's VolumesFrom ("container[:ro|rw]") of HC at create: the mount
  * points (inspect "Mounts" entries) of each container named, at the same
@@ -231,9 +238,10 @@ int daemon_hostconfig_mounts(const json_t *hc, json_t **oci, json_t **points, st
 int daemon_volumes_from(struct daemon *d, const json_t *hc, const json_t *oci, json_t *points,
 			struct berr **err);
 
-/* Appends to OCI (daemon_hostconfig_mounts()'s) a bind of each mount point
- * of POINTS (the container's inspect "Mounts") whose destination OCI has
- * not: what the container took with VolumesFrom.  Sets BERR_INTERNAL. */
+/* Appends to OCI (daemon_hostconfig_mounts()'s, without its volumes) a
+ * bind of each mount point of POINTS (the container's inspect "Mounts")
+ * whose destination OCI has not: its volumes and what it took with
+ * VolumesFrom.  Sets BERR_INTERNAL. */
 int daemon_mounts_inherited(json_t *oci, const json_t *points, struct berr **err);
 
 /* One entry of HostConfig.Devices, resolved on the host. */
@@ -419,5 +427,24 @@ unsigned daemon_container_mount_flags(const struct daemon_container *c);
  * and its init layer.  A new vector the caller frees. */
 int daemon_container_lower_dirs(struct daemon *d, const struct daemon_container *c, char ***out,
 				struct berr **err);
+
+/* A create's volumes: each volume mount point of POINTS
+ * (daemon_hostconfig_mounts()' and VolumesFrom's) gets its Name (one drawn
+ * for an unnamed one) and Source, its volume made when missing, and each
+ * path of CONFIG's Volumes (the image's and the caller's) that no entry of
+ * OCI or POINTS covers gets a volume berth names.  *made receives the
+ * names of the volumes made (daemon_volumes_undo() removes them if the
+ * create fails).  Sets BERR_INVALID, BERR_INTERNAL. */
+int daemon_volumes_resolve(struct daemon *d, const json_t *config, const json_t *oci,
+			   json_t *points, char ***made, struct berr **err);
+/* Removes the volumes MADE names, made by a create that failed. */
+void daemon_volumes_undo(struct daemon *d, char *const *made);
+/* A start's copy of the image's content into each empty volume of DOC
+ * (a container's document) not mounted "nocopy", from the container's
+ * root file system ROOTFD. */
+int daemon_volumes_populate(struct daemon *d, const json_t *doc, int rootfd, struct berr **err);
+/* Removes the volumes berth named among POINTS (a removed container's
+ * "Mounts") that no other container uses; *removed receives their names. */
+void daemon_volumes_remove_anonymous(struct daemon *d, const json_t *points, char ***removed);
 
 #endif

@@ -298,7 +298,8 @@ static int start_steps(struct daemon *d, struct daemon_container *c, struct star
 	rootfd = open(s->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "open %s", s->merged);
-	if (daemon_user_resolve(rootfd, user_spec, &user, err) < 0)
+	if (daemon_volumes_populate(d, c->doc, rootfd, err) < 0 ||
+	    daemon_user_resolve(rootfd, user_spec, &user, err) < 0)
 		return -1;
 	cwd = safepath_clean(workdir && *workdir ? workdir : "/", err);
 	env = daemon_config_env(config, user.home, err);
@@ -465,7 +466,7 @@ static int record_end(struct daemon *d, struct daemon_container *c, int wait_sta
 	/* Removed as --rm asks: the removal is the record.  One that fails
 	 * leaves the end recorded as for any other container. */
 	if (json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"))) {
-		if (daemon_container_remove_held(d, c, &lock, &lerr) == 0 ||
+		if (daemon_container_remove_held(d, c, &lock, true, &lerr) == 0 ||
 		    lerr->kind == BERR_NOT_FOUND) {
 			c->removed = true;
 			return 0;

@@ -222,10 +222,12 @@ static json_t *mounts_json(const struct daemon_spec_input *in, const json_t *hc,
 						 init_path, "options", "bind", "ro", "rprivate")) <
 		    0)
 		goto nomem;
-	/* What VolumesFrom gave is in the document's Mounts, resolved at
-	 * create: the sources may be gone since. */
-	if (daemon_hostconfig_mounts(hc, &user, &points, err) < 0 ||
-	    daemon_mounts_inherited(user, json_object_get(in->doc, "Mounts"), err) < 0)
+	/* Volumes and what VolumesFrom gave are in the document's Mounts,
+	 * resolved at create: VolumesFrom's sources may be gone since. */
+	if (daemon_hostconfig_mounts(hc, &user, &points, err) < 0)
+		return NULL;
+	daemon_mounts_drop_volumes(user);
+	if (daemon_mounts_inherited(user, json_object_get(in->doc, "Mounts"), err) < 0)
 		return NULL;
 	json_array_foreach (user, i, m) {
 		drop_destination(arr, json_string_value(json_object_get(m, "destination")));

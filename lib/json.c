@@ -619,6 +619,23 @@ bool strv_contains(char *const *v, const char *s)
 	return false;
 }
 
+char *strv_join(char *const *v, const char *sep)
+{
+	size_t len = 1, n = strv_length(v);
+	char *out, *p;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + (i ? strlen(sep) : 0);
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	p = out;
+	for (size_t i = 0; i < n; i++)
+		p = stpcpy(i ? stpcpy(p, sep) : p, v[i]);
+	*p = '\0';
+	return out;
+}
+
 int bjson_filters_parse(const char *text, const char *const *known, json_t **out, struct berr **err)
 {
 	_cleanup_json_ json_t *root = NULL;

@@ -147,6 +147,8 @@ int strv_append(char ***v, const char *s);
 int bjson_filters_parse(const char *text, const char *const *known, json_t **out,
 			struct berr **err);
 bool strv_contains(char *const *v, const char *s);
+/* V's strings with SEP between them, as a new string; NULL on no memory. */
+char *strv_join(char *const *v, const char *sep);
 
 DEFINE_CLEANUP(char **, strv_free)
 #define _cleanup_strv_ _cleanup_(strv_free_cleanup)

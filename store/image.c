@@ -481,31 +481,13 @@ fail:
 int store_image_users(struct store *st, const char *image_id, char ***users, struct berr **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
-	_cleanup_strv_ char **list = strv_dup(NULL);
-	size_t n = 0;
-	int rc;
 
-	if (list == NULL)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "image users");
 	if (store_prepare(st,
 			  "SELECT user_id FROM image_users WHERE image_id = ?1 ORDER BY user_id",
 			  &stmt, err) < 0 ||
-	    store_bind_text(st, stmt, 1, image_id, err) < 0)
+	    store_bind_text(st, stmt, 1, image_id, err) < 0 ||
+	    store_column_strv(st, stmt, users, err) < 0)
 		return berr_prefix(err, "users of image %s", image_id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		char **grown = realloc(list, (n + 2) * sizeof(*list));
-
-		if (grown == NULL)
-			return berr_set(err, BERR_INTERNAL, ENOMEM, "image users");
-		list = grown;
-		list[n] = strdup((const char *)sqlite3_column_text(stmt, 0));
-		list[n + 1] = NULL;
-		if (list[n++] == NULL)
-			return berr_set(err, BERR_INTERNAL, ENOMEM, "image users");
-	}
-	if (rc != SQLITE_DONE)
-		return store_db_error(st, rc, "look up image users", err);
-	*users = steal_ptr(&list);
 	return 0;
 }
 

@@ -54,6 +54,9 @@ int store_exec(struct store *st, const char *sql, struct berr **err);
 /* A copy of column IDX as text; NULL for SQL NULL (then *failed stays 0) or
  * when out of memory (then *failed is set to 1). */
 char *store_column_dup(sqlite3_stmt *stmt, int idx, int *failed);
+/* Steps STMT to its end, collecting its first column's text into a new
+ * NULL-terminated vector *out (strv_free; empty when no row). */
+int store_column_strv(struct store *st, sqlite3_stmt *stmt, char ***out, struct berr **err);
 
 /* Sets BERR_INVALID, naming WHAT, unless DIGEST is a valid sha256 digest. */
 int store_check_digest(const char *what, const char *digest, struct berr **err);

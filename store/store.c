@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lib/fsutil.h"
+#include "lib/json.h"
 #include "store/internal.h"
 
 /* How long a statement waits for another handle's write lock. */
@@ -183,6 +184,32 @@ char *store_column_dup(sqlite3_stmt *stmt, int idx, int *failed)
 	if (!copy)
 		*failed = 1;
 	return copy;
+}
+
+int store_column_strv(struct store *st, sqlite3_stmt *stmt, char ***out, struct berr **err)
+{
+	_cleanup_strv_ char **list = strv_dup(NULL);
+	size_t n = 0;
+	int rc;
+
+	if (!list)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "read rows");
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		char **grown = reallocarray(list, n + 2, sizeof(*list));
+		int failed = 0;
+
+		if (!grown)
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "read rows");
+		list = grown;
+		list[n] = store_column_dup(stmt, 0, &failed);
+		list[n + 1] = NULL;
+		if (!list[n++])
+			return berr_set(err, BERR_INTERNAL, ENOMEM, "read rows");
+	}
+	if (rc != SQLITE_DONE)
+		return store_db_error(st, rc, "read rows", err);
+	*out = steal_ptr(&list);
+	return 0;
 }
 
 /* Runs the one statement SQL (constant text) through the kept ones. */
@@ -466,12 +493,25 @@ static int migrate_to_v4(struct store *st, struct berr **err)
 	return store_exec(st, sql, err);
 }
 
+/* Version 5: volumes.  Which containers use one is read from their
+ * documents' Mounts (the list's generated column), so no writer can leave
+ * a use behind. */
+static int migrate_to_v5(struct store *st, struct berr **err)
+{
+	return store_exec(st,
+			  "CREATE TABLE IF NOT EXISTS volumes ("
+			  " name TEXT PRIMARY KEY NOT NULL CHECK (name <> ''),"
+			  " driver TEXT NOT NULL,"
+			  " created INTEGER NOT NULL,"
+			  " labels TEXT NOT NULL,"
+			  " options TEXT NOT NULL,"
+			  " anonymous INTEGER NOT NULL);",
+			  err);
+}
+
 /* migrations[i] brings a database from version i to version i + 1. */
 static int (*const migrations[STORE_SCHEMA_VERSION])(struct store *, struct berr **) = {
-	migrate_to_v1,
-	migrate_to_v2,
-	migrate_to_v3,
-	migrate_to_v4,
+	migrate_to_v1, migrate_to_v2, migrate_to_v3, migrate_to_v4, migrate_to_v5,
 };
 
 static int schema_version(struct store *st, int *out, struct berr **err)

@@ -14,7 +14,7 @@
 #include "lib/cleanup.h"
 
 /* The schema version this berth writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* The database file inside the data root. */
 #define STORE_DB_NAME "berth.db"
@@ -248,6 +248,49 @@ void store_container_entries_free(struct store_container_entry **list, size_t n)
 
 /* Deletes container ID and its use of its image.  Sets BERR_NOT_FOUND. */
 int store_container_delete(struct store *st, const char *id, struct berr **err);
+
+/*
+ * Volumes.  The engine owns a volume's directory; the store keeps its
+ * record.  Its users are the containers whose document's Mounts name it
+ * (an entry of Type "volume" and that Name).
+ */
+
+/* A volume as stored; every field is owned by the struct. */
+struct store_volume {
+	char *name;
+	char *driver;	 /* "local" */
+	int64_t created; /* unix seconds */
+	char *labels;	 /* a JSON object's text */
+	char *options;	 /* a JSON object's text: the driver's options */
+	bool anonymous;	 /* named by berth, not by its user */
+};
+
+/* Records volume V (borrowed) unless one of its name is recorded already;
+ * *added tells which.  Sets BERR_INVALID for an empty name. */
+int store_volume_add(struct store *st, const struct store_volume *v, bool *added,
+		     struct berr **err);
+
+/* Loads volume NAME into *out (store_volume_free()).  Sets BERR_NOT_FOUND
+ * "get NAME: no such volume". */
+int store_volume_lookup(struct store *st, const char *name, struct store_volume **out,
+			struct berr **err);
+
+/* Loads every volume, by name, into a new array *out of *n
+ * (store_volume_list_free()). */
+int store_volume_list(struct store *st, struct store_volume ***out, size_t *n, struct berr **err);
+
+/* The ids of the containers that use volume NAME, sorted, as a
+ * NULL-terminated vector (strv_free; empty when none). */
+int store_volume_users(struct store *st, const char *name, char ***users, struct berr **err);
+
+/* Deletes the record of volume NAME when no container uses it.  Sets
+ * BERR_NOT_FOUND, BERR_CONFLICT with Docker's message ("remove NAME: volume
+ * is in use - [ID, ...]"). */
+int store_volume_delete(struct store *st, const char *name, struct berr **err);
+
+void store_volume_free(struct store_volume *v);
+void store_volume_list_free(struct store_volume **list, size_t n);
+DEFINE_CLEANUP(struct store_volume *, store_volume_free)
 
 void store_container_free(struct store_container *c);
 void store_container_list_free(struct store_container **list, size_t n);

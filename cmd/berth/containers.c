@@ -108,7 +108,7 @@ static int run_foreground(struct daemon *d, struct daemon_container *c, int stat
 		cli_report(err);
 		if (json_is_true(
 			    json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove")) &&
-		    daemon_container_remove(d, c->id, true, &err) < 0)
+		    daemon_container_remove(d, c->id, true, true, NULL, &err) < 0)
 			cli_report(err);
 		return code;
 	}
@@ -638,7 +638,7 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	_cleanup_(daemon_free_cleanup) struct daemon *d = NULL;
-	bool force = false;
+	bool force = false, volumes = false;
 	int c, status = 0;
 
 	while ((c = getopt_long(argc, argv, "+fvh", opts, NULL)) != -1) {
@@ -647,7 +647,8 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 			force = true;
 			break;
 		case 'v':
-			break; /* no volumes yet */
+			volumes = true;
+			break;
 		case 'h':
 			printf("\nUsage:  berth rm [OPTIONS] CONTAINER [CONTAINER...]\n\n"
 			       "Remove one or more containers\n\nOptions:\n"
@@ -669,7 +670,7 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 		struct berr *err = NULL;
 
 		/* Like docker: report, go on with the next name, fail at the end. */
-		if (daemon_container_remove(d, argv[i], force, &err) < 0) {
+		if (daemon_container_remove(d, argv[i], force, volumes, NULL, &err) < 0) {
 			status = report(err, 1);
 			continue;
 		}

@@ -251,6 +251,10 @@ json_t *berthd_container_who(const struct daemon_container *c);
 void berthd_container_event(struct berthd *d, const char *action, const char *id, const char *name,
 			    const char *image, json_t *attributes);
 
+/* volumes.c: emits an event ACTION of type "volume" for each name of the
+ * array NAMES (NULL: none). */
+void berthd_volume_events(struct berthd *d, const char *action, const json_t *names);
+
 /* Handlers. */
 void berthd_ping(struct api_request *req, void *ctx);
 void berthd_version(struct api_request *req, void *ctx);
@@ -297,5 +301,10 @@ void berthd_exec_create(struct api_request *req, void *ctx);
 void berthd_exec_start(struct api_request *req, void *ctx);
 void berthd_exec_inspect(struct api_request *req, void *ctx);
 void berthd_exec_resize(struct api_request *req, void *ctx);
+void berthd_volumes_list(struct api_request *req, void *ctx);
+void berthd_volumes_create(struct api_request *req, void *ctx);
+void berthd_volume_inspect(struct api_request *req, void *ctx);
+void berthd_volume_delete(struct api_request *req, void *ctx);
+void berthd_volumes_prune(struct api_request *req, void *ctx);
 
 #endif

@@ -93,6 +93,7 @@ static int create_job(struct berthd_job *job, struct berthd_engine *e, struct be
 	job->result = json_pack("{s:s, s:O}", "Id", c->id, "Warnings",
 				warnings ? warnings : json_array());
 	json_object_set_new(job->result, "Who", berthd_container_who(c));
+	json_object_set_new(job->result, "VolumesMade", bjson_from_strv(c->volumes_made));
 	return 0;
 }
 
@@ -102,8 +103,10 @@ static void create_done(struct berthd_job *job)
 		api_reply_error(job->req, job->err);
 		return;
 	}
+	berthd_volume_events(job->d, "create", json_object_get(job->result, "VolumesMade"));
 	event_of(job->d, "create", json_object_get(job->result, "Who"), NULL);
 	json_object_del(job->result, "Who");
+	json_object_del(job->result, "VolumesMade");
 	api_reply_json(job->req, 201, job->result);
 }
 
@@ -507,15 +510,24 @@ void berthd_container_unpause(struct api_request *req, void *ctx)
  * Delete.
  */
 
+/* Flags of a delete job. */
+enum {
+	DELETE_FORCE = 1,
+	DELETE_VOLUMES = 2,
+};
+
 static int delete_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
 	_cleanup_(daemon_container_free_cleanup) struct daemon_container *c = NULL;
+	_cleanup_strv_ char **volumes = NULL;
 
 	if (daemon_container_lookup(e->engine, job->names[0], &c, err) < 0)
 		return -1;
 	job->result = berthd_container_who(c);
-	if (daemon_container_remove(e->engine, c->id, job->flags, err) < 0)
+	if (daemon_container_remove(e->engine, c->id, job->flags & DELETE_FORCE,
+				    job->flags & DELETE_VOLUMES, &volumes, err) < 0)
 		return -1;
+	json_object_set_new(job->result, "VolumesRemoved", bjson_from_strv(volumes));
 	job->status = 204;
 	return 0;
 }
@@ -529,6 +541,7 @@ static void delete_done(struct berthd_job *job)
 	if (json_is_true(json_object_get(job->result, "Running")))
 		event_of(job->d, "kill", job->result, json_pack("{s:s}", "signal", "9"));
 	event_of(job->d, "destroy", job->result, NULL);
+	berthd_volume_events(job->d, "destroy", json_object_get(job->result, "VolumesRemoved"));
 	/* Its waiters get its last exit code, as Docker's: a running one's
 	 * is SIGKILL's. */
 	berthd_container_removed(
@@ -545,7 +558,8 @@ void berthd_container_delete(struct api_request *req, void *ctx)
 	struct berthd_job *job = berthd_job_with(ctx, req, delete_job, delete_done, args, 1);
 
 	if (job) {
-		job->flags = api_query_bool(&req->query, "force");
+		job->flags = (api_query_bool(&req->query, "force") ? DELETE_FORCE : 0) |
+			     (api_query_bool(&req->query, "v") ? DELETE_VOLUMES : 0);
 		berthd_job_queue(job);
 	}
 }

@@ -265,6 +265,9 @@ static int exited_job(struct berthd_job *job, struct berthd_engine *e, struct be
 		return -1;
 	if (c->removed)
 		json_object_set_new(job->result, "Removed", json_true());
+	if (c->volumes_removed)
+		json_object_set_new(job->result, "VolumesRemoved",
+				    bjson_from_strv(c->volumes_removed));
 	return 0;
 }
 
@@ -347,6 +350,7 @@ static void exited_settle(struct berthd_job *job)
 	wake_waiters(c, removed, code);
 	if (removed) {
 		berthd_container_event(d, "destroy", c->id, name, image, NULL);
+		berthd_volume_events(d, "destroy", json_object_get(job->result, "VolumesRemoved"));
 		wake_waiters(c, true, code);
 	}
 	if (restart && !stopped && !d->stopping) {
@@ -471,7 +475,7 @@ static int start_job(struct berthd_job *job, struct berthd_engine *e, struct ber
 							   "AutoRemove"))) {
 			/* As Docker: a --rm container that cannot start is
 			 * removed, which is what its client waits for. */
-			daemon_container_remove(e->engine, c->id, true, NULL);
+			daemon_container_remove(e->engine, c->id, true, true, NULL, NULL);
 			job->flags = 1;
 		}
 		if (rc == 0 && json_is_object(hc))

@@ -1,5 +1,6 @@
-/* The clean-up routes: POST /containers/prune, POST /images/prune and
- * GET /system/df, each a thread-pool job over the stores. */
+/* The clean-up routes: POST /containers/prune, POST /images/prune,
+ * POST /volumes/prune and GET /system/df, each a thread-pool job over the
+ * stores. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "cmd/berthd/berthd.h"
 #include "daemon/events.h"
 #include "daemon/query.h"
+#include "daemon/volumes.h"
 #include "image/query.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
@@ -93,7 +95,8 @@ static int containers_prune_job(struct berthd_job *job, struct berthd_engine *e,
 			keep |= !label_present(labels, f.labels[k]);
 		for (size_t k = 0; f.not_labels && f.not_labels[k]; k++)
 			keep |= label_present(labels, f.not_labels[k]);
-		if (!keep && daemon_container_remove(e->engine, list[i]->id, false, NULL) == 0)
+		if (!keep &&
+		    daemon_container_remove(e->engine, list[i]->id, false, false, NULL, NULL) == 0)
 			json_array_append_new(deleted, json_string(list[i]->id));
 	}
 	daemon_container_list_free(list, n);
@@ -126,6 +129,63 @@ void berthd_containers_prune(struct api_request *req, void *ctx)
 	const char *args[] = { api_query_get(&req->query, "filters") };
 	struct berthd_job *job =
 		berthd_job_with(ctx, req, containers_prune_job, containers_prune_done, args, 1);
+
+	if (job)
+		berthd_job_queue(job);
+}
+
+/* As Docker's API 1.41: every volume no container uses, named or not. */
+static int volumes_prune_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
+{
+	_cleanup_(prune_filters_clear) struct prune_filters f = { 0 };
+	_cleanup_json_ json_t *volumes = NULL;
+	json_t *deleted, *v;
+	int64_t reclaimed = 0;
+	size_t i;
+
+	if (parse_prune_filters(job->names[0], &f, err) < 0 ||
+	    daemon_volume_list(e->engine, NULL, true, &volumes, err) < 0)
+		return -1;
+	deleted = json_array();
+	json_array_foreach (volumes, i, v) {
+		const json_t *labels = json_object_get(v, "Labels");
+		const char *name = json_string_value(json_object_get(v, "Name"));
+		bool keep = json_integer_value(json_object_get(json_object_get(v, "UsageData"),
+							       "RefCount")) > 0;
+		int64_t size = 0;
+
+		for (size_t k = 0; f.labels && f.labels[k]; k++)
+			keep |= !label_present(labels, f.labels[k]);
+		for (size_t k = 0; f.not_labels && f.not_labels[k]; k++)
+			keep |= label_present(labels, f.not_labels[k]);
+		if (!keep && daemon_volume_remove(e->engine, name, &size, NULL) == 0) {
+			json_array_append_new(deleted, json_string(name));
+			reclaimed += size;
+		}
+	}
+	job->result =
+		json_pack("{s:o, s:I}", "VolumesDeleted",
+			  json_array_size(deleted) ? deleted : (json_decref(deleted), json_null()),
+			  "SpaceReclaimed", (json_int_t)reclaimed);
+	return job->result ? 0 : berr_set(err, BERR_INTERNAL, ENOMEM, "prune");
+}
+
+static void volumes_prune_done(struct berthd_job *job)
+{
+	if (job->err) {
+		api_reply_error(job->req, job->err);
+		return;
+	}
+	berthd_volume_events(job->d, "destroy", json_object_get(job->result, "VolumesDeleted"));
+	berthd_event_emit(job->d, "volume", "prune", "", NULL);
+	api_reply_json(job->req, 200, job->result);
+}
+
+void berthd_volumes_prune(struct api_request *req, void *ctx)
+{
+	const char *args[] = { api_query_get(&req->query, "filters") };
+	struct berthd_job *job =
+		berthd_job_with(ctx, req, volumes_prune_job, volumes_prune_done, args, 1);
 
 	if (job)
 		berthd_job_queue(job);
@@ -253,15 +313,17 @@ static int df_job(struct berthd_job *job, struct berthd_engine *e, struct berr *
 	struct daemon_list_opts o = { .all = true, .size = true };
 	_cleanup_json_ json_t *containers = NULL;
 	_cleanup_json_ json_t *images = NULL;
+	_cleanup_json_ json_t *volumes = NULL;
 	int64_t layers = 0;
 
 	if (daemon_container_list_json(e->engine, &o, &containers, err) < 0 ||
 	    image_list_json(e->images, NULL, &images, err) < 0 ||
-	    df_images(e, images, containers, &layers, err) < 0)
+	    df_images(e, images, containers, &layers, err) < 0 ||
+	    daemon_volume_list(e->engine, NULL, true, &volumes, err) < 0)
 		return -1;
 	job->result =
-		json_pack("{s:I, s:O, s:O, s:[], s:[]}", "LayersSize", (json_int_t)layers, "Images",
-			  images, "Containers", containers, "Volumes", "BuildCache");
+		json_pack("{s:I, s:O, s:O, s:O, s:[]}", "LayersSize", (json_int_t)layers, "Images",
+			  images, "Containers", containers, "Volumes", volumes, "BuildCache");
 	return job->result ? 0 : berr_set(err, BERR_INTERNAL, ENOMEM, "df");
 }
 

@@ -651,7 +651,7 @@ static int teardown(void **state)
 	/* Whatever a failed test left: containers, mounts, runtime state. */
 	if (daemon_container_list(f->d, &list, &n, NULL) == 0) {
 		for (size_t i = 0; i < n; i++)
-			daemon_container_remove(f->d, list[i]->id, true, NULL);
+			daemon_container_remove(f->d, list[i]->id, true, false, NULL, NULL);
 		daemon_container_list_free(list, n);
 	}
 	daemon_free(f->d);
@@ -761,7 +761,7 @@ static void test_create_lookup_remove(void **state)
 	/* A terminal is the shim's to make: create records it. */
 	assert_int_equal(daemon_container_create(f->d, &opts, &found, &err), 0);
 	assert_true(json_is_true(json_object_get(json_object_get(found->doc, "Config"), "Tty")));
-	assert_int_equal(daemon_container_remove(f->d, found->id, false, &err), 0);
+	assert_int_equal(daemon_container_remove(f->d, found->id, false, false, NULL, &err), 0);
 	daemon_container_free(found);
 	found = NULL;
 	assert_int_equal(daemon_container_list(f->d, &list, &n, &err), 0);
@@ -785,7 +785,7 @@ static void test_create_lookup_remove(void **state)
 	if (daemon_container_create(f->d, &opts, &found, &err) < 0)
 		fail_msg("create: %s", err->msg);
 	assert_non_null(strchr(found->name, '_'));
-	assert_int_equal(daemon_container_remove(f->d, found->id, false, &err), 0);
+	assert_int_equal(daemon_container_remove(f->d, found->id, false, false, NULL, &err), 0);
 	daemon_container_free(found);
 
 	/* inspect: the paths of its files and its overlay. */
@@ -808,7 +808,7 @@ static void test_create_lookup_remove(void **state)
 	json_decref(info);
 
 	/* Removed: its directory, its record and its use of the image. */
-	assert_int_equal(daemon_container_remove(f->d, "web", false, &err), 0);
+	assert_int_equal(daemon_container_remove(f->d, "web", false, false, NULL, &err), 0);
 	path = container_path(f, c->id, "");
 	assert_false(fs_exists(path));
 	free(path);
@@ -817,7 +817,7 @@ static void test_create_lookup_remove(void **state)
 	assert_int_equal(store_image_users(image_store_db(f->st), f->image, &users, &err), 0);
 	assert_null(users[0]);
 	strv_free(users);
-	assert_int_equal(daemon_container_remove(f->d, "web", false, &err), -1);
+	assert_int_equal(daemon_container_remove(f->d, "web", false, false, NULL, &err), -1);
 	expect_error(&err, BERR_NOT_FOUND, "No such container: web");
 	daemon_container_free(c);
 }

@@ -417,7 +417,18 @@ static void test_hostconfig_validation(void **state)
 	expect_refused("{\"Binds\":[\"/tmp:/x:bogus\"]}", BERR_INVALID, "invalid mode: bogus");
 	expect_refused("{\"Binds\":[\"/tmp:/x\",\"/tmp:/x\"]}", BERR_INVALID,
 		       "Duplicate mount point: /x");
-	expect_refused("{\"Binds\":[\"vol:/x\"]}", BERR_NOT_IMPLEMENTED, NULL);
+	/* A source that is no absolute path names a volume. */
+	expect_refused("{\"Binds\":[\"a/b:/x\"]}", BERR_INVALID,
+		       "create a/b: \"a/b\" includes invalid characters for a local volume name, "
+		       "only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a "
+		       "host directory, use absolute path");
+	expect_refused("{\"Binds\":[\"vol:/x\",\"/tmp:/x\"]}", BERR_INVALID,
+		       "Duplicate mount point: /x");
+	expect_refused("{\"Mounts\":[{\"Type\":\"volume\",\"Source\":\"v\",\"Target\":\"/x\","
+		       "\"BindOptions\":{}}]}",
+		       BERR_INVALID,
+		       "invalid mount config for type \"volume\": field BindOptions must not be "
+		       "specified");
 	expect_refused("{\"Mounts\":[{\"Type\":\"tmpfs\",\"Source\":\"a\",\"Target\":\"/x\"}]}",
 		       BERR_INVALID,
 		       "invalid mount config for type \"tmpfs\": field Source must not be "

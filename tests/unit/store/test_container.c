@@ -502,6 +502,71 @@ static void test_migration_from_v3(void **state)
 	expect_error(&err, BERR_CONFLICT, NULL);
 }
 
+/* Volumes: recorded once by name; their users are the containers whose
+ * Mounts name them, and a used one is not deleted. */
+static void test_volumes_and_their_users(void **state)
+{
+	struct fixture *f = *state;
+	struct store_volume v = { .name = "data",
+				  .driver = "local",
+				  .created = 7,
+				  .labels = "{\"a\":\"b\"}",
+				  .options = "null" };
+	struct store_container c = {
+		.id = ID_A,
+		.name = "user",
+		.image_id = f->image,
+		.created = 1,
+		.doc = "{\"Mounts\":[{\"Type\":\"bind\",\"Name\":\"data\"},"
+		       "{\"Type\":\"volume\",\"Name\":\"data\",\"Destination\":\"/d\"}]}",
+	};
+	struct store_volume *got = NULL, **list = NULL;
+	struct berr *err = NULL;
+	char **users = NULL;
+	bool added = false;
+	size_t n = 0;
+
+	assert_int_equal(store_volume_add(f->st, &v, &added, &err), 0);
+	assert_true(added);
+	v.created = 9;
+	assert_int_equal(store_volume_add(f->st, &v, &added, &err), 0);
+	assert_false(added);
+	v.name = "other";
+	v.anonymous = true;
+	assert_int_equal(store_volume_add(f->st, &v, &added, &err), 0);
+
+	assert_int_equal(store_volume_lookup(f->st, "data", &got, &err), 0);
+	assert_int_equal(got->created, 7);
+	assert_string_equal(got->labels, "{\"a\":\"b\"}");
+	assert_false(got->anonymous);
+	store_volume_free(got);
+	assert_int_equal(store_volume_lookup(f->st, "nosuch", &got, &err), -1);
+	expect_error(&err, BERR_NOT_FOUND, "get nosuch: no such volume");
+	assert_int_equal(store_volume_list(f->st, &list, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0]->name, "data");
+	assert_true(list[1]->anonymous);
+	store_volume_list_free(list, n);
+
+	/* Only a volume entry is a use, not a bind of the same name. */
+	assert_int_equal(store_container_add(f->st, &c, &err), 0);
+	assert_int_equal(store_volume_users(f->st, "data", &users, &err), 0);
+	assert_int_equal(strv_length(users), 1);
+	assert_string_equal(users[0], ID_A);
+	strv_free(users);
+	assert_int_equal(store_volume_delete(f->st, "data", &err), -1);
+	expect_error(&err, BERR_CONFLICT, "remove data: volume is in use - [" ID_A "]");
+	assert_int_equal(store_volume_delete(f->st, "other", &err), 0);
+	assert_int_equal(store_volume_delete(f->st, "other", &err), -1);
+	expect_error(&err, BERR_NOT_FOUND, "get other: no such volume");
+
+	assert_int_equal(store_container_delete(f->st, ID_A, &err), 0);
+	assert_int_equal(store_volume_delete(f->st, "data", &err), 0);
+	assert_int_equal(store_volume_list(f->st, &list, &n, &err), 0);
+	assert_int_equal(n, 0);
+	store_volume_list_free(list, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,6 +578,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_entries_follow_document, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_from_v3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_volumes_and_their_users, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
