@@ -242,7 +242,8 @@ static int resolve(struct daemon *d, const json_t *config, const json_t *oci, js
 			name = drawn;
 		}
 		source = volume_mountpoint(d->volumes_root, name);
-		if (!source || (anonymous && json_object_set_new(m, "Name", json_string(name)) < 0) ||
+		if (!source ||
+		    (anonymous && json_object_set_new(m, "Name", json_string(name)) < 0) ||
 		    json_object_set_new(m, "Source", json_string(source)) < 0)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "volumes");
 		if (ensure(d, name, anonymous, NULL, made, err) < 0)
@@ -266,8 +267,8 @@ static int resolve(struct daemon *d, const json_t *config, const json_t *oci, js
 			return -1;
 		source = volume_mountpoint(d->volumes_root, drawn);
 		point = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "volume",
-				  "Name", drawn, "Source", source ? source : "", "Destination",
-				  dst, "Driver", VOLUME_DRIVER_LOCAL, "Mode", "", "RW", true,
+				  "Name", drawn, "Source", source ? source : "", "Destination", dst,
+				  "Driver", VOLUME_DRIVER_LOCAL, "Mode", "", "RW", true,
 				  "Propagation", "");
 		if (!source || !point || json_array_append_new(points, point) < 0)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "volumes");
@@ -310,8 +311,8 @@ static bool nocopy(const json_t *doc, const json_t *point)
 	for (char *o = copy ? strtok_r(copy, ",", &save) : NULL; o; o = strtok_r(NULL, ",", &save))
 		if (strcmp(o, "nocopy") == 0)
 			return true;
-	return json_is_true(json_object_get(
-		mount_options(json_object_get(doc, "HostConfig"), dst), "NoCopy"));
+	return json_is_true(
+		json_object_get(mount_options(json_object_get(doc, "HostConfig"), dst), "NoCopy"));
 }
 
 int daemon_volumes_populate(struct daemon *d, const json_t *doc, int rootfd, struct berr **err)

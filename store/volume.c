@@ -49,8 +49,7 @@ static int row_to_volume(sqlite3_stmt *stmt, struct store_volume **out, struct b
 	return 0;
 }
 
-int store_volume_add(struct store *st, const struct store_volume *v, bool *added,
-		     struct berr **err)
+int store_volume_add(struct store *st, const struct store_volume *v, bool *added, struct berr **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	struct store_tx tx _cleanup_tx_ = { 0 };
@@ -102,8 +101,8 @@ int store_volume_list(struct store *st, struct store_volume ***out, size_t *n, s
 	size_t count = 0;
 	int rc;
 
-	if (store_prepare(st, "SELECT " VOLUME_COLUMNS " FROM volumes ORDER BY name", &stmt,
-			  err) < 0)
+	if (store_prepare(st, "SELECT " VOLUME_COLUMNS " FROM volumes ORDER BY name", &stmt, err) <
+	    0)
 		return berr_prefix(err, "list volumes");
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		struct store_volume **grown = reallocarray(list, count + 1, sizeof(*list));
@@ -129,9 +128,9 @@ fail:
 	return -1;
 }
 
-#define VOLUME_USERS_SQL                                                                         \
-	"SELECT DISTINCT c.id FROM containers c, json_each(c.mounts) m"                          \
-	" WHERE json_extract(m.value, '$.Type') = 'volume'"                                     \
+#define VOLUME_USERS_SQL                                                \
+	"SELECT DISTINCT c.id FROM containers c, json_each(c.mounts) m" \
+	" WHERE json_extract(m.value, '$.Type') = 'volume'"             \
 	" AND json_extract(m.value, '$.Name') = ?1 ORDER BY c.id"
 
 int store_volume_users(struct store *st, const char *name, char ***users, struct berr **err)

@@ -24,8 +24,10 @@
 
 int volume_name_check(const char *name, struct berr **err)
 {
-	static const char first[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-	static const char rest[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+	static const char first[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static const char rest[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
 
 	if (!name || strlen(name) < 2 || !strchr(first, name[0]) || name[0] == '\0' ||
 	    strspn(name + 1, rest) != strlen(name + 1))
@@ -59,10 +61,9 @@ static int check_options(const char *name, const json_t *options, struct berr **
 		return berr_set(err, BERR_INVALID, 0, "create %s: DriverOpts must be an object",
 				name);
 	json_object_foreach ((json_t *)options, key, value) {
-		if (strcmp(key, "type") != 0 && strcmp(key, "o") != 0 &&
-		    strcmp(key, "device") != 0)
-			return berr_set(err, BERR_INVALID, 0, "create %s: invalid option key: \"%s\"",
-					name, key);
+		if (strcmp(key, "type") != 0 && strcmp(key, "o") != 0 && strcmp(key, "device") != 0)
+			return berr_set(err, BERR_INVALID, 0,
+					"create %s: invalid option key: \"%s\"", name, key);
 		return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
 				"create %s: local volumes with driver options are not supported",
 				name);
@@ -319,8 +320,7 @@ static bool dir_is_empty(int fd)
 
 int volume_populate(int from, const char *mountpoint, struct berr **err)
 {
-	_cleanup_close_ int to =
-		open(mountpoint, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int to = open(mountpoint, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 
 	if (to < 0)

@@ -202,8 +202,24 @@ json_t *create_body(const char *command, const struct create_flags *f)
 		ok &= json_object_set_new(hc, "CapDrop", bjson_from_strv(f->cap_drop)) == 0;
 	if (f->security_opt)
 		ok &= json_object_set_new(hc, "SecurityOpt", bjson_from_strv(f->security_opt)) == 0;
-	if (f->binds)
-		ok &= json_object_set_new(hc, "Binds", bjson_from_strv(f->binds)) == 0;
+	/* As docker's: "-v /path" alone asks for a volume berth names, a
+	 * member of Config.Volumes; "src:dst[:mode]" is a bind. */
+	for (size_t i = 0; f->binds && f->binds[i]; i++) {
+		const char *spec = f->binds[i];
+		json_t *binds = json_object_get(hc, "Binds");
+		json_t *volumes = json_object_get(body, "Volumes");
+
+		if (!strchr(spec, ':')) {
+			if (!json_is_object(volumes))
+				ok &= json_object_set_new(body, "Volumes",
+							  volumes = json_object()) == 0;
+			ok &= json_object_set_new(volumes, spec, json_object()) == 0;
+			continue;
+		}
+		if (!json_is_array(binds))
+			ok &= json_object_set_new(hc, "Binds", binds = json_array()) == 0;
+		ok &= json_array_append_new(binds, json_string(spec)) == 0;
+	}
 	if (f->memory)
 		ok &= json_object_set_new(hc, "Memory", json_integer(memory)) == 0;
 	if (f->network)
