@@ -168,7 +168,7 @@ void daemon_container_free(struct daemon_container *c)
 	free(c->name);
 	free(c->image_id);
 	json_decref(c->doc);
-	strv_free(c->volumes_made);
+	strv_free(c->volumes_named);
 	strv_free(c->volumes_removed);
 	if (c->waiter_fd >= 0)
 		close(c->waiter_fd);

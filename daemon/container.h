@@ -151,9 +151,9 @@ struct daemon_container {
 	/* Found gone when its end was recorded: removed then, as --rm asks,
 	 * or by someone else meanwhile. */
 	bool removed;
-	/* The volumes its create made, and the ones its removal removed: their
-	 * events are the caller's to emit. */
-	char **volumes_made;
+	/* The volumes its create named or made, and the ones its removal
+	 * removed: their events are the caller's to emit. */
+	char **volumes_named;
 	char **volumes_removed;
 };
 

@@ -296,7 +296,7 @@ int daemon_container_create_api(struct daemon *d, const char *name, const json_t
 	_cleanup_(image_container_dirs_free_cleanup) struct image_container_dirs *dirs = NULL;
 	_cleanup_json_ json_t *config = NULL, *args = NULL, *hc = NULL, *warnings = json_array();
 	_cleanup_json_ json_t *oci_mounts = NULL, *mounts = NULL;
-	_cleanup_strv_ char **volumes_made = NULL;
+	_cleanup_strv_ char **volumes_made = NULL, **volumes_named = NULL;
 	_cleanup_free_ char *path = NULL;
 	char id[DAEMON_ID_SIZE], hostname[HOSTNAME_MAX + 1], created[TIME_RFC3339_SIZE];
 	struct timespec now;
@@ -323,7 +323,8 @@ int daemon_container_create_api(struct daemon *d, const char *name, const json_t
 		return -1;
 	host_name_of(body, hc, id, hostname);
 	if (daemon_config_merge(&cfg->config, body, hostname, &config, &path, &args, err) < 0 ||
-	    daemon_volumes_resolve(d, config, oci_mounts, mounts, &volumes_made, err) < 0)
+	    daemon_volumes_resolve(d, config, oci_mounts, mounts, &volumes_made, &volumes_named,
+				   err) < 0)
 		return -1;
 
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -346,11 +347,12 @@ int daemon_container_create_api(struct daemon *d, const char *name, const json_t
 	d->spare_taken = true;
 	take_spare_log(dirs->dir, id, hc);
 	if (daemon_files_write(dirs->dir, hostname, NULL, err) < 0 ||
-	    daemon_files_apply_hostconfig(dirs->dir, hc, err) < 0 || record(d, c, name, err) < 0) {
+	    daemon_files_apply_hostconfig(dirs->dir, hc, err) < 0 ||
+	    daemon_volumes_fill(d, c, err) < 0 || record(d, c, name, err) < 0) {
 		image_container_dirs_remove(d->containers_root, id, NULL);
 		goto undo_volumes;
 	}
-	c->volumes_made = steal_ptr(&volumes_made);
+	c->volumes_named = steal_ptr(&volumes_named);
 	*out = steal_ptr(&c);
 	if (warnings_out)
 		*warnings_out = steal_ptr(&warnings);

@@ -1129,53 +1129,97 @@ static int bind_source_check(const char *type, const char *src, struct berr **er
 	return 0;
 }
 
-/* "src:dst[:opts]" with opts ro, rw, z, Z, nocopy, consistent, cached,
- * delegated and a propagation (volume/mounts/linux_parser.go). */
+/* Parses MODE, a Binds entry's "opts" (ro, rw, z, Z, nocopy, consistent,
+ * cached, delegated and a propagation, at most one of each kind), into
+ * *ro and *prop (borrowed from MODE, which it cuts).  False when it is not
+ * one (volume/mounts/linux_parser.go's ValidMountMode). */
+static bool parse_mode(char *mode, bool *ro, const char **prop)
+{
+	int rw_modes = 0, labels = 0, props = 0, copies = 0, consistencies = 0;
+	char *save = NULL;
+
+	for (char *o = strtok_r(mode, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		if (strcmp(o, "ro") == 0 || strcmp(o, "rw") == 0) {
+			*ro = strcmp(o, "ro") == 0;
+			rw_modes++;
+		} else if (is_propagation(o)) {
+			*prop = o;
+			props++;
+		} else if (strcmp(o, "z") == 0 || strcmp(o, "Z") == 0) {
+			labels++;
+		} else if (strcmp(o, "nocopy") == 0) {
+			copies++;
+		} else if (strcmp(o, "consistent") == 0 || strcmp(o, "cached") == 0 ||
+			   strcmp(o, "delegated") == 0) {
+			consistencies++;
+		} else {
+			return false;
+		}
+	}
+	return rw_modes <= 1 && labels <= 1 && props <= 1 && copies <= 1 && consistencies <= 1;
+}
+
+/* Whether TEXT is a mode parse_mode() takes. */
+static bool is_mode(const char *text)
+{
+	_cleanup_free_ char *copy = strdup(text);
+	const char *prop;
+	bool ro;
+
+	return copy && parse_mode(copy, &ro, &prop);
+}
+
+/* A Binds entry: "dst" alone (a volume berth names), "src:dst[:opts]" with
+ * SRC a host path (a bind) or a volume's name (volume/mounts/
+ * linux_parser.go). */
 static int add_bind(json_t *oci, json_t *points, const char *spec, struct berr **err)
 {
 	_cleanup_free_ char *copy = strdup(spec);
 	_cleanup_free_ char *mode_text = NULL;
-	char *src, *dst, *mode, *save = NULL;
-	const char *prop = "rprivate";
+	char *src, *dst, *mode;
+	const char *prop = "rprivate", *type;
 	bool ro = false;
 
 	if (!copy)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "Binds");
 	src = copy;
 	dst = strchr(src, ':');
-	if (!dst || !dst[1] || dst == src)
-		return invalid(err, "invalid volume specification: '%s'", spec);
-	*dst++ = '\0';
-	mode = strchr(dst, ':');
+	mode = dst ? strchr(dst + 1, ':') : NULL;
+	if (!dst) {
+		dst = src;
+		src = NULL;
+	} else {
+		*dst++ = '\0';
+	}
 	if (mode)
 		*mode++ = '\0';
 	mode_text = strdup(mode ? mode : "");
 	if (!mode_text)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "Binds");
+	/* "/data:ro": a mode where the destination should be. */
+	if ((src && !*src) || !*dst || (mode && strchr(mode, ':')) ||
+	    (src && !mode && dst[0] != '/' && is_mode(dst)))
+		return invalid(err, "invalid volume specification: '%s'", spec);
+	type = src && src[0] == '/' ? "bind" : "volume";
 	if (dst[0] != '/')
 		return invalid(err,
 			       "invalid volume specification: '%s': invalid mount config for type "
-			       "\"bind\": invalid mount path: '%s' mount path must be absolute",
-			       spec, dst);
-	for (char *o = mode ? strtok_r(mode, ",", &save) : NULL; o;
-	     o = strtok_r(NULL, ",", &save)) {
-		if (strcmp(o, "ro") == 0)
-			ro = true;
-		else if (strcmp(o, "rw") == 0)
-			ro = false;
-		else if (is_propagation(o))
-			prop = o;
-		else if (strcmp(o, "z") != 0 && strcmp(o, "Z") != 0 && strcmp(o, "nocopy") != 0 &&
-			 strcmp(o, "consistent") != 0 && strcmp(o, "cached") != 0 &&
-			 strcmp(o, "delegated") != 0)
-			return invalid(err, "invalid mode: %s", o);
-	}
-	if (src[0] != '/') {
-		if (volume_name_check(src, err) < 0)
+			       "\"%s\": invalid mount path: '%s' mount path must be absolute",
+			       spec, type, dst);
+	if (strcmp(dst, "/") == 0)
+		return invalid(err,
+			       "invalid volume specification: '%s': invalid mount config for type "
+			       "\"%s\": invalid specification: destination can't be '/'",
+			       spec, type);
+	if (mode && !parse_mode(mode, &ro, &prop))
+		return invalid(err, "invalid mode: %s", mode_text);
+	if (!src || src[0] != '/') {
+		if (src && volume_name_check(src, err) < 0)
 			return -1;
-		return add_mount(oci, points, volume_oci_json(src, dst),
-				 volume_point_json(src, dst, *mode_text ? mode_text : "z", ro),
-				 err);
+		return add_mount(
+			oci, points, volume_oci_json(src ? src : "", dst),
+			volume_point_json(src ? src : "", dst, *mode_text ? mode_text : "z", ro),
+			err);
 	}
 	if (bind_source_check("bind", src, err) < 0)
 		return -1;
@@ -1251,8 +1295,9 @@ static int add_api_mount(json_t *oci, json_t *points, const json_t *m, struct be
 			return invalid_mount(err, type, "field TmpfsOptions must not be specified");
 		if (src && *src && volume_name_check(src, err) < 0)
 			return -1;
+		/* Docker's Mode of every --mount volume. */
 		return add_mount(oci, points, volume_oci_json(src ? src : "", dst),
-				 volume_point_json(src ? src : "", dst, "", ro), err);
+				 volume_point_json(src ? src : "", dst, "z", ro), err);
 	}
 	if (strcmp(type, "tmpfs") == 0) {
 		if (src && *src)
@@ -1424,6 +1469,11 @@ int daemon_volumes_from(struct daemon *d, const json_t *hc, const json_t *oci, j
 				"Source", source, "Destination", dst, "Mode", "", "RW",
 				rw && json_is_true(json_object_get(m, "RW")), "Propagation",
 				json_string_value(json_object_get(m, "Propagation")) ?: "");
+			/* A volume's name and driver come along. */
+			if (copy && type && strcmp(type, "volume") == 0) {
+				json_object_set(copy, "Name", json_object_get(m, "Name"));
+				json_object_set(copy, "Driver", json_object_get(m, "Driver"));
+			}
 			if (!copy || json_object_set_new(taken, dst, copy) < 0)
 				return berr_set(err, BERR_INTERNAL, ENOMEM, "VolumesFrom");
 		}

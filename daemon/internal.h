@@ -429,16 +429,22 @@ int daemon_container_lower_dirs(struct daemon *d, const struct daemon_container 
 				struct berr **err);
 
 /* A create's volumes: each volume mount point of POINTS
- * (daemon_hostconfig_mounts()' and VolumesFrom's) gets its Name (one drawn
- * for an unnamed one) and Source, its volume made when missing, and each
- * path of CONFIG's Volumes (the image's and the caller's) that no entry of
- * OCI or POINTS covers gets a volume berth names.  *made receives the
- * names of the volumes made (daemon_volumes_undo() removes them if the
- * create fails).  Sets BERR_INVALID, BERR_INTERNAL. */
+ * (daemon_hostconfig_mounts()' and VolumesFrom's) without a Source gets its
+ * Name (one drawn for an unnamed one) and Source, its volume made when
+ * missing, and each path of CONFIG's Volumes (the image's and the
+ * caller's) that no entry of OCI or POINTS covers gets a volume berth
+ * names.  *made receives the names of the volumes made
+ * (daemon_volumes_undo() removes them if the create fails), *named those of
+ * every volume the create named or made (a Docker "create" event each).
+ * Sets BERR_INVALID, BERR_INTERNAL. */
 int daemon_volumes_resolve(struct daemon *d, const json_t *config, const json_t *oci,
-			   json_t *points, char ***made, struct berr **err);
+			   json_t *points, char ***made, char ***named, struct berr **err);
 /* Removes the volumes MADE names, made by a create that failed. */
 void daemon_volumes_undo(struct daemon *d, char *const *made);
+/* A create's copy of the image's content into C's empty volumes (see
+ * daemon_volumes_populate()), from its layers mounted read-only for the
+ * while, as Docker fills them at create. */
+int daemon_volumes_fill(struct daemon *d, const struct daemon_container *c, struct berr **err);
 /* A start's copy of the image's content into each empty volume of DOC
  * (a container's document) not mounted "nocopy", from the container's
  * root file system ROOTFD. */

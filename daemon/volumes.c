@@ -13,6 +13,7 @@
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "image/mount.h"
 #include "lib/safepath.h"
 #include "volume/volume.h"
 
@@ -115,17 +116,25 @@ static bool volume_matches(const json_t *filters, const json_t *v, size_t users)
 	return true;
 }
 
-static int check_filters(const json_t *filters, struct berr **err)
+int daemon_volume_filters_check(const json_t *filters, const char *const *known, struct berr **err)
 {
+	const char *key;
+	json_t *vals, *e;
 	size_t i;
-	json_t *e;
 
-	json_array_foreach (json_object_get(filters, "dangling"), i, e) {
-		const char *v = json_string_value(e);
+	json_object_foreach ((json_t *)filters, key, vals) {
+		if (!strv_contains((char *const *)known, key))
+			return berr_set(err, BERR_INVALID, 0, "Invalid filter '%s'", key);
+		if (strcmp(key, "dangling") != 0)
+			continue;
+		json_array_foreach (vals, i, e) {
+			const char *v = json_string_value(e);
 
-		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0 && strcmp(v, "1") != 0 &&
-		    strcmp(v, "0") != 0)
-			return berr_set(err, BERR_INVALID, 0, "invalid filter 'dangling=%s'", v);
+			if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0 &&
+			    strcmp(v, "1") != 0 && strcmp(v, "0") != 0)
+				return berr_set(err, BERR_INVALID, 0,
+						"Invalid filter 'dangling=[%s]'", v);
+		}
 	}
 	return 0;
 }
@@ -140,7 +149,10 @@ int daemon_volume_list(struct daemon *d, const json_t *filters, bool usage, json
 
 	if (!arr)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "list volumes");
-	if (check_filters(filters, err) < 0 || store_volume_list(d->db, &list, &n, err) < 0)
+	static const char *const known[] = { "name", "label", "dangling", "driver", NULL };
+
+	if (daemon_volume_filters_check(filters, known, err) < 0 ||
+	    store_volume_list(d->db, &list, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_strv_ char **users = NULL;
@@ -183,16 +195,17 @@ int daemon_volume_remove(struct daemon *d, const char *name, int64_t *size, stru
  * A container's volumes.
  */
 
-/* Makes volume NAME unless it is there, noting it in *MADE when made. */
+/* Makes volume NAME unless it is there, noting it in *NAMED, and in *MADE
+ * when made. */
 static int ensure(struct daemon *d, const char *name, bool anonymous, const json_t *labels,
-		  char ***made, struct berr **err)
+		  char ***made, char ***named, struct berr **err)
 {
 	const struct volume_spec spec = { .name = name, .labels = labels, .anonymous = anonymous };
 	bool created = false;
 
 	if (volume_create(d->db, d->volumes_root, &spec, NULL, &created, err) < 0)
 		return -1;
-	if (created && strv_append(made, name) < 0)
+	if ((created && strv_append(made, name) < 0) || strv_append(named, name) < 0)
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "create %s", name);
 	return 0;
 }
@@ -221,7 +234,7 @@ static const json_t *mount_options(const json_t *hc, const char *dst)
 }
 
 static int resolve(struct daemon *d, const json_t *config, const json_t *oci, json_t *points,
-		   char ***made, struct berr **err)
+		   char ***made, char ***named, struct berr **err)
 {
 	const char *dst;
 	size_t i;
@@ -246,7 +259,7 @@ static int resolve(struct daemon *d, const json_t *config, const json_t *oci, js
 		    (anonymous && json_object_set_new(m, "Name", json_string(name)) < 0) ||
 		    json_object_set_new(m, "Source", json_string(source)) < 0)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "volumes");
-		if (ensure(d, name, anonymous, NULL, made, err) < 0)
+		if (ensure(d, name, anonymous, NULL, made, named, err) < 0)
 			return -1;
 	}
 	/* The image's VOLUMEs and the caller's Config.Volumes, unless a mount
@@ -272,16 +285,16 @@ static int resolve(struct daemon *d, const json_t *config, const json_t *oci, js
 				  "Propagation", "");
 		if (!source || !point || json_array_append_new(points, point) < 0)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "volumes");
-		if (ensure(d, drawn, true, NULL, made, err) < 0)
+		if (ensure(d, drawn, true, NULL, made, named, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
 int daemon_volumes_resolve(struct daemon *d, const json_t *config, const json_t *oci,
-			   json_t *points, char ***made, struct berr **err)
+			   json_t *points, char ***made, char ***named, struct berr **err)
 {
-	if (resolve(d, config, oci, points, made, err) == 0)
+	if (resolve(d, config, oci, points, made, named, err) == 0)
 		return 0;
 	daemon_volumes_undo(d, *made);
 	strv_free(*made);
@@ -315,6 +328,17 @@ static bool nocopy(const json_t *doc, const json_t *point)
 		json_object_get(mount_options(json_object_get(doc, "HostConfig"), dst), "NoCopy"));
 }
 
+/* Whether the volume mount point M of DOC is one to copy the image's
+ * content into, when its volume is empty. */
+static bool wants_copy(const json_t *doc, const json_t *m)
+{
+	const char *dst = json_string_value(json_object_get(m, "Destination"));
+	const char *source = json_string_value(json_object_get(m, "Source"));
+
+	return strcmp(json_string_value(json_object_get(m, "Type")) ?: "", "volume") == 0 && dst &&
+	       source && *source && !nocopy(doc, m);
+}
+
 int daemon_volumes_populate(struct daemon *d, const json_t *doc, int rootfd, struct berr **err)
 {
 	size_t i;
@@ -326,8 +350,7 @@ int daemon_volumes_populate(struct daemon *d, const json_t *doc, int rootfd, str
 		const char *source = json_string_value(json_object_get(m, "Source"));
 		_cleanup_close_ int from = -1;
 
-		if (strcmp(json_string_value(json_object_get(m, "Type")) ?: "", "volume") != 0 ||
-		    !dst || !source || !*source || nocopy(doc, m))
+		if (!wants_copy(doc, m))
 			continue;
 		/* Nothing there in the image: nothing to copy. */
 		from = safepath_open(rootfd, dst, O_RDONLY | O_DIRECTORY, NULL);
@@ -337,6 +360,54 @@ int daemon_volumes_populate(struct daemon *d, const json_t *doc, int rootfd, str
 			return -1;
 	}
 	return 0;
+}
+
+/* Whether some volume of DOC wants the image's content and is empty. */
+static bool any_to_fill(const json_t *doc)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach (json_object_get(doc, "Mounts"), i, m) {
+		_cleanup_close_ int fd = -1;
+
+		if (!wants_copy(doc, m))
+			continue;
+		fd = open(json_string_value(json_object_get(m, "Source")),
+			  O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && volume_dir_is_empty(fd))
+			return true;
+	}
+	return false;
+}
+
+int daemon_volumes_fill(struct daemon *d, const struct daemon_container *c, struct berr **err)
+{
+	_cleanup_strv_ char **lower = NULL;
+	_cleanup_free_ char *at = NULL;
+	_cleanup_close_ int rootfd = -1;
+	int rc;
+
+	if (!any_to_fill(c->doc))
+		return 0;
+	/* The image's layers alone, read-only, where nobody looks. */
+	at = str_printf("%s/%s.volumes", d->run_root, c->id);
+	if (!at)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "container %s", c->id);
+	if (daemon_container_lower_dirs(d, c, &lower, err) < 0 || fs_mkdir_p(at, 0700, err) < 0)
+		return -1;
+	if (image_mount_overlay((const char *const *)lower, strv_length(lower), NULL, NULL, at,
+				err) < 0) {
+		rmdir(at);
+		return -1;
+	}
+	rootfd = open(at, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	rc = rootfd < 0 ? berr_set(err, BERR_INTERNAL, errno, "open %s", at)
+			: daemon_volumes_populate(d, c->doc, rootfd, err);
+	cleanup_closep(&rootfd);
+	image_unmount(at, NULL);
+	rmdir(at);
+	return rc;
 }
 
 void daemon_volumes_remove_anonymous(struct daemon *d, const json_t *points, char ***removed)

@@ -23,10 +23,15 @@ int daemon_volume_create(struct daemon *d, const json_t *body, json_t **out, boo
 /* GET /volumes/NAME.  Sets BERR_NOT_FOUND "get NAME: no such volume". */
 int daemon_volume_inspect(struct daemon *d, const char *name, json_t **out, struct berr **err);
 
+/* Refuses, with Docker's messages for volumes, a key of FILTERS (parsed: an
+ * object of arrays) not in KNOWN (NULL-terminated) and a dangling value
+ * other than true, false, 1 and 0.  Sets BERR_INVALID. */
+int daemon_volume_filters_check(const json_t *filters, const char *const *known, struct berr **err);
+
 /* The volumes FILTERS (parsed: an object of arrays of name, label,
  * dangling, driver; NULL: none) keeps, by name, as a new array of their
  * JSON in *out; with USAGE each has Docker's UsageData (Size, RefCount).
- * Sets BERR_INVALID for a bad dangling value. */
+ * Sets BERR_INVALID for another key or a bad dangling value. */
 int daemon_volume_list(struct daemon *d, const json_t *filters, bool usage, json_t **out,
 		       struct berr **err);
 

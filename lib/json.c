@@ -660,9 +660,9 @@ int bjson_filters_parse(const char *text, const char *const *known, json_t **out
 		size_t i;
 		json_t *v;
 
-		for (size_t k = 0; known[k] && !allowed; k++)
+		for (size_t k = 0; known && known[k] && !allowed; k++)
 			allowed = strcmp(known[k], key) == 0;
-		if (!allowed)
+		if (known && !allowed)
 			return berr_set(err, BERR_INVALID, 0, "invalid filter '%s'", key);
 		if (!list)
 			return berr_set(err, BERR_INTERNAL, ENOMEM, "filters");

@@ -142,7 +142,7 @@ int strv_append(char ***v, const char *s);
 /* Docker's filters parameter TEXT (a JSON object of arrays of strings,
  * or the old map form {"key": {"value": true}}) as a new object of arrays
  * in *out; NULL or "" gives an empty one.  A key not in KNOWN
- * (NULL-terminated) is refused.  Sets BERR_INVALID ("invalid filter
+ * (NULL-terminated; NULL: any key is taken) is refused.  Sets BERR_INVALID ("invalid filter
  * 'x'"), BERR_INTERNAL. */
 int bjson_filters_parse(const char *text, const char *const *known, json_t **out,
 			struct berr **err);

@@ -157,7 +157,7 @@ int store_volume_delete(struct store *st, const char *name, struct berr **err)
 	    store_volume_users(st, name, &users, err) < 0)
 		return berr_prefix(err, "remove %s", name);
 	if (users[0]) {
-		list = strv_join(users, " ");
+		list = strv_join(users, ", ");
 		return berr_set(err, BERR_CONFLICT, 0, "remove %s: volume is in use - [%s]", name,
 				list ? list : "");
 	}

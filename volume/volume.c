@@ -29,13 +29,19 @@ int volume_name_check(const char *name, struct berr **err)
 	static const char rest[] =
 		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
 
-	if (!name || strlen(name) < 2 || !strchr(first, name[0]) || name[0] == '\0' ||
-	    strspn(name + 1, rest) != strlen(name + 1))
+	if (!name)
+		name = "";
+	if (strlen(name) < 2)
+		return berr_set(err, BERR_INVALID, 0,
+				"create %s: volume name is too short, names should be at least two "
+				"alphanumeric characters",
+				name);
+	if (!strchr(first, name[0]) || strspn(name + 1, rest) != strlen(name + 1))
 		return berr_set(err, BERR_INVALID, 0,
 				"create %s: \"%s\" includes invalid characters for a local volume "
 				"name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you "
 				"intended to pass a host directory, use absolute path",
-				name ? name : "", name ? name : "");
+				name, name);
 	return 0;
 }
 
@@ -62,8 +68,8 @@ static int check_options(const char *name, const json_t *options, struct berr **
 				name);
 	json_object_foreach ((json_t *)options, key, value) {
 		if (strcmp(key, "type") != 0 && strcmp(key, "o") != 0 && strcmp(key, "device") != 0)
-			return berr_set(err, BERR_INVALID, 0,
-					"create %s: invalid option key: \"%s\"", name, key);
+			return berr_set(err, BERR_INVALID, 0, "create %s: invalid option: \"%s\"",
+					name, key);
 		return berr_set(err, BERR_NOT_IMPLEMENTED, 0,
 				"create %s: local volumes with driver options are not supported",
 				name);
@@ -301,7 +307,7 @@ static int copy_tree(int from, int to, int depth, struct berr **err)
 	return 0;
 }
 
-static bool dir_is_empty(int fd)
+bool volume_dir_is_empty(int fd)
 {
 	_cleanup_closedir_ DIR *dir = NULL;
 	int copy = dup(fd);
@@ -325,7 +331,7 @@ int volume_populate(int from, const char *mountpoint, struct berr **err)
 
 	if (to < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "open %s", mountpoint);
-	if (!dir_is_empty(to))
+	if (!volume_dir_is_empty(to))
 		return 0;
 	if (fstat(from, &st) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "copy into %s", mountpoint);

@@ -52,6 +52,9 @@ json_t *volume_json(const struct store_volume *v, const char *root);
  * be read. */
 int64_t volume_size(const char *root, const char *name);
 
+/* Whether the directory FD holds nothing. */
+bool volume_dir_is_empty(int fd);
+
 /* Copies what the directory FROM (an fd inside a container's root file
  * system) holds into the volume directory MOUNTPOINT when that is empty,
  * as Docker fills a new volume from the image: files, directories,

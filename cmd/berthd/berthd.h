@@ -254,6 +254,13 @@ void berthd_container_event(struct berthd *d, const char *action, const char *id
 /* volumes.c: emits an event ACTION of type "volume" for each name of the
  * array NAMES (NULL: none). */
 void berthd_volume_events(struct berthd *d, const char *action, const json_t *names);
+/* The volumes a container's document DOC mounts (Name, Destination, RW), as
+ * a new array; on a pool thread. */
+json_t *berthd_volume_mounts(const json_t *doc);
+/* Emits Docker's "mount" or "unmount" ACTION for each of MOUNTS
+ * (berthd_volume_mounts()') of container CONTAINER. */
+void berthd_volume_mount_events(struct berthd *d, const char *action, const char *container,
+				const json_t *mounts);
 
 /* Handlers. */
 void berthd_ping(struct api_request *req, void *ctx);

@@ -93,7 +93,7 @@ static int create_job(struct berthd_job *job, struct berthd_engine *e, struct be
 	job->result = json_pack("{s:s, s:O}", "Id", c->id, "Warnings",
 				warnings ? warnings : json_array());
 	json_object_set_new(job->result, "Who", berthd_container_who(c));
-	json_object_set_new(job->result, "VolumesMade", bjson_from_strv(c->volumes_made));
+	json_object_set_new(job->result, "VolumesNamed", bjson_from_strv(c->volumes_named));
 	return 0;
 }
 
@@ -103,10 +103,10 @@ static void create_done(struct berthd_job *job)
 		api_reply_error(job->req, job->err);
 		return;
 	}
-	berthd_volume_events(job->d, "create", json_object_get(job->result, "VolumesMade"));
+	berthd_volume_events(job->d, "create", json_object_get(job->result, "VolumesNamed"));
 	event_of(job->d, "create", json_object_get(job->result, "Who"), NULL);
 	json_object_del(job->result, "Who");
-	json_object_del(job->result, "VolumesMade");
+	json_object_del(job->result, "VolumesNamed");
 	api_reply_json(job->req, 201, job->result);
 }
 

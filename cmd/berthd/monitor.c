@@ -265,6 +265,7 @@ static int exited_job(struct berthd_job *job, struct berthd_engine *e, struct be
 		return -1;
 	if (c->removed)
 		json_object_set_new(job->result, "Removed", json_true());
+	json_object_set_new(job->result, "Volumes", berthd_volume_mounts(c->doc));
 	if (c->volumes_removed)
 		json_object_set_new(job->result, "VolumesRemoved",
 				    bjson_from_strv(c->volumes_removed));
@@ -336,6 +337,8 @@ static void exited_settle(struct berthd_job *job)
 			berthd_container_event(d, "oom", job->names[0], name, image, NULL);
 		berthd_container_event(d, "die", job->names[0], name, image,
 				       json_pack("{s:s}", "exitCode", code_text));
+		berthd_volume_mount_events(d, "unmount", job->names[0],
+					   json_object_get(job->result, "Volumes"));
 	}
 	berthd_health_stop(d, job->names[0]);
 	if (!c)
@@ -487,6 +490,8 @@ static int start_job(struct berthd_job *job, struct berthd_engine *e, struct ber
 							json_object_get(c->doc, "Config"), "Image"))
 							?: "",
 						"Healthcheck", hc ? hc : json_null());
+		if (rc == 0)
+			json_object_set_new(job->result, "Volumes", berthd_volume_mounts(c->doc));
 	}
 	return rc;
 }
@@ -505,6 +510,7 @@ static void start_done(struct berthd_job *job)
 		berthd_health_start(d, id, json_string_value(json_object_get(r, "Name")),
 				    json_string_value(json_object_get(r, "Image")),
 				    json_object_get(r, "Healthcheck"));
+		berthd_volume_mount_events(d, "mount", id, json_object_get(r, "Volumes"));
 		berthd_container_event(d, "start", id,
 				       json_string_value(json_object_get(r, "Name")),
 				       json_string_value(json_object_get(r, "Image")), NULL);

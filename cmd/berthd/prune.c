@@ -2,6 +2,7 @@
  * POST /volumes/prune and GET /system/df, each a thread-pool job over the
  * stores. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -137,13 +138,16 @@ void berthd_containers_prune(struct api_request *req, void *ctx)
 /* As Docker's API 1.41: every volume no container uses, named or not. */
 static int volumes_prune_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
+	static const char *const known[] = { "label", "label!", NULL };
 	_cleanup_(prune_filters_clear) struct prune_filters f = { 0 };
-	_cleanup_json_ json_t *volumes = NULL;
+	_cleanup_json_ json_t *volumes = NULL, *keys = NULL;
 	json_t *deleted, *v;
 	int64_t reclaimed = 0;
 	size_t i;
 
-	if (parse_prune_filters(job->names[0], &f, err) < 0 ||
+	if (bjson_filters_parse(job->names[0], NULL, &keys, err) < 0 ||
+	    daemon_volume_filters_check(keys, known, err) < 0 ||
+	    parse_prune_filters(job->names[0], &f, err) < 0 ||
 	    daemon_volume_list(e->engine, NULL, true, &volumes, err) < 0)
 		return -1;
 	deleted = json_array();
@@ -163,21 +167,24 @@ static int volumes_prune_job(struct berthd_job *job, struct berthd_engine *e, st
 			reclaimed += size;
 		}
 	}
-	job->result =
-		json_pack("{s:o, s:I}", "VolumesDeleted",
-			  json_array_size(deleted) ? deleted : (json_decref(deleted), json_null()),
-			  "SpaceReclaimed", (json_int_t)reclaimed);
+	job->result = json_pack("{s:o, s:I}", "VolumesDeleted", deleted, "SpaceReclaimed",
+				(json_int_t)reclaimed);
 	return job->result ? 0 : berr_set(err, BERR_INTERNAL, ENOMEM, "prune");
 }
 
+/* As Docker's: one event of what it reclaimed, none of each removal. */
 static void volumes_prune_done(struct berthd_job *job)
 {
+	char reclaimed[24];
+
 	if (job->err) {
 		api_reply_error(job->req, job->err);
 		return;
 	}
-	berthd_volume_events(job->d, "destroy", json_object_get(job->result, "VolumesDeleted"));
-	berthd_event_emit(job->d, "volume", "prune", "", NULL);
+	snprintf(reclaimed, sizeof(reclaimed), "%lld",
+		 (long long)json_integer_value(json_object_get(job->result, "SpaceReclaimed")));
+	berthd_event_emit(job->d, "volume", "prune", "",
+			  json_pack("{s:s}", "reclaimed", reclaimed));
 	api_reply_json(job->req, 200, job->result);
 }
 

@@ -19,6 +19,44 @@ void berthd_volume_events(struct berthd *d, const char *action, const json_t *na
 				  json_pack("{s:s}", "driver", "local"));
 }
 
+json_t *berthd_volume_mounts(const json_t *doc)
+{
+	json_t *out = json_array();
+	size_t i;
+	json_t *m;
+
+	json_array_foreach (json_object_get(doc, "Mounts"), i, m)
+		if (strcmp(json_string_value(json_object_get(m, "Type")) ?: "", "volume") == 0)
+			json_array_append_new(out,
+					      json_pack("{s:O, s:O, s:b}", "Name",
+							json_object_get(m, "Name"), "Destination",
+							json_object_get(m, "Destination"), "RW",
+							json_is_true(json_object_get(m, "RW"))));
+	return out;
+}
+
+void berthd_volume_mount_events(struct berthd *d, const char *action, const char *container,
+				const json_t *mounts)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach (mounts, i, m) {
+		json_t *attrs = json_pack("{s:s, s:s}", "container", container, "driver", "local");
+
+		if (attrs && strcmp(action, "mount") == 0) {
+			json_object_set(attrs, "destination", json_object_get(m, "Destination"));
+			json_object_set_new(attrs, "propagation", json_string(""));
+			json_object_set_new(attrs, "read/write",
+					    json_string(json_is_true(json_object_get(m, "RW"))
+								? "true"
+								: "false"));
+		}
+		berthd_event_emit(d, "volume", action,
+				  json_string_value(json_object_get(m, "Name")), attrs);
+	}
+}
+
 static const char *param(struct api_request *req)
 {
 	return api_params_get(&req->params, "name");
@@ -35,11 +73,10 @@ static void queue(struct berthd *d, struct api_request *req, berthd_job_fn fn, b
 
 static int list_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
-	static const char *const known[] = { "name", "label", "dangling", "driver", NULL };
 	_cleanup_json_ json_t *filters = NULL;
 	json_t *volumes = NULL;
 
-	if (bjson_filters_parse(job->names[0], known, &filters, err) < 0 ||
+	if (bjson_filters_parse(job->names[0], NULL, &filters, err) < 0 ||
 	    daemon_volume_list(e->engine, filters, false, &volumes, err) < 0)
 		return -1;
 	job->status = 200;
@@ -65,13 +102,13 @@ static int create_job(struct berthd_job *job, struct berthd_engine *e, struct be
 	    daemon_volume_create(e->engine, body, &job->result, &created, err) < 0)
 		return -1;
 	job->status = 201;
-	job->flags = created;
 	return 0;
 }
 
+/* As Docker's: a "create" event for a volume that was there too. */
 static void create_done(struct berthd_job *job)
 {
-	if (!job->err && job->flags) {
+	if (!job->err) {
 		json_t *name = json_pack("[O]", json_object_get(job->result, "Name"));
 
 		berthd_volume_events(job->d, "create", name);
