@@ -162,7 +162,9 @@ int daemon_volume_list(struct daemon *d, const json_t *filters, bool usage, json
 			berr_set(err, BERR_INTERNAL, ENOMEM, "list volumes");
 			goto out;
 		}
-		if (store_volume_users(d->db, list[i]->name, &users, err) < 0)
+		/* Users only where they count: the scan reads every container. */
+		if ((usage || json_object_get(filters, "dangling")) &&
+		    store_volume_users(d->db, list[i]->name, &users, err) < 0)
 			goto out;
 		if (!volume_matches(filters, v, strv_length(users)))
 			continue;

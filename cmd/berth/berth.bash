@@ -1,5 +1,5 @@
 # bash completion for berth: its commands, their flags, and the names of
-# containers and images, asked of the daemon (or data root) the command
+# containers, images and volumes, asked of the daemon (or data root) the command
 # line being completed names.  Installed by `make install`.
 
 _berth_global=(-H --host --data-root --exec-root -D --debug -l --log-level --tls --tlscacert
@@ -26,6 +26,11 @@ _berth_containers() {
 	local filter=$1
 	COMPREPLY=($(compgen -W "$(berth "${_berth_target[@]}" ps -a ${filter:+--filter "$filter"} \
 		--format '{{.Names}}' 2>/dev/null)" -- "$cur"))
+}
+
+_berth_volumes() {
+	COMPREPLY=($(compgen -W "$(berth "${_berth_target[@]}" volume ls -q 2>/dev/null)" \
+		-- "$cur"))
 }
 
 _berth_images() {
@@ -120,6 +125,24 @@ _berth_flag_value() {
 	inspect:--type)
 		_berth_reply "container image" "$cur"
 		;;
+	volume-ls:-f | volume-ls:--filter)
+		case $_head in
+		dangling) _berth_reply "true false" "$_tail" "$_pre" ;;
+		driver) _berth_reply "local" "$_tail" "$_pre" ;;
+		name)
+			cur=$_tail
+			_berth_volumes
+			COMPREPLY=("${COMPREPLY[@]/#/$_pre}")
+			;;
+		label) ;;
+		*) _berth_reply "dangling= driver= label= name=" "$cur" ;;
+		esac
+		;;
+	volume-create:-d | volume-create:--driver)
+		_berth_reply "local" "$cur"
+		;;
+	volume-create:--label | volume-create:-o | volume-create:--opt | volume-inspect:-f | \
+		*-prune:--filter) ;;
 	ps:-f | ps:--filter | ls:-f | ls:--filter | list:-f | list:--filter)
 		_berth_ps_filter
 		;;
@@ -219,6 +242,12 @@ _berth_command_info() {
 	import) flags="-c --change -m --message --help" args=none ;;
 	events) flags="--since --until -f --filter --format --help" args=none ;;
 	prune) flags="-f --force -a --all --filter --help" args=none ;;
+	system-prune) flags="-f --force -a --all --filter --volumes --help" args=none ;;
+	volume-create) flags="-d --driver --label -o --opt --help" args=none ;;
+	volume-ls) flags="-f --filter --format -q --quiet --help" args=none ;;
+	volume-inspect) flags="-f --format --help" args=volume ;;
+	volume-rm) flags="-f --force --help" args=volume ;;
+	volume-prune) flags="-f --force --filter --help" args=none ;;
 	df) flags="--format -v --verbose --help" args=none ;;
 	version | info) flags="-f --format --help" args=none ;;
 	*) flags="--help" args=none ;;
@@ -235,7 +264,7 @@ _berth() {
 	fi
 	local commands="attach commit container cp create diff events exec export history
 		image images import info inspect kill load logs pause port ps rename restart rm rmi
-		run save start stats stop system tag top unpause update version wait"
+		run save start stats stop system tag top unpause update version volume wait"
 	local i command="" sub="" flags args
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -247,7 +276,8 @@ _berth() {
 		esac
 		if [[ -z $command ]]; then
 			command=${words[i]}
-		elif [[ $command == container || $command == image || $command == system ]] &&
+		elif [[ $command == container || $command == image || $command == system ||
+			$command == volume ]] &&
 			[[ -z $sub ]]; then
 			sub=${words[i]}
 		fi
@@ -255,7 +285,7 @@ _berth() {
 	case $prev in
 	-H | --host | --data-root | --exec-root | --tlscacert | --tlscert | --tlskey | --env-file | \
 		--label-file | -o | --output | -i | --input | -v | --volume)
-		[[ ($prev == -i && -n $command && $command != load) ||
+		[[ ($prev == -i && -n $command && $command != load) || ($prev == -o && $command == volume) ||
 			($prev == -v && $command != run && $command != create && $sub != run &&
 				$sub != create) ]] || {
 			COMPREPLY=($(compgen -f -- "$cur"))
@@ -293,10 +323,22 @@ _berth() {
 		COMPREPLY=($(compgen -W "df events info prune" -- "$cur"))
 		return
 	} ;;
+	volume) [[ -z $sub ]] && {
+		COMPREPLY=($(compgen -W "create inspect ls prune rm" -- "$cur"))
+		return
+	} ;;
 	esac
 	local what=${sub:-$command}
 	[[ $command == image && $sub == rm ]] && what=rmi
 	[[ $command == image && $sub == ls ]] && what=images
+	[[ $command == system && $sub == prune ]] && what=system-prune
+	if [[ $command == volume ]]; then
+		case $sub in
+		list) what=volume-ls ;;
+		remove) what=volume-rm ;;
+		*) what=volume-$sub ;;
+		esac
+	fi
 	_berth_command_info "$what"
 	_berth_where
 	_berth_flag_value "$what" && return
@@ -317,6 +359,7 @@ _berth() {
 	running) _berth_containers status=running ;;
 	stopped) _berth_containers status=exited ;;
 	image) _berth_images ;;
+	volume) _berth_volumes ;;
 	any)
 		_berth_containers
 		local c=("${COMPREPLY[@]}")

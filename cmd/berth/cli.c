@@ -19,7 +19,7 @@ static void list_commands(FILE *out, const struct cli_command *table, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (table[i].summary)
-			fprintf(out, "  %-10s %s\n", table[i].name, table[i].summary);
+			fprintf(out, "  %-11s %s\n", table[i].name, table[i].summary);
 }
 
 char *cli_cert_dir(void)
@@ -271,6 +271,14 @@ static const char *usage_args(const char *command)
 		{ "image prune", "[OPTIONS]" },
 		{ "system prune", "[OPTIONS]" },
 		{ "system df", "[OPTIONS]" },
+		/* The group whose usage line docker writes with its
+		 * COMMAND. */
+		{ "volume", "COMMAND" },
+		{ "volume create", "[OPTIONS] [VOLUME]" },
+		{ "volume ls", "[OPTIONS]" },
+		{ "volume inspect", "[OPTIONS] VOLUME [VOLUME...]" },
+		{ "volume rm", "[OPTIONS] VOLUME [VOLUME...]" },
+		{ "volume prune", "[OPTIONS]" },
 		{ "", "[OPTIONS] COMMAND [ARG...]" },
 	};
 
@@ -362,18 +370,28 @@ int cli_dispatch(struct cli *cli, const char *group, const struct cli_command *t
 		 int argc, char **argv)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(argv[0], table[i].name) != 0)
+		const char *name = table[i].name;
+
+		if (strcmp(argv[0], name) != 0)
 			continue;
+		/* An alias is named in messages by its command's name, as
+		 * cobra does ("container list" is "container ls"). */
+		for (size_t j = 0; group && !table[i].summary && j < n; j++)
+			if (table[j].fn == table[i].fn && table[j].summary) {
+				name = table[j].name;
+				break;
+			}
 		snprintf(invoked, sizeof(invoked), "%s%s%s", group ? group : "", group ? " " : "",
-			 argv[0]);
+			 name);
 		optind = 0; /* a full reset of getopt for the command's flags */
 		return table[i].fn(cli, argc, argv);
 	}
 	if (group)
 		fprintf(stderr,
-			"berth: unknown command: berth %s %s\n\nUsage:  berth %s\n\n"
+			"berth: unknown command: berth %s %s\n\nUsage:  berth %s%s%s\n\n"
 			"Run 'berth %s --help' for more information\n",
-			group, argv[0], group, group);
+			group, argv[0], group, *usage_args(group) ? " " : "", usage_args(group),
+			group);
 	else
 		fprintf(stderr,
 			"berth: unknown command: berth %s\n\nRun 'berth --help' for more "
@@ -382,17 +400,19 @@ int cli_dispatch(struct cli *cli, const char *group, const struct cli_command *t
 	return 1;
 }
 
-int cli_management(struct cli *cli, const char *group, const struct cli_command *table, size_t n,
-		   int argc, char **argv)
+int cli_management(struct cli *cli, const char *group, const char *summary,
+		   const struct cli_command *table, size_t n, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
 		FILE *out = argc < 2 ? stderr : stdout;
 
-		fprintf(out, "\nUsage:  berth %s COMMAND\n\nCommands:\n", group);
+		fprintf(out, "\nUsage:  berth %s COMMAND\n\n%s\n\nCommands:\n", group, summary);
 		list_commands(out, table, n);
 		fprintf(out, "\nRun 'berth %s COMMAND --help' for more information on a command.\n",
 			group);
-		return argc < 2 ? 1 : 0;
+		/* docker 28's status for a management command alone, its
+		 * help on stderr. */
+		return 0;
 	}
 	return cli_dispatch(cli, group, table, n, argc - 1, argv + 1);
 }

@@ -51,10 +51,11 @@ struct cli_command {
  * command ("image") for messages, NULL at the top level. */
 int cli_dispatch(struct cli *cli, const char *group, const struct cli_command *table, size_t n,
 		 int argc, char **argv);
-/* A management command GROUP ("image", "container", "system") over its
- * TABLE: its help without a subcommand, else the subcommand's run. */
-int cli_management(struct cli *cli, const char *group, const struct cli_command *table, size_t n,
-		   int argc, char **argv);
+/* A management command GROUP ("image", "container", "system", "volume")
+ * over its TABLE: its help (SUMMARY, then the subcommands) without a
+ * subcommand, else the subcommand's run. */
+int cli_management(struct cli *cli, const char *group, const char *summary,
+		   const struct cli_command *table, size_t n, int argc, char **argv);
 
 /* The global flags, before the command, as the docker client takes
  * them. */
@@ -194,6 +195,10 @@ int cli_template_expand(const char *tmpl, const json_t *value, char **out, struc
  * rows (verbose df): `json` writes a row as docker marshals its row
  * contexts, keys in order and "<", ">", "&" escaped. */
 int cli_template_expand_row(const char *tmpl, const json_t *value, char **out, struct berr **err);
+/* The same for a row of Go type ROW_TYPE ("*formatter.volumeContext"): a
+ * field the row lacks is Go's error, not "<no value>". */
+int cli_template_expand_row_of(const char *tmpl, const json_t *value, const char *row_type,
+			       char **out, struct berr **err);
 int cli_template_expand_rows(const char *tmpl, const json_t *value, char **out, struct berr **err);
 /* The same for a table's header, whose names go through docker's text
  * functions (upper, lower, json, join ...) unchanged. */
@@ -210,6 +215,19 @@ int cli_template_check(const char *tmpl, struct berr **err);
  * on the raw JSON when that fails.  Returns 0, or reports a template error and
  * returns 1. */
 int cli_print_inspect(const json_t *values, const char *format);
+
+/* What docker prints of documents it holds only as their Go TYPE
+ * (template_types.h), as `volume inspect` does.  The template run on the
+ * typed value alone: a field the type lacks is Go's error ("can't evaluate
+ * field X in type volume.Volume").  Sets BERR_INVALID for a template that
+ * fails. */
+struct tmpl_type;
+int cli_template_expand_typed(const char *tmpl, const json_t *value, const struct tmpl_type *type,
+			      char **out, struct berr **err);
+/* VALUES (an array) as Go's json.Marshal writes a slice of TYPE (its
+ * fields in order, maps' keys sorted, "<", ">" and "&" escaped), indented
+ * by 4 as json.MarshalIndent with INDENT; malloc'd, NULL on no memory. */
+char *cli_json_marshal_typed(const json_t *values, const struct tmpl_type *type, bool indent);
 
 /* cli.c: errors. */
 
@@ -238,7 +256,7 @@ int cli_flag_value_error(const char *command, const char *fmt, ...)
  * COMMAND --help' for more information". */
 void cli_usage_tail(const char *command, const char *verb);
 
-/* remote.c and remote_images.c: the commands over berthd's Engine API,
+/* remote*.c: the commands over berthd's Engine API,
  * with the same names and flags as the ones above. */
 int api_cmd_run(struct cli *cli, int argc, char **argv);
 int api_cmd_create(struct cli *cli, int argc, char **argv);
@@ -280,6 +298,13 @@ int api_cmd_import(struct cli *cli, int argc, char **argv);
 int api_cmd_events(struct cli *cli, int argc, char **argv);
 int api_cmd_version(struct cli *cli, int argc, char **argv);
 int api_cmd_info(struct cli *cli, int argc, char **argv);
+/* remote_volumes.c: the volume commands. */
+int api_cmd_volume_create(struct cli *cli, int argc, char **argv);
+int api_cmd_volume_ls(struct cli *cli, int argc, char **argv);
+int api_cmd_volume_inspect(struct cli *cli, int argc, char **argv);
+int api_cmd_volume_rm(struct cli *cli, int argc, char **argv);
+int api_cmd_volume_prune(struct cli *cli, int argc, char **argv);
+int api_cmd_volume_update(struct cli *cli, int argc, char **argv);
 
 /* Prints ERR's message as it is (the client's errors read as docker's)
  * and returns STATUS. */
@@ -289,5 +314,10 @@ int api_report(struct berr *err, int status);
  * column title), anything else a line per row; "\\t" and "\\n" as tab
  * and newline.  Returns 0, or 1 with the template's error printed. */
 int api_print_list(const json_t *rows, const json_t *header, const char *format);
+/* The same for rows of Go type ROW_TYPE ("*formatter.volumeContext"), as
+ * the list commands print them whose template errors docker words
+ * "template parsing error: ...": a field the rows lack is an error. */
+int api_print_rows(const json_t *rows, const json_t *header, const char *format,
+		   const char *row_type);
 
 #endif

@@ -97,13 +97,14 @@ struct daemon *cli_engine_open(struct cli *cli)
 
 static int cmd_image(struct cli *cli, int argc, char **argv)
 {
-	return cli_management(cli, "image", image_commands, CLI_N_OF(image_commands), argc, argv);
+	return cli_management(cli, "image", "Manage images", image_commands,
+			      CLI_N_OF(image_commands), argc, argv);
 }
 
 static int cmd_container(struct cli *cli, int argc, char **argv)
 {
-	return cli_management(cli, "container", container_commands, CLI_N_OF(container_commands),
-			      argc, argv);
+	return cli_management(cli, "container", "Manage containers", container_commands,
+			      CLI_N_OF(container_commands), argc, argv);
 }
 
 /* `docker inspect` without --type: an image when the name is one, else a

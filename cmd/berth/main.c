@@ -1,6 +1,7 @@
 /* berth, the client: the global flags, the command table over berthd's
- * Engine API (Docker's top-level commands and the "image", "container" and
- * "system" management commands), and TLS as the docker client sets it up.
+ * Engine API (Docker's top-level commands and the "image", "container",
+ * "system" and "volume" management commands), and TLS as the docker
+ * client sets it up.
  * Given a data root it executes berth-local, the daemon-less program, with
  * the same arguments: this one needs no shared library but libc (jansson
  * and http_parser are linked in, OpenSSL is loaded only for TLS), so that
@@ -21,6 +22,7 @@
 static int api_cmd_image(struct cli *cli, int argc, char **argv);
 static int api_cmd_container(struct cli *cli, int argc, char **argv);
 static int api_cmd_system(struct cli *cli, int argc, char **argv);
+static int api_cmd_volume(struct cli *cli, int argc, char **argv);
 
 static const struct cli_command api_commands[] = {
 	{ "run", api_cmd_run, "Create and run a new container from an image" },
@@ -65,6 +67,7 @@ static const struct cli_command api_commands[] = {
 	{ "image", api_cmd_image, "Manage images" },
 	{ "container", api_cmd_container, "Manage containers" },
 	{ "system", api_cmd_system, "Manage berth" },
+	{ "volume", api_cmd_volume, "Manage volumes" },
 };
 
 static const struct cli_command api_image_commands[] = {
@@ -127,22 +130,41 @@ static const struct cli_command api_system_commands[] = {
 	{ "prune", api_cmd_system_prune, "Remove unused data" },
 };
 
+static const struct cli_command api_volume_commands[] = {
+	{ "create", api_cmd_volume_create, "Create a volume" },
+	{ "inspect", api_cmd_volume_inspect,
+	  "Display detailed information on one or more volumes" },
+	{ "ls", api_cmd_volume_ls, "List volumes" },
+	{ "list", api_cmd_volume_ls, NULL },
+	{ "prune", api_cmd_volume_prune, "Remove unused local volumes" },
+	{ "rm", api_cmd_volume_rm, "Remove one or more volumes" },
+	{ "remove", api_cmd_volume_rm, NULL },
+	/* docker's cluster volumes: refused below API 1.42, unlisted. */
+	{ "update", api_cmd_volume_update, NULL },
+};
+
 static int api_cmd_image(struct cli *cli, int argc, char **argv)
 {
-	return cli_management(cli, "image", api_image_commands, CLI_N_OF(api_image_commands), argc,
-			      argv);
+	return cli_management(cli, "image", "Manage images", api_image_commands,
+			      CLI_N_OF(api_image_commands), argc, argv);
 }
 
 static int api_cmd_container(struct cli *cli, int argc, char **argv)
 {
-	return cli_management(cli, "container", api_container_commands,
+	return cli_management(cli, "container", "Manage containers", api_container_commands,
 			      CLI_N_OF(api_container_commands), argc, argv);
 }
 
 static int api_cmd_system(struct cli *cli, int argc, char **argv)
 {
-	return cli_management(cli, "system", api_system_commands, CLI_N_OF(api_system_commands),
-			      argc, argv);
+	return cli_management(cli, "system", "Manage berth", api_system_commands,
+			      CLI_N_OF(api_system_commands), argc, argv);
+}
+
+static int api_cmd_volume(struct cli *cli, int argc, char **argv)
+{
+	return cli_management(cli, "volume", "Manage volumes", api_volume_commands,
+			      CLI_N_OF(api_volume_commands), argc, argv);
 }
 
 /* Executes berth-local, installed (and built) beside this program, with

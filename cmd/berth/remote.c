@@ -161,6 +161,14 @@ int api_download(struct cli *cli, const char *command, struct client_req *req, c
 	return rc < 0 ? api_report(err, 1) : 0;
 }
 
+static int expand_row(const char *fmt, const json_t *row, const char *row_type, char **out,
+		      struct berr **err)
+{
+	if (row_type)
+		return cli_template_expand_row_of(fmt, row, row_type, out, err);
+	return cli_template_expand_row(fmt, row, out, err);
+}
+
 /* FORMAT with docker's replacements: "json" is "{{json .}}", "\t" and
  * "\n" as written by a user become a tab and a newline, spaces around it
  * go. */
@@ -233,7 +241,9 @@ int api_expand_format(const char *format, const json_t *value, char **out, struc
 	return cli_template_expand_rows(fmt, value, out, err);
 }
 
-int api_print_list(const json_t *rows, const json_t *header, const char *format)
+/* api_print_list(), and api_print_rows() with ROW_TYPE. */
+static int print_list(const json_t *rows, const json_t *header, const char *format,
+		      const char *row_type)
 {
 	_cleanup_(cli_table_free_cleanup) struct cli_table *t = NULL;
 	_cleanup_free_ char *fmt = NULL;
@@ -249,15 +259,27 @@ int api_print_list(const json_t *rows, const json_t *header, const char *format)
 		return 1;
 	/* The header also checks the template when there are no rows. */
 	if (cli_template_expand_header(fmt, header, &head, &err) < 0)
-		return api_template_error(err);
+		return row_type ? api_report(err, 1) : api_template_error(err);
 	if (!table) {
+		_cleanup_free_ char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		/* All or nothing, as docker writes it. */
+		if (!f)
+			return 1;
 		json_array_foreach (rows, i, row) {
 			_cleanup_free_ char *line = NULL;
 
-			if (cli_template_expand_row(fmt, row, &line, &err) < 0)
-				return api_template_error(err);
-			printf("%s\n", line);
+			if (expand_row(fmt, row, row_type, &line, &err) < 0) {
+				fclose(f);
+				return row_type ? api_report(err, 1) : api_template_error(err);
+			}
+			fprintf(f, "%s\n", line);
 		}
+		if (fclose(f) != 0)
+			return 1;
+		fputs(text, stdout);
 		return 0;
 	}
 	for (const char *p = head; *p; p++)
@@ -271,14 +293,25 @@ int api_print_list(const json_t *rows, const json_t *header, const char *format)
 	json_array_foreach (rows, i, row) {
 		_cleanup_free_ char *line = NULL;
 
-		if (cli_template_expand_row(fmt, row, &line, &err) < 0)
-			return api_template_error(err);
+		if (expand_row(fmt, row, row_type, &line, &err) < 0)
+			return row_type ? api_report(err, 1) : api_template_error(err);
 		split_cells(line, cells, n_cols);
 		if (cli_table_add(t, cells) < 0)
 			return 1;
 	}
 	cli_table_print(t, stdout);
 	return 0;
+}
+
+int api_print_list(const json_t *rows, const json_t *header, const char *format)
+{
+	return print_list(rows, header, format, NULL);
+}
+
+int api_print_rows(const json_t *rows, const json_t *header, const char *format,
+		   const char *row_type)
+{
+	return print_list(rows, header, format, row_type);
 }
 
 char *api_obj_path(const char *prefix, const char *name, const char *fmt, ...)
@@ -1287,8 +1320,9 @@ static int inspect_flags(const char *command, int argc, char **argv, const char 
 	return -1;
 }
 
-/* Inspects each name as TYPE ("container", "image" or NULL for the first
- * that has it) and prints the documents found, then the errors. */
+/* Inspects each name as TYPE ("container", "image", "volume" or NULL for
+ * the first that has it, in docker's order) and prints the documents
+ * found, then the errors. */
 static int inspect_all(struct cli *cli, int n, char **names, const char *type, const char *format,
 		       bool size)
 {
@@ -1329,6 +1363,19 @@ static int inspect_all(struct cli *cli, int n, char **names, const char *type, c
 				continue;
 			}
 		}
+		if (!doc && (!type || strcmp(type, "volume") == 0)) {
+			_cleanup_free_ char *path = api_obj_path("/volumes/", names[i], "%s", "");
+
+			berr_free(steal_ptr(&err));
+			/* With --type volume, the daemon's own words, as
+			 * docker prints them. */
+			if (path && client_json(cli->api, "GET", path, NULL, &doc, &err) < 0 &&
+			    (type || err->kind != BERR_NOT_FOUND)) {
+				strv_append(&errors, err->msg);
+				berr_free(err);
+				continue;
+			}
+		}
 		if (!doc) {
 			_cleanup_free_ char *msg = NULL;
 
@@ -1340,7 +1387,10 @@ static int inspect_all(struct cli *cli, int n, char **names, const char *type, c
 		}
 		json_array_append_new(all, doc);
 	}
-	if (!(format && json_array_size(all) == 0) && cli_print_inspect(all, format) != 0)
+	/* A template with nothing to expand prints nothing; "json" prints
+	 * "[]". */
+	if (!(format && strcmp(format, "json") != 0 && json_array_size(all) == 0) &&
+	    cli_print_inspect(all, format) != 0)
 		status = 1;
 	for (size_t i = 0; errors && errors[i]; i++) {
 		fprintf(stderr, "%s\n", errors[i]);
@@ -1357,7 +1407,8 @@ int api_cmd_inspect(struct cli *cli, int argc, char **argv)
 
 	if (r >= 0)
 		return r;
-	if (type && strcmp(type, "container") != 0 && strcmp(type, "image") != 0) {
+	if (type && strcmp(type, "container") != 0 && strcmp(type, "image") != 0 &&
+	    strcmp(type, "volume") != 0) {
 		fprintf(stderr, "\"%s\" is not a valid value for --type\n", type);
 		return 1;
 	}

@@ -1,5 +1,5 @@
 /* What the commands over the Engine API (remote.c, remote_images.c,
- * remote_system.c) share. */
+ * remote_system.c, remote_volumes.c) share. */
 #ifndef BERTH_CMD_BERTH_REMOTE_H
 #define BERTH_CMD_BERTH_REMOTE_H
 
@@ -57,6 +57,24 @@ json_t *api_container_header(void);
 json_t *api_image_row(const json_t *img, const char *repo, const char *tag, const char *digest,
 		      bool trunc);
 json_t *api_image_header(void);
+
+/* A volume of GET /volumes or /system/df as the row of docker's volume
+ * formatter (volumeContext; "N/A" for what the daemon does not report),
+ * and its header (remote_volumes.c).  New references; NULL on no
+ * memory. */
+json_t *api_volume_row(const json_t *v);
+json_t *api_volume_header(void);
+
+/* The prunes' parts (remote_system.c).  api_confirm() asks docker's
+ * question after WARNING on stdout; true for "y".  api_prune_call()
+ * POSTs /WHAT/prune with FILTERS, the report in *out; 1 with the error
+ * printed.  api_print_volumes_report() prints a volume prune's report as
+ * docker does into F and returns its space; api_print_total() the last
+ * line. */
+bool api_confirm(const char *warning);
+int api_prune_call(struct cli *cli, const char *what, const json_t *filters, json_t **out);
+int64_t api_print_volumes_report(FILE *f, const json_t *r);
+void api_print_total(int64_t space);
 
 /* FORMAT (a --format as given: "table ...", "json", "\\t" and "\\n"
  * written out) expanded once over VALUE, whose objects are the rows of

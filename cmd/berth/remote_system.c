@@ -1,6 +1,7 @@
 /* The commands over the Engine API about resources and space: port,
  * update, stats, container prune, image prune, system df and system
- * prune, as the docker CLI makes their calls and prints their answers. */
+ * prune (volumes too with --volumes), as the docker CLI makes their calls
+ * and prints their answers; the prunes' shared parts (remote.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd/berth/remote.h"
+#include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/timefmt.h"
 
@@ -487,21 +489,33 @@ int api_cmd_stats(struct cli *cli, int argc, char **argv)
  * Prunes and disk usage.
  */
 
-/* Asks docker's question on stdin; true for "y" or "yes". */
-static bool confirm(const char *warning)
+bool api_confirm(const char *warning)
 {
-	char line[64];
+	char line[256];
+	char *s;
+	size_t n;
 
 	fprintf(stdout, "%s\nAre you sure you want to continue? [y/N] ", warning);
 	fflush(stdout);
 	if (!fgets(line, sizeof(line), stdin))
 		return false;
-	line[strcspn(line, "\r\n")] = '\0';
-	return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
+	/* docker 28 takes "y" or "Y" alone, spaces around it trimmed. */
+	for (s = line; *s == ' ' || *s == '\t'; s++)
+		;
+	n = strlen(s);
+	while (n && strchr(" \t\r\n", s[n - 1]))
+		s[--n] = '\0';
+	return strcasecmp(s, "y") == 0;
 }
 
+/* What a prune takes besides -f and --filter. */
+enum {
+	PRUNE_ALL = 1,	   /* -a, --all */
+	PRUNE_VOLUMES = 2, /* --volumes */
+};
+
 struct prune_flags {
-	bool force, all;
+	bool force, all, volumes;
 	json_t *filters;
 };
 
@@ -510,24 +524,29 @@ static void prune_flags_clear(struct prune_flags *p)
 	json_decref(p->filters);
 }
 
-static int prune_flags(const char *command, int argc, char **argv, bool has_all,
-		       struct prune_flags *p, const char *usage)
+/* The flags of a prune as WHAT has them; HELP: its summary and options
+ * for --help. */
+static int prune_flags(const char *command, int argc, char **argv, unsigned what,
+		       struct prune_flags *p, const char *help)
 {
 	enum {
-		OPT_FILTER = 256
+		OPT_FILTER = 256,
+		OPT_VOLUMES
 	};
 	static const struct option opts[] = {
 		{ "force", no_argument, NULL, 'f' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "filter", required_argument, NULL, OPT_FILTER },
+		{ "volumes", no_argument, NULL, OPT_VOLUMES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *shortopts = has_all ? "+fa" : "+f";
+	const char *shortopts = what & PRUNE_ALL ? "+fa" : "+f";
+	_cleanup_free_ char *usage = str_printf("%s [OPTIONS]", command);
 	int c;
 
 	p->filters = json_object();
-	if (!p->filters)
+	if (!p->filters || !usage)
 		return 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
@@ -536,18 +555,29 @@ static int prune_flags(const char *command, int argc, char **argv, bool has_all,
 			p->force = true;
 			break;
 		case 'a':
-			if (!has_all)
+			if (!(what & PRUNE_ALL)) {
+				optopt = 0;
 				return cli_flag_error(command, argv, shortopts);
+			}
 			p->all = true;
 			break;
-		case OPT_FILTER:
-			if (api_filter_add(p->filters, optarg) < 0) {
-				fprintf(stderr, "bad format of filter (expected name=value)\n");
-				return API_CLI_STATUS;
+		case OPT_VOLUMES:
+			if (!(what & PRUNE_VOLUMES)) {
+				optopt = 0;
+				return cli_flag_error(command, argv, shortopts);
 			}
+			p->volumes = true;
+			break;
+		case OPT_FILTER:
+			if (api_filter_add(p->filters, optarg) < 0)
+				return cli_flag_value_error(
+					command,
+					"invalid argument \"%s\" for \"--filter\" flag: bad format "
+					"of filter (expected name=value)",
+					optarg);
 			break;
 		case 'h':
-			return api_help(usage, "Remove unused data");
+			return api_help(usage, help);
 		default:
 			return cli_flag_error(command, argv, shortopts);
 		}
@@ -557,8 +587,7 @@ static int prune_flags(const char *command, int argc, char **argv, bool has_all,
 	return -1;
 }
 
-/* POST PATH with FILTERS; *out the report. */
-static int prune_call(struct cli *cli, const char *what, const json_t *filters, json_t **out)
+int api_prune_call(struct cli *cli, const char *what, const json_t *filters, json_t **out)
 {
 	_cleanup_free_ char *q = api_filters_query(filters);
 	_cleanup_free_ char *path =
@@ -608,7 +637,22 @@ static int64_t print_images_report(FILE *f, const json_t *r)
 	return json_integer_value(json_object_get(r, "SpaceReclaimed"));
 }
 
-static void print_total(int64_t space)
+int64_t api_print_volumes_report(FILE *f, const json_t *r)
+{
+	const json_t *names = json_object_get(r, "VolumesDeleted");
+	size_t i;
+	json_t *name;
+
+	if (!json_array_size(names))
+		return 0;
+	fprintf(f, "Deleted Volumes:\n");
+	json_array_foreach (names, i, name)
+		fprintf(f, "%s\n", json_string_value(name));
+	fprintf(f, "\n");
+	return json_integer_value(json_object_get(r, "SpaceReclaimed"));
+}
+
+void api_print_total(int64_t space)
 {
 	char s[32];
 
@@ -620,15 +664,19 @@ int api_cmd_container_prune(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_(prune_flags_clear) struct prune_flags p = { 0 };
 	_cleanup_json_ json_t *r = NULL;
-	int rc = prune_flags("container prune", argc, argv, false, &p, "container prune [OPTIONS]");
+	int rc = prune_flags("container prune", argc, argv, 0, &p,
+			     "Remove all stopped containers\n\nOptions:\n"
+			     "      --filter filter   Provide filter values (e.g. "
+			     "\"until=<timestamp>\")\n"
+			     "  -f, --force           Do not prompt for confirmation");
 
 	if (rc >= 0)
 		return rc;
-	if (!p.force && !confirm("WARNING! This will remove all stopped containers."))
+	if (!p.force && !api_confirm("WARNING! This will remove all stopped containers."))
 		return 0;
-	if (prune_call(cli, "containers", p.filters, &r) != 0)
+	if (api_prune_call(cli, "containers", p.filters, &r) != 0)
 		return 1;
-	print_total(print_containers_report(stdout, r));
+	api_print_total(print_containers_report(stdout, r));
 	return 0;
 }
 
@@ -636,19 +684,25 @@ int api_cmd_image_prune(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_(prune_flags_clear) struct prune_flags p = { 0 };
 	_cleanup_json_ json_t *r = NULL;
-	int rc = prune_flags("image prune", argc, argv, true, &p, "image prune [OPTIONS]");
+	int rc = prune_flags("image prune", argc, argv, PRUNE_ALL, &p,
+			     "Remove unused images\n\nOptions:\n"
+			     "  -a, --all             Remove all unused images, not just "
+			     "dangling ones\n"
+			     "      --filter filter   Provide filter values (e.g. "
+			     "\"until=<timestamp>\")\n"
+			     "  -f, --force           Do not prompt for confirmation");
 
 	if (rc >= 0)
 		return rc;
 	if (!p.force &&
-	    !confirm(p.all ? "WARNING! This will remove all images without at least one "
-			     "container associated to them."
-			   : "WARNING! This will remove all dangling images."))
+	    !api_confirm(p.all ? "WARNING! This will remove all images without at least one "
+				 "container associated to them."
+			       : "WARNING! This will remove all dangling images."))
 		return 0;
 	json_object_set_new(p.filters, "dangling", json_pack("{s:b}", p.all ? "false" : "true", 1));
-	if (prune_call(cli, "images", p.filters, &r) != 0)
+	if (api_prune_call(cli, "images", p.filters, &r) != 0)
 		return 1;
-	print_total(print_images_report(stdout, r));
+	api_print_total(print_images_report(stdout, r));
 	return 0;
 }
 
@@ -657,42 +711,66 @@ int api_cmd_system_prune(struct cli *cli, int argc, char **argv)
 	_cleanup_(prune_flags_clear) struct prune_flags p = { 0 };
 	_cleanup_json_ json_t *cr = NULL;
 	_cleanup_json_ json_t *nr = NULL;
+	_cleanup_json_ json_t *vr = NULL;
 	_cleanup_json_ json_t *ir = NULL;
 	_cleanup_json_ json_t *br = NULL;
 	_cleanup_json_ json_t *img_filters = NULL;
+	_cleanup_free_ char *warning = NULL;
 	int64_t space = 0;
-	int rc = prune_flags("system prune", argc, argv, true, &p, "system prune [OPTIONS]");
+	int rc = prune_flags("system prune", argc, argv, PRUNE_ALL | PRUNE_VOLUMES, &p,
+			     "Remove unused data\n\nOptions:\n"
+			     "  -a, --all             Remove all unused images not just "
+			     "dangling ones\n"
+			     "      --filter filter   Provide filter values (e.g. "
+			     "\"label=<key>=<value>\")\n"
+			     "  -f, --force           Do not prompt for confirmation\n"
+			     "      --volumes         Prune anonymous volumes");
 
 	if (rc >= 0)
 		return rc;
-	if (!p.force &&
-	    !confirm(p.all ? "WARNING! This will remove:\n  - all stopped containers\n  - all "
-			     "networks not used by at least one container\n  - all images "
-			     "without at least one container associated to them\n  - all "
-			     "build cache\n"
-			   : "WARNING! This will remove:\n  - all stopped containers\n  - all "
-			     "networks not used by at least one container\n  - all dangling "
-			     "images\n  - unused build cache\n"))
+	/* docker's check, before its question: volumes have no "until". */
+	if (p.volumes && json_object_get(p.filters, "until")) {
+		fprintf(stderr,
+			"ERROR: The \"until\" filter is not supported with \"--volumes\"\n");
+		return 1;
+	}
+	warning = str_printf("WARNING! This will remove:\n  - all stopped containers\n  - all "
+			     "networks not used by at least one container\n%s%s%s",
+			     p.volumes ? "  - all anonymous volumes not used by at least one "
+					 "container\n"
+				       : "",
+			     p.all ? "  - all images without at least one container associated "
+				     "to them\n"
+				   : "  - all dangling images\n",
+			     p.all ? "  - all build cache\n" : "  - unused build cache\n");
+	if (!warning)
+		return 1;
+	if (!p.force && !api_confirm(warning))
 		return 0;
-	/* docker's order: containers, networks, images, build cache; the
-	 * first that fails ends it. */
-	if (prune_call(cli, "containers", p.filters, &cr) != 0)
+	/* docker's order: containers, networks, volumes, images, build
+	 * cache; the first that fails ends it. */
+	if (api_prune_call(cli, "containers", p.filters, &cr) != 0)
 		return 1;
 	space += print_containers_report(stdout, cr);
-	if (prune_call(cli, "networks", p.filters, &nr) != 0)
+	if (api_prune_call(cli, "networks", p.filters, &nr) != 0)
 		return 1;
+	if (p.volumes) {
+		if (api_prune_call(cli, "volumes", p.filters, &vr) != 0)
+			return 1;
+		space += api_print_volumes_report(stdout, vr);
+	}
 	img_filters = json_deep_copy(p.filters);
 	if (!img_filters)
 		return 1;
 	json_object_set_new(img_filters, "dangling",
 			    json_pack("{s:b}", p.all ? "false" : "true", 1));
-	if (prune_call(cli, "images", img_filters, &ir) != 0)
+	if (api_prune_call(cli, "images", img_filters, &ir) != 0)
 		return 1;
 	space += print_images_report(stdout, ir);
-	if (prune_call(cli, "build", p.filters, &br) != 0)
+	if (api_prune_call(cli, "build", p.filters, &br) != 0)
 		return 1;
 	space += json_integer_value(json_object_get(br, "SpaceReclaimed"));
-	print_total(space);
+	api_print_total(space);
 	return 0;
 }
 
@@ -766,40 +844,9 @@ static json_t *df_verbose_rows(const json_t *df, bool trunc)
 					  api_container_row(c, trunc)) < 0)
 			return NULL;
 	}
-	json_array_foreach (json_object_get(df, "Volumes"), i, e) {
-		const json_t *u = json_object_get(e, "UsageData");
-		_cleanup_free_ char *labels = NULL;
-		char links[24] = "N/A", size[32] = "N/A";
-		size_t nl = 0;
-		const char *k;
-		json_t *lv;
-		FILE *f = open_memstream(&labels, &nl);
-
-		if (!f)
+	json_array_foreach (json_object_get(df, "Volumes"), i, e)
+		if (json_array_append_new(json_object_get(out, "Volumes"), api_volume_row(e)) < 0)
 			return NULL;
-		json_object_foreach (json_object_get(e, "Labels"), k, lv)
-			fprintf(f, "%s%s=%s", ftell(f) ? "," : "", k, json_string_value(lv) ?: "");
-		if (fclose(f) != 0)
-			return NULL;
-		if (json_is_object(u)) {
-			snprintf(links, sizeof(links), "%lld",
-				 (long long)json_integer_value(json_object_get(u, "RefCount")));
-			api_human_size((double)json_integer_value(json_object_get(u, "Size")), 4,
-				       size, sizeof(size));
-		}
-		if (json_array_append_new(
-			    json_object_get(out, "Volumes"),
-			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-				      "Availability", "N/A", "Driver",
-				      json_string_value(json_object_get(e, "Driver")) ?: "",
-				      "Group", "N/A", "Labels", labels, "Links", links,
-				      "Mountpoint",
-				      json_string_value(json_object_get(e, "Mountpoint")) ?: "",
-				      "Name", json_string_value(json_object_get(e, "Name")) ?: "",
-				      "Scope", json_string_value(json_object_get(e, "Scope")) ?: "",
-				      "Size", size, "Status", "N/A")) < 0)
-			return NULL;
-	}
 	json_array_foreach (json_object_get(df, "BuildCache"), i, e) {
 		const char *id = json_string_value(json_object_get(e, "ID")) ?: "";
 		const char *parent = json_string_value(json_object_get(e, "Parent")) ?: "";
@@ -902,12 +949,7 @@ static int df_verbose(const json_t *df, int64_t build_size, const char *format)
 		       "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t"
 		       "{{.RunningFor}}\t{{.Status}}\t{{.Names}}") != 0 ||
 	    df_section("\nLocal Volumes space usage:\n\n", json_object_get(rows, "Volumes"),
-		       json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID",
-				 "ID", "Name", "VOLUME NAME", "Group", "GROUP", "Driver", "DRIVER",
-				 "Scope", "SCOPE", "Availability", "AVAILABILITY", "Mountpoint",
-				 "MOUNTPOINT", "Labels", "LABELS", "Links", "LINKS", "Size", "SIZE",
-				 "Status", "STATUS"),
-		       "table {{.Name}}\t{{.Links}}\t{{.Size}}") != 0)
+		       api_volume_header(), "table {{.Name}}\t{{.Links}}\t{{.Size}}") != 0)
 		return 1;
 	printf("\nBuild cache usage: %s\n\n", size);
 	return df_section(

@@ -489,8 +489,14 @@ struct exec {
 	struct berr **err;
 	/* The typed pass of inspect: ROOT's Go type, the types of the values
 	 * reached, and the zero values made up for what the document leaves
-	 * out (kept until the pass ends). */
+	 * out (kept until the pass ends).  TYPED_ONLY: no raw run follows
+	 * (its errors are Go's for the type), and a struct has only the
+	 * fields its type lists. */
 	const struct tmpl_type *root_type;
+	bool typed_only;
+	/* The Go type of the rows, when a field they lack is Go's error
+	 * ("*formatter.volumeContext"); NULL: no value. */
+	const char *row_type;
 	/* The operands of the call being run: where they are, and which
 	 * are literals (NULL: the piped value). */
 	const char *arg_at[16];
@@ -713,21 +719,64 @@ static bool truth_of(const struct exec *ex, const json_t *v)
 	return truth_raw(v);
 }
 
-/* One step of the typed pass: field KEY of CUR (a new reference in
- * *next, NULL for a map's missing key).  -1 when Go's typed run fails
- * there (the raw run then says why). */
-static int walk_typed(struct exec *ex, json_t *cur, const char *key, json_t **next)
+/* Go's name of a value of type T, for the errors of a typed-only run. */
+static const char *go_type_name(const struct tmpl_type *t)
 {
-	const struct tmpl_type *t = type_of(ex, cur);
+	if (!t)
+		return "interface {}";
+	if (t->go_name)
+		return t->go_name;
+	switch (t->kind) {
+	case TMPL_STRING:
+		return "string";
+	case TMPL_INT:
+		return "int64";
+	case TMPL_BOOL:
+		return "bool";
+	case TMPL_TIME:
+		return "time.Time";
+	case TMPL_DURATION:
+		return "time.Duration";
+	case TMPL_EMPTY:
+		return "struct {}";
+	case TMPL_MAP:
+		return t->elem && t->elem->kind == TMPL_STRING ? "map[string]string"
+							       : "map[string]interface {}";
+	case TMPL_SLICE:
+		return t->elem && t->elem->kind == TMPL_STRING ? "[]string" : "[]interface {}";
+	default:
+		return "interface {}";
+	}
+}
+
+/* One step of the typed pass: field KEY of CUR (a new reference in
+ * *next, NULL for a map's missing key).  *FIELD_T: CUR's type when the
+ * value does not carry it (a nil pointer), then the type of *next.  -1
+ * when Go's typed run fails there, with Go's reason in WHY (the raw run
+ * says it otherwise). */
+static int walk_typed(struct exec *ex, json_t *cur, const char *key, json_t **next,
+		      const struct tmpl_type **field_t, char *why, size_t why_n)
+{
+	const struct tmpl_type *t = type_of(ex, cur) ?: *field_t;
 	json_t *m;
 
+	*field_t = NULL;
+
 	*next = NULL;
+	snprintf(why, why_n, "can't evaluate field %s in type %s", key, go_type_name(t));
+	/* Past a map's missing key Go has no value, and gives none. */
 	if (!cur)
-		return -1;
+		return ex->typed_only ? 0 : -1;
 	if (t && t->kind == TMPL_PTR) {
-		if (json_is_null(cur))
+		if (json_is_null(cur)) {
+			/* Go names a field its struct lacks before the nil. */
+			if (t->elem && t->elem->kind == TMPL_STRUCT && !struct_field(t->elem, key))
+				return -1;
+			snprintf(why, why_n, "nil pointer evaluating %s.%s", go_type_name(t), key);
 			return -1;
+		}
 		t = t->elem;
+		snprintf(why, why_n, "can't evaluate field %s in type %s", key, go_type_name(t));
 	}
 	m = json_is_object(cur) ? json_object_get(cur, key) : NULL;
 	if (!t) {
@@ -741,6 +790,7 @@ static int walk_typed(struct exec *ex, json_t *cur, const char *key, json_t **ne
 	if (t->kind == TMPL_MAP && json_is_object(cur)) {
 		if (m && !(*next = typed_member(ex, m, t->elem)))
 			return -1;
+		*field_t = t->elem;
 		return 0;
 	}
 	if (t->kind != TMPL_STRUCT || !json_is_object(cur))
@@ -748,13 +798,17 @@ static int walk_typed(struct exec *ex, json_t *cur, const char *key, json_t **ne
 	{
 		const struct tmpl_field *f = struct_field(t, key);
 
-		if (f)
+		if (f) {
 			*next = typed_member(ex, m, f->type);
-		else if (m)
+			*field_t = f->type;
+		} else if (m && !ex->typed_only) {
 			*next = json_incref(m);
+		}
 	}
 	return *next ? 0 : -1;
 }
+
+static bool is_row(const struct exec *ex, const json_t *v);
 
 /* V's fields along ".A.B" (PATH, LEN) into *out (a new reference; NULL
  * for a missing key, or past a null); with STRICT (inspect's raw run) a
@@ -764,6 +818,7 @@ static int walk(struct exec *ex, json_t *v, const char *path, size_t len, const 
 		size_t node_len, json_t **out)
 {
 	json_t *cur = json_incref(v);
+	const struct tmpl_type *cur_t = NULL;
 	size_t i = 0;
 
 	*out = NULL;
@@ -781,13 +836,14 @@ static int walk(struct exec *ex, json_t *v, const char *path, size_t len, const 
 			continue;
 		snprintf(key, sizeof(key), "%.*s", (int)(i - start), path + start);
 		if (ex->root_type) {
-			int rc = walk_typed(ex, cur, key, &next);
+			int rc = walk_typed(ex, cur, key, &next, &cur_t, msg, sizeof(msg));
 
 			json_decref(cur);
 			cur = next;
 			if (rc < 0) {
 				json_decref(cur);
-				return field_error(ex, node, node_len, "typed");
+				return field_error(ex, node, node_len,
+						   ex->typed_only ? msg : "typed");
 			}
 			continue;
 		}
@@ -799,9 +855,18 @@ static int walk(struct exec *ex, json_t *v, const char *path, size_t len, const 
 			return field_error(ex, node, node_len, msg);
 		}
 		if (!json_is_object(cur)) {
+			/* A row's (and a header's) members are strings. */
+			bool str = (ex->row_type || ex->header) && json_is_string(cur);
+
 			json_decref(cur);
-			snprintf(msg, sizeof(msg), "can't evaluate field %s in type interface {}",
-				 key);
+			snprintf(msg, sizeof(msg), "can't evaluate field %s in type %s", key,
+				 str ? "string" : "interface {}");
+			return field_error(ex, node, node_len, msg);
+		}
+		if (ex->row_type && !json_object_get(cur, key) && is_row(ex, cur)) {
+			json_decref(cur);
+			snprintf(msg, sizeof(msg), "can't evaluate field %s in type %s", key,
+				 ex->row_type);
 			return field_error(ex, node, node_len, msg);
 		}
 		next = json_incref(json_object_get(cur, key));
@@ -1470,7 +1535,20 @@ static void json_string_out(struct text *t, const char *s, size_t len, bool html
 		return;
 	}
 	for (const char *p = d; *p; p++) {
-		if (html && (*p == '<' || *p == '>' || *p == '&')) {
+		if (p[0] == '\\' && p[1] == 'u') {
+			/* Go writes the other control characters' codes in
+			 * lower case, jansson in upper case. */
+			char u[8];
+
+			snprintf(u, sizeof(u), "%.6s", p);
+			for (size_t i = 2; u[i]; i++)
+				u[i] = (char)tolower((unsigned char)u[i]);
+			text_puts(t, u);
+			p += strlen(u) - 1;
+		} else if (p[0] == '\\') {
+			text_add(t, p, 2);
+			p++;
+		} else if (html && (*p == '<' || *p == '>' || *p == '&')) {
 			char u[8];
 
 			snprintf(u, sizeof(u), "\\u%04x", (unsigned char)*p);
@@ -2120,11 +2198,14 @@ static bool header_identity(func_fn fn)
 }
 
 /* How a template runs: as a table's header, as inspect's raw run
- * (missing keys are errors), over rows, or typed (ROOT_TYPE). */
+ * (missing keys are errors), over rows, or typed (ROOT_TYPE; TYPED_ONLY
+ * when no raw run follows). */
 struct expand_mode {
 	bool header, strict;
 	enum rows rows;
 	const struct tmpl_type *root_type;
+	bool typed_only;
+	const char *row_type;
 };
 
 static int expand(const char *tmpl, const json_t *value, const struct expand_mode *m, char **out,
@@ -2139,7 +2220,9 @@ static int expand(const char *tmpl, const json_t *value, const struct expand_mod
 			   .header = m->header,
 			   .strict = m->strict,
 			   .rows = m->rows,
-			   .root_type = m->root_type };
+			   .root_type = m->root_type,
+			   .typed_only = m->typed_only,
+			   .row_type = m->row_type };
 	struct var dollar = { .name = "$", .len = 1 };
 	struct node *tree = NULL;
 	const char *rest;
@@ -2191,6 +2274,14 @@ int cli_template_expand_row(const char *tmpl, const json_t *value, char **out, s
 	return expand(tmpl, value, &row, out, err);
 }
 
+int cli_template_expand_row_of(const char *tmpl, const json_t *value, const char *row_type,
+			       char **out, struct berr **err)
+{
+	struct expand_mode row = { .rows = ROWS_ROOT, .row_type = row_type };
+
+	return expand(tmpl, value, &row, out, err);
+}
+
 int cli_template_expand_rows(const char *tmpl, const json_t *value, char **out, struct berr **err)
 {
 	static const struct expand_mode rows = { .rows = ROWS_NESTED };
@@ -2227,6 +2318,9 @@ static const struct tmpl_type *inspect_type(const json_t *v)
 		return &tmpl_container_inspect;
 	if (json_object_get(v, "RootFS") && json_object_get(v, "RepoTags"))
 		return &tmpl_image_inspect;
+	if (json_object_get(v, "Mountpoint") && json_object_get(v, "Scope") &&
+	    json_object_get(v, "Driver"))
+		return &tmpl_volume_inspect;
 	return NULL;
 }
 
@@ -2236,8 +2330,10 @@ int cli_print_inspect(const json_t *values, const char *format)
 	size_t i;
 	json_t *v;
 
-	if (!format) {
-		char *s = json_dumps(values, JSON_INDENT(4));
+	if (!format || strcmp(format, "json") == 0) {
+		/* docker's "json": the documents as the daemon sent them,
+		 * compact. */
+		char *s = json_dumps(values, format ? JSON_COMPACT : JSON_INDENT(4));
 
 		if (!s) {
 			berr_set(&err, BERR_INTERNAL, ENOMEM, "print");
@@ -2273,4 +2369,96 @@ int cli_print_inspect(const json_t *values, const char *format)
 		free(s);
 	}
 	return 0;
+}
+
+int cli_template_expand_typed(const char *tmpl, const json_t *value, const struct tmpl_type *type,
+			      char **out, struct berr **err)
+{
+	struct expand_mode typed = { .strict = true, .root_type = type, .typed_only = true };
+
+	return expand(tmpl, value, &typed, out, err);
+}
+
+static void json_newline(struct text *t, int depth)
+{
+	text_puts(t, "\n");
+	for (int i = 0; i < depth; i++)
+		text_puts(t, "    ");
+}
+
+/* SRC, compact JSON, indented as Go's json.Indent does it with four
+ * spaces: empty objects and arrays stay "{}" and "[]". */
+static void json_indent(struct text *t, const char *src)
+{
+	bool in_str = false;
+	int depth = 0;
+
+	for (const char *p = src; *p; p++) {
+		if (in_str) {
+			if (*p == '\\' && p[1]) {
+				text_add(t, p++, 2);
+				continue;
+			}
+			in_str = *p != '"';
+			text_add(t, p, 1);
+			continue;
+		}
+		switch (*p) {
+		case '"':
+			in_str = true;
+			text_add(t, p, 1);
+			break;
+		case '{':
+		case '[':
+			if (p[1] == (*p == '{' ? '}' : ']')) {
+				text_add(t, p++, 2);
+				break;
+			}
+			text_add(t, p, 1);
+			json_newline(t, ++depth);
+			break;
+		case '}':
+		case ']':
+			json_newline(t, --depth);
+			text_add(t, p, 1);
+			break;
+		case ',':
+			text_add(t, p, 1);
+			json_newline(t, depth);
+			break;
+		case ':':
+			text_puts(t, ": ");
+			break;
+		default:
+			text_add(t, p, 1);
+			break;
+		}
+	}
+}
+
+char *cli_json_marshal_typed(const json_t *values, const struct tmpl_type *type, bool indent)
+{
+	struct exec ex = { .root = (json_t *)values, .root_type = type, .typed_only = true };
+	struct text t = { 0 }, out = { 0 };
+	size_t i;
+	json_t *v;
+
+	text_puts(&t, "[");
+	json_array_foreach (values, i, v) {
+		if (i)
+			text_puts(&t, ",");
+		json_out(&ex, &t, v, type, true);
+	}
+	text_puts(&t, "]");
+	if (t.oom || !indent) {
+		if (t.oom)
+			free(steal_ptr(&t.buf));
+		return t.buf;
+	}
+	text_puts(&out, "");
+	json_indent(&out, t.buf);
+	free(t.buf);
+	if (out.oom)
+		free(steal_ptr(&out.buf));
+	return out.buf;
 }

@@ -6,14 +6,14 @@
 
 #include "cmd/berth/template_types.h"
 
-#define T(name, kind) static const struct tmpl_type name = { kind, NULL, NULL, false, false }
+#define T(name, kind) static const struct tmpl_type name = { kind, NULL, NULL, false, false, NULL }
 #define T_OF(name, kind, elem) \
-	static const struct tmpl_type name = { kind, &elem, NULL, false, false }
+	static const struct tmpl_type name = { kind, &elem, NULL, false, false, NULL }
 #define STRUCT(name, fields, complete) \
-	static const struct tmpl_type name = { TMPL_STRUCT, NULL, fields, complete, false }
+	static const struct tmpl_type name = { TMPL_STRUCT, NULL, fields, complete, false, NULL }
 /* A map keyed by nat.Port. */
 #define PORT_MAP(name, elem) \
-	static const struct tmpl_type name = { TMPL_MAP, &elem, NULL, false, true }
+	static const struct tmpl_type name = { TMPL_MAP, &elem, NULL, false, true, NULL }
 
 T(t_string, TMPL_STRING);
 T(t_int, TMPL_INT);
@@ -22,7 +22,7 @@ T(t_time, TMPL_TIME);
 T(t_duration, TMPL_DURATION);
 T(t_empty, TMPL_EMPTY);
 /* A slice of values the templates need not tell apart. */
-static const struct tmpl_type t_slice = { TMPL_SLICE, NULL, NULL, false, false };
+static const struct tmpl_type t_slice = { TMPL_SLICE, NULL, NULL, false, false, NULL };
 PORT_MAP(t_port_set, t_empty);
 T_OF(t_int_p, TMPL_PTR, t_int);
 T_OF(t_bool_p, TMPL_PTR, t_bool);
@@ -282,8 +282,8 @@ static const struct tmpl_field container_fields[] = {
 	{ "ImageManifestDescriptor", &t_descriptor_p, false },
 	{ NULL, NULL, false },
 };
-const struct tmpl_type tmpl_container_inspect = { TMPL_STRUCT, NULL, container_fields, false,
-						  false };
+const struct tmpl_type tmpl_container_inspect = { TMPL_STRUCT, NULL,  container_fields,
+						  false,       false, NULL };
 
 /* The image's config: ocispec.ImageConfig and docker's additions, two
  * embedded structs. */
@@ -353,4 +353,53 @@ static const struct tmpl_field image_fields[] = {
 	{ "Manifests", &t_slice, false },
 	{ NULL, NULL, false },
 };
-const struct tmpl_type tmpl_image_inspect = { TMPL_STRUCT, NULL, image_fields, false, false };
+const struct tmpl_type tmpl_image_inspect = { TMPL_STRUCT, NULL, image_fields, false, false, NULL };
+
+/* volume.Volume.  Its cluster part (swarm's) is only pointed to, and
+ * nil from berthd: only its fields' names matter. */
+static const struct tmpl_type t_opaque = { .kind = TMPL_STRUCT };
+static const struct tmpl_field cluster_volume_fields[] = {
+	{ "ID", &t_string, false },	 { "Version", &t_opaque, false },
+	{ "CreatedAt", &t_time, false }, { "UpdatedAt", &t_time, false },
+	{ "Spec", &t_opaque, false },	 { "PublishStatus", &t_slice, false },
+	{ "Info", &t_opaque, false },	 { NULL, NULL, false },
+};
+static const struct tmpl_type t_cluster_volume = { .kind = TMPL_STRUCT,
+						   .fields = cluster_volume_fields,
+						   .go_name = "volume.ClusterVolume" };
+static const struct tmpl_type t_cluster_volume_p = { .kind = TMPL_PTR,
+						     .elem = &t_cluster_volume,
+						     .go_name = "*volume.ClusterVolume" };
+/* map[string]interface{}: elements of no type the templates need. */
+static const struct tmpl_type t_any_map = { .kind = TMPL_MAP,
+					    .go_name = "map[string]interface {}" };
+
+static const struct tmpl_field usage_data_fields[] = {
+	{ "RefCount", &t_int, false },
+	{ "Size", &t_int, false },
+	{ NULL, NULL, false },
+};
+static const struct tmpl_type t_usage_data = { .kind = TMPL_STRUCT,
+					       .fields = usage_data_fields,
+					       .complete = true,
+					       .go_name = "volume.UsageData" };
+static const struct tmpl_type t_usage_data_p = { .kind = TMPL_PTR,
+						 .elem = &t_usage_data,
+						 .go_name = "*volume.UsageData" };
+
+static const struct tmpl_field volume_fields[] = {
+	{ "ClusterVolume", &t_cluster_volume_p, true },
+	{ "CreatedAt", &t_string, true },
+	{ "Driver", &t_string, false },
+	{ "Labels", &t_string_map, false },
+	{ "Mountpoint", &t_string, false },
+	{ "Name", &t_string, false },
+	{ "Options", &t_string_map, false },
+	{ "Scope", &t_string, false },
+	{ "Status", &t_any_map, true },
+	{ "UsageData", &t_usage_data_p, true },
+	{ NULL, NULL, false },
+};
+const struct tmpl_type tmpl_volume_inspect = {
+	.kind = TMPL_STRUCT, .fields = volume_fields, .complete = true, .go_name = "volume.Volume"
+};

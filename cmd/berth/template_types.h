@@ -45,10 +45,16 @@ struct tmpl_type {
 	/* MAP: its key is a named type (nat.Port), which neither a field
 	 * name nor a string given to index is. */
 	bool named_key;
+	/* Go's name of the type ("volume.Volume", "*volume.UsageData") for
+	 * the errors of a typed-only run; NULL: told by its kind. */
+	const char *go_name;
 };
 
 /* docker 28's container.InspectResponse and image.InspectResponse. */
 extern const struct tmpl_type tmpl_container_inspect;
 extern const struct tmpl_type tmpl_image_inspect;
+/* docker 28's volume.Volume, complete: `docker volume inspect` prints it
+ * and runs its templates on it alone, with no raw fallback. */
+extern const struct tmpl_type tmpl_volume_inspect;
 
 #endif
