@@ -273,7 +273,7 @@ static int ctr_op_run(struct daemon *d, struct daemon_container *c, struct ctr_o
 		if (rootfd < 0)
 			return berr_set(err, BERR_INTERNAL, errno, "container %s: open its root",
 					c->id);
-		cleanup_closep(&lock);
+		close(steal_fd(&lock));
 		return op->fn(rootfd, op, err);
 	}
 	return run_mounted(d, c, op, err);

@@ -406,7 +406,9 @@ int daemon_volumes_fill(struct daemon *d, const struct daemon_container *c, stru
 	rootfd = open(at, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	rc = rootfd < 0 ? berr_set(err, BERR_INTERNAL, errno, "open %s", at)
 			: daemon_volumes_populate(d, c->doc, rootfd, err);
-	cleanup_closep(&rootfd);
+	/* Closed before the unmount, which it would keep busy. */
+	if (rootfd >= 0)
+		close(steal_fd(&rootfd));
 	image_unmount(at, NULL);
 	rmdir(at);
 	return rc;
