@@ -123,6 +123,11 @@ struct berthd_job *berthd_job_new(struct berthd *d, struct api_request *req, ber
 				  berthd_done_fn done);
 void berthd_job_queue(struct berthd_job *job);
 
+/* berthd_job_with() and berthd_job_queue() in one, for a job that needs
+ * nothing more. */
+void berthd_job_start(struct berthd *d, struct api_request *req, berthd_job_fn fn,
+		      berthd_done_fn done, const char *const *args, size_t n);
+
 /* Emits job->event of job->who, when the job set it and did not fail. */
 void berthd_job_emit_event(struct berthd_job *job);
 /* A DONE that emits the job's event, then answers as the default does. */

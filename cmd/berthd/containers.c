@@ -30,15 +30,6 @@ static const char *param(struct api_request *req)
 	return api_params_get(&req->params, "name");
 }
 
-static void queue(struct berthd *d, struct api_request *req, berthd_job_fn fn, berthd_done_fn done,
-		  const char *const *args, size_t n)
-{
-	struct berthd_job *job = berthd_job_with(d, req, fn, done, args, n);
-
-	if (job)
-		berthd_job_queue(job);
-}
-
 /* Docker's attributes of a container's events: its name and image (and
  * its labels, added by the caller). */
 void berthd_container_event(struct berthd *d, const char *action, const char *id, const char *name,
@@ -118,7 +109,7 @@ void berthd_container_create(struct api_request *req, void *ctx)
 		api_reply_errorf(req, BERR_INVALID, "invalid JSON: request body is empty");
 		return;
 	}
-	queue(ctx, req, create_job, create_done, args, 1);
+	berthd_job_start(ctx, req, create_job, create_done, args, 1);
 }
 
 /*
@@ -138,7 +129,7 @@ void berthd_container_inspect(struct api_request *req, void *ctx)
 {
 	const char *args[] = { param(req) };
 
-	queue(ctx, req, inspect_job, NULL, args, 1);
+	berthd_job_start(ctx, req, inspect_job, NULL, args, 1);
 }
 
 static int changes_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
@@ -162,7 +153,7 @@ void berthd_container_changes(struct api_request *req, void *ctx)
 {
 	const char *args[] = { param(req) };
 
-	queue(ctx, req, changes_job, NULL, args, 1);
+	berthd_job_start(ctx, req, changes_job, NULL, args, 1);
 }
 
 static int export_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
@@ -430,7 +421,7 @@ void berthd_container_kill(struct api_request *req, void *ctx)
 		return;
 	}
 	snprintf(num, sizeof(num), "%d", sig);
-	queue(ctx, req, kill_job, kill_done, args, 2);
+	berthd_job_start(ctx, req, kill_job, kill_done, args, 2);
 }
 
 static void wait_then(struct berthd *d, struct api_request *req, const json_t *who)
@@ -714,7 +705,7 @@ void berthd_container_attach(struct api_request *req, void *ctx)
 {
 	const char *args[] = { param(req) };
 
-	queue(ctx, req, attach_lookup_job, attach_lookup_done, args, 1);
+	berthd_job_start(ctx, req, attach_lookup_job, attach_lookup_done, args, 1);
 }
 
 static int resize_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
@@ -782,7 +773,7 @@ void berthd_container_rename(struct api_request *req, void *ctx)
 {
 	const char *args[] = { param(req), api_query_get(&req->query, "name") };
 
-	queue(ctx, req, rename_job, rename_done, args, 2);
+	berthd_job_start(ctx, req, rename_job, rename_done, args, 2);
 }
 
 /*

@@ -268,6 +268,15 @@ struct berthd_job *berthd_job_with(struct berthd *d, struct api_request *req, be
 	return job;
 }
 
+void berthd_job_start(struct berthd *d, struct api_request *req, berthd_job_fn fn,
+		      berthd_done_fn done, const char *const *args, size_t n)
+{
+	struct berthd_job *job = berthd_job_with(d, req, fn, done, args, n);
+
+	if (job)
+		berthd_job_queue(job);
+}
+
 /*
  * Processes watched through pidfds, and pipes to their end.
  */

@@ -128,11 +128,8 @@ static void containers_prune_done(struct berthd_job *job)
 void berthd_containers_prune(struct api_request *req, void *ctx)
 {
 	const char *args[] = { api_query_get(&req->query, "filters") };
-	struct berthd_job *job =
-		berthd_job_with(ctx, req, containers_prune_job, containers_prune_done, args, 1);
 
-	if (job)
-		berthd_job_queue(job);
+	berthd_job_start(ctx, req, containers_prune_job, containers_prune_done, args, 1);
 }
 
 /* As Docker's API 1.41: every volume no container uses, named or not. */
@@ -191,11 +188,8 @@ static void volumes_prune_done(struct berthd_job *job)
 void berthd_volumes_prune(struct api_request *req, void *ctx)
 {
 	const char *args[] = { api_query_get(&req->query, "filters") };
-	struct berthd_job *job =
-		berthd_job_with(ctx, req, volumes_prune_job, volumes_prune_done, args, 1);
 
-	if (job)
-		berthd_job_queue(job);
+	berthd_job_start(ctx, req, volumes_prune_job, volumes_prune_done, args, 1);
 }
 
 static int images_prune_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
@@ -239,11 +233,8 @@ static void images_prune_done(struct berthd_job *job)
 void berthd_images_prune(struct api_request *req, void *ctx)
 {
 	const char *args[] = { api_query_get(&req->query, "filters") };
-	struct berthd_job *job =
-		berthd_job_with(ctx, req, images_prune_job, images_prune_done, args, 1);
 
-	if (job)
-		berthd_job_queue(job);
+	berthd_job_start(ctx, req, images_prune_job, images_prune_done, args, 1);
 }
 
 /* What dockerd's df adds to the image list: each image's Containers (the
@@ -336,10 +327,7 @@ static int df_job(struct berthd_job *job, struct berthd_engine *e, struct berr *
 
 void berthd_system_df(struct api_request *req, void *ctx)
 {
-	struct berthd_job *job = berthd_job_with(ctx, req, df_job, NULL, NULL, 0);
-
-	if (job)
-		berthd_job_queue(job);
+	berthd_job_start(ctx, req, df_job, NULL, NULL, 0);
 }
 
 /* berthd has only the "host" and "none" networks and no build cache yet:

@@ -57,20 +57,6 @@ void berthd_volume_mount_events(struct berthd *d, const char *action, const char
 	}
 }
 
-static const char *param(struct api_request *req)
-{
-	return api_params_get(&req->params, "name");
-}
-
-static void queue(struct berthd *d, struct api_request *req, berthd_job_fn fn, berthd_done_fn done,
-		  const char *const *args, size_t n)
-{
-	struct berthd_job *job = berthd_job_with(d, req, fn, done, args, n);
-
-	if (job)
-		berthd_job_queue(job);
-}
-
 static int list_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
 	_cleanup_json_ json_t *filters = NULL;
@@ -88,7 +74,7 @@ void berthd_volumes_list(struct api_request *req, void *ctx)
 {
 	const char *args[] = { api_query_get(&req->query, "filters") };
 
-	queue(ctx, req, list_job, NULL, args, 1);
+	berthd_job_start(ctx, req, list_job, NULL, args, 1);
 }
 
 static int create_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
@@ -123,7 +109,7 @@ void berthd_volumes_create(struct api_request *req, void *ctx)
 		api_reply_errorf(req, BERR_INVALID, "invalid JSON: request body is empty");
 		return;
 	}
-	queue(ctx, req, create_job, create_done, NULL, 0);
+	berthd_job_start(ctx, req, create_job, create_done, NULL, 0);
 }
 
 static int inspect_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
@@ -134,9 +120,9 @@ static int inspect_job(struct berthd_job *job, struct berthd_engine *e, struct b
 
 void berthd_volume_inspect(struct api_request *req, void *ctx)
 {
-	const char *args[] = { param(req) };
+	const char *args[] = { api_params_get(&req->params, "name") };
 
-	queue(ctx, req, inspect_job, NULL, args, 1);
+	berthd_job_start(ctx, req, inspect_job, NULL, args, 1);
 }
 
 static int delete_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
@@ -167,7 +153,7 @@ static void delete_done(struct berthd_job *job)
 
 void berthd_volume_delete(struct api_request *req, void *ctx)
 {
-	const char *args[] = { param(req) };
+	const char *args[] = { api_params_get(&req->params, "name") };
 	struct berthd_job *job = berthd_job_with(ctx, req, delete_job, delete_done, args, 1);
 
 	if (job) {
