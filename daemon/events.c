@@ -150,16 +150,9 @@ static bool key_matches(const char *key, const json_t *values, const json_t *ev)
 		size_t i;
 		json_t *v;
 
-		json_array_foreach (values, i, v) {
-			const char *want = json_string_value(v);
-			const char *eq = strchr(want, '=');
-			_cleanup_free_ char *k =
-				eq ? strndup(want, (size_t)(eq - want)) : strdup(want);
-			const char *have = k ? json_string_value(json_object_get(attrs, k)) : NULL;
-
-			if (have && (!eq || strcmp(have, eq + 1) == 0))
+		json_array_foreach (values, i, v)
+			if (bjson_label_matches(attrs, json_string_value(v)))
 				return true;
-		}
 		return false;
 	}
 	if (strcmp(key, "scope") == 0)

@@ -298,12 +298,7 @@ static bool test_name(struct list_ctx *x, struct row *r, size_t i, const char *v
 /* Labels: "key" or "key=value". */
 static bool test_label(struct list_ctx *x, struct row *r, size_t i, const char *v)
 {
-	const json_t *labels = parsed(&r->labels, r->e->labels);
-	const char *eq = strchr(v, '=');
-	_cleanup_free_ char *key = eq ? strndup(v, (size_t)(eq - v)) : strdup(v);
-	const char *have = key ? json_string_value(json_object_get(labels, key)) : NULL;
-
-	return have && (!eq || strcmp(have, eq + 1) == 0);
+	return bjson_label_matches(parsed(&r->labels, r->e->labels), v);
 }
 
 static bool test_status(struct list_ctx *x, struct row *r, size_t i, const char *v)

@@ -10,10 +10,10 @@
 
 #include "daemon/internal.h"
 #include "daemon/volumes.h"
+#include "image/mount.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/log.h"
-#include "image/mount.h"
 #include "lib/safepath.h"
 #include "volume/volume.h"
 
@@ -97,15 +97,9 @@ static bool volume_matches(const json_t *filters, const json_t *v, size_t users)
 		if (!any)
 			return false;
 	}
-	json_array_foreach (json_object_get(filters, "label"), i, e) {
-		const char *want = json_string_value(e);
-		const char *eq = strchr(want, '=');
-		_cleanup_free_ char *key = eq ? strndup(want, (size_t)(eq - want)) : strdup(want);
-		const char *have = key ? json_string_value(json_object_get(labels, key)) : NULL;
-
-		if (!have || (eq && strcmp(have, eq + 1) != 0))
+	json_array_foreach (json_object_get(filters, "label"), i, e)
+		if (!bjson_label_matches(labels, json_string_value(e)))
 			return false;
-	}
 	json_array_foreach (json_object_get(filters, "dangling"), i, e) {
 		const char *want = json_string_value(e);
 		bool dangling = strcmp(want, "true") == 0 || strcmp(want, "1") == 0;

@@ -619,6 +619,22 @@ bool strv_contains(char *const *v, const char *s)
 	return false;
 }
 
+bool bjson_label_matches(const json_t *labels, const char *filter)
+{
+	const char *eq = strchr(filter, '=');
+	size_t klen = eq ? (size_t)(eq - filter) : strlen(filter);
+	const char *key, *have;
+	json_t *value;
+
+	json_object_foreach ((json_t *)labels, key, value) {
+		if (strlen(key) != klen || strncmp(key, filter, klen) != 0)
+			continue;
+		have = json_string_value(value);
+		return have && (!eq || strcmp(have, eq + 1) == 0);
+	}
+	return false;
+}
+
 char *strv_join(char *const *v, const char *sep)
 {
 	size_t len = 1, n = strv_length(v);

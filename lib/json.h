@@ -147,6 +147,9 @@ int strv_append(char ***v, const char *s);
 int bjson_filters_parse(const char *text, const char *const *known, json_t **out,
 			struct berr **err);
 bool strv_contains(char *const *v, const char *s);
+/* Whether LABELS (an object of strings) passes Docker's label filter
+ * FILTER: "key" (present) or "key=value". */
+bool bjson_label_matches(const json_t *labels, const char *filter);
 /* V's strings with SEP between them, as a new string; NULL on no memory. */
 char *strv_join(char *const *v, const char *sep);
 

@@ -66,15 +66,6 @@ static int parse_prune_filters(const char *text, struct prune_filters *f, struct
 	return 0;
 }
 
-static bool label_present(const json_t *labels, const char *filter)
-{
-	const char *eq = strchr(filter, '=');
-	_cleanup_free_ char *key = eq ? strndup(filter, (size_t)(eq - filter)) : strdup(filter);
-	const char *have = key ? json_string_value(json_object_get(labels, key)) : NULL;
-
-	return have && (!eq || strcmp(have, eq + 1) == 0);
-}
-
 static int containers_prune_job(struct berthd_job *job, struct berthd_engine *e, struct berr **err)
 {
 	_cleanup_(prune_filters_clear) struct prune_filters f = { 0 };
@@ -93,9 +84,9 @@ static int containers_prune_job(struct berthd_job *job, struct berthd_engine *e,
 			    (f.until && list[i]->created >= f.until);
 
 		for (size_t k = 0; f.labels && f.labels[k]; k++)
-			keep |= !label_present(labels, f.labels[k]);
+			keep |= !bjson_label_matches(labels, f.labels[k]);
 		for (size_t k = 0; f.not_labels && f.not_labels[k]; k++)
-			keep |= label_present(labels, f.not_labels[k]);
+			keep |= bjson_label_matches(labels, f.not_labels[k]);
 		if (!keep &&
 		    daemon_container_remove(e->engine, list[i]->id, false, false, NULL, NULL) == 0)
 			json_array_append_new(deleted, json_string(list[i]->id));
@@ -156,9 +147,9 @@ static int volumes_prune_job(struct berthd_job *job, struct berthd_engine *e, st
 		int64_t size = 0;
 
 		for (size_t k = 0; f.labels && f.labels[k]; k++)
-			keep |= !label_present(labels, f.labels[k]);
+			keep |= !bjson_label_matches(labels, f.labels[k]);
 		for (size_t k = 0; f.not_labels && f.not_labels[k]; k++)
-			keep |= label_present(labels, f.not_labels[k]);
+			keep |= bjson_label_matches(labels, f.not_labels[k]);
 		if (!keep && daemon_volume_remove(e->engine, name, &size, NULL) == 0) {
 			json_array_append_new(deleted, json_string(name));
 			reclaimed += size;

@@ -347,6 +347,33 @@ static void test_from_strv(void **state)
 	json_decref(arr);
 }
 
+/* Docker's label filters, and a vector joined. */
+static void test_labels_and_join(void **state)
+{
+	json_t *labels = json_pack("{s:s, s:s, s:i}", "a", "b", "ab", "", "n", 1);
+	char *v[] = { "x", "y", "z", NULL };
+	char *joined;
+
+	assert_true(bjson_label_matches(labels, "a"));
+	assert_true(bjson_label_matches(labels, "a=b"));
+	assert_false(bjson_label_matches(labels, "a=c"));
+	assert_false(bjson_label_matches(labels, "a="));
+	assert_true(bjson_label_matches(labels, "ab="));
+	assert_true(bjson_label_matches(labels, "ab"));
+	assert_false(bjson_label_matches(labels, "abc"));
+	/* Only strings are labels. */
+	assert_false(bjson_label_matches(labels, "n"));
+	assert_false(bjson_label_matches(NULL, "a"));
+	json_decref(labels);
+
+	joined = strv_join(v, ", ");
+	assert_string_equal(joined, "x, y, z");
+	free(joined);
+	joined = strv_join(NULL, ", ");
+	assert_string_equal(joined, "");
+	free(joined);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_strmap),
 		cmocka_unit_test(test_from_strv),
+		cmocka_unit_test(test_labels_and_join),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
