@@ -400,10 +400,11 @@ int daemon_volumes_fill(struct daemon *d, const struct daemon_container *c, stru
 	rootfd = open(at, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	rc = rootfd < 0 ? berr_set(err, BERR_INTERNAL, errno, "open %s", at)
 			: daemon_volumes_populate(d, c->doc, rootfd, err);
-	/* Closed before the unmount, which it would keep busy. */
+	/* Detached, not unmounted: a process another thread forks meanwhile
+	 * holds a copy of an fd on it until it execs. */
 	if (rootfd >= 0)
 		close(steal_fd(&rootfd));
-	image_unmount(at, NULL);
+	image_unmount_detach(at, NULL);
 	rmdir(at);
 	return rc;
 }

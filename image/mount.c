@@ -392,14 +392,24 @@ int image_mount_overlay(const char *const *lower_dirs, size_t n, const char *upp
 	return image_mount_overlay_flags(lower_dirs, n, upper, work, target, 0, err);
 }
 
-int image_unmount(const char *target, struct berr **err)
+static int unmount_flags(const char *target, int flags, struct berr **err)
 {
-	if (umount2(target, UMOUNT_NOFOLLOW) == 0)
+	if (umount2(target, UMOUNT_NOFOLLOW | flags) == 0)
 		return 0;
 	if (errno == EINVAL)
 		return berr_set(err, BERR_NOT_FOUND, errno, "unmount %s: nothing is mounted there",
 				target);
 	return berr_set(err, kind_of_errno(errno), errno, "unmount %s", target);
+}
+
+int image_unmount(const char *target, struct berr **err)
+{
+	return unmount_flags(target, 0, err);
+}
+
+int image_unmount_detach(const char *target, struct berr **err)
+{
+	return unmount_flags(target, MNT_DETACH, err);
 }
 
 void image_container_dirs_free(struct image_container_dirs *dirs)

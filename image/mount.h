@@ -48,6 +48,11 @@ int image_mount_overlay_flags(const char *const *lower_dirs, size_t n, const cha
  * when nothing is mounted there or TARGET is missing, BERR_CONFLICT when
  * the mount is busy, BERR_INTERNAL otherwise. */
 int image_unmount(const char *target, struct berr **err);
+/* Detaches what is mounted at TARGET (not following a final symlink) from
+ * the tree at once, even while a file on it is open: the file system goes
+ * with its last user (a process forked meanwhile holds copies of the
+ * caller's fds until it execs).  Errors as image_unmount(). */
+int image_unmount_detach(const char *target, struct berr **err);
 
 /* false forces the mount(2) way even where "lowerdir+" exists, so both ways
  * can be tested on one kernel. */

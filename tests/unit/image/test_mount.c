@@ -352,6 +352,22 @@ static int overlay_readonly(struct fixture *f)
 	CHILD_OK(image_mount_overlay(lowers, 2, NULL, NULL, merged, &err), err);
 	CHILD_CHECK(file_is(merged, "a", "1"));
 	CHILD_CHECK(open(probe, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) < 0 && errno == EROFS);
+	/* A file open on it keeps an unmount off, not a detach; the file
+	 * stays readable until it is closed. */
+	{
+		_cleanup_free_ char *a = path_in(f, "merged/a");
+		int fd = open(a, O_RDONLY | O_CLOEXEC);
+		char c = 0;
+
+		CHILD_CHECK(fd >= 0);
+		CHILD_CHECK(image_unmount(merged, &err) < 0 && err->kind == BERR_CONFLICT);
+		berr_clear(&err);
+		CHILD_OK(image_unmount_detach(merged, &err), err);
+		CHILD_CHECK(!is_mount_point(merged));
+		CHILD_CHECK(read(fd, &c, 1) == 1 && c == '1');
+		close(fd);
+		CHILD_OK(image_mount_overlay(lowers, 2, NULL, NULL, merged, &err), err);
+	}
 	CHILD_OK(image_unmount(merged, &err), err);
 
 	/* One layer, no upper: a read-only bind. */
