@@ -448,7 +448,7 @@ int daemon_volumes_fill(struct daemon *d, const struct daemon_container *c, stru
 /* A start's copy of the image's content into each empty volume of DOC
  * (a container's document) not mounted "nocopy", from the container's
  * root file system ROOTFD. */
-int daemon_volumes_populate(struct daemon *d, const json_t *doc, int rootfd, struct berr **err);
+int daemon_volumes_populate(const json_t *doc, int rootfd, struct berr **err);
 /* Removes the volumes berth named among POINTS (a removed container's
  * "Mounts") that no other container uses; *removed receives their names. */
 void daemon_volumes_remove_anonymous(struct daemon *d, const json_t *points, char ***removed);

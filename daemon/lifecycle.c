@@ -298,7 +298,7 @@ static int start_steps(struct daemon *d, struct daemon_container *c, struct star
 	rootfd = open(s->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "open %s", s->merged);
-	if (daemon_volumes_populate(d, c->doc, rootfd, err) < 0 ||
+	if (daemon_volumes_populate(c->doc, rootfd, err) < 0 ||
 	    daemon_user_resolve(rootfd, user_spec, &user, err) < 0)
 		return -1;
 	cwd = safepath_clean(workdir && *workdir ? workdir : "/", err);

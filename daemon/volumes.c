@@ -335,12 +335,11 @@ static bool wants_copy(const json_t *doc, const json_t *m)
 	       source && *source && !nocopy(doc, m);
 }
 
-int daemon_volumes_populate(struct daemon *d, const json_t *doc, int rootfd, struct berr **err)
+int daemon_volumes_populate(const json_t *doc, int rootfd, struct berr **err)
 {
 	size_t i;
 	json_t *m;
 
-	(void)d;
 	json_array_foreach (json_object_get(doc, "Mounts"), i, m) {
 		const char *dst = json_string_value(json_object_get(m, "Destination"));
 		const char *source = json_string_value(json_object_get(m, "Source"));
@@ -399,7 +398,7 @@ int daemon_volumes_fill(struct daemon *d, const struct daemon_container *c, stru
 	}
 	rootfd = open(at, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	rc = rootfd < 0 ? berr_set(err, BERR_INTERNAL, errno, "open %s", at)
-			: daemon_volumes_populate(d, c->doc, rootfd, err);
+			: daemon_volumes_populate(c->doc, rootfd, err);
 	/* Detached, not unmounted: a process another thread forks meanwhile
 	 * holds a copy of an fd on it until it execs. */
 	if (rootfd >= 0)

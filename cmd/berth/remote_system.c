@@ -599,20 +599,26 @@ int api_prune_call(struct cli *cli, const char *what, const json_t *filters, jso
 	return 0;
 }
 
-/* The report of a containers prune into F; its space. */
-static int64_t print_containers_report(FILE *f, const json_t *r)
+/* The report of a containers or volumes prune into F: TITLE, then the
+ * names of its member KEY; its space. */
+static int64_t print_names_report(FILE *f, const json_t *r, const char *key, const char *title)
 {
-	const json_t *ids = json_object_get(r, "ContainersDeleted");
+	const json_t *names = json_object_get(r, key);
 	size_t i;
-	json_t *id;
+	json_t *name;
 
-	if (!json_array_size(ids))
+	if (!json_array_size(names))
 		return 0;
-	fprintf(f, "Deleted Containers:\n");
-	json_array_foreach (ids, i, id)
-		fprintf(f, "%s\n", json_string_value(id));
+	fprintf(f, "%s:\n", title);
+	json_array_foreach (names, i, name)
+		fprintf(f, "%s\n", json_string_value(name));
 	fprintf(f, "\n");
 	return json_integer_value(json_object_get(r, "SpaceReclaimed"));
+}
+
+static int64_t print_containers_report(FILE *f, const json_t *r)
+{
+	return print_names_report(f, r, "ContainersDeleted", "Deleted Containers");
 }
 
 static int64_t print_images_report(FILE *f, const json_t *r)
@@ -639,17 +645,7 @@ static int64_t print_images_report(FILE *f, const json_t *r)
 
 int64_t api_print_volumes_report(FILE *f, const json_t *r)
 {
-	const json_t *names = json_object_get(r, "VolumesDeleted");
-	size_t i;
-	json_t *name;
-
-	if (!json_array_size(names))
-		return 0;
-	fprintf(f, "Deleted Volumes:\n");
-	json_array_foreach (names, i, name)
-		fprintf(f, "%s\n", json_string_value(name));
-	fprintf(f, "\n");
-	return json_integer_value(json_object_get(r, "SpaceReclaimed"));
+	return print_names_report(f, r, "VolumesDeleted", "Deleted Volumes");
 }
 
 void api_print_total(int64_t space)
